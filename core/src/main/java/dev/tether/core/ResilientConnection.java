@@ -1,0 +1,293 @@
+package dev.tether.core;
+
+import dev.tether.core.internal.DefaultResilientConnection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.DoubleSupplier;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * A connection that keeps itself alive: it connects through a protocol {@link Connector},
+ * reconnects after every failure its verdicts allow, and tells what happens on
+ * {@link #lifecycle()}.
+ *
+ * <p>The first connect and every reconnect go through the same pipeline: ask the
+ * {@link CredentialsProvider}, connect, and on failure classify, back off and try again.
+ *
+ * <pre>{@code
+ * ResilientConnection<LineSession> conn = ResilientConnection.builder(connector)
+ *         .endpoint(Endpoint.of("tcp://127.0.0.1:7000"))
+ *         .credentials(tokens)
+ *         .reconnect(ReconnectPolicy.builder().maxDelay(Duration.ofSeconds(10)).build())
+ *         .build();
+ * conn.lifecycle().subscribe(System.out::println);
+ * conn.start();
+ * }</pre>
+ *
+ * <p>Thread-safe. {@link #dispose()} closes gracefully without waiting.
+ *
+ * @param <S> the protocol session type
+ */
+public interface ResilientConnection<S> extends Disposable {
+
+    /**
+     * @param connector the protocol
+     * @param <S>       the protocol session type
+     * @return a builder
+     */
+    static <S> Builder<S> builder(Connector<S> connector) {
+        return new Builder<>(connector);
+    }
+
+    /** @return the name given at build time, used in logs and meters */
+    String name();
+
+    /**
+     * Starts connecting, once; later calls do nothing. Returns at once.
+     *
+     * @return this connection
+     */
+    ResilientConnection<S> start();
+
+    /**
+     * The lifecycle, hot: a new subscriber first receives the event that describes the current state
+     * ({@code Idle}, {@code Connecting}, {@code Connected}, {@code RetryScheduled}, {@code CloseRequested}
+     * or {@code Closed}), then every event as it happens. After {@code Closed} the stream completes,
+     * or errors with the terminal cause when the connection failed for good.
+     *
+     * @return the lifecycle events
+     */
+    Flux<LifecycleEvent> lifecycle();
+
+    /** @return the current state */
+    ConnectionState state();
+
+    /** @return the current generation (0 before the first attempt) */
+    long generation();
+
+    /** @return the session if connected now */
+    Optional<S> currentSession();
+
+    /**
+     * @return the current session, or the next one once connected; errors with
+     *         {@link ConnectionClosedException} if the connection closes first
+     */
+    Mono<S> session();
+
+    /**
+     * @param timeout how long to wait
+     * @return like {@link #session()}, failing with a {@link java.util.concurrent.TimeoutException} that
+     *         says what the connection was doing when the time ran out
+     */
+    Mono<S> awaitConnected(Duration timeout);
+
+    /**
+     * @return every session as it is established, the current one first; completes when the
+     *         connection closes
+     */
+    Flux<S> sessions();
+
+    /**
+     * Runs work once per session: for each session, subscribes to {@code work.apply(session)} and
+     * cancels it when that session ends. The results of all sessions are merged.
+     *
+     * @param work the work for one session
+     * @param <T>  the result type
+     * @return the merged results; completes when the connection closes
+     */
+    <T> Flux<T> perSession(Function<? super S, ? extends Publisher<T>> work);
+
+    /**
+     * Closes gracefully: the protocol's goodbye, bounded by its timers. Lazy: nothing happens
+     * until subscribed.
+     *
+     * @return completes when the connection is closed
+     */
+    default Mono<Void> close() {
+        return close(CloseMode.GRACEFUL);
+    }
+
+    /**
+     * Closes in the given mode; during an attempt or a backoff wait, it stops at once. Lazy.
+     *
+     * @param mode how to close the current session
+     * @return completes when the connection is closed
+     */
+    Mono<Void> close(CloseMode mode);
+
+    /**
+     * Closes the transport at once, without a goodbye. Lazy.
+     *
+     * @return completes when the connection is closed
+     */
+    default Mono<Void> abort() {
+        return close(CloseMode.ABORT);
+    }
+
+    /** @return completes when the connection is closed, or errors with the terminal cause */
+    Mono<Void> onClosed();
+
+    /**
+     * Builds a {@link ResilientConnection}. Every setter validates at once; {@link #build()} checks
+     * the whole.
+     *
+     * @param <S> the protocol session type
+     */
+    final class Builder<S> {
+
+        /** Default bound on one attempt (credentials plus connect plus handshake): 30 s. */
+        public static final Duration DEFAULT_ATTEMPT_TIMEOUT = Duration.ofSeconds(30);
+        /** Default bound on a graceful close before the transport is aborted: 10 s. */
+        public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(10);
+
+        private final Connector<S> connector;
+        private final List<Endpoint> endpoints = new ArrayList<>();
+        private CredentialsProvider credentials = CredentialsProvider.none();
+        private ReconnectPolicy policy = ReconnectPolicy.defaults();
+        private @Nullable FailureClassifier classifier;
+        private Duration attemptTimeout = DEFAULT_ATTEMPT_TIMEOUT;
+        private Duration closeTimeout = DEFAULT_CLOSE_TIMEOUT;
+        private @Nullable Scheduler scheduler;
+        private @Nullable DoubleSupplier random;
+        private String name = "tether";
+
+        private Builder(Connector<S> connector) {
+            this.connector = Objects.requireNonNull(connector, "connector");
+        }
+
+        /**
+         * @param endpoint an endpoint, added after those already given (failover order)
+         * @return this builder
+         */
+        public Builder<S> endpoint(Endpoint endpoint) {
+            endpoints.add(Objects.requireNonNull(endpoint, "endpoint"));
+            return this;
+        }
+
+        /**
+         * @param endpoints the endpoints in failover order, replacing those already given
+         * @return this builder
+         */
+        public Builder<S> endpoints(List<Endpoint> endpoints) {
+            Objects.requireNonNull(endpoints, "endpoints");
+            this.endpoints.clear();
+            endpoints.forEach(this::endpoint);
+            return this;
+        }
+
+        /**
+         * @param provider asked before every attempt; default {@link CredentialsProvider#none()}
+         * @return this builder
+         */
+        public Builder<S> credentials(CredentialsProvider provider) {
+            this.credentials = Objects.requireNonNull(provider, "credentials");
+            return this;
+        }
+
+        /**
+         * @param policy backoff and limits; default {@link ReconnectPolicy#defaults()}
+         * @return this builder
+         */
+        public Builder<S> reconnect(ReconnectPolicy policy) {
+            this.policy = Objects.requireNonNull(policy, "reconnect");
+            return this;
+        }
+
+        /**
+         * @param classifier consulted before the connector's protocol defaults
+         * @return this builder
+         */
+        public Builder<S> classifier(FailureClassifier classifier) {
+            this.classifier = Objects.requireNonNull(classifier, "classifier");
+            return this;
+        }
+
+        /**
+         * @param timeout bound on one attempt; default {@link #DEFAULT_ATTEMPT_TIMEOUT}
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder<S> attemptTimeout(Duration timeout) {
+            this.attemptTimeout = positive("attemptTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout bound on a graceful close before the transport is aborted; default
+         *                {@link #DEFAULT_CLOSE_TIMEOUT}
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder<S> closeTimeout(Duration timeout) {
+            this.closeTimeout = positive("closeTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param scheduler timers and clock; default {@link Schedulers#parallel()} as of {@link #build()}
+         *                  (so {@code StepVerifier.withVirtualTime} replaces it)
+         * @return this builder
+         */
+        public Builder<S> scheduler(Scheduler scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        /**
+         * @param random source of jitter, uniformly distributed in {@code [0, 1)}; default
+         *               {@link java.util.concurrent.ThreadLocalRandom}
+         * @return this builder
+         */
+        public Builder<S> random(DoubleSupplier random) {
+            this.random = Objects.requireNonNull(random, "random");
+            return this;
+        }
+
+        /**
+         * @param name a name for logs and meters; default {@code tether}
+         * @return this builder
+         */
+        public Builder<S> name(String name) {
+            Objects.requireNonNull(name, "name");
+            if (name.isBlank()) {
+                throw new IllegalArgumentException("name must not be blank");
+            }
+            this.name = name;
+            return this;
+        }
+
+        /**
+         * @return the connection, not yet started
+         * @throws IllegalArgumentException if no endpoint was given
+         */
+        public ResilientConnection<S> build() {
+            if (endpoints.isEmpty()) {
+                throw new IllegalArgumentException("endpoints must not be empty: give at least one endpoint(...)");
+            }
+            FailureClassifier protocol = connector.classifier();
+            FailureClassifier chain = classifier == null ? protocol.orElse(FailureClassifier.defaults())
+                    : classifier.orElse(protocol).orElse(FailureClassifier.defaults());
+            DoubleSupplier rnd = random != null ? random : () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble();
+            return new DefaultResilientConnection<>(name, connector, List.copyOf(endpoints), credentials, policy, chain,
+                    attemptTimeout, closeTimeout, scheduler != null ? scheduler : Schedulers.parallel(), rnd);
+        }
+
+        private static Duration positive(String field, Duration value) {
+            Objects.requireNonNull(value, field);
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(field + " must be positive, but was " + value);
+            }
+            return value;
+        }
+    }
+}

@@ -1,0 +1,646 @@
+package dev.tether.core.internal;
+
+import dev.tether.core.Attempt;
+import dev.tether.core.CloseMode;
+import dev.tether.core.ConnectionClosedException;
+import dev.tether.core.ConnectionFailedException;
+import dev.tether.core.ConnectionState;
+import dev.tether.core.Connector;
+import dev.tether.core.Credentials;
+import dev.tether.core.CredentialsProvider;
+import dev.tether.core.CredentialsRequest;
+import dev.tether.core.Endpoint;
+import dev.tether.core.EstablishedSession;
+import dev.tether.core.FailureClassifier;
+import dev.tether.core.FatalConnectionException;
+import dev.tether.core.LifecycleEvent;
+import dev.tether.core.ReconnectPolicy;
+import dev.tether.core.ResilientConnection;
+import dev.tether.core.RetriesExhaustedException;
+import dev.tether.core.SessionEnd;
+import dev.tether.core.Verdict;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.DoubleSupplier;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * The engine behind {@link ResilientConnection}. Every state change runs on a {@link SerialExecutor},
+ * so the state machine has no locks and events come out in one total order.
+ */
+public final class DefaultResilientConnection<S> implements ResilientConnection<S> {
+
+    private static final Logger log = LoggerFactory.getLogger(DefaultResilientConnection.class);
+
+    private final String name;
+    private final Connector<S> connector;
+    private final List<Endpoint> endpoints;
+    private final CredentialsProvider credentialsProvider;
+    private final ReconnectPolicy policy;
+    private final FailureClassifier classifier;
+    private final Duration attemptTimeout;
+    private final Duration closeTimeout;
+    private final Scheduler scheduler;
+    private final DoubleSupplier random;
+    private final Retry retry;
+    private final @Nullable CircuitBreaker circuitBreaker;
+
+    private final SerialExecutor serial = new SerialExecutor();
+    private final Sinks.Empty<Void> closedSink = Sinks.empty();
+
+    // ---- state below is touched only inside serial tasks (volatile where read outside) ----
+    private volatile ConnectionState state = ConnectionState.IDLE;
+    private volatile long generation;
+    private volatile @Nullable SessionScope<S> current;
+    private LifecycleEvent stateEvent;
+    private final List<FluxSink<LifecycleEvent>> lifecycleSubscribers = new ArrayList<>();
+    private final List<FluxSink<SessionScope<S>>> sessionSubscribers = new ArrayList<>();
+    private final List<MonoSink<S>> sessionWaiters = new ArrayList<>();
+    private final List<Runnable> closeWaiters = new ArrayList<>();
+    private @Nullable Disposable attemptSubscription;
+    private @Nullable Disposable backoffTimer;
+    private @Nullable Disposable stableTimer;
+    private @Nullable Disposable closeTimer;
+    private Retry.AsyncContext<Void> retryContext;
+    private int failuresInStreak;
+    private long streakStartMillis;
+    private int endpointIndex;
+    private @Nullable Endpoint redirectTarget;
+    private boolean refreshNext;
+    private @Nullable Verdict lastVerdict;
+    private int sameVerdictCount;
+    private @Nullable Throwable terminalCause;
+
+    public DefaultResilientConnection(String name, Connector<S> connector, List<Endpoint> endpoints,
+                                      CredentialsProvider credentialsProvider, ReconnectPolicy policy,
+                                      FailureClassifier classifier, Duration attemptTimeout, Duration closeTimeout,
+                                      Scheduler scheduler, DoubleSupplier random) {
+        this.name = name;
+        this.connector = connector;
+        this.endpoints = endpoints;
+        this.credentialsProvider = credentialsProvider;
+        this.policy = policy;
+        this.classifier = classifier;
+        this.attemptTimeout = attemptTimeout;
+        this.closeTimeout = closeTimeout;
+        this.scheduler = scheduler;
+        this.random = random;
+        this.circuitBreaker = policy.circuitBreaker().orElse(null);
+        this.retry = Retry.of(name, RetryConfig.<Void>custom()
+                .maxAttempts(policy.maxAttempts() == 0 ? Integer.MAX_VALUE : policy.maxAttempts())
+                .intervalBiFunction((failures, either) -> {
+                    Duration d = policy.delay(failures, random.getAsDouble());
+                    if (either.isLeft() && either.getLeft() instanceof ClassifiedFailure cf) {
+                        Duration min = cf.verdict().minimumDelay();
+                        if (d.compareTo(min) < 0) {
+                            d = min;
+                        }
+                    }
+                    return d.toMillis();
+                })
+                .retryOnException(t -> t instanceof ClassifiedFailure cf && cf.verdict().isRetryable())
+                .build());
+        this.retryContext = retry.asyncContext();
+        this.stateEvent = new LifecycleEvent.Idle(0, now());
+    }
+
+    // ------------------------------------------------------------------ public API
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public ResilientConnection<S> start() {
+        serial.execute(() -> {
+            if (state == ConnectionState.IDLE) {
+                streakStartMillis = nowMillis();
+                attemptNow();
+            }
+        });
+        return this;
+    }
+
+    @Override
+    public Flux<LifecycleEvent> lifecycle() {
+        return Flux.create(sink -> serial.execute(() -> {
+            sink.next(stateEvent);
+            if (state == ConnectionState.CLOSED) {
+                terminate(sink);
+                return;
+            }
+            lifecycleSubscribers.add(sink);
+            sink.onDispose(() -> serial.execute(() -> lifecycleSubscribers.remove(sink)));
+        }), FluxSink.OverflowStrategy.BUFFER);
+    }
+
+    @Override
+    public ConnectionState state() {
+        return state;
+    }
+
+    @Override
+    public long generation() {
+        return generation;
+    }
+
+    @Override
+    public Optional<S> currentSession() {
+        SessionScope<S> scope = current;
+        return scope == null ? Optional.empty() : Optional.of(scope.session());
+    }
+
+    @Override
+    public Mono<S> session() {
+        return Mono.create(sink -> {
+            SessionScope<S> scope = current;
+            if (scope != null) {
+                sink.success(scope.session());
+                return;
+            }
+            serial.execute(() -> {
+                SessionScope<S> now = current;
+                if (now != null) {
+                    sink.success(now.session());
+                } else if (state == ConnectionState.CLOSED) {
+                    sink.error(closedError());
+                } else {
+                    sessionWaiters.add(sink);
+                    sink.onDispose(() -> serial.execute(() -> sessionWaiters.remove(sink)));
+                }
+            });
+        });
+    }
+
+    @Override
+    public Mono<S> awaitConnected(Duration timeout) {
+        return session().timeout(timeout, Mono.defer(() -> Mono.error(new TimeoutException(
+                "connection '" + name + "' not connected within " + timeout.toMillis() + " ms; it was "
+                        + state + " (last event: " + describe(stateEvent) + ")"))), scheduler);
+    }
+
+    @Override
+    public Flux<S> sessions() {
+        return scopes().map(SessionScope::session);
+    }
+
+    @Override
+    public <T> Flux<T> perSession(Function<? super S, ? extends Publisher<T>> work) {
+        return scopes().flatMap(scope -> Flux.from(work.apply(scope.session())).takeUntilOther(scope.ended()));
+    }
+
+    @Override
+    public Mono<Void> close(CloseMode mode) {
+        return Mono.defer(() -> {
+            serial.execute(() -> requestClose(mode));
+            return onClosed().onErrorResume(e -> Mono.empty());
+        });
+    }
+
+    @Override
+    public Mono<Void> onClosed() {
+        return closedSink.asMono();
+    }
+
+    @Override
+    public void dispose() {
+        serial.execute(() -> requestClose(CloseMode.GRACEFUL));
+    }
+
+    @Override
+    public boolean isDisposed() {
+        ConnectionState s = state;
+        return s == ConnectionState.CLOSED || s == ConnectionState.CLOSING;
+    }
+
+    @Override
+    public String toString() {
+        return "ResilientConnection{" + name + ", " + state + ", generation " + generation + "}";
+    }
+
+    // ------------------------------------------------------------------ attempts
+
+    private void attemptNow() {
+        long gen = ++generation;
+        int number = failuresInStreak + 1;
+        Endpoint endpoint = redirectTarget != null ? redirectTarget : endpoints.get(endpointIndex % endpoints.size());
+        boolean refresh = refreshNext;
+        state = ConnectionState.CONNECTING;
+        emitState(new LifecycleEvent.Connecting(gen, now(), number, endpoint));
+        log.debug("[{}] attempt {} (generation {}) to {}", name, number, gen, endpoint);
+
+        if (circuitBreaker != null && !circuitBreaker.tryAcquirePermission()) {
+            onAttemptFailed(gen, endpoint, CallNotPermittedException.createCallNotPermittedException(circuitBreaker), 0);
+            return;
+        }
+        long startNanos = System.nanoTime();
+        Mono<EstablishedSession<S>> attempt = Mono.defer(() -> credentialsProvider.credentials(new CredentialsRequest(number, endpoint, refresh)))
+                .switchIfEmpty(Mono.error(() -> new IllegalStateException("the credentials provider completed without credentials")))
+                .doOnNext(c -> {
+                    if (refresh) {
+                        serial.execute(() -> {
+                            if (gen == generation && state == ConnectionState.CONNECTING) {
+                                emit(new LifecycleEvent.CredentialsRefreshed(gen, now(), "the peer refused the previous credentials"));
+                            }
+                        });
+                    }
+                })
+                .flatMap(creds -> connector.connect(new AttemptContext(gen, number, endpoint, creds, refresh)))
+                .switchIfEmpty(Mono.error(() -> new IllegalStateException("the connector completed without a session")))
+                .timeout(attemptTimeout, scheduler)
+                .onErrorMap(TimeoutException.class, e -> new TimeoutException("attempt " + number + " to " + endpoint
+                        + " did not complete within " + attemptTimeout.toMillis() + " ms (attemptTimeout)"));
+        attemptSubscription = attempt.subscribe(
+                est -> serial.execute(() -> onEstablished(gen, endpoint, est, System.nanoTime() - startNanos)),
+                err -> serial.execute(() -> onAttemptFailed(gen, endpoint, err, System.nanoTime() - startNanos)));
+    }
+
+    private void onEstablished(long gen, Endpoint endpoint, EstablishedSession<S> est, long tookNanos) {
+        if (gen != generation || state != ConnectionState.CONNECTING) {
+            // The user closed (or a newer attempt began) while this one completed: do not leak it.
+            log.debug("[{}] generation {} established after it was abandoned; closing it", name, gen);
+            est.close(CloseMode.ABORT).subscribe(null, e -> { });
+            return;
+        }
+        attemptSubscription = null;
+        if (circuitBreaker != null) {
+            circuitBreaker.onSuccess(tookNanos, TimeUnit.NANOSECONDS);
+        }
+        refreshNext = false;
+        SessionScope<S> scope = new SessionScope<>(gen, est, Sinks.empty());
+        current = scope;
+        state = ConnectionState.CONNECTED;
+        emitState(new LifecycleEvent.Connected(gen, now(), endpoint, est.details()));
+        log.info("[{}] connected to {} (generation {}): {}", name, endpoint, gen, est.details());
+        List<MonoSink<S>> waiters = new ArrayList<>(sessionWaiters);
+        sessionWaiters.clear();
+        waiters.forEach(w -> w.success(est.session()));
+        new ArrayList<>(sessionSubscribers).forEach(s -> s.next(scope));
+        stableTimer = scheduler.schedule(() -> serial.execute(() -> onStable(gen)),
+                policy.stablePeriod().toNanos(), TimeUnit.NANOSECONDS);
+        est.terminated()
+                .switchIfEmpty(Mono.fromSupplier(() -> SessionEnd.detected(new IllegalStateException("session ended without saying why"))))
+                .subscribe(end -> serial.execute(() -> onTerminated(gen, end)),
+                        err -> serial.execute(() -> onTerminated(gen, SessionEnd.detected(err))));
+    }
+
+    private void onStable(long gen) {
+        if (gen == generation && state == ConnectionState.CONNECTED) {
+            log.debug("[{}] generation {} stayed up for {}; backoff reset", name, gen, policy.stablePeriod());
+            resetStreak();
+        }
+    }
+
+    private void resetStreak() {
+        failuresInStreak = 0;
+        retryContext = retry.asyncContext();
+        lastVerdict = null;
+        sameVerdictCount = 0;
+        streakStartMillis = nowMillis();
+    }
+
+    private void onTerminated(long gen, SessionEnd end) {
+        SessionScope<S> scope = current;
+        if (gen != generation || scope == null || scope.generation() != gen) {
+            log.debug("[{}] ignoring the end of old generation {} (current {})", name, gen, generation);
+            return;
+        }
+        current = null;
+        cancel(stableTimer);
+        stableTimer = null;
+        scope.endSignal().tryEmitEmpty();
+        emit(new LifecycleEvent.Disconnected(gen, now(), end.initiator(), end.code(), end.cause()));
+        if (state == ConnectionState.CLOSING) {
+            finishClosed(null);
+            return;
+        }
+        if (failuresInStreak == 0) {
+            streakStartMillis = nowMillis();
+        }
+        Throwable cause = end.cause() != null ? end.cause()
+                : new ConnectionFailedException("the session ended", end.initiator(), end.code(), null, null);
+        log.info("[{}] disconnected (generation {}, {}): {}", name, gen, end.initiator(), cause.toString());
+        handleFailure(gen, cause);
+    }
+
+    private void onAttemptFailed(long gen, Endpoint endpoint, Throwable error, long tookNanos) {
+        if (gen != generation) {
+            return;
+        }
+        if (state == ConnectionState.CLOSING) {
+            finishClosed(null);
+            return;
+        }
+        if (state != ConnectionState.CONNECTING) {
+            return;
+        }
+        attemptSubscription = null;
+        if (circuitBreaker != null && !(error instanceof CallNotPermittedException)) {
+            circuitBreaker.onError(tookNanos, TimeUnit.NANOSECONDS, error);
+        }
+        if (redirectTarget != null && redirectTarget.equals(endpoint)) {
+            redirectTarget = null; // the redirect target failed: back to the configured list
+        } else {
+            endpointIndex++;
+        }
+        log.info("[{}] attempt to {} failed (generation {}): {}", name, endpoint, gen, error.toString());
+        handleFailure(gen, error);
+    }
+
+    private void handleFailure(long gen, Throwable error) {
+        Verdict verdict = classifier.classify(error).orElseGet(Verdict::retry);
+        if (verdict.kind() == Verdict.Kind.FATAL) {
+            finishClosed(new FatalConnectionException("connection '" + name + "' gave up: " + verdict.explanation()
+                    + " (cause: " + error + ")", verdict, error));
+            return;
+        }
+        if (verdict.equals(lastVerdict)) {
+            sameVerdictCount++;
+        } else {
+            lastVerdict = verdict;
+            sameVerdictCount = 1;
+        }
+        failuresInStreak++;
+        if (verdict.maxConsecutive().isPresent() && sameVerdictCount > verdict.maxConsecutive().getAsInt()) {
+            finishClosed(new RetriesExhaustedException("connection '" + name + "' gave up after " + sameVerdictCount
+                    + " failures in a row classified " + verdict + "; last: " + error, failuresInStreak, error));
+            return;
+        }
+        long delayMillis = retryContext.onError(new ClassifiedFailure(verdict, error));
+        if (delayMillis < 0) {
+            finishClosed(new RetriesExhaustedException("connection '" + name + "' gave up after " + failuresInStreak
+                    + " attempts (maxAttempts " + policy.maxAttempts() + "); last failure: " + error
+                    + ". Raise ReconnectPolicy.maxAttempts or fix the cause.", failuresInStreak, error));
+            return;
+        }
+        Duration delay = Duration.ofMillis(delayMillis);
+        Optional<Duration> maxElapsed = policy.maxElapsed();
+        if (maxElapsed.isPresent() && nowMillis() + delayMillis - streakStartMillis > maxElapsed.get().toMillis()) {
+            finishClosed(new RetriesExhaustedException("connection '" + name + "' gave up: reconnecting would exceed maxElapsed "
+                    + maxElapsed.get() + " after " + failuresInStreak + " attempts; last failure: " + error,
+                    failuresInStreak, error));
+            return;
+        }
+        switch (verdict.kind()) {
+            case REFRESH_CREDENTIALS_THEN_RETRY -> refreshNext = true;
+            case REDIRECT -> redirectTarget = verdict.redirectTarget().orElse(null);
+            default -> { }
+        }
+        state = ConnectionState.WAITING_TO_RETRY;
+        emitState(new LifecycleEvent.RetryScheduled(gen, now(), failuresInStreak + 1, delay, verdict, error));
+        log.info("[{}] retry {} in {} ms ({})", name, failuresInStreak + 1, delayMillis, verdict);
+        backoffTimer = scheduler.schedule(() -> serial.execute(() -> {
+            if (gen == generation && state == ConnectionState.WAITING_TO_RETRY) {
+                backoffTimer = null;
+                attemptNow();
+            }
+        }), delayMillis, TimeUnit.MILLISECONDS);
+    }
+
+    // ------------------------------------------------------------------ closing
+
+    private void requestClose(CloseMode mode) {
+        switch (state) {
+            case CLOSING, CLOSED -> {
+                return;
+            }
+            default -> { }
+        }
+        ConnectionState was = state;
+        state = ConnectionState.CLOSING;
+        emitState(new LifecycleEvent.CloseRequested(generation, now(), mode));
+        switch (was) {
+            case IDLE -> finishClosed(null);
+            case CONNECTING -> {
+                cancel(attemptSubscription);
+                attemptSubscription = null;
+                finishClosed(null);
+            }
+            case WAITING_TO_RETRY -> {
+                cancel(backoffTimer);
+                backoffTimer = null;
+                finishClosed(null);
+            }
+            case CONNECTED -> {
+                SessionScope<S> scope = current;
+                if (scope == null) {
+                    finishClosed(null);
+                    return;
+                }
+                long gen = scope.generation();
+                closeTimer = scheduler.schedule(() -> serial.execute(() -> {
+                    if (state == ConnectionState.CLOSING && current == scope) {
+                        log.warn("[{}] graceful close did not finish within {} (closeTimeout); aborting", name, closeTimeout);
+                        scope.established().close(CloseMode.ABORT).subscribe(null, e -> { });
+                    }
+                }), closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                scope.established().close(mode).subscribe(null,
+                        err -> serial.execute(() -> onTerminated(gen, SessionEnd.byUser(-1, err))));
+            }
+            default -> { }
+        }
+    }
+
+    private void finishClosed(@Nullable Throwable cause) {
+        if (state == ConnectionState.CLOSED) {
+            return;
+        }
+        state = ConnectionState.CLOSED;
+        terminalCause = cause;
+        cancel(backoffTimer);
+        cancel(stableTimer);
+        cancel(closeTimer);
+        cancel(attemptSubscription);
+        backoffTimer = stableTimer = closeTimer = attemptSubscription = null;
+        emitState(new LifecycleEvent.Closed(generation, now(), cause));
+        if (cause != null) {
+            log.warn("[{}] closed for good: {}", name, cause.getMessage());
+        } else {
+            log.info("[{}] closed", name);
+        }
+        List<FluxSink<LifecycleEvent>> subs = new ArrayList<>(lifecycleSubscribers);
+        lifecycleSubscribers.clear();
+        subs.forEach(this::terminate);
+        List<FluxSink<SessionScope<S>>> sessionSubs = new ArrayList<>(sessionSubscribers);
+        sessionSubscribers.clear();
+        sessionSubs.forEach(FluxSink::complete);
+        List<MonoSink<S>> waiters = new ArrayList<>(sessionWaiters);
+        sessionWaiters.clear();
+        waiters.forEach(w -> w.error(closedError()));
+        if (cause == null) {
+            closedSink.tryEmitEmpty();
+        } else {
+            closedSink.tryEmitError(cause);
+        }
+    }
+
+    private void terminate(FluxSink<LifecycleEvent> sink) {
+        if (terminalCause != null) {
+            sink.error(terminalCause);
+        } else {
+            sink.complete();
+        }
+    }
+
+    private ConnectionClosedException closedError() {
+        return new ConnectionClosedException(terminalCause == null ? "connection '" + name + "' is closed"
+                : "connection '" + name + "' closed for good: " + terminalCause.getMessage(), terminalCause);
+    }
+
+    // ------------------------------------------------------------------ plumbing
+
+    private Flux<SessionScope<S>> scopes() {
+        return Flux.create(sink -> serial.execute(() -> {
+            if (state == ConnectionState.CLOSED) {
+                sink.complete();
+                return;
+            }
+            SessionScope<S> scope = current;
+            if (scope != null) {
+                sink.next(scope);
+            }
+            sessionSubscribers.add(sink);
+            sink.onDispose(() -> serial.execute(() -> sessionSubscribers.remove(sink)));
+        }), FluxSink.OverflowStrategy.BUFFER);
+    }
+
+    private void emitState(LifecycleEvent event) {
+        stateEvent = event;
+        emit(event);
+    }
+
+    private void emit(LifecycleEvent event) {
+        for (FluxSink<LifecycleEvent> sink : new ArrayList<>(lifecycleSubscribers)) {
+            sink.next(event);
+        }
+    }
+
+    private static void cancel(@Nullable Disposable d) {
+        if (d != null) {
+            d.dispose();
+        }
+    }
+
+    private long nowMillis() {
+        return scheduler.now(TimeUnit.MILLISECONDS);
+    }
+
+    private Instant now() {
+        return Instant.ofEpochMilli(nowMillis());
+    }
+
+    private static String describe(LifecycleEvent e) {
+        if (e instanceof LifecycleEvent.RetryScheduled r) {
+            return "retry " + r.nextAttempt() + " scheduled after " + r.cause();
+        }
+        return e.getClass().getSimpleName();
+    }
+
+    /** One established session and the signal that it ended. */
+    private record SessionScope<S>(long generation, EstablishedSession<S> established, Sinks.Empty<Void> endSignal) {
+        S session() {
+            return established.session();
+        }
+
+        Mono<Void> ended() {
+            return endSignal.asMono();
+        }
+    }
+
+    /** The attempt handed to the connector; its reports are dropped once the generation is stale. */
+    private final class AttemptContext implements Attempt {
+        private final long gen;
+        private final int number;
+        private final Endpoint endpoint;
+        private final Credentials credentials;
+        private final boolean refreshed;
+
+        AttemptContext(long gen, int number, Endpoint endpoint, Credentials credentials, boolean refreshed) {
+            this.gen = gen;
+            this.number = number;
+            this.endpoint = endpoint;
+            this.credentials = credentials;
+            this.refreshed = refreshed;
+        }
+
+        @Override
+        public long generation() {
+            return gen;
+        }
+
+        @Override
+        public int number() {
+            return number;
+        }
+
+        @Override
+        public Endpoint endpoint() {
+            return endpoint;
+        }
+
+        @Override
+        public Credentials credentials() {
+            return credentials;
+        }
+
+        @Override
+        public boolean credentialsRefreshed() {
+            return refreshed;
+        }
+
+        @Override
+        public Scheduler scheduler() {
+            return scheduler;
+        }
+
+        @Override
+        public void reportCloseSent(int code, String reason) {
+            report(new LifecycleEvent.CloseSent(gen, now(), code, reason));
+        }
+
+        @Override
+        public void reportCloseReceived(int code, String reason) {
+            report(new LifecycleEvent.CloseReceived(gen, now(), code, reason));
+        }
+
+        @Override
+        public void reportNotice(String kind, Object details) {
+            report(new LifecycleEvent.Notice(gen, now(), kind, details));
+        }
+
+        private void report(LifecycleEvent event) {
+            serial.execute(() -> {
+                // Events of the generation being closed still belong to its story; older ones do not.
+                if (event.generation() == generation && state != ConnectionState.CLOSED) {
+                    emit(event);
+                }
+            });
+        }
+
+        @Override
+        public String toString() {
+            return "Attempt{generation=" + gen + ", number=" + number + ", endpoint=" + endpoint + ", credentials=" + credentials + "}";
+        }
+    }
+}

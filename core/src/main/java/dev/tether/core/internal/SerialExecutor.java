@@ -1,0 +1,39 @@
+package dev.tether.core.internal;
+
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs tasks one at a time, in submission order, on whichever thread submits while nobody else is
+ * draining. A task submitted from inside a task runs after it, never nested: state machines built
+ * on it need no locks and cannot re-enter themselves.
+ */
+final class SerialExecutor {
+
+    private static final Logger log = LoggerFactory.getLogger(SerialExecutor.class);
+
+    private final Queue<Runnable> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger wip = new AtomicInteger();
+
+    void execute(Runnable task) {
+        queue.add(task);
+        if (wip.getAndIncrement() != 0) {
+            return;
+        }
+        int missed = 1;
+        do {
+            Runnable next;
+            while ((next = queue.poll()) != null) {
+                try {
+                    next.run();
+                } catch (Throwable t) {
+                    log.error("connection state task failed", t);
+                }
+            }
+            missed = wip.addAndGet(-missed);
+        } while (missed != 0);
+    }
+}
