@@ -45,12 +45,15 @@ public final class ConnectionOperators {
      */
     public static <T> Function<Flux<T>, Flux<T>> pauseWhileDisconnected(ResilientConnection<?> connection) {
         Objects.requireNonNull(connection, "connection");
-        return source -> source.concatMap(item -> connection.session().thenReturn(item), 1);
+        return source -> source.concatMap(item -> connection.session().thenReturn(item), 0);
     }
 
     /**
      * Like {@link #pauseWhileDisconnected}, with a bounded buffer in front: while disconnected up to
-     * {@code capacity} elements wait, and the {@link OverflowPolicy} decides what happens beyond.
+     * {@code capacity} elements wait (plus the one element the pause itself holds), and the
+     * {@link OverflowPolicy} decides what happens beyond. With {@link OverflowPolicy#FAIL_NEWEST} the
+     * stream errors with a {@link BufferOverflowException} after the elements accepted before the
+     * overflow have been delivered: nothing accepted is lost.
      *
      * @param connection the connection to wait for
      * @param capacity   how many elements may wait, at least 1
@@ -103,11 +106,11 @@ public final class ConnectionOperators {
     public static Flux<Health> health(ResilientConnection<?> connection) {
         Objects.requireNonNull(connection, "connection");
         return Flux.defer(() -> {
-            boolean[] everConnected = {false};
+            boolean[] flags = {false, false};
             return connection.lifecycle()
                     .onErrorResume(e -> Mono.empty())
                     .<Health>handle((event, sink) -> {
-                        Health h = toHealth(event, everConnected);
+                        Health h = toHealth(event, flags);
                         if (h != null) {
                             sink.next(h);
                         }
@@ -116,7 +119,16 @@ public final class ConnectionOperators {
         });
     }
 
-    private static Health toHealth(LifecycleEvent event, boolean[] everConnected) {
+    private static Health toHealth(LifecycleEvent event, boolean[] flags) {
+        // flags[0]: was ever connected; flags[1]: the user asked to close (a disconnect then is no outage).
+        boolean[] everConnected = flags;
+        if (event instanceof LifecycleEvent.CloseRequested) {
+            flags[1] = true;
+            return null;
+        }
+        if (flags[1] && !(event instanceof LifecycleEvent.Closed)) {
+            return null;
+        }
         if (event instanceof LifecycleEvent.Connected c) {
             everConnected[0] = true;
             return new Health(Health.Status.UP, c.generation(), c.timestamp(), "connected to " + c.endpoint());
