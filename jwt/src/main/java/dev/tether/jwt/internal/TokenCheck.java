@@ -1,0 +1,21 @@
+package dev.tether.jwt.internal;
+
+import dev.tether.jwt.InvalidJwtException;
+
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * Decides whether a fetched token may be handed out, and until when.
+ */
+@FunctionalInterface
+public interface TokenCheck {
+
+    /**
+     * @param token the fetched token
+     * @param now   the provider's current time
+     * @return the token's expiry, if it has one
+     * @throws InvalidJwtException if the token must not be handed out
+     */
+    Optional<Instant> check(String token, Instant now) throws InvalidJwtException;
+}
