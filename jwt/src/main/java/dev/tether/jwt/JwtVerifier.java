@@ -259,7 +259,9 @@ public final class JwtVerifier {
             throw new InvalidJwtException(Reason.MALFORMED, "a signed JWT has three parts, but this one has " + parts.length);
         }
         try {
-            return SignedJWT.parse(token);
+            SignedJWT jwt = SignedJWT.parse(token);
+            jwt.getJWTClaimsSet(); // parsing is bounded by the length limit; nothing in it is trusted before the signature
+            return jwt;
         } catch (ParseException | RuntimeException e) {
             throw new InvalidJwtException(Reason.MALFORMED, "the payload is not a JSON claims set");
         }
