@@ -1,0 +1,620 @@
+package dev.tether.mqtt;
+
+import dev.tether.core.CloseMode;
+import dev.tether.core.Credentials;
+import dev.tether.core.CredentialsProvider;
+import dev.tether.core.Endpoint;
+import dev.tether.core.FailureClassifier;
+import dev.tether.core.LifecycleEvent;
+import dev.tether.core.OverflowPolicy;
+import dev.tether.core.ReconnectPolicy;
+import dev.tether.core.ResilientConnection;
+import dev.tether.mqtt.internal.ClientCore;
+import dev.tether.mqtt.internal.MqttClientConfig;
+import dev.tether.mqtt.internal.MqttConnection;
+import dev.tether.mqtt.internal.MqttConnector;
+import dev.tether.mqtt.internal.Reauthentication;
+import io.netty.handler.ssl.SslContext;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * A reactive MQTT 3.1.1 and 5 client that keeps its connection alive.
+ *
+ * <p>The connection runs on the core engine: the first connect and every reconnect go through one
+ * retry pipeline, credentials are asked for before every attempt, a CONNACK refusal is classified by
+ * {@link MqttVerdicts#connack()} (an auth refusal refreshes the credentials and retries, even on the
+ * first connect), and every step appears on {@link #lifecycle()}.
+ *
+ * <pre>{@code
+ * MqttClient client = MqttClient.builder()
+ *         .endpoint("ws://broker.example:8080/mqtt")
+ *         .clientId("sensor-7")
+ *         .credentials(tokens)
+ *         .build()
+ *         .start();
+ * client.subscribe("alerts/#", MqttQos.AT_LEAST_ONCE).subscribe(m -> System.out.println(m.payloadAsString()));
+ * client.publish(MqttMessage.of("status/sensor-7", "up", MqttQos.AT_LEAST_ONCE)).subscribe();
+ * }</pre>
+ *
+ * <p>Thread-safe.
+ */
+public final class MqttClient {
+
+    private final ResilientConnection<MqttSession> connection;
+    private final ClientCore core;
+    private final MqttClientConfig config;
+    private final CredentialsProvider credentials;
+
+    private MqttClient(ResilientConnection<MqttSession> connection, ClientCore core, MqttClientConfig config,
+                       CredentialsProvider credentials) {
+        this.connection = connection;
+        this.core = core;
+        this.config = config;
+        this.credentials = credentials;
+        connection.onClosed().subscribe(null, core::shutdown, () -> core.shutdown(null));
+    }
+
+    /** @return a builder with the defaults */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Starts connecting, once. Returns at once.
+     *
+     * @return this client
+     */
+    public MqttClient start() {
+        connection.start();
+        return this;
+    }
+
+    /** @return the lifecycle stream of the connection (hot; a late subscriber sees the current state first) */
+    public Flux<LifecycleEvent> lifecycle() {
+        return connection.lifecycle();
+    }
+
+    /** @return the underlying resilient connection, for the core operators */
+    public ResilientConnection<MqttSession> connection() {
+        return connection;
+    }
+
+    /**
+     * @param timeout how long to wait
+     * @return the negotiated session once connected; a {@link java.util.concurrent.TimeoutException} saying
+     *         what the connection was doing when the time ran out
+     */
+    public Mono<MqttSession> awaitConnected(Duration timeout) {
+        return connection.awaitConnected(timeout);
+    }
+
+    /**
+     * Publishes a message. QoS 0 completes once written, QoS 1 on PUBACK, QoS 2 on PUBCOMP. While
+     * disconnected the publish waits in the offline buffer (see {@link Builder#offlineBuffer}); QoS 1
+     * and 2 publishes in flight when the connection drops are resent with their original packet ids
+     * (DUP set) when the broker kept the session, and sent again as new publishes when it did not.
+     * While connected, publishes beyond the broker's Receive Maximum wait for a free slot.
+     *
+     * @param message the message
+     * @return the broker's acknowledgement; completes empty if the offline buffer dropped the message
+     *         ({@link OverflowPolicy#DROP_NEWEST}, {@link OverflowPolicy#DROP_OLDEST}); errors with
+     *         {@link dev.tether.core.BufferOverflowException} ({@link OverflowPolicy#FAIL_NEWEST}),
+     *         {@link MqttRefusedException} (reason code 0x80 or above), or
+     *         {@link dev.tether.core.ConnectionClosedException} when the client closes first
+     */
+    public Mono<PublishResult> publish(MqttMessage message) {
+        Objects.requireNonNull(message, "message");
+        return core.publish(message);
+    }
+
+    /**
+     * @param topic   the topic name
+     * @param payload the payload
+     * @param qos     the QoS
+     * @return like {@link #publish(MqttMessage)}
+     */
+    public Mono<PublishResult> publish(String topic, byte[] payload, MqttQos qos) {
+        return publish(MqttMessage.of(topic, payload, qos));
+    }
+
+    /**
+     * Publishes a stream of messages, asking the source for more only as acknowledgements free
+     * in-flight slots: at most {@link Builder#maxInFlight(int)} publishes are outstanding at once.
+     *
+     * @param messages the messages
+     * @return the results, in order
+     */
+    public Flux<PublishResult> publishAll(Publisher<MqttMessage> messages) {
+        return Flux.from(messages).flatMapSequential(this::publish, config.maxInFlight(), 1);
+    }
+
+    /**
+     * Subscribes to a topic filter. The subscription is kept in a registry that survives reconnects:
+     * it is sent again whenever the broker did not keep the session, and messages the broker delivers
+     * right after CONNACK are not lost. Cancelling the flux removes the subscriber; the last subscriber
+     * of a filter unsubscribes it at the broker.
+     *
+     * @param topicFilter the topic filter, wildcards allowed
+     * @param qos         the maximum QoS asked
+     * @return the messages; errors with {@link MqttRefusedException} if the broker refuses the
+     *         subscription; completes when the client is closed
+     * @throws IllegalArgumentException if the filter is invalid
+     */
+    public Flux<MqttMessage> subscribe(String topicFilter, MqttQos qos) {
+        Objects.requireNonNull(topicFilter, "topicFilter");
+        Objects.requireNonNull(qos, "qos");
+        return Flux.create(sink -> {
+            sink.onDispose(() -> core.removeSubscriber(topicFilter, sink));
+            core.addSubscriber(topicFilter, qos, sink);
+        }, FluxSink.OverflowStrategy.BUFFER);
+    }
+
+    /**
+     * MQTT 5 re-authentication: asks the credentials provider for fresh credentials (as after a
+     * refusal) and sends AUTH (0x19) with the secret as authentication data, without dropping the
+     * connection. Needs {@link Builder#authenticationMethod(String)}.
+     *
+     * @return completes when the broker answers AUTH success; errors with {@link MqttRefusedException}
+     *         on another answer, or {@link IllegalStateException} when not connected or not configured
+     */
+    public Mono<Void> reauthenticate() {
+        return Mono.defer(() -> {
+            MqttConnection c = core.currentConnection();
+            if (c == null) {
+                return Mono.error(new IllegalStateException("not connected; re-authentication needs an established connection"));
+            }
+            return Reauthentication.run(c, credentials);
+        });
+    }
+
+    /**
+     * Closes gracefully: publishes in flight are drained (bounded by {@link Builder#drainTimeout}),
+     * DISCONNECT 0x00 is sent (the broker discards the Will), and the transport is closed (WebSocket
+     * with a 1000 close frame), bounded by {@link Builder#transportCloseTimeout}. Lazy.
+     *
+     * @return completes when closed
+     */
+    public Mono<Void> close() {
+        return connection.close(CloseMode.GRACEFUL);
+    }
+
+    /**
+     * Closes gracefully but asks the broker to publish the Will: MQTT 5 DISCONNECT 0x04. With MQTT
+     * 3.1.1 no DISCONNECT is sent, so the broker publishes the Will too. Lazy.
+     *
+     * @return completes when closed
+     */
+    public Mono<Void> closeWithWill() {
+        return connection.close(CloseMode.GRACEFUL_WITH_WILL);
+    }
+
+    /**
+     * Closes the transport at once, without DISCONNECT: the broker publishes the Will. Lazy.
+     *
+     * @return completes when closed
+     */
+    public Mono<Void> abort() {
+        return connection.close(CloseMode.ABORT);
+    }
+
+    @Override
+    public String toString() {
+        return "MqttClient{" + connection.name() + ", clientId=" + config.clientId() + ", " + connection.state() + "}";
+    }
+
+    /**
+     * Builds an {@link MqttClient}. Every setter validates at once and names the field and the bad value.
+     */
+    public static final class Builder {
+
+        /** Default protocol version: MQTT 5. */
+        public static final MqttVersion DEFAULT_VERSION = MqttVersion.MQTT_5;
+        /** Default keepalive: 60 s. */
+        public static final Duration DEFAULT_KEEP_ALIVE = Duration.ofSeconds(60);
+        /** Default wait for PINGRESP: 10 s. */
+        public static final Duration DEFAULT_PING_TIMEOUT = Duration.ofSeconds(10);
+        /** Default wait for CONNACK: 10 s. */
+        public static final Duration DEFAULT_CONNACK_TIMEOUT = Duration.ofSeconds(10);
+        /** Default MQTT 5 session expiry: zero (the session ends with the connection). */
+        public static final Duration DEFAULT_SESSION_EXPIRY = Duration.ZERO;
+        /** Default offline buffer: 1000 publishes. */
+        public static final int DEFAULT_OFFLINE_CAPACITY = 1000;
+        /** Default overflow policy of the offline buffer: {@link OverflowPolicy#FAIL_NEWEST}. */
+        public static final OverflowPolicy DEFAULT_OVERFLOW_POLICY = OverflowPolicy.FAIL_NEWEST;
+        /** Default client cap on QoS 1 and 2 publishes in flight: 100 (the broker's Receive Maximum may lower it). */
+        public static final int DEFAULT_MAX_IN_FLIGHT = 100;
+        /** Default Receive Maximum announced to an MQTT 5 broker: 65535. */
+        public static final int DEFAULT_RECEIVE_MAXIMUM = 65535;
+        /** Default largest packet decoded: 1 MiB. */
+        public static final int DEFAULT_MAX_PACKET_SIZE = 1024 * 1024;
+        /** Default wait for in-flight publishes on a graceful close: 5 s. */
+        public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(5);
+        /** Default bound on the transport close handshake (WebSocket close frame reply, FIN): 2 s. */
+        public static final Duration DEFAULT_TRANSPORT_CLOSE_TIMEOUT = Duration.ofSeconds(2);
+
+        private final List<Endpoint> endpoints = new ArrayList<>();
+        private String clientId = "tether-" + UUID.randomUUID().toString().substring(0, 8);
+        private MqttVersion version = DEFAULT_VERSION;
+        private boolean cleanStart = true;
+        private Duration sessionExpiry = DEFAULT_SESSION_EXPIRY;
+        private Duration keepAlive = DEFAULT_KEEP_ALIVE;
+        private Duration pingTimeout = DEFAULT_PING_TIMEOUT;
+        private Duration connackTimeout = DEFAULT_CONNACK_TIMEOUT;
+        private @Nullable MqttWill will;
+        private int offlineCapacity = DEFAULT_OFFLINE_CAPACITY;
+        private OverflowPolicy overflowPolicy = DEFAULT_OVERFLOW_POLICY;
+        private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+        private int receiveMaximum = DEFAULT_RECEIVE_MAXIMUM;
+        private int maxPacketSize = DEFAULT_MAX_PACKET_SIZE;
+        private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
+        private Duration transportCloseTimeout = DEFAULT_TRANSPORT_CLOSE_TIMEOUT;
+        private @Nullable SslContext sslContext;
+        private Function<Credentials, Map<String, String>> webSocketHeaders = c -> Map.of();
+        private Function<Credentials, Map<String, String>> webSocketQuery = c -> Map.of();
+        private @Nullable String authenticationMethod;
+        private CredentialsProvider credentials = CredentialsProvider.none();
+        private ReconnectPolicy reconnect = ReconnectPolicy.defaults();
+        private @Nullable FailureClassifier classifier;
+        private @Nullable Scheduler scheduler;
+        private @Nullable Duration attemptTimeout;
+        private @Nullable Duration closeTimeout;
+        private String name = "mqtt";
+
+        private Builder() {
+        }
+
+        /**
+         * @param uri an endpoint URI, added after those already given (failover order). Schemes:
+         *            {@code tcp}/{@code mqtt} (1883), {@code ssl}/{@code tls}/{@code mqtts} (8883),
+         *            {@code ws} (80), {@code wss} (443); WebSocket path defaults to {@code /mqtt}
+         * @return this builder
+         * @throws IllegalArgumentException if the URI is invalid or the scheme unsupported
+         */
+        public Builder endpoint(String uri) {
+            return endpoint(Endpoint.of(uri));
+        }
+
+        /**
+         * @param endpoint an endpoint, added after those already given
+         * @return this builder
+         * @throws IllegalArgumentException if the scheme is unsupported
+         */
+        public Builder endpoint(Endpoint endpoint) {
+            Objects.requireNonNull(endpoint, "endpoint");
+            MqttConnector.validateScheme(endpoint);
+            endpoints.add(endpoint);
+            return this;
+        }
+
+        /**
+         * @param clientId the client identifier; default a random {@code tether-xxxxxxxx}; empty lets an
+         *                 MQTT 5 broker assign one
+         * @return this builder
+         */
+        public Builder clientId(String clientId) {
+            this.clientId = Objects.requireNonNull(clientId, "clientId");
+            return this;
+        }
+
+        /**
+         * @param version the protocol version; default {@link #DEFAULT_VERSION}
+         * @return this builder
+         */
+        public Builder version(MqttVersion version) {
+            this.version = Objects.requireNonNull(version, "version");
+            return this;
+        }
+
+        /**
+         * @param cleanStart clean start (MQTT 5) / clean session (3.1.1); default true
+         * @return this builder
+         */
+        public Builder cleanStart(boolean cleanStart) {
+            this.cleanStart = cleanStart;
+            return this;
+        }
+
+        /**
+         * @param expiry MQTT 5 Session Expiry Interval, whole seconds; default {@link #DEFAULT_SESSION_EXPIRY}.
+         *               With clean start off, a non-zero expiry lets the broker keep the session across reconnects
+         * @return this builder
+         */
+        public Builder sessionExpiry(Duration expiry) {
+            Objects.requireNonNull(expiry, "sessionExpiry");
+            if (expiry.isNegative() || expiry.getSeconds() > 0xFFFFFFFFL) {
+                throw new IllegalArgumentException("sessionExpiry must be between 0 and 4294967295 s, but was " + expiry);
+            }
+            this.sessionExpiry = expiry;
+            return this;
+        }
+
+        /**
+         * @param keepAlive the keepalive sent in CONNECT, whole seconds up to 65535 (zero disables);
+         *                  the broker's Server Keep Alive overrides it; default {@link #DEFAULT_KEEP_ALIVE}
+         * @return this builder
+         */
+        public Builder keepAlive(Duration keepAlive) {
+            Objects.requireNonNull(keepAlive, "keepAlive");
+            if (keepAlive.isNegative() || keepAlive.getSeconds() > 0xFFFF || keepAlive.getNano() != 0) {
+                throw new IllegalArgumentException("keepAlive must be whole seconds between 0 and 65535, but was " + keepAlive);
+            }
+            this.keepAlive = keepAlive;
+            return this;
+        }
+
+        /**
+         * @param timeout how long to wait for PINGRESP before the connection is declared dead;
+         *                default {@link #DEFAULT_PING_TIMEOUT}
+         * @return this builder
+         */
+        public Builder pingTimeout(Duration timeout) {
+            this.pingTimeout = positive("pingTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout how long to wait for CONNACK after CONNECT; default {@link #DEFAULT_CONNACK_TIMEOUT}
+         * @return this builder
+         */
+        public Builder connackTimeout(Duration timeout) {
+            this.connackTimeout = positive("connackTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param will the Last Will
+         * @return this builder
+         */
+        public Builder will(MqttWill will) {
+            this.will = Objects.requireNonNull(will, "will");
+            return this;
+        }
+
+        /**
+         * @param capacity how many publishes wait while disconnected; default {@link #DEFAULT_OFFLINE_CAPACITY}
+         * @param policy   what happens when it is full; default {@link #DEFAULT_OVERFLOW_POLICY}
+         * @return this builder
+         */
+        public Builder offlineBuffer(int capacity, OverflowPolicy policy) {
+            if (capacity < 0) {
+                throw new IllegalArgumentException("offlineBuffer capacity must be >= 0, but was " + capacity);
+            }
+            this.offlineCapacity = capacity;
+            this.overflowPolicy = Objects.requireNonNull(policy, "overflowPolicy");
+            return this;
+        }
+
+        /**
+         * @param max client cap on QoS 1 and 2 publishes in flight (1..65535); default {@link #DEFAULT_MAX_IN_FLIGHT}
+         * @return this builder
+         */
+        public Builder maxInFlight(int max) {
+            if (max < 1 || max > 65535) {
+                throw new IllegalArgumentException("maxInFlight must be between 1 and 65535, but was " + max);
+            }
+            this.maxInFlight = max;
+            return this;
+        }
+
+        /**
+         * @param max MQTT 5 Receive Maximum announced to the broker (1..65535); default {@link #DEFAULT_RECEIVE_MAXIMUM}
+         * @return this builder
+         */
+        public Builder receiveMaximum(int max) {
+            if (max < 1 || max > 65535) {
+                throw new IllegalArgumentException("receiveMaximum must be between 1 and 65535, but was " + max);
+            }
+            this.receiveMaximum = max;
+            return this;
+        }
+
+        /**
+         * @param bytes the largest packet the client accepts; default {@link #DEFAULT_MAX_PACKET_SIZE}
+         * @return this builder
+         */
+        public Builder maxPacketSize(int bytes) {
+            if (bytes < 64) {
+                throw new IllegalArgumentException("maxPacketSize must be >= 64, but was " + bytes);
+            }
+            this.maxPacketSize = bytes;
+            return this;
+        }
+
+        /**
+         * @param timeout how long a graceful close waits for in-flight publishes before DISCONNECT;
+         *                default {@link #DEFAULT_DRAIN_TIMEOUT}
+         * @return this builder
+         */
+        public Builder drainTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "drainTimeout");
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("drainTimeout must not be negative, but was " + timeout);
+            }
+            this.drainTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * @param timeout how long the transport close may take after DISCONNECT (WebSocket: waiting for the
+         *                broker's close frame or FIN) before the client closes TCP; default
+         *                {@link #DEFAULT_TRANSPORT_CLOSE_TIMEOUT}
+         * @return this builder
+         */
+        public Builder transportCloseTimeout(Duration timeout) {
+            this.transportCloseTimeout = positive("transportCloseTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param sslContext TLS settings for {@code ssl} and {@code wss} endpoints; default the JDK's trust store
+         * @return this builder
+         */
+        public Builder sslContext(SslContext sslContext) {
+            Objects.requireNonNull(sslContext, "sslContext");
+            if (!sslContext.isClient()) {
+                throw new IllegalArgumentException("sslContext must be a client context, but was a server context");
+            }
+            this.sslContext = sslContext;
+            return this;
+        }
+
+        /**
+         * @param headers computed for every WebSocket attempt from that attempt's credentials (e.g. an
+         *                {@code Authorization} header with a fresh token)
+         * @return this builder
+         */
+        public Builder webSocketHeaders(Function<Credentials, Map<String, String>> headers) {
+            this.webSocketHeaders = Objects.requireNonNull(headers, "webSocketHeaders");
+            return this;
+        }
+
+        /**
+         * @param query computed for every WebSocket attempt from that attempt's credentials, appended to the
+         *              endpoint's query
+         * @return this builder
+         */
+        public Builder webSocketQuery(Function<Credentials, Map<String, String>> query) {
+            this.webSocketQuery = Objects.requireNonNull(query, "webSocketQuery");
+            return this;
+        }
+
+        /**
+         * @param method MQTT 5 enhanced authentication method: CONNECT carries the credentials' secret as
+         *               Authentication Data instead of a password, and {@link MqttClient#reauthenticate()}
+         *               becomes available
+         * @return this builder
+         */
+        public Builder authenticationMethod(String method) {
+            Objects.requireNonNull(method, "authenticationMethod");
+            if (method.isBlank()) {
+                throw new IllegalArgumentException("authenticationMethod must not be blank");
+            }
+            this.authenticationMethod = method;
+            return this;
+        }
+
+        /**
+         * @param provider asked before every attempt; user name and secret become the CONNECT user name and
+         *                 password; default no credentials
+         * @return this builder
+         */
+        public Builder credentials(CredentialsProvider provider) {
+            this.credentials = Objects.requireNonNull(provider, "credentials");
+            return this;
+        }
+
+        /**
+         * @param policy backoff and limits; default {@link ReconnectPolicy#defaults()}
+         * @return this builder
+         */
+        public Builder reconnect(ReconnectPolicy policy) {
+            this.reconnect = Objects.requireNonNull(policy, "reconnect");
+            return this;
+        }
+
+        /**
+         * @param classifier consulted before {@link MqttVerdicts#connack()}
+         * @return this builder
+         */
+        public Builder classifier(FailureClassifier classifier) {
+            this.classifier = Objects.requireNonNull(classifier, "classifier");
+            return this;
+        }
+
+        /**
+         * @param scheduler the engine's timers and clock (and the protocol timers); default the engine's
+         * @return this builder
+         */
+        public Builder scheduler(Scheduler scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        /**
+         * @param timeout bound on one attempt (credentials, transport, CONNACK); default the engine's
+         * @return this builder
+         */
+        public Builder attemptTimeout(Duration timeout) {
+            this.attemptTimeout = positive("attemptTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout bound on a whole graceful close before the transport is aborted; default the engine's
+         * @return this builder
+         */
+        public Builder closeTimeout(Duration timeout) {
+            this.closeTimeout = positive("closeTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param name a name for logs and meters; default {@code mqtt}
+         * @return this builder
+         */
+        public Builder name(String name) {
+            Objects.requireNonNull(name, "name");
+            if (name.isBlank()) {
+                throw new IllegalArgumentException("name must not be blank");
+            }
+            this.name = name;
+            return this;
+        }
+
+        /**
+         * @return the client, not started
+         * @throws IllegalArgumentException if no endpoint was given or settings contradict each other
+         */
+        public MqttClient build() {
+            if (endpoints.isEmpty()) {
+                throw new IllegalArgumentException("endpoints must not be empty: give at least one endpoint(...)");
+            }
+            if (clientId.isEmpty() && version == MqttVersion.MQTT_3_1_1 && !cleanStart) {
+                throw new IllegalArgumentException("clientId must not be empty with MQTT 3.1.1 and cleanStart(false)");
+            }
+            if (authenticationMethod != null && version != MqttVersion.MQTT_5) {
+                throw new IllegalArgumentException("authenticationMethod needs MQTT 5, but version was " + version);
+            }
+            MqttClientConfig config = new MqttClientConfig(clientId, version, cleanStart, sessionExpiry, keepAlive,
+                    pingTimeout, connackTimeout, will, offlineCapacity, overflowPolicy, maxInFlight, receiveMaximum,
+                    maxPacketSize, drainTimeout, transportCloseTimeout, sslContext, webSocketHeaders, webSocketQuery,
+                    authenticationMethod);
+            ClientCore core = new ClientCore(config);
+            ResilientConnection.Builder<MqttSession> b = ResilientConnection.builder(new MqttConnector(config, core))
+                    .endpoints(endpoints).credentials(credentials).reconnect(reconnect).name(name);
+            if (classifier != null) {
+                b.classifier(classifier);
+            }
+            if (scheduler != null) {
+                b.scheduler(scheduler);
+            }
+            if (attemptTimeout != null) {
+                b.attemptTimeout(attemptTimeout);
+            }
+            if (closeTimeout != null) {
+                b.closeTimeout(closeTimeout);
+            }
+            return new MqttClient(b.build(), core, config, credentials);
+        }
+
+        private static Duration positive(String field, Duration value) {
+            Objects.requireNonNull(value, field);
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(field + " must be positive, but was " + value);
+            }
+            return value;
+        }
+    }
+}

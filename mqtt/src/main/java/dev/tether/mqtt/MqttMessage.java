@@ -1,0 +1,199 @@
+package dev.tether.mqtt;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An application message: what is published and what a subscription delivers.
+ *
+ * <p>Immutable; the payload is copied in and out. Create one with {@link #of(String, byte[], MqttQos)}
+ * or {@link #builder(String)}.
+ */
+public final class MqttMessage {
+
+    private final String topic;
+    private final byte[] payload;
+    private final MqttQos qos;
+    private final boolean retain;
+    private final @Nullable String contentType;
+    private final Map<String, String> userProperties;
+
+    private MqttMessage(Builder b) {
+        this.topic = b.topic;
+        this.payload = b.payload.clone();
+        this.qos = b.qos;
+        this.retain = b.retain;
+        this.contentType = b.contentType;
+        this.userProperties = Map.copyOf(b.userProperties);
+    }
+
+    /**
+     * @param topic   the topic name (no wildcards)
+     * @param payload the payload, copied
+     * @param qos     the quality of service
+     * @return the message, not retained
+     * @throws IllegalArgumentException if the topic is empty or has wildcards
+     */
+    public static MqttMessage of(String topic, byte[] payload, MqttQos qos) {
+        return builder(topic).payload(payload).qos(qos).build();
+    }
+
+    /**
+     * @param topic   the topic name (no wildcards)
+     * @param payload the payload, encoded as UTF-8
+     * @param qos     the quality of service
+     * @return the message, not retained
+     */
+    public static MqttMessage of(String topic, String payload, MqttQos qos) {
+        return of(topic, payload.getBytes(StandardCharsets.UTF_8), qos);
+    }
+
+    /**
+     * @param topic the topic name (no wildcards)
+     * @return a builder with an empty payload, QoS 0, not retained
+     * @throws IllegalArgumentException if the topic is empty or has wildcards
+     */
+    public static Builder builder(String topic) {
+        return new Builder(topic);
+    }
+
+    /** @return the topic name */
+    public String topic() {
+        return topic;
+    }
+
+    /** @return a copy of the payload */
+    public byte[] payload() {
+        return payload.clone();
+    }
+
+    /** @return the payload decoded as UTF-8 */
+    public String payloadAsString() {
+        return new String(payload, StandardCharsets.UTF_8);
+    }
+
+    /** @return the payload size in bytes */
+    public int payloadSize() {
+        return payload.length;
+    }
+
+    /** @return the quality of service (for a received message: the QoS it was delivered with) */
+    public MqttQos qos() {
+        return qos;
+    }
+
+    /** @return whether the message is (or was delivered as) retained */
+    public boolean retain() {
+        return retain;
+    }
+
+    /** @return the MQTT 5 content type, if any */
+    public Optional<String> contentType() {
+        return Optional.ofNullable(contentType);
+    }
+
+    /** @return the MQTT 5 user properties (a duplicated name keeps its last value) */
+    public Map<String, String> userProperties() {
+        return userProperties;
+    }
+
+    /** @return a builder prefilled with this message */
+    public Builder toBuilder() {
+        Builder b = new Builder(topic).payload(payload).qos(qos).retain(retain);
+        b.contentType = contentType;
+        b.userProperties.putAll(userProperties);
+        return b;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof MqttMessage m && topic.equals(m.topic) && Arrays.equals(payload, m.payload)
+                && qos == m.qos && retain == m.retain && Objects.equals(contentType, m.contentType)
+                && userProperties.equals(m.userProperties);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(topic, Arrays.hashCode(payload), qos, retain, contentType, userProperties);
+    }
+
+    @Override
+    public String toString() {
+        return "MqttMessage{topic=" + topic + ", qos=" + qos.value() + ", retain=" + retain + ", payload="
+                + payload.length + " bytes}";
+    }
+
+    /** Builds an {@link MqttMessage}; every setter validates at once. */
+    public static final class Builder {
+        private final String topic;
+        private byte[] payload = new byte[0];
+        private MqttQos qos = MqttQos.AT_MOST_ONCE;
+        private boolean retain;
+        private @Nullable String contentType;
+        private final Map<String, String> userProperties = new LinkedHashMap<>();
+
+        private Builder(String topic) {
+            Objects.requireNonNull(topic, "topic");
+            if (topic.isEmpty() || topic.contains("+") || topic.contains("#") || topic.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("topic must be a non-empty topic name without wildcards, but was '" + topic + "'");
+            }
+            this.topic = topic;
+        }
+
+        /**
+         * @param payload the payload, copied
+         * @return this builder
+         */
+        public Builder payload(byte[] payload) {
+            this.payload = Objects.requireNonNull(payload, "payload").clone();
+            return this;
+        }
+
+        /**
+         * @param qos the quality of service; default QoS 0
+         * @return this builder
+         */
+        public Builder qos(MqttQos qos) {
+            this.qos = Objects.requireNonNull(qos, "qos");
+            return this;
+        }
+
+        /**
+         * @param retain whether the broker retains the message; default false
+         * @return this builder
+         */
+        public Builder retain(boolean retain) {
+            this.retain = retain;
+            return this;
+        }
+
+        /**
+         * @param contentType MQTT 5 content type (ignored by MQTT 3.1.1)
+         * @return this builder
+         */
+        public Builder contentType(String contentType) {
+            this.contentType = Objects.requireNonNull(contentType, "contentType");
+            return this;
+        }
+
+        /**
+         * @param name  MQTT 5 user property name (ignored by MQTT 3.1.1)
+         * @param value its value
+         * @return this builder
+         */
+        public Builder userProperty(String name, String value) {
+            userProperties.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+            return this;
+        }
+
+        /** @return the message */
+        public MqttMessage build() {
+            return new MqttMessage(this);
+        }
+    }
+}

@@ -1,0 +1,798 @@
+package dev.tether.mqtt.internal;
+
+import dev.tether.core.Attempt;
+import dev.tether.core.CloseMode;
+import dev.tether.core.ConnectionFailedException;
+import dev.tether.core.Credentials;
+import dev.tether.core.Endpoint;
+import dev.tether.core.EstablishedSession;
+import dev.tether.core.Initiator;
+import dev.tether.core.SessionEnd;
+import dev.tether.core.Verdict;
+import dev.tether.mqtt.MqttConnackRefusedException;
+import dev.tether.mqtt.MqttMessage;
+import dev.tether.mqtt.MqttProtocolException;
+import dev.tether.mqtt.MqttQos;
+import dev.tether.mqtt.MqttRefusedException;
+import dev.tether.mqtt.MqttSession;
+import dev.tether.mqtt.MqttVerdicts;
+import dev.tether.mqtt.MqttVersion;
+import dev.tether.mqtt.MqttWill;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.mqtt.MqttConnAckMessage;
+import io.netty.handler.codec.mqtt.MqttFixedHeader;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.netty.handler.codec.mqtt.MqttPubReplyMessageVariableHeader;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
+import io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader;
+import io.netty.handler.codec.mqtt.MqttSubAckMessage;
+import io.netty.handler.codec.mqtt.MqttSubscriptionOption;
+import io.netty.handler.codec.mqtt.MqttTopicSubscription;
+import io.netty.handler.codec.mqtt.MqttUnsubAckMessage;
+import io.netty.handler.codec.mqtt.MqttUnsubscribeMessage;
+import io.netty.handler.codec.mqtt.MqttUnsubscribePayload;
+import io.netty.handler.codec.mqtt.MqttMessageIdAndPropertiesVariableHeader;
+import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
+import io.netty.handler.codec.mqtt.MqttSubscribePayload;
+import io.netty.util.ReferenceCountUtil;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+import reactor.core.publisher.Sinks;
+
+/**
+ * One MQTT connection: the protocol handler placed after the MQTT codec. Sends CONNECT when added,
+ * waits for CONNACK, runs the keepalive, answers and routes every packet, and says how the
+ * connection ended. Its state is touched on the channel's event loop only.
+ */
+public final class MqttConnection extends ChannelDuplexHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(MqttConnection.class);
+
+    private final MqttClientConfig config;
+    private final ClientCore core;
+    private final Attempt attempt;
+    private final TransportCloser closer;
+    private final String transport;
+    private final MonoSink<EstablishedSession<MqttSession>> connectSink;
+    private final Sinks.One<SessionEnd> terminated = Sinks.one();
+
+    private @Nullable Channel channel;
+    private volatile boolean established;
+    private volatile @Nullable CloseMode closeMode;
+    private boolean finished;
+    private int closeCodeSent = -1;
+    private @Nullable Throwable detected;
+    private int serverDisconnectCode = -1;
+    private @Nullable String serverDisconnectReason;
+    private @Nullable Endpoint serverReference;
+    private @Nullable Throwable transportError;
+    private @Nullable Disposable connackTimer;
+    private @Nullable Disposable keepAliveTimer;
+    private @Nullable Disposable pingTimer;
+    private @Nullable Disposable closeGuard;
+    private volatile long lastWriteNanos;
+    private volatile long lastReadNanos;
+    private boolean pingOutstanding;
+    private @Nullable MonoSink<Void> reauthSink;
+    private @Nullable NegotiatedSession negotiated;
+
+    MqttConnection(MqttClientConfig config, ClientCore core, Attempt attempt, TransportCloser closer, String transport,
+                   MonoSink<EstablishedSession<MqttSession>> connectSink) {
+        this.config = config;
+        this.core = core;
+        this.attempt = attempt;
+        this.closer = closer;
+        this.transport = transport;
+        this.connectSink = connectSink;
+    }
+
+    /** @return the attempt this connection belongs to */
+    Attempt attempt() {
+        return attempt;
+    }
+
+    /** @return whether new publishes and subscriptions may be sent on this connection */
+    boolean canSend() {
+        Channel ch = channel;
+        return established && closeMode == null && ch != null && ch.isActive();
+    }
+
+    /** Closes the channel at once; used when the attempt is cancelled. */
+    void abortNow() {
+        Channel ch = channel;
+        if (ch != null) {
+            ch.eventLoop().execute(() -> {
+                if (closeMode == null) {
+                    closeMode = CloseMode.ABORT;
+                }
+                closer.abort(ch);
+            });
+        }
+    }
+
+    // ------------------------------------------------------------------ writes (any thread)
+
+    ChannelFuture write(Object message) {
+        Channel ch = channel;
+        lastWriteNanos = System.nanoTime();
+        if (ch == null) {
+            ReferenceCountUtil.release(message);
+            throw new IllegalStateException("no channel");
+        }
+        return ch.writeAndFlush(message);
+    }
+
+    ChannelFuture writePublish(MqttMessage message, int packetId, boolean dup) {
+        MqttProperties props = MqttProperties.NO_PROPERTIES;
+        if (config.isV5() && (message.contentType().isPresent() || !message.userProperties().isEmpty())) {
+            MqttProperties p = new MqttProperties();
+            message.contentType().ifPresent(ct -> p.add(new MqttProperties.StringProperty(MqttProperties.CONTENT_TYPE, ct)));
+            addUserProperties(p, message.userProperties());
+            props = p;
+        }
+        MqttFixedHeader header = new MqttFixedHeader(MqttMessageType.PUBLISH, dup,
+                io.netty.handler.codec.mqtt.MqttQoS.valueOf(message.qos().value()), message.retain(), 0);
+        return write(new MqttPublishMessage(header, new MqttPublishVariableHeader(message.topic(), packetId, props),
+                Unpooled.wrappedBuffer(message.payload())));
+    }
+
+    void writePubRel(int packetId) {
+        write(new io.netty.handler.codec.mqtt.MqttMessage(
+                new MqttFixedHeader(MqttMessageType.PUBREL, false, io.netty.handler.codec.mqtt.MqttQoS.AT_LEAST_ONCE, false, 0),
+                new MqttPubReplyMessageVariableHeader(packetId, (byte) 0, MqttProperties.NO_PROPERTIES)));
+    }
+
+    void writeSubscribe(int packetId, List<Map.Entry<String, MqttQos>> filters) {
+        List<MqttTopicSubscription> subs = new ArrayList<>();
+        for (Map.Entry<String, MqttQos> f : filters) {
+            subs.add(new MqttTopicSubscription(f.getKey(),
+                    MqttSubscriptionOption.onlyFromQos(io.netty.handler.codec.mqtt.MqttQoS.valueOf(f.getValue().value()))));
+        }
+        write(new MqttSubscribeMessage(
+                new MqttFixedHeader(MqttMessageType.SUBSCRIBE, false, io.netty.handler.codec.mqtt.MqttQoS.AT_LEAST_ONCE, false, 0),
+                new MqttMessageIdAndPropertiesVariableHeader(packetId, MqttProperties.NO_PROPERTIES),
+                new MqttSubscribePayload(subs)));
+    }
+
+    void writeUnsubscribe(int packetId, List<String> filters) {
+        write(new MqttUnsubscribeMessage(
+                new MqttFixedHeader(MqttMessageType.UNSUBSCRIBE, false, io.netty.handler.codec.mqtt.MqttQoS.AT_LEAST_ONCE, false, 0),
+                new MqttMessageIdAndPropertiesVariableHeader(packetId, MqttProperties.NO_PROPERTIES),
+                new MqttUnsubscribePayload(filters)));
+    }
+
+    private void writeAck(MqttMessageType type, int packetId) {
+        io.netty.handler.codec.mqtt.MqttQoS q = type == MqttMessageType.PUBREL
+                ? io.netty.handler.codec.mqtt.MqttQoS.AT_LEAST_ONCE : io.netty.handler.codec.mqtt.MqttQoS.AT_MOST_ONCE;
+        write(new io.netty.handler.codec.mqtt.MqttMessage(new MqttFixedHeader(type, false, q, false, 0),
+                new MqttPubReplyMessageVariableHeader(packetId, (byte) 0, MqttProperties.NO_PROPERTIES)));
+    }
+
+    // ------------------------------------------------------------------ the established session
+
+    /**
+     * Sends an MQTT 5 AUTH (re-authenticate) with the given credentials' secret as authentication data.
+     *
+     * @param credentials fresh credentials
+     * @return completes when the broker answers AUTH success
+     */
+    Mono<Void> reauthenticate(Credentials credentials) {
+        return Mono.create(sink -> {
+            Channel ch = channel;
+            String method = config.authenticationMethod();
+            if (ch == null || method == null || !config.isV5()) {
+                sink.error(new IllegalStateException("re-authentication needs MQTT 5 and an authenticationMethod(...)"));
+                return;
+            }
+            ch.eventLoop().execute(() -> {
+                if (!canSend()) {
+                    sink.error(new IllegalStateException("the connection is not established; re-authenticate after reconnecting"));
+                    return;
+                }
+                if (reauthSink != null) {
+                    sink.error(new IllegalStateException("a re-authentication is already in progress"));
+                    return;
+                }
+                reauthSink = sink;
+                MqttProperties props = new MqttProperties();
+                props.add(new MqttProperties.StringProperty(MqttProperties.AUTHENTICATION_METHOD, method));
+                credentials.secret().ifPresent(s -> props.add(new MqttProperties.BinaryProperty(
+                        MqttProperties.AUTHENTICATION_DATA, s.getBytes(StandardCharsets.UTF_8))));
+                write(MqttMessageBuilders.auth().reasonCode((byte) 0x19).properties(props).build());
+            });
+        });
+    }
+
+    private final class Established implements EstablishedSession<MqttSession> {
+        private final NegotiatedSession session;
+
+        Established(NegotiatedSession session) {
+            this.session = session;
+        }
+
+        @Override
+        public MqttSession session() {
+            return session;
+        }
+
+        @Override
+        public Object details() {
+            return session;
+        }
+
+        @Override
+        public Mono<SessionEnd> terminated() {
+            return terminated.asMono();
+        }
+
+        @Override
+        public Mono<Void> close(CloseMode mode) {
+            return Mono.defer(() -> {
+                Channel ch = channel;
+                if (ch != null) {
+                    ch.eventLoop().execute(() -> startClose(mode));
+                }
+                return terminated.asMono().then();
+            });
+        }
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        lastReadNanos = System.nanoTime();
+        ctx.channel().config().setAutoRead(true);
+        if (ctx.channel().isActive()) {
+            sendConnect();
+        }
+        ctx.read();
+    }
+
+    private void sendConnect() {
+        Credentials creds = attempt.credentials();
+        MqttClientConfig c = config;
+        MqttMessageBuilders.ConnectBuilder b = MqttMessageBuilders.connect()
+                .protocolVersion(c.isV5() ? io.netty.handler.codec.mqtt.MqttVersion.MQTT_5
+                        : io.netty.handler.codec.mqtt.MqttVersion.MQTT_3_1_1)
+                .clientId(c.clientId())
+                .cleanSession(c.cleanStart())
+                .keepAlive((int) Math.min(0xFFFF, c.keepAlive().getSeconds()));
+        String username = creds.username().orElse(null);
+        String secret = creds.secret().orElse(null);
+        MqttProperties props = new MqttProperties();
+        if (c.isV5()) {
+            if (!c.sessionExpiry().isZero()) {
+                props.add(new MqttProperties.IntegerProperty(MqttProperties.SESSION_EXPIRY_INTERVAL,
+                        (int) Math.min(0xFFFFFFFFL, c.sessionExpiry().getSeconds())));
+            }
+            if (c.receiveMaximum() != 0xFFFF) {
+                props.add(new MqttProperties.IntegerProperty(MqttProperties.RECEIVE_MAXIMUM, c.receiveMaximum()));
+            }
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.MAXIMUM_PACKET_SIZE, c.maxPacketSize()));
+            String method = c.authenticationMethod();
+            if (method != null) {
+                props.add(new MqttProperties.StringProperty(MqttProperties.AUTHENTICATION_METHOD, method));
+                if (secret != null) {
+                    props.add(new MqttProperties.BinaryProperty(MqttProperties.AUTHENTICATION_DATA,
+                            secret.getBytes(StandardCharsets.UTF_8)));
+                }
+                secret = null;
+            }
+        }
+        if (secret != null && username == null && !c.isV5()) {
+            username = "";
+        }
+        if (username != null) {
+            b.hasUser(true).username(username);
+        }
+        if (secret != null) {
+            b.hasPassword(true).password(secret.getBytes(StandardCharsets.UTF_8));
+        }
+        MqttWill will = c.will();
+        if (will != null) {
+            MqttMessage m = will.message();
+            b.willFlag(true).willTopic(m.topic()).willMessage(m.payload()).willRetain(m.retain())
+                    .willQoS(io.netty.handler.codec.mqtt.MqttQoS.valueOf(m.qos().value()));
+            if (c.isV5()) {
+                MqttProperties wp = new MqttProperties();
+                if (!will.delay().isZero()) {
+                    wp.add(new MqttProperties.IntegerProperty(MqttProperties.WILL_DELAY_INTERVAL, (int) will.delay().getSeconds()));
+                }
+                will.messageExpiry().ifPresent(e -> wp.add(new MqttProperties.IntegerProperty(
+                        MqttProperties.PUBLICATION_EXPIRY_INTERVAL, (int) e.getSeconds())));
+                m.contentType().ifPresent(ct -> wp.add(new MqttProperties.StringProperty(MqttProperties.CONTENT_TYPE, ct)));
+                addUserProperties(wp, m.userProperties());
+                b.willProperties(wp);
+            }
+        }
+        b.properties(props);
+        write(b.build()).addListener(f -> {
+            if (!f.isSuccess()) {
+                onTransportError(f.cause());
+            }
+        });
+        connackTimer = attempt.scheduler().schedule(() -> onLoop(() -> {
+            if (!established && !finished) {
+                detected = new ConnectionFailedException("no CONNACK within " + c.connackTimeout().toMillis()
+                        + " ms (connackTimeout) from " + attempt.endpoint(), Initiator.LOCAL_DETECTION, -1, Verdict.retry(), null);
+                closer.abort(channelOrThrow());
+            }
+        }), c.connackTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof io.netty.handler.codec.mqtt.MqttMessage m)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        lastReadNanos = System.nanoTime();
+        try {
+            if (m.decoderResult().isFailure()) {
+                protocolError(0x81, "the broker sent a malformed packet: " + m.decoderResult().cause().getMessage(),
+                        m.decoderResult().cause());
+                return;
+            }
+            if (finished || detected != null) {
+                return;
+            }
+            MqttMessageType type = m.fixedHeader().messageType();
+            if (!established) {
+                switch (type) {
+                    case CONNACK -> onConnAck((MqttConnAckMessage) m);
+                    case DISCONNECT -> onServerDisconnect(m);
+                    default -> protocolError(0x82, "the broker sent " + type + " before CONNACK", null);
+                }
+                return;
+            }
+            switch (type) {
+                case PUBLISH -> onPublish((MqttPublishMessage) m);
+                case PUBACK -> {
+                    int id = packetId(m);
+                    if (!core.onPubAck(id, reasonCode(m))) {
+                        protocolError(0x82, "the broker sent PUBACK for packet id " + id + ", which is not a QoS 1 publish in flight", null);
+                    }
+                }
+                case PUBREC -> {
+                    int id = packetId(m);
+                    if (!core.onPubRec(this, id, reasonCode(m))) {
+                        protocolError(0x82, "the broker sent PUBREC for packet id " + id + ", which is not a QoS 2 publish in flight", null);
+                    }
+                }
+                case PUBCOMP -> {
+                    int id = packetId(m);
+                    if (!core.onPubComp(id, reasonCode(m))) {
+                        protocolError(0x82, "the broker sent PUBCOMP for packet id " + id + ", which was not released", null);
+                    }
+                }
+                case PUBREL -> {
+                    int id = packetId(m);
+                    core.releaseQos2(id);
+                    writeAck(MqttMessageType.PUBCOMP, id);
+                }
+                case SUBACK -> {
+                    MqttSubAckMessage ack = (MqttSubAckMessage) m;
+                    int id = ack.variableHeader().messageId();
+                    if (!core.onSubAck(this, id, ack.payload().reasonCodes())) {
+                        protocolError(0x82, "the broker sent SUBACK for packet id " + id + " that matches no SUBSCRIBE", null);
+                    }
+                }
+                case UNSUBACK -> {
+                    int id = ((MqttUnsubAckMessage) m).variableHeader().messageId();
+                    if (!core.onUnsubAck(id)) {
+                        protocolError(0x82, "the broker sent UNSUBACK for packet id " + id + " that matches no UNSUBSCRIBE", null);
+                    }
+                }
+                case PINGRESP -> {
+                    pingOutstanding = false;
+                    cancel(pingTimer);
+                    pingTimer = null;
+                }
+                case DISCONNECT -> onServerDisconnect(m);
+                case AUTH -> onAuth(m);
+                default -> protocolError(0x82, "the broker sent " + type + ", which a broker must never send", null);
+            }
+        } catch (ClassCastException | IllegalArgumentException e) {
+            protocolError(0x81, "the broker sent a packet that cannot be understood: " + e.getMessage(), e);
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onConnAck(MqttConnAckMessage ack) {
+        cancel(connackTimer);
+        connackTimer = null;
+        int code = ack.variableHeader().connectReturnCode().byteValue() & 0xFF;
+        MqttProperties props = ack.variableHeader().properties();
+        MqttVersion version = config.version();
+        if (code != 0) {
+            Endpoint ref = serverReference(props);
+            MqttConnackRefusedException refused = new MqttConnackRefusedException(version, code,
+                    stringProperty(props, MqttProperties.REASON_STRING), ref);
+            log.debug("CONNACK refused: {}", refused.getMessage());
+            connectSink.error(refused);
+            closer.abort(channelOrThrow());
+            return;
+        }
+        Duration keepAlive = config.keepAlive();
+        Integer serverKeepAlive = intProperty(props, MqttProperties.SERVER_KEEP_ALIVE);
+        if (serverKeepAlive != null) {
+            keepAlive = Duration.ofSeconds(serverKeepAlive);
+        }
+        Integer receiveMax = intProperty(props, MqttProperties.RECEIVE_MAXIMUM);
+        Integer maxQos = intProperty(props, MqttProperties.MAXIMUM_QOS);
+        Integer retain = intProperty(props, MqttProperties.RETAIN_AVAILABLE);
+        Integer maxPacket = intProperty(props, MqttProperties.MAXIMUM_PACKET_SIZE);
+        String assigned = stringProperty(props, MqttProperties.ASSIGNED_CLIENT_IDENTIFIER);
+        NegotiatedSession session = new NegotiatedSession(version, ack.variableHeader().isSessionPresent(),
+                assigned != null ? assigned : config.clientId(), keepAlive,
+                receiveMax == null || receiveMax == 0 ? 0xFFFF : receiveMax,
+                maxQos == null ? MqttQos.EXACTLY_ONCE : MqttQos.of(Math.min(2, maxQos)),
+                retain == null || retain != 0, Optional.ofNullable(maxPacket == null ? null : Integer.toUnsignedLong(maxPacket)),
+                transport);
+        negotiated = session;
+        established = true;
+        startKeepAlive(keepAlive);
+        core.connected(this, session.sessionPresent(), session.receiveMaximum());
+        connectSink.success(new Established(session));
+    }
+
+    private void onPublish(MqttPublishMessage p) {
+        MqttQos qos = MqttQos.of(p.fixedHeader().qosLevel().value());
+        int id = p.variableHeader().packetId();
+        if (qos != MqttQos.AT_MOST_ONCE && id <= 0) {
+            protocolError(0x82, "the broker sent a QoS " + qos.value() + " PUBLISH without packet id", null);
+            return;
+        }
+        String topic = p.variableHeader().topicName();
+        if (topic == null || topic.isEmpty()) {
+            protocolError(0x82, "the broker sent a PUBLISH without topic name (topic aliases are not negotiated)", null);
+            return;
+        }
+        MqttMessage.Builder b = MqttMessage.builder(topic).payload(ByteBufUtil.getBytes(p.payload()))
+                .qos(qos).retain(p.fixedHeader().isRetain());
+        MqttProperties props = p.variableHeader().properties();
+        String ct = stringProperty(props, MqttProperties.CONTENT_TYPE);
+        if (ct != null) {
+            b.contentType(ct);
+        }
+        for (MqttProperties.MqttProperty<?> up : props.getProperties(MqttProperties.USER_PROPERTY)) {
+            if (up instanceof MqttProperties.UserProperties ups) {
+                ups.value().forEach(pair -> b.userProperty(pair.key, pair.value));
+            } else if (up instanceof MqttProperties.UserProperty u) {
+                b.userProperty(u.value().key, u.value().value);
+            }
+        }
+        MqttMessage message = b.build();
+        switch (qos) {
+            case AT_MOST_ONCE -> core.deliver(message);
+            case AT_LEAST_ONCE -> {
+                core.deliver(message);
+                writeAck(MqttMessageType.PUBACK, id);
+            }
+            case EXACTLY_ONCE -> {
+                if (core.firstQos2(id)) {
+                    core.deliver(message);
+                }
+                writeAck(MqttMessageType.PUBREC, id);
+            }
+        }
+    }
+
+    private void onServerDisconnect(io.netty.handler.codec.mqtt.MqttMessage m) {
+        int code = 0;
+        String reason = "";
+        if (m.variableHeader() instanceof MqttReasonCodeAndPropertiesVariableHeader h) {
+            code = h.reasonCode() & 0xFF;
+            String rs = stringProperty(h.properties(), MqttProperties.REASON_STRING);
+            reason = rs == null ? "" : rs;
+            serverReference = serverReference(h.properties());
+        }
+        serverDisconnectCode = code;
+        serverDisconnectReason = reason;
+        attempt.reportCloseReceived(code, reason);
+        if (!established) {
+            connectSink.error(new ConnectionFailedException("the broker sent DISCONNECT " + MqttConnackRefusedException.describe(
+                    MqttVersion.MQTT_5, code) + " instead of CONNACK", Initiator.REMOTE_PEER, code, disconnectVerdict(code), null));
+        }
+        closer.abort(channelOrThrow());
+    }
+
+    private void onAuth(io.netty.handler.codec.mqtt.MqttMessage m) {
+        int code = m.variableHeader() instanceof MqttReasonCodeAndPropertiesVariableHeader h ? h.reasonCode() & 0xFF : 0;
+        MonoSink<Void> sink = reauthSink;
+        if (sink == null) {
+            protocolError(0x82, "the broker sent AUTH although no authentication exchange was started", null);
+            return;
+        }
+        reauthSink = null;
+        if (code == 0x00) {
+            attempt.reportNotice("reauthenticated", "the broker accepted the new credentials");
+            sink.success();
+        } else {
+            sink.error(new MqttRefusedException("AUTH", code, "the broker answered re-authentication with AUTH "
+                    + String.format("0x%02X", code) + "; multi-step authentication exchanges are not supported"));
+        }
+    }
+
+    private void protocolError(int disconnectCode, String message, @Nullable Throwable cause) {
+        if (detected != null || finished) {
+            return;
+        }
+        MqttProtocolException error = new MqttProtocolException(message + " (" + attempt.endpoint() + ")", cause);
+        detected = error;
+        log.warn("protocol error on {}: {}", attempt.endpoint(), message);
+        if (!established) {
+            connectSink.error(error);
+        }
+        Channel ch = channelOrThrow();
+        if (config.isV5() && ch.isActive()) {
+            write(MqttMessageBuilders.disconnect().reasonCode((byte) disconnectCode).build());
+            attempt.reportCloseSent(disconnectCode, message);
+        }
+        closer.abort(ch);
+    }
+
+    // ------------------------------------------------------------------ keepalive
+
+    private void startKeepAlive(Duration keepAlive) {
+        if (keepAlive.isZero()) {
+            return;
+        }
+        long tickNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(100), keepAlive.toNanos() / 2);
+        keepAliveTimer = attempt.scheduler().schedulePeriodically(() -> onLoop(() -> keepAliveTick(tickNanos, keepAlive)),
+                tickNanos, tickNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void keepAliveTick(long tickNanos, Duration keepAlive) {
+        if (finished || pingOutstanding || closeMode != null) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (now - lastWriteNanos >= tickNanos - TimeUnit.MILLISECONDS.toNanos(20) || now - lastReadNanos >= keepAlive.toNanos()) {
+            pingOutstanding = true;
+            write(io.netty.handler.codec.mqtt.MqttMessage.PINGREQ);
+            pingTimer = attempt.scheduler().schedule(() -> onLoop(() -> {
+                if (pingOutstanding && !finished && detected == null) {
+                    detected = new ConnectionFailedException("no PINGRESP within " + config.pingTimeout().toMillis()
+                            + " ms (pingTimeout): the connection to " + attempt.endpoint() + " is dead",
+                            Initiator.LOCAL_DETECTION, -1, Verdict.retry(), null);
+                    log.info("keepalive lost on {}", attempt.endpoint());
+                    closer.abort(channelOrThrow());
+                }
+            }), config.pingTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    // ------------------------------------------------------------------ closing
+
+    private void startClose(CloseMode mode) {
+        Channel ch = channelOrThrow();
+        if (closeMode != null || finished) {
+            return;
+        }
+        closeMode = mode;
+        core.stopSending(this);
+        if (mode == CloseMode.ABORT || !ch.isActive()) {
+            closer.abort(ch);
+            return;
+        }
+        core.inFlightDrained()
+                .timeout(config.drainTimeout(), attempt.scheduler())
+                .onErrorResume(e -> Mono.empty())
+                .subscribe(null, null, () -> onLoop(() -> sayGoodbye(mode)));
+    }
+
+    private void sayGoodbye(CloseMode mode) {
+        Channel ch = channelOrThrow();
+        if (finished) {
+            return;
+        }
+        closeGuard = attempt.scheduler().schedule(() -> onLoop(() -> closer.abort(ch)),
+                config.transportCloseTimeout().toNanos() + TimeUnit.MILLISECONDS.toNanos(500), TimeUnit.NANOSECONDS);
+        ChannelFuture sent;
+        if (config.isV5()) {
+            int code = mode == CloseMode.GRACEFUL_WITH_WILL ? 0x04 : 0x00;
+            sent = write(MqttMessageBuilders.disconnect().reasonCode((byte) code).build());
+            closeCodeSent = code;
+            attempt.reportCloseSent(code, code == 0 ? "normal disconnection" : "disconnect with Will message");
+        } else if (mode == CloseMode.GRACEFUL) {
+            sent = write(io.netty.handler.codec.mqtt.MqttMessage.DISCONNECT);
+            closeCodeSent = 0;
+            attempt.reportCloseSent(0, "DISCONNECT");
+        } else {
+            // MQTT 3.1.1 has no "disconnect with Will": close without DISCONNECT so the broker publishes it.
+            closer.closeGracefully(ch);
+            return;
+        }
+        sent.addListener(f -> closer.closeGracefully(ch));
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        finish();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof MqttProtocolException pe) {
+            protocolError(0x82, pe.getMessage(), pe.getCause());
+            return;
+        }
+        if (cause instanceof io.netty.handler.codec.DecoderException) {
+            protocolError(0x81, "the broker sent bytes that cannot be decoded: " + cause.getMessage(), cause);
+            return;
+        }
+        onTransportError(cause);
+    }
+
+    private void onTransportError(Throwable cause) {
+        if (transportError == null) {
+            transportError = cause;
+        }
+        log.debug("transport error on {}: {}", attempt.endpoint(), cause.toString());
+        Channel ch = channel;
+        if (ch != null) {
+            closer.abort(ch);
+        }
+    }
+
+    private void finish() {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        cancel(connackTimer);
+        cancel(keepAliveTimer);
+        cancel(pingTimer);
+        cancel(closeGuard);
+        MonoSink<Void> reauth = reauthSink;
+        reauthSink = null;
+        if (!established) {
+            Throwable failure = detected != null ? detected
+                    : new ConnectionFailedException("the connection to " + attempt.endpoint() + " closed before CONNACK",
+                    Initiator.REMOTE_PEER, -1, null, transportError);
+            connectSink.error(failure);
+        } else {
+            core.disconnected(this);
+            terminated.tryEmitValue(end());
+        }
+        if (reauth != null) {
+            reauth.error(new ConnectionFailedException("the connection closed during re-authentication",
+                    Initiator.REMOTE_PEER, -1, null, transportError));
+        }
+    }
+
+    private SessionEnd end() {
+        if (closeMode != null && detected == null && serverDisconnectCode < 0) {
+            return SessionEnd.byUser(closeCodeSent, null);
+        }
+        if (detected != null) {
+            return SessionEnd.detected(detected);
+        }
+        if (serverDisconnectCode >= 0) {
+            return SessionEnd.byPeer(serverDisconnectCode, new ConnectionFailedException("the broker sent DISCONNECT "
+                    + MqttConnackRefusedException.describe(MqttVersion.MQTT_5, serverDisconnectCode)
+                    + (serverDisconnectReason == null || serverDisconnectReason.isEmpty() ? "" : " (" + serverDisconnectReason + ")"),
+                    Initiator.REMOTE_PEER, serverDisconnectCode, disconnectVerdict(serverDisconnectCode), null));
+        }
+        if (closeMode != null) {
+            return SessionEnd.byUser(closeCodeSent, null);
+        }
+        return SessionEnd.byPeer(-1, new ConnectionFailedException("the connection to " + attempt.endpoint()
+                + " was closed by the broker or the network", Initiator.REMOTE_PEER, -1, null, transportError));
+    }
+
+    private @Nullable Verdict disconnectVerdict(int code) {
+        Endpoint ref = serverReference;
+        if ((code == 0x9C || code == 0x9D) && ref != null) {
+            return Verdict.redirect(ref);
+        }
+        return switch (code) {
+            case 0x89, 0x97 -> Verdict.retryAfter(MqttVerdicts.BUSY_MIN_DELAY);
+            case 0x9F -> Verdict.retryAfter(MqttVerdicts.RATE_LIMIT_MIN_DELAY);
+            case 0x86, 0x87, 0x8C -> Verdict.refreshCredentials();
+            default -> null;
+        };
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private Channel channelOrThrow() {
+        Channel ch = channel;
+        if (ch == null) {
+            throw new IllegalStateException("handler not added");
+        }
+        return ch;
+    }
+
+    private void onLoop(Runnable task) {
+        Channel ch = channel;
+        if (ch != null) {
+            ch.eventLoop().execute(task);
+        }
+    }
+
+    private static void cancel(@Nullable Disposable d) {
+        if (d != null) {
+            d.dispose();
+        }
+    }
+
+    private static int packetId(io.netty.handler.codec.mqtt.MqttMessage m) {
+        if (m.variableHeader() instanceof MqttMessageIdVariableHeader h) {
+            return h.messageId();
+        }
+        throw new IllegalArgumentException(m.fixedHeader().messageType() + " without packet id");
+    }
+
+    private static int reasonCode(io.netty.handler.codec.mqtt.MqttMessage m) {
+        return m.variableHeader() instanceof MqttPubReplyMessageVariableHeader h ? h.reasonCode() & 0xFF : 0;
+    }
+
+    private static @Nullable Integer intProperty(MqttProperties props, int id) {
+        MqttProperties.MqttProperty<?> p = props.getProperty(id);
+        return p != null && p.value() instanceof Integer i ? i : null;
+    }
+
+    private static @Nullable String stringProperty(MqttProperties props, int id) {
+        MqttProperties.MqttProperty<?> p = props.getProperty(id);
+        return p != null && p.value() instanceof String s ? s : null;
+    }
+
+    private @Nullable Endpoint serverReference(MqttProperties props) {
+        String ref = stringProperty(props, MqttProperties.SERVER_REFERENCE);
+        if (ref == null || ref.isBlank()) {
+            return null;
+        }
+        String first = ref.trim().split("\\s+")[0];
+        URI current = attempt.endpoint().uri();
+        try {
+            URI parsed = URI.create(current.getScheme() + "://" + first);
+            return Endpoint.of(new URI(current.getScheme(), null, parsed.getHost(),
+                    parsed.getPort() == -1 ? current.getPort() : parsed.getPort(), current.getPath(), current.getQuery(), null));
+        } catch (Exception e) {
+            log.debug("unusable server reference '{}': {}", first, e.toString());
+            return null;
+        }
+    }
+
+    private static void addUserProperties(MqttProperties props, Map<String, String> user) {
+        if (!user.isEmpty()) {
+            List<MqttProperties.StringPair> pairs = new ArrayList<>();
+            user.forEach((k, v) -> pairs.add(new MqttProperties.StringPair(k, v)));
+            props.add(new MqttProperties.UserProperties(pairs));
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "MqttConnection{" + attempt.endpoint() + ", generation " + attempt.generation() + ", "
+                + (negotiated == null ? "connecting" : negotiated.toString()) + "}";
+    }
+}

@@ -1,0 +1,259 @@
+package dev.tether.mqtt.internal;
+
+import dev.tether.core.Attempt;
+import dev.tether.core.ConnectionFailedException;
+import dev.tether.core.Connector;
+import dev.tether.core.Credentials;
+import dev.tether.core.Endpoint;
+import dev.tether.core.EstablishedSession;
+import dev.tether.core.FailureClassifier;
+import dev.tether.core.Initiator;
+import dev.tether.core.Verdict;
+import dev.tether.mqtt.MqttSession;
+import dev.tether.mqtt.MqttVerdicts;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakeException;
+import io.netty.handler.codec.mqtt.MqttDecoder;
+import io.netty.handler.codec.mqtt.MqttEncoder;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLException;
+import org.jspecify.annotations.Nullable;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+import reactor.core.publisher.Sinks;
+import reactor.netty.Connection;
+import reactor.netty.NettyPipeline;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.http.client.WebsocketClientSpec;
+import reactor.netty.resources.ConnectionProvider;
+import reactor.netty.tcp.TcpClient;
+
+/**
+ * Opens one MQTT connection per attempt over TCP, TLS, WebSocket or WSS (chosen by the endpoint's
+ * scheme), with the MQTT codec and the protocol handler installed before CONNECT is sent.
+ */
+public final class MqttConnector implements Connector<MqttSession> {
+
+    private final MqttClientConfig config;
+    private final ClientCore core;
+    private volatile @Nullable SslContext defaultSsl;
+
+    /**
+     * @param config the client settings
+     * @param core   the state shared by all connections of the client
+     */
+    public MqttConnector(MqttClientConfig config, ClientCore core) {
+        this.config = config;
+        this.core = core;
+    }
+
+    /**
+     * @param endpoint an endpoint
+     * @throws IllegalArgumentException if its scheme is not one the client speaks
+     */
+    public static void validateScheme(Endpoint endpoint) {
+        Scheme.of(endpoint);
+    }
+
+    @Override
+    public FailureClassifier classifier() {
+        return MqttVerdicts.connack();
+    }
+
+    @Override
+    public Mono<EstablishedSession<MqttSession>> connect(Attempt attempt) {
+        return Mono.create(sink -> {
+            Scheme scheme = Scheme.of(attempt.endpoint());
+            AtomicReference<@Nullable MqttConnection> handler = new AtomicReference<>();
+            Disposable opening = scheme.webSocket ? openWebSocket(attempt, scheme, sink, handler)
+                    : openTcp(attempt, scheme, sink, handler);
+            sink.onCancel(() -> {
+                opening.dispose();
+                MqttConnection h = handler.get();
+                if (h != null) {
+                    h.abortNow();
+                }
+            });
+        });
+    }
+
+    private Disposable openTcp(Attempt attempt, Scheme scheme, MonoSink<EstablishedSession<MqttSession>> sink,
+                               AtomicReference<@Nullable MqttConnection> handler) {
+        Endpoint ep = attempt.endpoint();
+        TcpClient client = TcpClient.create(ConnectionProvider.newConnection())
+                .host(ep.host())
+                .port(ep.port(scheme.defaultPort))
+                .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis());
+        if (scheme.tls) {
+            SslContext ssl = ssl();
+            client = client.secure(spec -> spec.sslContext(ssl));
+        }
+        return client.connect().subscribe(
+                conn -> install(conn, attempt, TransportCloser.TCP, null, scheme.name, sink, handler),
+                err -> sink.error(new ConnectionFailedException("cannot connect to " + ep + ": " + err.getMessage(),
+                        Initiator.REMOTE_PEER, -1, null, err)));
+    }
+
+    private Disposable openWebSocket(Attempt attempt, Scheme scheme, MonoSink<EstablishedSession<MqttSession>> sink,
+                                     AtomicReference<@Nullable MqttConnection> handler) {
+        Endpoint ep = attempt.endpoint();
+        Credentials creds = attempt.credentials();
+        Map<String, String> headers = config.webSocketHeaders().apply(creds);
+        Map<String, String> query = config.webSocketQuery().apply(creds);
+        String path = ep.uri().getRawPath() == null || ep.uri().getRawPath().isEmpty() ? "/mqtt" : ep.uri().getRawPath();
+        StringBuilder q = new StringBuilder(ep.uri().getRawQuery() == null ? "" : ep.uri().getRawQuery());
+        query.forEach((k, v) -> {
+            if (q.length() > 0) {
+                q.append('&');
+            }
+            q.append(URLEncoder.encode(k, StandardCharsets.UTF_8)).append('=').append(URLEncoder.encode(v, StandardCharsets.UTF_8));
+        });
+        String uri = (scheme.tls ? "wss://" : "ws://") + hostForUri(ep.host()) + ":" + ep.port(scheme.defaultPort) + path
+                + (q.length() == 0 ? "" : "?" + q);
+        HttpClient http = HttpClient.create(ConnectionProvider.newConnection())
+                .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis())
+                .headers(h -> headers.forEach(h::set));
+        if (scheme.tls) {
+            SslContext ssl = ssl();
+            http = http.secure(spec -> spec.sslContext(ssl));
+        }
+        WebsocketClientSpec spec = WebsocketClientSpec.builder().protocols("mqtt")
+                .maxFramePayloadLength(config.maxPacketSize()).handlePing(true).build();
+        return http.websocket(spec).uri(uri).handle((in, out) -> {
+            Sinks.Empty<Void> closed = Sinks.empty();
+            in.withConnection(conn -> {
+                conn.channel().closeFuture().addListener(f -> closed.tryEmitEmpty());
+                WebSocketFraming framing = new WebSocketFraming(config.transportCloseTimeout(), attempt);
+                install(conn, attempt, framing, framing, scheme.name, sink, handler);
+            });
+            // Ends only when the channel is closed, so Reactor Netty never closes a live WebSocket itself.
+            return closed.asMono();
+        }).subscribe(null, err -> sink.error(webSocketFailure(ep, err)), () -> sink.error(new ConnectionFailedException(
+                "the WebSocket to " + ep + " closed before CONNACK", Initiator.REMOTE_PEER, -1, null, null)));
+    }
+
+    private void install(Connection conn, Attempt attempt, TransportCloser closer, @Nullable WebSocketFraming framing,
+                         String transport, MonoSink<EstablishedSession<MqttSession>> sink,
+                         AtomicReference<@Nullable MqttConnection> handler) {
+        Channel ch = conn.channel();
+        MqttConnection mqtt = new MqttConnection(config, core, attempt, closer, transport, sink);
+        handler.set(mqtt);
+        ChannelPipeline p = ch.pipeline();
+        String before = p.get(NettyPipeline.ReactiveBridge) != null ? NettyPipeline.ReactiveBridge : null;
+        if (framing != null) {
+            add(p, before, "tether.mqtt.websocket", framing);
+        }
+        add(p, before, "tether.mqtt.decoder", new MqttDecoder(config.maxPacketSize()));
+        add(p, before, "tether.mqtt.encoder", MqttEncoder.INSTANCE);
+        add(p, before, "tether.mqtt.connection", mqtt);
+    }
+
+    private static void add(ChannelPipeline p, @Nullable String before, String name, io.netty.channel.ChannelHandler h) {
+        if (before != null) {
+            p.addBefore(before, name, h);
+        } else {
+            p.addLast(name, h);
+        }
+    }
+
+    private static Throwable webSocketFailure(Endpoint ep, Throwable err) {
+        if (err instanceof WebSocketClientHandshakeException hs && hs.response() != null) {
+            int status = hs.response().status().code();
+            Verdict verdict;
+            String hint;
+            if (status == 401 || status == 403) {
+                verdict = Verdict.refreshCredentials();
+                hint = "the credentials were refused";
+            } else if (status == 429 || status == 503) {
+                verdict = Verdict.retryAfter(retryAfter(hs.response().headers().get("Retry-After")));
+                hint = "the server asks to come back later";
+            } else if (status >= 500) {
+                verdict = Verdict.retry();
+                hint = "server error";
+            } else {
+                verdict = Verdict.fatal("the WebSocket upgrade to " + ep + " was refused with HTTP " + status
+                        + "; check the path and that the server speaks MQTT over WebSocket (subprotocol mqtt)");
+                hint = "check the path";
+            }
+            return new ConnectionFailedException("the WebSocket upgrade to " + ep + " was refused with HTTP " + status
+                    + " (" + hint + ")", Initiator.REMOTE_PEER, status, verdict, err);
+        }
+        return new ConnectionFailedException("cannot open the WebSocket to " + ep + ": " + err.getMessage(),
+                Initiator.REMOTE_PEER, -1, null, err);
+    }
+
+    private static Duration retryAfter(@Nullable String header) {
+        if (header != null) {
+            try {
+                return Duration.ofSeconds(Math.max(0, Long.parseLong(header.trim())));
+            } catch (NumberFormatException ignored) {
+                // An HTTP date: fall back to the default busy delay.
+            }
+        }
+        return MqttVerdicts.BUSY_MIN_DELAY;
+    }
+
+    private int connectTimeoutMillis() {
+        return (int) Math.min(Integer.MAX_VALUE, config.connackTimeout().toMillis());
+    }
+
+    private SslContext ssl() {
+        SslContext configured = config.sslContext();
+        if (configured != null) {
+            return configured;
+        }
+        SslContext ssl = defaultSsl;
+        if (ssl == null) {
+            try {
+                ssl = SslContextBuilder.forClient().build();
+            } catch (SSLException e) {
+                throw new IllegalStateException("cannot create the default TLS context: " + e.getMessage(), e);
+            }
+            defaultSsl = ssl;
+        }
+        return ssl;
+    }
+
+    private static String hostForUri(String host) {
+        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+    }
+
+    /** The transports, by URI scheme. */
+    private enum Scheme {
+        TCP("tcp", false, false, 1883),
+        TLS("ssl", true, false, 8883),
+        WS("ws", false, true, 80),
+        WSS("wss", true, true, 443);
+
+        final String name;
+        final boolean tls;
+        final boolean webSocket;
+        final int defaultPort;
+
+        Scheme(String name, boolean tls, boolean webSocket, int defaultPort) {
+            this.name = name;
+            this.tls = tls;
+            this.webSocket = webSocket;
+            this.defaultPort = defaultPort;
+        }
+
+        static Scheme of(Endpoint endpoint) {
+            return switch (endpoint.scheme()) {
+                case "tcp", "mqtt" -> TCP;
+                case "ssl", "tls", "mqtts" -> TLS;
+                case "ws" -> WS;
+                case "wss" -> WSS;
+                default -> throw new IllegalArgumentException("endpoint scheme '" + endpoint.scheme() + "' of " + endpoint
+                        + " is not supported: use tcp, mqtt, ssl, tls, mqtts, ws or wss");
+            };
+        }
+    }
+}
