@@ -1,0 +1,42 @@
+package dev.tether.websocket;
+
+import dev.tether.core.ConnectionFailedException;
+import dev.tether.core.Initiator;
+import java.time.Duration;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The server refused the WebSocket upgrade with an HTTP status (for example 401, 429, 503).
+ * {@link #code()} is the HTTP status.
+ */
+public final class WebSocketUpgradeException extends ConnectionFailedException {
+
+    private static final long serialVersionUID = 1L;
+
+    private final int status;
+    private final @Nullable Duration retryAfter;
+
+    /**
+     * @param status     the HTTP status
+     * @param retryAfter the server's {@code Retry-After}, or null
+     * @param cause      the handshake failure, or null
+     */
+    public WebSocketUpgradeException(int status, @Nullable Duration retryAfter, @Nullable Throwable cause) {
+        super("the server refused the WebSocket upgrade with HTTP " + status
+                + (retryAfter == null ? "" : " (Retry-After " + retryAfter.toSeconds() + " s)"),
+                Initiator.REMOTE_PEER, status, null, cause);
+        this.status = status;
+        this.retryAfter = retryAfter;
+    }
+
+    /** @return the HTTP status */
+    public int status() {
+        return status;
+    }
+
+    /** @return the delay the server asked for in {@code Retry-After}, if any */
+    public Optional<Duration> retryAfter() {
+        return Optional.ofNullable(retryAfter);
+    }
+}

@@ -1,0 +1,24 @@
+package dev.tether.websocket.internal;
+
+import dev.tether.websocket.Heartbeat;
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * What one session's handler needs to know.
+ *
+ * @param client                whether this is the client side (waits for the server to close TCP)
+ * @param closeHandshakeTimeout how long to wait for the peer's close frame
+ * @param tcpCloseWait          client only: how long to wait for the server's FIN after the handshake
+ * @param heartbeat             ping settings
+ * @param watchdog              the longest time without an application message, or null for none
+ * @param maxFramePayload       the largest frame we send; longer messages are fragmented
+ * @param maxMessageBytes       the largest inbound message (all fragments); beyond it we close with 1009
+ * @param inboundBuffer         how many inbound messages wait for the application before reading pauses
+ * @param scheduler             timers and clock
+ */
+public record SessionSettings(boolean client, Duration closeHandshakeTimeout, Duration tcpCloseWait, Heartbeat heartbeat,
+                              @Nullable Duration watchdog, int maxFramePayload, int maxMessageBytes, int inboundBuffer,
+                              Scheduler scheduler) {
+}
