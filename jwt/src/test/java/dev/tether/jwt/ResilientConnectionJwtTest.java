@@ -1,0 +1,159 @@
+package dev.tether.jwt;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.IThrowableProxy;
+import ch.qos.logback.core.read.ListAppender;
+import com.nimbusds.jwt.SignedJWT;
+import dev.tether.core.Endpoint;
+import dev.tether.core.LifecycleEvent;
+import dev.tether.core.ReconnectPolicy;
+import dev.tether.core.ResilientConnection;
+import dev.tether.core.Verdict;
+import io.netty.handler.codec.LineBasedFrameDecoder;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.netty.Connection;
+import reactor.netty.tcp.TcpClient;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A real {@link ResilientConnection} over real TCP to a server that checks every JWT with Nimbus:
+ * each attempt presents a valid token, a refused token is replaced before the next attempt, and
+ * expired tokens are never presented.
+ */
+class ResilientConnectionJwtTest {
+
+    private static final ReconnectPolicy FAST = ReconnectPolicy.builder()
+            .initialDelay(Duration.ofMillis(20)).maxDelay(Duration.ofMillis(100)).build();
+
+    private static String jti(String token) throws Exception {
+        return SignedJWT.parse(token).getJWTClaimsSet().getJWTID();
+    }
+
+    private static CountDownLatch onEvents(ResilientConnection<?> conn, List<LifecycleEvent> events, Class<?> type, int count) {
+        CountDownLatch latch = new CountDownLatch(count);
+        conn.lifecycle().subscribe(e -> {
+            events.add(e);
+            if (type.isInstance(e)) {
+                latch.countDown();
+            }
+        }, e -> { });
+        return latch;
+    }
+
+    @Test
+    void aRefusedTokenIsReplacedBeforeTheNextAttemptAndNoTokenIsLogged() throws Exception {
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        Logger tether = (Logger) LoggerFactory.getLogger("dev.tether");
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        logs.start();
+        root.addAppender(logs);
+        ch.qos.logback.classic.Level was = tether.getLevel();
+        tether.setLevel(ch.qos.logback.classic.Level.DEBUG);
+        try (TokenCheckingServer server = new TokenCheckingServer(TestKeys.HMAC_SECRET, false)) {
+            server.refuseNext(1);
+            JwtCredentialsProvider tokens = JwtCredentialsProvider.builder()
+                    .selfSigned(JwtSigner.builder().hs256(TestKeys.HMAC_SECRET).subject("device-1").lifetime(Duration.ofMinutes(5)).build())
+                    .mapping(TokenMapping.password("device-1"))
+                    .build();
+            ResilientConnection<Connection> conn = ResilientConnection.builder(new TokenLineConnector())
+                    .endpoint(Endpoint.of("tcp://127.0.0.1:" + server.port()))
+                    .credentials(tokens)
+                    .reconnect(FAST)
+                    .build();
+            List<LifecycleEvent> events = new CopyOnWriteArrayList<>();
+            CountDownLatch twoSessions = onEvents(conn, events, LifecycleEvent.Connected.class, 2);
+            conn.start();
+            conn.awaitConnected(Duration.ofSeconds(10)).block(Duration.ofSeconds(15));
+
+            // Attempt 1 was refused as revoked; attempt 2 asked for a refresh and got a new token.
+            assertThat(server.refusals).containsExactly("revoked");
+            assertThat(server.presented).hasSize(2);
+            assertThat(jti(server.presented.get(1))).isNotEqualTo(jti(server.presented.get(0)));
+            assertThat(server.accepted).containsExactly(server.presented.get(1));
+            assertThat(events).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(LifecycleEvent.RetryScheduled.class,
+                    r -> assertThat(r.verdict().kind()).isEqualTo(Verdict.Kind.REFRESH_CREDENTIALS_THEN_RETRY)));
+            assertThat(events).anySatisfy(e -> assertThat(e).isInstanceOf(LifecycleEvent.CredentialsRefreshed.class));
+
+            // The server drops the session: the reconnect presents the still-fresh cached token.
+            server.kickAll();
+            assertThat(twoSessions.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(server.presented).hasSize(3);
+            assertThat(server.presented.get(2)).isEqualTo(server.presented.get(1));
+            assertThat(tokens.fetchCount()).isEqualTo(2);
+
+            conn.close().block(Duration.ofSeconds(10));
+            // Closed means closed on the server's side too: every admitted channel is inactive there.
+            Mono.when(server.admitted.stream().map(Connection::onDispose).toList()).block(Duration.ofSeconds(10));
+            assertThat(server.admitted).hasSize(2).allSatisfy(c -> assertThat(c.channel().isActive()).isFalse());
+
+            for (String token : server.presented) {
+                String signature = token.substring(token.lastIndexOf('.') + 1);
+                for (ILoggingEvent e : logs.list) {
+                    assertThat(e.getFormattedMessage()).doesNotContain(signature);
+                    for (IThrowableProxy t = e.getThrowableProxy(); t != null; t = t.getCause()) {
+                        assertThat(String.valueOf(t.getMessage())).doesNotContain(signature);
+                    }
+                }
+            }
+            assertThat(logs.list).as("the engine logged the attempts").isNotEmpty();
+        } finally {
+            root.detachAppender(logs);
+            tether.setLevel(was);
+        }
+    }
+
+    @Test
+    void everyAttemptPresentsAnUnexpiredTokenWhileTokensExpireEveryTwoSeconds() throws Exception {
+        try (TokenCheckingServer server = new TokenCheckingServer(TestKeys.HMAC_SECRET, true)) {
+            JwtCredentialsProvider tokens = JwtCredentialsProvider.builder()
+                    .selfSigned(JwtSigner.builder().hs256(TestKeys.HMAC_SECRET).lifetime(Duration.ofSeconds(2)).build())
+                    .refreshSkew(Duration.ofSeconds(1))
+                    .build();
+            ResilientConnection<Connection> conn = ResilientConnection.builder(new TokenLineConnector())
+                    .endpoint(Endpoint.of("tcp://127.0.0.1:" + server.port()))
+                    .credentials(tokens)
+                    .reconnect(FAST)
+                    .build();
+            List<LifecycleEvent> events = new CopyOnWriteArrayList<>();
+            CountDownLatch threeSessions = onEvents(conn, events, LifecycleEvent.Connected.class, 3);
+            conn.start();
+            // The server closes each session when its token expires; the client comes back with a new one.
+            assertThat(threeSessions.await(20, TimeUnit.SECONDS)).isTrue();
+            conn.close().block(Duration.ofSeconds(10));
+
+            assertThat(server.refusals).as("no expired token was ever presented").isEmpty();
+            assertThat(server.accepted).hasSizeGreaterThanOrEqualTo(3);
+            Set<String> ids = new HashSet<>();
+            for (String token : server.accepted) {
+                ids.add(jti(token));
+            }
+            assertThat(ids).as("a new token for every session").hasSize(server.accepted.size());
+            assertThat(events).filteredOn(LifecycleEvent.Disconnected.class::isInstance).isNotEmpty();
+
+            // The server does refuse an expired token presented by hand.
+            String expired = JwtSigner.builder().hs256(TestKeys.HMAC_SECRET).build().sign(Instant.now().minus(Duration.ofHours(1)));
+            String answer = TcpClient.create().host("127.0.0.1").port(server.port())
+                    .doOnConnected(c -> c.addHandlerLast(new LineBasedFrameDecoder(1024)))
+                    .connect()
+                    .flatMap(c -> c.outbound().sendString(Mono.just("AUTH " + expired + "\n")).then()
+                            .then(c.inbound().receive().asString(StandardCharsets.UTF_8).next())
+                            .doFinally(s -> c.dispose()))
+                    .block(Duration.ofSeconds(10));
+            assertThat(answer).isEqualTo("DENIED expired");
+        }
+    }
+}
