@@ -6,6 +6,7 @@ import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.core.read.ListAppender;
 import com.nimbusds.jwt.SignedJWT;
 import dev.tether.core.Endpoint;
+import dev.tether.core.FatalConnectionException;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.ResilientConnection;
@@ -15,6 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 import reactor.netty.Connection;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
 import reactor.netty.tcp.TcpClient;
 
 import java.nio.charset.StandardCharsets;
@@ -26,6 +29,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -154,6 +158,54 @@ class ResilientConnectionJwtTest {
                             .doFinally(s -> c.dispose()))
                     .block(Duration.ofSeconds(10));
             assertThat(answer).isEqualTo("DENIED expired");
+        }
+    }
+
+    @Test
+    void issuerFailuresShowOnTheLifecycleAndARefusedClientEndsTheConnection() throws Exception {
+        AtomicInteger requests = new AtomicInteger();
+        JwtSigner issuer = JwtSigner.builder().hs256(TestKeys.HMAC_SECRET).lifetime(Duration.ofMinutes(5)).build();
+        DisposableServer tokenEndpoint = HttpServer.create().host("127.0.0.1").port(0)
+                .route(r -> r
+                        .post("/token", (req, res) -> req.receive().then(Mono.defer(() -> requests.incrementAndGet() <= 4
+                                ? res.status(503).sendString(Mono.just("{\"error\":\"temporarily_unavailable\"}")).then()
+                                : res.status(200).header("Content-Type", "application/json")
+                                        .sendString(Mono.just("{\"access_token\":\"" + issuer.sign(Instant.now()) + "\",\"token_type\":\"Bearer\"}"))
+                                        .then())))
+                        .post("/denied", (req, res) -> req.receive().then(res.status(401)
+                                .sendString(Mono.just("{\"error\":\"invalid_client\"}")).then())))
+                .bindNow();
+        try (TokenCheckingServer server = new TokenCheckingServer(TestKeys.HMAC_SECRET, false)) {
+            ClientCredentials.Builder client = ClientCredentials.builder().clientId("c").clientSecret("client-secret-value");
+            JwtCredentialsProvider tokens = JwtCredentialsProvider.builder()
+                    .tokenEndpoint(client.tokenUri("http://127.0.0.1:" + tokenEndpoint.port() + "/token").build())
+                    .fetchRetries(1).fetchBackoff(Duration.ofMillis(10), Duration.ofMillis(10))
+                    .build();
+            ResilientConnection<Connection> conn = ResilientConnection.builder(new TokenLineConnector())
+                    .endpoint(Endpoint.of("tcp://127.0.0.1:" + server.port())).credentials(tokens).reconnect(FAST).build();
+            List<LifecycleEvent> events = new CopyOnWriteArrayList<>();
+            CountDownLatch connected = onEvents(conn, events, LifecycleEvent.Connected.class, 1);
+            conn.start();
+            assertThat(connected.await(10, TimeUnit.SECONDS)).isTrue();
+            // Two attempts found no token (two tries each), and said so; the third got one.
+            assertThat(events).filteredOn(LifecycleEvent.RetryScheduled.class::isInstance).hasSize(2)
+                    .allSatisfy(e -> assertThat(((LifecycleEvent.RetryScheduled) e).cause())
+                            .isInstanceOf(TokenUnavailableException.class).hasMessageContaining("HTTP 503"));
+            assertThat(requests.get()).isEqualTo(5);
+            assertThat(server.accepted).hasSize(1);
+            conn.close().block(Duration.ofSeconds(10));
+
+            JwtCredentialsProvider refused = JwtCredentialsProvider.builder()
+                    .tokenEndpoint(client.tokenUri("http://127.0.0.1:" + tokenEndpoint.port() + "/denied").build()).build();
+            ResilientConnection<Connection> doomed = ResilientConnection.builder(new TokenLineConnector())
+                    .endpoint(Endpoint.of("tcp://127.0.0.1:" + server.port())).credentials(refused).reconnect(FAST).build();
+            doomed.start();
+            Throwable end = doomed.onClosed().then(Mono.<Throwable>empty()).onErrorResume(Mono::just).block(Duration.ofSeconds(10));
+            assertThat(end).isInstanceOf(FatalConnectionException.class).hasMessageContaining("invalid_client")
+                    .hasMessageNotContaining("client-secret-value");
+            assertThat(server.presented).hasSize(1);
+        } finally {
+            tokenEndpoint.disposeNow(Duration.ofSeconds(5));
         }
     }
 }

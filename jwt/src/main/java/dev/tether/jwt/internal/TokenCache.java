@@ -170,9 +170,17 @@ public final class TokenCache {
         boolean fatal = cause instanceof TokenFetchException tfe && tfe.permanent();
         int status = cause instanceof TokenFetchException tfe ? tfe.status() : -1;
         Initiator initiator = cause instanceof InvalidJwtException ? Initiator.LOCAL_DETECTION : Initiator.REMOTE_PEER;
-        String what = cause instanceof InvalidJwtException ? "handed out a token that must not be presented: " : "failed: ";
-        return new TokenUnavailableException("no token for this attempt: " + source.description() + " " + what
-                + cause.getMessage() + " (" + tries + (tries == 1 ? " try" : " tries") + ")", initiator, status, fatal, cause);
+        String desc = source.description();
+        String detail = String.valueOf(cause.getMessage());
+        if (cause instanceof InvalidJwtException) {
+            detail = "handed out a token that must not be presented: " + detail;
+        } else if (detail.startsWith(desc + " ")) {
+            detail = detail.substring(desc.length() + 1);
+        } else {
+            detail = "failed: " + (cause.getMessage() == null ? cause.getClass().getSimpleName() : detail);
+        }
+        return new TokenUnavailableException("no token for this attempt: " + desc + " " + detail
+                + " (" + tries + (tries == 1 ? " try" : " tries") + ")", initiator, status, fatal, cause);
     }
 
     private Instant now() {
