@@ -42,6 +42,7 @@ public final class InvalidJwtException extends Exception {
         MISSING_CLAIM
     }
 
+    /** Why the token was refused. */
     private final Reason reason;
 
     /**

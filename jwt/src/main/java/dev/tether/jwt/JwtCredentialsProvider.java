@@ -41,6 +41,9 @@ import java.util.Optional;
  *       bearer header, query parameter).</li>
  * </ul>
  *
+ * <p>A token without {@code exp} is handed out once and not cached; renewal is lazy: the request
+ * after {@code exp - skew} fetches the new token (a connected session does not wake the provider).
+ *
  * <p>Time is read from the {@linkplain Builder#scheduler(Scheduler) scheduler}'s clock, so tests in
  * virtual time control expiry and backoff. A token never appears in a log line, an exception or a
  * {@code toString()}.

@@ -237,8 +237,9 @@ public final class JwtSigner {
             } catch (JOSEException e) {
                 throw new IllegalArgumentException("jwk " + jwk.getKeyID() + " is not usable: " + e.getMessage(), e);
             }
-            if (jwk.getAlgorithm() != null && !jwk.getAlgorithm().getName().equals(algorithm.getName())) {
-                throw new IllegalArgumentException("jwk declares alg " + jwk.getAlgorithm() + " but its key type signs " + algorithm);
+            JWSAlgorithm chosen = Objects.requireNonNull(algorithm);
+            if (jwk.getAlgorithm() != null && !jwk.getAlgorithm().getName().equals(chosen.getName())) {
+                throw new IllegalArgumentException("jwk declares alg " + jwk.getAlgorithm() + " but its key type signs " + chosen);
             }
             if (keyId == null) {
                 keyId = jwk.getKeyID();

@@ -443,8 +443,10 @@ public final class JwtVerifier {
         }
 
         /**
-         * Adds every signing key of a JWK set (keys marked {@code use: enc} are skipped; a key's
-         * {@code alg} restricts it to that algorithm).
+         * Adds every usable signing key of a JWK set. Keys marked {@code use: enc} and keys of a type
+         * or curve this verifier does not support (for example OKP) are skipped, so a set published
+         * by an identity provider can be used as it is; a key's {@code alg} restricts it to that
+         * algorithm.
          *
          * @param jwkSet the keys; private parts are not needed
          * @return this builder
@@ -453,13 +455,20 @@ public final class JwtVerifier {
         public Builder jwkSet(JWKSet jwkSet) {
             Objects.requireNonNull(jwkSet, "jwkSet");
             int before = keys.size();
+            List<String> skipped = new ArrayList<>();
             for (JWK jwk : jwkSet.getKeys()) {
-                if (jwk.getKeyUse() == null || KeyUse.SIGNATURE.equals(jwk.getKeyUse())) {
+                if (jwk.getKeyUse() != null && !KeyUse.SIGNATURE.equals(jwk.getKeyUse())) {
+                    continue;
+                }
+                try {
                     jwk(jwk);
+                } catch (IllegalArgumentException e) {
+                    skipped.add(e.getMessage());
                 }
             }
             if (keys.size() == before) {
-                throw new IllegalArgumentException("jwkSet holds no signing key (" + jwkSet.getKeys().size() + " keys in the set)");
+                throw new IllegalArgumentException("jwkSet holds no usable signing key (" + jwkSet.getKeys().size()
+                        + " keys in the set" + (skipped.isEmpty() ? "" : "; skipped: " + skipped) + ")");
             }
             return this;
         }

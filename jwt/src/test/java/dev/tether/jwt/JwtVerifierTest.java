@@ -220,4 +220,19 @@ class JwtVerifierTest {
         String text = JwtVerifier.builder().hmacSecret("k", TestKeys.HMAC_SECRET).build().toString();
         assertThat(text).contains("HMAC(kid=k)").doesNotContain(new String(TestKeys.HMAC_SECRET, StandardCharsets.US_ASCII));
     }
+
+    @Test
+    void aJwkSetWithUnusableKeysKeepsTheUsableOnes() throws Exception {
+        RSAKey sig = new RSAKey.Builder(TestKeys.rsaPublic()).keyID("sig").build();
+        RSAKey enc = new RSAKey.Builder((java.security.interfaces.RSAPublicKey) TestKeys.RSA_OTHER.getPublic())
+                .keyID("enc").keyUse(com.nimbusds.jose.jwk.KeyUse.ENCRYPTION).build();
+        com.nimbusds.jose.jwk.OctetSequenceKey tooShort = new com.nimbusds.jose.jwk.OctetSequenceKey.Builder(new byte[8]).keyID("short").build();
+        JwtVerifier v = JwtVerifier.builder().jwkSet(new JWKSet(List.of(sig, enc, tooShort)))
+                .clock(Clock.fixed(NOW, ZoneOffset.UTC)).build();
+        assertThat(v.toString()).contains("RSA(kid=sig)").doesNotContain("kid=enc", "kid=short");
+        assertThat(v.verify(rs256(goodClaims().build(), TestKeys.rsaPrivate(), "sig")).getSubject()).isEqualTo("device-1");
+        assertThatThrownBy(() -> JwtVerifier.builder().jwkSet(new JWKSet(List.of(enc, tooShort))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no usable signing key")
+                .hasMessageContaining("hmacSecret must have at least 32 bytes");
+    }
 }

@@ -10,7 +10,9 @@ public final class TokenFetchException extends IOException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The HTTP status, or -1. */
     private final int status;
+    /** Whether retrying cannot help. */
     private final boolean permanent;
 
     /**
