@@ -144,7 +144,9 @@ public final class MqttClient {
      * Subscribes to a topic filter. The subscription is kept in a registry that survives reconnects:
      * it is sent again whenever the broker did not keep the session, and messages the broker delivers
      * right after CONNACK are not lost. Cancelling the flux removes the subscriber; the last subscriber
-     * of a filter unsubscribes it at the broker.
+     * of a filter unsubscribes it at the broker. Every SUBACK is reported on {@link #lifecycle()} as a
+     * {@code Notice} of kind {@code subscribed} (or {@code resubscribed} after a reconnect) listing the
+     * granted QoS or refusal code per filter.
      *
      * @param topicFilter the topic filter, wildcards allowed
      * @param qos         the maximum QoS asked

@@ -379,10 +379,9 @@ public final class ClientCore {
                     }
                 }
             }
-            if (req.resubscribe) {
-                String details = "resubscribed " + results;
-                after.add(() -> c.attempt().reportNotice("resubscribed", details));
-            }
+            String kind = req.resubscribe ? "resubscribed" : "subscribed";
+            String details = kind + " " + results;
+            after.add(() -> c.attempt().reportNotice(kind, details));
             drain(after);
         }
         after.forEach(Runnable::run);
