@@ -111,6 +111,35 @@ public final class ClientCredentials {
         return Optional.ofNullable(httpClient);
     }
 
+    /** @return a builder prefilled with this configuration, to derive a variant */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.tokenUri = tokenUri;
+        b.clientId = clientId;
+        b.clientSecret = clientSecret;
+        b.scopes.addAll(scopes);
+        b.parameters.putAll(parameters);
+        b.authentication = authentication;
+        b.timeout = timeout;
+        b.maxResponseBytes = maxResponseBytes;
+        b.httpClient = httpClient;
+        return b;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ClientCredentials c && tokenUri.equals(c.tokenUri) && clientId.equals(c.clientId)
+                && clientSecret.equals(c.clientSecret) && scopes.equals(c.scopes) && parameters.equals(c.parameters)
+                && authentication == c.authentication && timeout.equals(c.timeout) && maxResponseBytes == c.maxResponseBytes
+                && Objects.equals(httpClient, c.httpClient);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(tokenUri, clientId, scopes, parameters, authentication, timeout, maxResponseBytes);
+    }
+
+    /** @return the endpoint, client id and settings; never the client secret */
     @Override
     public String toString() {
         return "ClientCredentials{tokenUri=" + tokenUri + ", clientId=" + clientId + ", clientSecret=****, scopes=" + scopes

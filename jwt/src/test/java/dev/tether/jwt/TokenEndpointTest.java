@@ -260,6 +260,9 @@ class TokenEndpointTest {
     void configurationHidesTheClientSecret() {
         ClientCredentials config = endpoint("/token").build();
         assertThat(config.toString()).contains(CLIENT_ID).doesNotContain(CLIENT_SECRET);
+        assertThat(config.toBuilder().build()).isEqualTo(config).hasSameHashCodeAs(config);
+        assertThat(config.toBuilder().scope("other").build()).isNotEqualTo(config);
+        assertThat(config.toBuilder().clientSecret("another").build()).isNotEqualTo(config);
         assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> ClientCredentials.builder().tokenUri("ftp://x/token")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tokenUri").hasMessageContaining("ftp://x/token");
         assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> ClientCredentials.builder().tokenUri("http://127.0.0.1/t").build()))
