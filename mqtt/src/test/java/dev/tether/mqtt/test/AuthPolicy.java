@@ -4,8 +4,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * What a test broker accepts: a set of valid secrets (passwords or tokens), changeable while it runs,
- * and user names that are banned.
+ * What a test broker accepts: no secret at all (anonymous), secrets starting with {@code valid}, and
+ * secrets added with {@link #accept(String)}; secrets starting with {@code expired} and the user name
+ * {@code banned} are refused.
  */
 public final class AuthPolicy {
 
@@ -18,14 +19,12 @@ public final class AuthPolicy {
      */
     public AuthPolicy accept(String secret) {
         validSecrets.add(secret);
-        anonymous = false;
         return this;
     }
 
-    /** Accepts anyone again. */
-    public void acceptAnyone() {
-        validSecrets.clear();
-        anonymous = true;
+    /** @param allowed whether a CONNECT without secret is accepted (default true) */
+    public void anonymous(boolean allowed) {
+        anonymous = allowed;
     }
 
     /**
@@ -37,6 +36,9 @@ public final class AuthPolicy {
         if ("banned".equals(username)) {
             return false;
         }
-        return anonymous || (secret != null && validSecrets.contains(secret));
+        if (secret == null) {
+            return anonymous;
+        }
+        return secret.startsWith("valid") || validSecrets.contains(secret);
     }
 }
