@@ -26,8 +26,8 @@ import java.util.Set;
  */
 public final class ClientCredentials {
 
-    /** Default bound on one token request: 10 s. */
-    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+    /** Default bound on one token request: 5 s. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
     /** Default limit on the size of the endpoint's answer: 64 KiB. */
     public static final int DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 

@@ -41,6 +41,11 @@ import java.util.Optional;
  *       bearer header, query parameter).</li>
  * </ul>
  *
+ * <p>A fetch keeps going when the attempt that asked for it is cancelled (for example by the
+ * connection's attempt timeout); its token is cached for the next request. Keep
+ * {@code fetchTimeout * (fetchRetries + 1)} plus the backoff below the connection's attempt
+ * timeout so a failing issuer is reported by the provider rather than by the attempt timeout.
+ *
  * <p>A token without {@code exp} is handed out once and not cached; renewal is lazy: the request
  * after {@code exp - skew} fetches the new token (a connected session does not wake the provider).
  *
@@ -66,8 +71,11 @@ public final class JwtCredentialsProvider implements CredentialsProvider {
     public static final Duration DEFAULT_REFRESH_SKEW = Duration.ofSeconds(30);
     /** Default allowance for an issuer whose clock runs ahead ({@code nbf}, {@code iat} in the future): 60 s. */
     public static final Duration DEFAULT_CLOCK_TOLERANCE = Duration.ofSeconds(60);
-    /** Default bound on one fetch try: 15 s. */
-    public static final Duration DEFAULT_FETCH_TIMEOUT = Duration.ofSeconds(15);
+    /**
+     * Default bound on one fetch try: 5 s. With the default retries and backoff a fetch gives up
+     * within about 22 s, inside core's default attempt timeout of 30 s.
+     */
+    public static final Duration DEFAULT_FETCH_TIMEOUT = Duration.ofSeconds(5);
     /** Default number of retries after a failed fetch try: 3 (so 4 tries in all). */
     public static final int DEFAULT_FETCH_RETRIES = 3;
     /** Default first retry delay after a failed fetch try: 200 ms (doubling, with 50 % jitter). */
