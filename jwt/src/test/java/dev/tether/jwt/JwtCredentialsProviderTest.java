@@ -283,4 +283,24 @@ class JwtCredentialsProviderTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> JwtCredentialsProvider.builder().selfSigned(signer).selfSigned(signer))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("already set");
     }
+
+    @Test
+    void theDefaultSchedulerFollowsStepVerifierVirtualTime() {
+        AtomicInteger calls = new AtomicInteger();
+        StepVerifier.withVirtualTime(() -> {
+                    JwtCredentialsProvider provider = JwtCredentialsProvider.builder()
+                            .issuedBy("flaky issuer", Mono.defer(() -> calls.incrementAndGet() == 1
+                                    ? Mono.error(new IOException("first try fails"))
+                                    : Mono.fromCallable(() -> signer.sign(Instant.ofEpochMilli(
+                                            reactor.core.scheduler.Schedulers.parallel().now(TimeUnit.MILLISECONDS))))))
+                            .fetchBackoff(Duration.ofSeconds(30), Duration.ofSeconds(30))
+                            .build();
+                    return provider.credentials(NORMAL);
+                })
+                .expectSubscription()
+                .expectNoEvent(Duration.ofSeconds(30))
+                .assertNext(c -> assertThat(c.secret()).isPresent())
+                .verifyComplete();
+        assertThat(calls.get()).isEqualTo(2);
+    }
 }
