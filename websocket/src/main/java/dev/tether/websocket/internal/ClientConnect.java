@@ -58,7 +58,8 @@ public final class ClientConnect {
             SessionSettings settings = new SessionSettings(true, client.closeHandshakeTimeout(), client.tcpCloseWait(),
                     client.heartbeat(), client.watchdog().orElse(null), client.maxFramePayload(), client.maxMessageBytes(),
                     client.inboundBuffer(), attempt.scheduler());
-            HttpClient http = client.httpClient().apply(HttpClient.create()
+            // WebSocket connections are never reused: no pool (a pool would also cap concurrent sessions per host).
+            HttpClient http = client.httpClient().apply(HttpClient.newConnection()
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, client.handshakeTimeout().toMillis()))
                     .headers(h -> headers.forEach(h::set)));
             if (scheme.equals("wss")) {

@@ -1,0 +1,375 @@
+package dev.tether.websocket;
+
+import dev.tether.websocket.internal.ServerConfig;
+import dev.tether.websocket.internal.ServerEngine;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.http.server.HttpServer;
+
+/**
+ * A WebSocket server that closes what it opened.
+ *
+ * <pre>{@code
+ * WebSocketServer server = WebSocketServer.builder()
+ *         .host("0.0.0.0").port(6700).path("/onebot")
+ *         .announcer(OneBotAnnouncer.builder(10001).build())
+ *         .handler(session -> session.receive().doOnNext(m -> handle(session, m)).then())
+ *         .build();
+ * server.start().block();
+ * server.sessions().broadcast(WebSocketMessage.text(event)).subscribe();
+ * DrainReport report = server.stop().block();   // 503 to new upgrades, goodbye, 1001, bounded drain
+ * }</pre>
+ *
+ * <p><b>Stop and reload follow one drain sequence.</b> Upgrades arriving during the drain get HTTP
+ * 503; every session gets the announcer's goodbye (e.g. the OneBot {@code disable} event) and a
+ * close frame with 1001 ({@link #stop()}) or 1012 ({@link #reload()}), all concurrently; the close
+ * handshakes have {@link Builder#drainTimeout(Duration)} to complete, and whatever is still open
+ * then is aborted ({@link CloseTimer#DRAIN_TIMEOUT}). Then the listener is closed; a reload binds it
+ * again on the same port. The {@link DrainReport} says how many sessions closed cleanly and how many
+ * were aborted. No session outlives a stop.
+ *
+ * <p>After a completed close handshake the server closes TCP at once (RFC 6455 7.1.1). Each session
+ * is pinged ({@link Builder#heartbeat(Heartbeat)}) and closed when its pong is overdue.
+ *
+ * <p>Usable without Spring. For Spring's {@code SmartLifecycle}, delegate {@code start()} to
+ * {@code start().block()}, {@code stop(Runnable)} to {@link #stop(Runnable)}, {@code isRunning()}
+ * to {@link #isRunning()} and {@code getPhase()} to {@link #getPhase()}.
+ *
+ * <p>Thread-safe.
+ */
+public final class WebSocketServer {
+
+    /** Default bind address: all interfaces. */
+    public static final String DEFAULT_HOST = "0.0.0.0";
+    /** Default port: 0, any free port (kept across restarts once chosen). */
+    public static final int DEFAULT_PORT = 0;
+    /** Default upgrade path: {@code /}. */
+    public static final String DEFAULT_PATH = "/";
+    /** Default bound on a drain's close handshakes: 5 s. */
+    public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(5);
+    /** Default wait for a client's close frame outside drains: 3 s. */
+    public static final Duration DEFAULT_CLOSE_HANDSHAKE_TIMEOUT = Duration.ofSeconds(3);
+    /** Default SmartLifecycle-style phase: late start, early stop, before the web server's own graceful shutdown. */
+    public static final int DEFAULT_PHASE = Integer.MAX_VALUE - 2048;
+
+    private final ServerConfig config;
+    private final ServerEngine engine;
+    private final int phase;
+
+    private WebSocketServer(ServerConfig config, int phase) {
+        this.config = config;
+        this.engine = new ServerEngine(config);
+        this.phase = phase;
+    }
+
+    /** @return a builder with the defaults */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Binds the listener; after a {@link #stop()} binds again on the same port. Lazy.
+     *
+     * @return completes when the listener is bound; does nothing if already running
+     */
+    public Mono<Void> start() {
+        return engine.start();
+    }
+
+    /**
+     * Drains every session with 1001 and closes the listener. Lazy; a drain in progress is shared.
+     *
+     * @return the report, once every session is closed and the listener released
+     */
+    public Mono<DrainReport> stop() {
+        return engine.drain(DrainReason.STOP);
+    }
+
+    /**
+     * Drains every session with 1012, then binds the listener again on the same port. Lazy.
+     *
+     * @return the report, once the listener accepts again
+     */
+    public Mono<DrainReport> reload() {
+        return engine.drain(DrainReason.RELOAD);
+    }
+
+    /**
+     * Stops and calls back when done, whatever happened (the shape of {@code SmartLifecycle.stop(Runnable)}).
+     *
+     * @param callback called once the stop finished or failed
+     */
+    public void stop(Runnable callback) {
+        Objects.requireNonNull(callback, "callback");
+        stop().subscribe(r -> { }, e -> callback.run(), callback);
+    }
+
+    /**
+     * Stops and waits (the shape of Reactor Netty's {@code disposeNow}).
+     *
+     * @param timeout how long to wait at most
+     * @return the report
+     * @throws IllegalStateException if the stop did not finish in time
+     */
+    public DrainReport disposeNow(Duration timeout) {
+        DrainReport r = stop().block(timeout);
+        if (r == null) {
+            throw new IllegalStateException("stop completed without a report");
+        }
+        return r;
+    }
+
+    /** @return whether the listener is bound (including during a drain) */
+    public boolean isRunning() {
+        ServerEngine.State s = engine.state();
+        return s == ServerEngine.State.RUNNING || s == ServerEngine.State.DRAINING;
+    }
+
+    /** @return whether new upgrades are accepted now */
+    public boolean isAccepting() {
+        return engine.state() == ServerEngine.State.RUNNING;
+    }
+
+    /** @return the lifecycle phase for a {@code SmartLifecycle} adapter */
+    public int getPhase() {
+        return phase;
+    }
+
+    /** @return the bound port, or 0 before the first start */
+    public int port() {
+        return engine.port();
+    }
+
+    /** @return the live sessions */
+    public SessionRegistry sessions() {
+        return engine;
+    }
+
+    /**
+     * Server and session events, hot and best effort: a subscriber that does not keep up misses events.
+     *
+     * @return the events
+     */
+    public Flux<ServerEvent> events() {
+        return engine.events();
+    }
+
+    @Override
+    public String toString() {
+        return "WebSocketServer{" + config.host() + ":" + (port() == 0 ? config.port() : port()) + config.path() + ", "
+                + engine.state() + ", " + engine.count() + " sessions, announcer=" + config.announcer() + "}";
+    }
+
+    /**
+     * Builds a {@link WebSocketServer}. Every setter validates at once and names the field and the bad value.
+     */
+    public static final class Builder {
+        private String host = DEFAULT_HOST;
+        private int port = DEFAULT_PORT;
+        private String path = DEFAULT_PATH;
+        private Function<WebSocketSession, Publisher<Void>> handler = s -> s.receive().then();
+        private List<String> subprotocols = List.of();
+        private Heartbeat heartbeat = Heartbeat.defaults();
+        private Duration closeHandshakeTimeout = DEFAULT_CLOSE_HANDSHAKE_TIMEOUT;
+        private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
+        private LifecycleAnnouncer announcer = LifecycleAnnouncer.NONE;
+        private int maxFramePayload = WebSocketClient.DEFAULT_MAX_FRAME_PAYLOAD;
+        private int maxMessageBytes = WebSocketClient.DEFAULT_MAX_MESSAGE_BYTES;
+        private int inboundBuffer = WebSocketClient.DEFAULT_INBOUND_BUFFER;
+        private boolean compression;
+        private UnaryOperator<HttpServer> httpServer = UnaryOperator.identity();
+        private @Nullable Scheduler scheduler;
+        private int phase = DEFAULT_PHASE;
+
+        private Builder() {
+        }
+
+        /**
+         * @param host the address to bind; default {@link #DEFAULT_HOST}
+         * @return this builder
+         */
+        public Builder host(String host) {
+            Objects.requireNonNull(host, "host");
+            if (host.isBlank()) {
+                throw new IllegalArgumentException("host must not be blank");
+            }
+            this.host = host;
+            return this;
+        }
+
+        /**
+         * @param port the port, 0 for any free one; default {@link #DEFAULT_PORT}
+         * @return this builder
+         */
+        public Builder port(int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port must be 0-65535, but was " + port);
+            }
+            this.port = port;
+            return this;
+        }
+
+        /**
+         * @param path the upgrade path, starting with {@code /}; other paths get 404; default {@link #DEFAULT_PATH}
+         * @return this builder
+         */
+        public Builder path(String path) {
+            Objects.requireNonNull(path, "path");
+            if (!path.startsWith("/")) {
+                throw new IllegalArgumentException("path must start with '/', but was '" + path + "'");
+            }
+            this.path = path;
+            return this;
+        }
+
+        /**
+         * @param handler the application's work for each session, subscribed when the session opens (after the
+         *                announcer's hello) and cancelled when it closes. Its completion does not close the
+         *                session; an error closes it with 1011. Default: read and discard inbound messages.
+         *                A handler that never subscribes to {@link WebSocketSession#receive()} makes reading
+         *                pause once the inbound buffer is full.
+         * @return this builder
+         */
+        public Builder handler(Function<WebSocketSession, Publisher<Void>> handler) {
+            this.handler = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /**
+         * @param subprotocols subprotocols the server accepts; default none
+         * @return this builder
+         */
+        public Builder subprotocols(String... subprotocols) {
+            this.subprotocols = List.of(subprotocols);
+            return this;
+        }
+
+        /**
+         * @param heartbeat per-session pings; a session whose pong is overdue is closed; default {@link Heartbeat#defaults()}
+         * @return this builder
+         */
+        public Builder heartbeat(Heartbeat heartbeat) {
+            this.heartbeat = Objects.requireNonNull(heartbeat, "heartbeat");
+            return this;
+        }
+
+        /**
+         * @param timeout wait for a client's close frame outside drains; default {@link #DEFAULT_CLOSE_HANDSHAKE_TIMEOUT}
+         * @return this builder
+         */
+        public Builder closeHandshakeTimeout(Duration timeout) {
+            this.closeHandshakeTimeout = Heartbeat.positive("closeHandshakeTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout how long a drain waits for the close handshakes before aborting the rest;
+         *                default {@link #DEFAULT_DRAIN_TIMEOUT}
+         * @return this builder
+         */
+        public Builder drainTimeout(Duration timeout) {
+            this.drainTimeout = Heartbeat.positive("drainTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param announcer hello, goodbye and heartbeat messages, e.g. {@link OneBotAnnouncer}; default none
+         * @return this builder
+         */
+        public Builder announcer(LifecycleAnnouncer announcer) {
+            this.announcer = Objects.requireNonNull(announcer, "announcer");
+            return this;
+        }
+
+        /**
+         * @param bytes largest frame payload; default {@link WebSocketClient#DEFAULT_MAX_FRAME_PAYLOAD}
+         * @return this builder
+         */
+        public Builder maxFramePayload(int bytes) {
+            if (bytes < 125) {
+                throw new IllegalArgumentException("maxFramePayload must be >= 125 bytes, but was " + bytes);
+            }
+            this.maxFramePayload = bytes;
+            return this;
+        }
+
+        /**
+         * @param bytes largest inbound message; beyond it the session is closed with 1009;
+         *              default {@link WebSocketClient#DEFAULT_MAX_MESSAGE_BYTES}
+         * @return this builder
+         */
+        public Builder maxMessageBytes(int bytes) {
+            if (bytes < 1) {
+                throw new IllegalArgumentException("maxMessageBytes must be positive, but was " + bytes);
+            }
+            this.maxMessageBytes = bytes;
+            return this;
+        }
+
+        /**
+         * @param messages inbound messages held per session before reading pauses;
+         *                 default {@link WebSocketClient#DEFAULT_INBOUND_BUFFER}
+         * @return this builder
+         */
+        public Builder inboundBuffer(int messages) {
+            if (messages < 1) {
+                throw new IllegalArgumentException("inboundBuffer must be >= 1, but was " + messages);
+            }
+            this.inboundBuffer = messages;
+            return this;
+        }
+
+        /**
+         * @param enabled whether permessage-deflate is accepted; default false
+         * @return this builder
+         */
+        public Builder compression(boolean enabled) {
+            this.compression = enabled;
+            return this;
+        }
+
+        /**
+         * @param customizer applied to the Reactor Netty {@link HttpServer} (TLS, metrics, options); default none
+         * @return this builder
+         */
+        public Builder httpServer(UnaryOperator<HttpServer> customizer) {
+            this.httpServer = Objects.requireNonNull(customizer, "httpServer");
+            return this;
+        }
+
+        /**
+         * @param scheduler timers and clock; default {@link Schedulers#parallel()}
+         * @return this builder
+         */
+        public Builder scheduler(Scheduler scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        /**
+         * @param phase the value {@link #getPhase()} returns; default {@link #DEFAULT_PHASE}
+         * @return this builder
+         */
+        public Builder phase(int phase) {
+            this.phase = phase;
+            return this;
+        }
+
+        /** @return the server, not yet started */
+        public WebSocketServer build() {
+            ServerConfig config = new ServerConfig(host, port, path, handler, subprotocols, heartbeat, closeHandshakeTimeout,
+                    drainTimeout, announcer, maxFramePayload, maxMessageBytes, inboundBuffer, compression, httpServer,
+                    scheduler != null ? scheduler : Schedulers.parallel());
+            return new WebSocketServer(config, phase);
+        }
+    }
+}
