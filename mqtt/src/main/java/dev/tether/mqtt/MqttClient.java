@@ -105,7 +105,8 @@ public final class MqttClient {
      * disconnected the publish waits in the offline buffer (see {@link Builder#offlineBuffer}); QoS 1
      * and 2 publishes in flight when the connection drops are resent with their original packet ids
      * (DUP set) when the broker kept the session, and sent again as new publishes when it did not.
-     * While connected, publishes beyond the broker's Receive Maximum wait for a free slot.
+     * While connected, publishes beyond the broker's Receive Maximum wait for a free slot. Resends are
+     * reported on {@link #lifecycle()} as a {@code Notice} of kind {@code resent} or {@code republished}.
      *
      * @param message the message
      * @return the broker's acknowledgement; completes empty if the offline buffer dropped the message

@@ -231,6 +231,11 @@ public final class ClientCore {
             unsubAcks.clear();
             subscriptions.values().forEach(s -> s.pendingId = 0);
             if (sessionPresent) {
+                if (!inFlight.isEmpty()) {
+                    String details = inFlight.size() + " publishes in flight resent with their original packet ids "
+                            + inFlight.keySet();
+                    after.add(() -> c.attempt().reportNotice("resent", details));
+                }
                 for (OutboundPublish op : inFlight.values()) {
                     if (op.released) {
                         c.writePubRel(op.packetId);
@@ -253,15 +258,23 @@ public final class ClientCore {
                     }
                 }
                 inFlight.clear();
+                if (!again.isEmpty()) {
+                    String details = again.size() + " publishes in flight sent again as new publishes (the broker kept no session)";
+                    after.add(() -> c.attempt().reportNotice("republished", details));
+                }
                 for (int i = again.size() - 1; i >= 0; i--) {
                     pending.addFirst(again.get(i));
                 }
                 subscriptions.values().forEach(s -> s.confirmed = false);
                 unsubscribeLater.clear();
             }
-            List<Subscription> resubscribe = subscriptions.values().stream().filter(s -> !s.confirmed).toList();
+            List<Subscription> resubscribe = subscriptions.values().stream().filter(s -> !s.confirmed && s.granted).toList();
             if (!resubscribe.isEmpty()) {
                 sendSubscribe(c, resubscribe, true);
+            }
+            List<Subscription> first = subscriptions.values().stream().filter(s -> !s.confirmed && !s.granted).toList();
+            if (!first.isEmpty()) {
+                sendSubscribe(c, first, false);
             }
             if (!unsubscribeLater.isEmpty()) {
                 int id = allocateId();
@@ -365,6 +378,7 @@ public final class ClientCore {
                 s.pendingId = 0;
                 if (code < 0x80) {
                     s.confirmed = subscriptions.get(s.filter) == s;
+                    s.granted = true;
                     results.add(s.filter + " -> granted QoS " + code);
                 } else {
                     results.add(s.filter + " -> refused " + String.format("0x%02X", code));
@@ -524,6 +538,7 @@ public final class ClientCore {
         MqttQos qos;
         final List<FluxSink<MqttMessage>> sinks = new ArrayList<>();
         boolean confirmed;
+        boolean granted;
         int pendingId;
 
         Subscription(String filter, MqttQos qos) {

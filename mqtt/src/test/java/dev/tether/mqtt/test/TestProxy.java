@@ -112,11 +112,19 @@ public final class TestProxy implements AutoCloseable {
         }
         pairs.remove(pair);
         for (Channel c : pair) {
-            if (c != null && c.isOpen()) {
-                if (reset) {
-                    c.config().setOption(ChannelOption.SO_LINGER, 0);
-                }
-                c.close();
+            if (c != null) {
+                c.eventLoop().execute(() -> {
+                    if (c.isOpen()) {
+                        if (reset) {
+                            try {
+                                c.config().setOption(ChannelOption.SO_LINGER, 0);
+                            } catch (io.netty.channel.ChannelException alreadyClosing) {
+                                // closed by the peer meanwhile: a plain close is all that is left
+                            }
+                        }
+                        c.close();
+                    }
+                });
             }
         }
     }
