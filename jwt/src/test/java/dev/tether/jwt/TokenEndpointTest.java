@@ -66,6 +66,11 @@ class TokenEndpointTest {
                                 (form, count) -> json(res, 401, "{\"error\":\"invalid_client\"}")))
                         .post("/huge", (req, res) -> withForm(req, res, "/huge",
                                 (form, count) -> json(res, 200, "{\"access_token\":\"" + "x".repeat(100_000) + "\"}")))
+                        .post("/busy", (req, res) -> withForm(req, res, "/busy", (form, count) -> count == 1
+                                ? res.status(429).header("Retry-After", "1").sendString(Mono.just("{\"error\":\"slow_down\"}")).then()
+                                : tokenAnswer(res, ISSUER.sign(Instant.now()))))
+                        .post("/maintenance", (req, res) -> withForm(req, res, "/maintenance",
+                                (form, count) -> res.status(503).header("Retry-After", "120").sendString(Mono.just("down")).then()))
                         .post("/silent", (req, res) -> withForm(req, res, "/silent", (form, count) -> Mono.never())))
                 .bindNow();
     }
@@ -267,5 +272,29 @@ class TokenEndpointTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tokenUri").hasMessageContaining("ftp://x/token");
         assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> ClientCredentials.builder().tokenUri("http://127.0.0.1/t").build()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("clientId");
+    }
+
+    @Test
+    void retryAfterIsHonouredOrHandedToTheConnection() {
+        JwtCredentialsProvider busy = JwtCredentialsProvider.builder().tokenEndpoint(endpoint("/busy").build())
+                .fetchBackoff(Duration.ofMillis(10), Duration.ofSeconds(2)).build();
+        long start = System.nanoTime();
+        StepVerifier.create(busy.token()).assertNext(t -> assertThat(issued).contains(t)).expectComplete().verify(WAIT);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("waited for Retry-After: 1").isGreaterThanOrEqualTo(Duration.ofMillis(950));
+        assertThat(hitsOf("/busy")).isEqualTo(2);
+
+        // Longer than the provider's own backoff: no retry here; the connection is told to wait.
+        JwtCredentialsProvider maintenance = JwtCredentialsProvider.builder().tokenEndpoint(endpoint("/maintenance").build())
+                .fetchBackoff(Duration.ofMillis(10), Duration.ofSeconds(2)).build();
+        StepVerifier.create(maintenance.token())
+                .expectErrorSatisfies(e -> {
+                    assertThat(e).isInstanceOf(TokenUnavailableException.class).hasMessageContaining("HTTP 503")
+                            .hasMessageContaining("wait 120 s").hasMessageContaining("1 try");
+                    Verdict verdict = FailureClassifier.defaults().classify(e).orElseThrow();
+                    assertThat(verdict.kind()).isEqualTo(Verdict.Kind.RETRY);
+                    assertThat(verdict.minimumDelay()).isEqualTo(Duration.ofSeconds(120));
+                })
+                .verify(WAIT);
+        assertThat(hitsOf("/maintenance")).isEqualTo(1);
     }
 }

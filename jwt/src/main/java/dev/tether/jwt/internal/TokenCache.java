@@ -1,6 +1,7 @@
 package dev.tether.jwt.internal;
 
 import dev.tether.core.Initiator;
+import dev.tether.core.Verdict;
 import dev.tether.jwt.InvalidJwtException;
 import dev.tether.jwt.TokenUnavailableException;
 import org.jspecify.annotations.Nullable;
@@ -16,6 +17,7 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Caches one token, renews it at {@code exp - refreshSkew}, lets concurrent requests share one
@@ -113,7 +115,11 @@ public final class TokenCache {
             number = ++fetches;
         }
         log.debug("[{}] fetching token #{} from {}", name, number, source.description());
-        Mono.defer(() -> source.fetch(now()))
+        AtomicInteger tries = new AtomicInteger();
+        Mono.defer(() -> {
+                    tries.incrementAndGet();
+                    return source.fetch(now());
+                })
                 .timeout(fetchTimeout, Mono.error(() -> new TimeoutException(source.description() + " did not supply a token within "
                         + fetchTimeout.toMillis() + " ms (fetchTimeout)")), scheduler)
                 .switchIfEmpty(Mono.error(() -> new TokenFetchException(source.description() + " completed without a token", -1, false)))
@@ -124,15 +130,20 @@ public final class TokenCache {
                         s.error(e);
                     }
                 })
+                // An issuer's Retry-After within our own backoff bound is waited out before the retry;
+                // a longer one ends the fetch and is passed to the connection as a minimum delay.
+                .onErrorResume(e -> retryAfter(e).filter(d -> d.compareTo(fetchMaxBackoff) <= 0).isPresent(),
+                        e -> Mono.delay(retryAfter(e).orElseThrow(), scheduler).then(Mono.error(e)))
                 .retryWhen(Retry.backoff(fetchRetries, fetchBackoff)
                         .maxBackoff(fetchMaxBackoff)
                         .jitter(0.5)
                         .scheduler(scheduler)
-                        .filter(e -> !(e instanceof TokenFetchException tfe && tfe.permanent()))
+                        .filter(e -> !(e instanceof TokenFetchException tfe && tfe.permanent())
+                                && retryAfter(e).filter(d -> d.compareTo(fetchMaxBackoff) > 0).isEmpty())
                         .doBeforeRetry(rs -> log.info("[{}] token fetch from {} failed (try {} of {}), retrying: {}", name,
                                 source.description(), rs.totalRetries() + 1, fetchRetries + 1, rs.failure().getMessage()))
-                        .onRetryExhaustedThrow((spec, rs) -> unavailable(rs.failure(), rs.totalRetries() + 1)))
-                .onErrorMap(e -> !(e instanceof TokenUnavailableException), e -> unavailable(e, 1))
+                        .onRetryExhaustedThrow((spec, rs) -> unavailable(rs.failure(), tries.get())))
+                .onErrorMap(e -> !(e instanceof TokenUnavailableException), e -> unavailable(e, tries.get()))
                 .subscribe(c -> {
                     synchronized (this) {
                         current = c;
@@ -166,6 +177,10 @@ public final class TokenCache {
         return new Cached(token, exp, renewAt);
     }
 
+    private static Optional<Duration> retryAfter(Throwable e) {
+        return e instanceof TokenFetchException tfe ? tfe.retryAfter() : Optional.empty();
+    }
+
     private TokenUnavailableException unavailable(Throwable cause, long tries) {
         boolean fatal = cause instanceof TokenFetchException tfe && tfe.permanent();
         int status = cause instanceof TokenFetchException tfe ? tfe.status() : -1;
@@ -179,8 +194,9 @@ public final class TokenCache {
         } else {
             detail = "failed: " + (cause.getMessage() == null ? cause.getClass().getSimpleName() : detail);
         }
-        return new TokenUnavailableException("no token for this attempt: " + desc + " " + detail
-                + " (" + tries + (tries == 1 ? " try" : " tries") + ")", initiator, status, fatal, cause);
+        String message = "no token for this attempt: " + desc + " " + detail + " (" + tries + (tries == 1 ? " try" : " tries") + ")";
+        Verdict suggested = fatal ? Verdict.fatal(message) : retryAfter(cause).map(Verdict::retryAfter).orElse(null);
+        return new TokenUnavailableException(message, initiator, status, suggested, cause);
     }
 
     private Instant now() {

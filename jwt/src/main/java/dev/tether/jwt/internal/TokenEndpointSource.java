@@ -3,6 +3,7 @@ package dev.tether.jwt.internal;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import dev.tether.jwt.ClientCredentials;
 import io.netty.channel.ChannelOption;
+import org.jspecify.annotations.Nullable;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import reactor.core.publisher.Mono;
 import reactor.netty.ByteBufFlux;
@@ -11,6 +12,7 @@ import reactor.netty.http.client.HttpClient;
 import java.io.ByteArrayOutputStream;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -79,7 +81,8 @@ public final class TokenEndpointSource implements TokenSource {
                                 + " answered with more than " + max + " bytes (maxResponseBytes)", res.status().code(), false))
                         .<String>handle((bytes, sink) -> {
                             try {
-                                sink.next(interpret(res.status().code(), bytes.toString(StandardCharsets.UTF_8)));
+                                sink.next(interpret(res.status().code(), res.responseHeaders().get(HttpHeaderNames.RETRY_AFTER),
+                                        bytes.toString(StandardCharsets.UTF_8)));
                             } catch (TokenFetchException e) {
                                 sink.error(e);
                             }
@@ -89,7 +92,7 @@ public final class TokenEndpointSource implements TokenSource {
                         + config.timeout().toMillis() + " ms (timeout)")));
     }
 
-    private String interpret(int status, String body) throws TokenFetchException {
+    private String interpret(int status, @Nullable String retryAfterHeader, String body) throws TokenFetchException {
         Map<String, Object> json = null;
         try {
             json = JSONObjectUtils.parse(body);
@@ -116,7 +119,21 @@ public final class TokenEndpointSource implements TokenSource {
         boolean permanent = (status == 400 || status == 401 || status == 403)
                 && !error.contains("temporarily_unavailable") && !error.contains("server_error");
         String advice = permanent ? ": check the client id, client secret and scope" : "";
-        throw new TokenFetchException(description() + " answered HTTP " + status + error + advice, status, permanent);
+        Duration retryAfter = (status == 429 || status == 503) ? parseRetryAfter(retryAfterHeader) : null;
+        String wait = retryAfter == null ? "" : " and asked to wait " + retryAfter.toSeconds() + " s (Retry-After)";
+        throw new TokenFetchException(description() + " answered HTTP " + status + error + wait + advice, status, permanent, retryAfter);
+    }
+
+    /** Reads a {@code Retry-After} given in seconds (an HTTP date is ignored); capped at one hour. */
+    static @Nullable Duration parseRetryAfter(@Nullable String header) {
+        if (header == null) {
+            return null;
+        }
+        String v = header.trim();
+        if (v.isEmpty() || v.length() > 9 || !v.chars().allMatch(Character::isDigit)) {
+            return null;
+        }
+        return Duration.ofSeconds(Math.min(Long.parseLong(v), 3600));
     }
 
     @Override
