@@ -3,8 +3,8 @@ package dev.tether.jwt.internal;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import dev.tether.jwt.ClientCredentials;
 import io.netty.channel.ChannelOption;
-import org.jspecify.annotations.Nullable;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 import reactor.netty.ByteBufFlux;
 import reactor.netty.http.client.HttpClient;
@@ -76,7 +76,6 @@ public final class TokenEndpointSource implements TokenSource {
                             acc.write(chunk, 0, chunk.length);
                             return acc;
                         })
-                        .defaultIfEmpty(new ByteArrayOutputStream())
                         .onErrorMap(TooLargeException.class, e -> new TokenFetchException(description()
                                 + " answered with more than " + max + " bytes (maxResponseBytes)", res.status().code(), false))
                         .<String>handle((bytes, sink) -> {
