@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "tether", mixinStandardHelpOptions = true, version = "tether 0.1.0",
         description = "Keeps MQTT and WebSocket connections alive and shows what they really do.",
-        subcommands = {ProbeCommand.class, WatchCommand.class,
+        subcommands = {DemoCommand.class, ProbeCommand.class, WatchCommand.class, ServeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TetherCommand implements Runnable {
 
