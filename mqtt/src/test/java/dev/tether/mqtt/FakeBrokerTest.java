@@ -1,0 +1,175 @@
+package dev.tether.mqtt;
+
+import static dev.tether.mqtt.test.FakeBroker.bytes;
+import static dev.tether.mqtt.test.FakeBroker.concat;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tether.core.FatalConnectionException;
+import dev.tether.core.Initiator;
+import dev.tether.core.LifecycleEvent;
+import dev.tether.core.ReconnectPolicy;
+import dev.tether.core.Verdict;
+import dev.tether.mqtt.test.FakeBroker;
+import dev.tether.mqtt.test.Recorder;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.test.scheduler.VirtualTimeScheduler;
+
+/**
+ * The client against a broker that misbehaves on purpose: malformed and unexpected packets,
+ * silence, refusals, redirects and server DISCONNECTs.
+ */
+class FakeBrokerTest {
+
+    static final byte[] CONNACK_V5_OK = bytes(0x20, 0x03, 0x00, 0x00, 0x00);
+
+    static ReconnectPolicy fast() {
+        return ReconnectPolicy.builder().initialDelay(Duration.ofMillis(20)).maxDelay(Duration.ofMillis(100)).build();
+    }
+
+    static void awaitOpen(FakeBroker broker, int n) {
+        Integer seen = Flux.interval(Duration.ofMillis(10)).map(i -> broker.open()).filter(o -> o == n).next()
+                .timeout(Duration.ofSeconds(5)).onErrorResume(e -> reactor.core.publisher.Mono.empty()).block();
+        assertThat(seen).as("connections open at the fake broker: " + broker.open()).isEqualTo(n);
+    }
+
+    @Test
+    void garbageInsteadOfConnackFailsTheAttemptAndRetries() {
+        try (FakeBroker broker = FakeBroker.start(n -> bytes(0x00, 0x00, 0x00))) {
+            MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).reconnect(fast()).build();
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
+            client.start();
+            LifecycleEvent.RetryScheduled retry = events.await(LifecycleEvent.RetryScheduled.class, Duration.ofSeconds(10));
+            assertThat(retry.cause()).isInstanceOf(MqttProtocolException.class).hasMessageContaining("malformed packet");
+            events.awaitCount(3, e -> e instanceof LifecycleEvent.Connecting, Duration.ofSeconds(10));
+            long t0 = System.nanoTime();
+            client.close().block(Duration.ofSeconds(5));
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+            // No leak: every connection the client opened is closed, as the server sees it.
+            awaitOpen(broker, 0);
+            assertThat(events.items()).noneMatch(e -> e instanceof LifecycleEvent.Connected);
+        }
+    }
+
+    @Test
+    void malformedPublishIsNotAcknowledgedAndTheConnectionIsReplaced() {
+        // CONNACK, then a PUBLISH (id 5) with both QoS bits set: QoS 3 does not exist.
+        byte[] badPublish = bytes(0x36, 0x06, 0x00, 0x02, 'a', '/', 0x00, 0x05);
+        try (FakeBroker broker = FakeBroker.start(n -> n == 1 ? concat(CONNACK_V5_OK, badPublish) : CONNACK_V5_OK)) {
+            MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).reconnect(fast()).build();
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
+            Recorder<MqttMessage> messages = Recorder.of(client.subscribe("a/#", MqttQos.AT_LEAST_ONCE));
+            client.start();
+            LifecycleEvent.Disconnected d = events.await(LifecycleEvent.Disconnected.class, Duration.ofSeconds(10));
+            assertThat(d.initiator()).isEqualTo(Initiator.LOCAL_DETECTION);
+            assertThat(d.cause()).isInstanceOf(MqttProtocolException.class).hasMessageContaining("malformed");
+            events.await(e -> e instanceof LifecycleEvent.Connected c && c.generation() == 2, Duration.ofSeconds(10));
+            // The client told the broker why (MQTT 5 DISCONNECT 0x81) and acknowledged nothing.
+            broker.receivedTypes().filter(t -> t == MqttMessageType.DISCONNECT).next().block(Duration.ofSeconds(5));
+            assertThat(broker.received()).noneMatch(m -> m.fixedHeader().messageType() == MqttMessageType.PUBACK);
+            assertThat(broker.received()).filteredOn(m -> m.fixedHeader().messageType() == MqttMessageType.DISCONNECT)
+                    .first().satisfies(m -> assertThat(((MqttReasonCodeAndPropertiesVariableHeader) m.variableHeader())
+                            .reasonCode() & 0xFF).isEqualTo(0x81));
+            assertThat(messages.items()).isEmpty();
+            assertThat(events.items()).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(LifecycleEvent.CloseSent.class,
+                    cs -> assertThat(cs.code()).isEqualTo(0x81)));
+            client.close().block(Duration.ofSeconds(5));
+            awaitOpen(broker, 0);
+        }
+    }
+
+    @Test
+    void unexpectedAcknowledgementIsAProtocolError() {
+        byte[] strayPubAck = bytes(0x40, 0x02, 0x00, 0x07);
+        try (FakeBroker broker = FakeBroker.start(n -> n == 1 ? concat(CONNACK_V5_OK, strayPubAck) : CONNACK_V5_OK)) {
+            MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).reconnect(fast()).build();
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
+            client.start();
+            LifecycleEvent.Disconnected d = events.await(LifecycleEvent.Disconnected.class, Duration.ofSeconds(10));
+            assertThat(d.cause()).isInstanceOf(MqttProtocolException.class)
+                    .hasMessageContaining("PUBACK for packet id 7, which is not a QoS 1 publish in flight");
+            events.await(e -> e instanceof LifecycleEvent.Connected c && c.generation() == 2, Duration.ofSeconds(10));
+            client.close().block(Duration.ofSeconds(5));
+            awaitOpen(broker, 0);
+        }
+    }
+
+    @Test
+    void connackTimeoutRunsInVirtualTime() {
+        VirtualTimeScheduler vts = VirtualTimeScheduler.create();
+        try (FakeBroker broker = FakeBroker.start(n -> new byte[0])) {
+            MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).scheduler(vts)
+                    .connackTimeout(Duration.ofSeconds(10)).attemptTimeout(Duration.ofSeconds(60)).build();
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
+            client.start();
+            broker.receivedTypes().filter(t -> t == MqttMessageType.CONNECT).next().block(Duration.ofSeconds(5));
+            vts.advanceTimeBy(Duration.ofSeconds(9));
+            assertThat(events.items()).noneMatch(e -> e instanceof LifecycleEvent.RetryScheduled);
+            vts.advanceTimeBy(Duration.ofSeconds(1));
+            LifecycleEvent.RetryScheduled retry = events.await(LifecycleEvent.RetryScheduled.class, Duration.ofSeconds(5));
+            assertThat(retry.cause()).hasMessageContaining("no CONNACK within 10000 ms (connackTimeout)");
+            assertThat(retry.verdict().kind()).isEqualTo(Verdict.Kind.RETRY);
+            awaitOpen(broker, 0);
+            client.close().block(Duration.ofSeconds(5));
+        } finally {
+            vts.dispose();
+        }
+    }
+
+    @Test
+    void protocolRefusalFailsFastWithAClearMessage() {
+        try (FakeBroker broker = FakeBroker.start(n -> bytes(0x20, 0x03, 0x00, 0x84, 0x00))) {
+            MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).reconnect(fast()).build();
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
+            long t0 = System.nanoTime();
+            client.start();
+            LifecycleEvent.Closed closed = events.await(LifecycleEvent.Closed.class, Duration.ofSeconds(10));
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(3));
+            assertThat(closed.cause()).isInstanceOf(FatalConnectionException.class)
+                    .hasMessageContaining("0x84 unsupported protocol version").hasMessageContaining("version(MQTT_3_1_1)");
+            assertThat(broker.accepted()).isEqualTo(1);
+            awaitOpen(broker, 0);
+        }
+    }
+
+    @Test
+    void useAnotherServerFollowsTheServerReference() {
+        try (FakeBroker target = FakeBroker.start(n -> CONNACK_V5_OK)) {
+            byte[] ref = ("127.0.0.1:" + target.port()).getBytes(StandardCharsets.US_ASCII);
+            byte[] props = concat(bytes(0x1C, 0x00, ref.length), ref);
+            byte[] connack = concat(bytes(0x20, 3 + props.length, 0x00, 0x9C, props.length), props);
+            try (FakeBroker first = FakeBroker.start(n -> connack)) {
+                MqttClient client = MqttClient.builder().endpoint(first.tcpUri()).reconnect(fast()).build();
+                Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
+                client.start();
+                LifecycleEvent.Connected c = events.await(LifecycleEvent.Connected.class, Duration.ofSeconds(10));
+                assertThat(c.endpoint().port(0)).isEqualTo(target.port());
+                LifecycleEvent.RetryScheduled retry = events.await(LifecycleEvent.RetryScheduled.class, Duration.ofSeconds(1));
+                assertThat(retry.verdict().kind()).isEqualTo(Verdict.Kind.REDIRECT);
+                client.close().block(Duration.ofSeconds(5));
+            }
+        }
+    }
+
+    @Test
+    void serverDisconnectIsReportedAndReconnected() {
+        byte[] disconnect = bytes(0xE0, 0x01, 0x8B);
+        try (FakeBroker broker = FakeBroker.start(n -> n == 1 ? concat(CONNACK_V5_OK, disconnect) : CONNACK_V5_OK)) {
+            MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).reconnect(fast()).build();
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
+            client.start();
+            LifecycleEvent.CloseReceived received = events.await(LifecycleEvent.CloseReceived.class, Duration.ofSeconds(10));
+            assertThat(received.code()).isEqualTo(0x8B);
+            LifecycleEvent.Disconnected d = events.await(LifecycleEvent.Disconnected.class, Duration.ofSeconds(10));
+            assertThat(d.initiator()).isEqualTo(Initiator.REMOTE_PEER);
+            assertThat(d.code()).isEqualTo(0x8B);
+            events.await(e -> e instanceof LifecycleEvent.Connected c && c.generation() == 2, Duration.ofSeconds(10));
+            client.close().block(Duration.ofSeconds(5));
+            awaitOpen(broker, 0);
+        }
+    }
+}

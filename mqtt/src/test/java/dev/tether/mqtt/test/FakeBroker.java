@@ -1,0 +1,130 @@
+package dev.tether.mqtt.test;
+
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.mqtt.MqttDecoder;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.util.ReferenceCountUtil;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.netty.DisposableServer;
+import reactor.netty.tcp.TcpServer;
+
+/**
+ * A scriptable MQTT broker that misbehaves on purpose: a raw Reactor Netty TCP server on 127.0.0.1
+ * that decodes what the client sends and answers CONNECT with whatever bytes the script gives for
+ * that connection (nothing, a refusing CONNACK, garbage). Records the packets received and counts
+ * connections, open ones included.
+ */
+public final class FakeBroker implements AutoCloseable {
+
+    private final AtomicInteger accepted = new AtomicInteger();
+    private final AtomicInteger open = new AtomicInteger();
+    private final List<MqttMessage> received = new CopyOnWriteArrayList<>();
+    private final Sinks.Many<MqttMessageType> receivedTypes = Sinks.many().replay().all();
+    private final DisposableServer server;
+
+    private FakeBroker(IntFunction<byte[]> answerToConnect) {
+        server = TcpServer.create().host("127.0.0.1").port(0)
+                .doOnConnection(conn -> {
+                    int n = accepted.incrementAndGet();
+                    open.incrementAndGet();
+                    conn.onDispose(open::decrementAndGet);
+                    conn.addHandlerLast("decoder", new MqttDecoder());
+                    conn.inbound().receiveObject().subscribe(o -> {
+                        if (o instanceof MqttMessage m) {
+                            received.add(m);
+                            synchronized (receivedTypes) {
+                                receivedTypes.tryEmitNext(m.fixedHeader().messageType());
+                            }
+                            if (m.fixedHeader().messageType() == MqttMessageType.CONNECT) {
+                                byte[] answer = answerToConnect.apply(n);
+                                if (answer.length > 0) {
+                                    conn.channel().writeAndFlush(Unpooled.wrappedBuffer(answer));
+                                }
+                            }
+                        }
+                        ReferenceCountUtil.release(o);
+                    }, e -> { });
+                })
+                .handle((in, out) -> Mono.never())
+                .bindNow();
+    }
+
+    /**
+     * @param answerToConnect the bytes to write after the n-th connection's CONNECT (1-based); empty for silence
+     * @return a running fake broker
+     */
+    public static FakeBroker start(IntFunction<byte[]> answerToConnect) {
+        return new FakeBroker(answerToConnect);
+    }
+
+    /** @return {@code tcp://127.0.0.1:port} */
+    public String tcpUri() {
+        return "tcp://127.0.0.1:" + server.port();
+    }
+
+    /** @return the port */
+    public int port() {
+        return server.port();
+    }
+
+    /** @return connections accepted so far */
+    public int accepted() {
+        return accepted.get();
+    }
+
+    /** @return connections open now, as the server sees them */
+    public int open() {
+        return open.get();
+    }
+
+    /** @return the packets received from clients, in order */
+    public List<MqttMessage> received() {
+        return List.copyOf(received);
+    }
+
+    /** @return the types of packets received, replayed to each subscriber */
+    public reactor.core.publisher.Flux<MqttMessageType> receivedTypes() {
+        return receivedTypes.asFlux();
+    }
+
+    /**
+     * @param bytes unsigned byte values
+     * @return them as a byte array
+     */
+    public static byte[] bytes(int... bytes) {
+        byte[] b = new byte[bytes.length];
+        for (int i = 0; i < bytes.length; i++) {
+            b[i] = (byte) bytes[i];
+        }
+        return b;
+    }
+
+    /**
+     * @param parts byte arrays
+     * @return them one after the other
+     */
+    public static byte[] concat(byte[]... parts) {
+        int n = 0;
+        for (byte[] p : parts) {
+            n += p.length;
+        }
+        byte[] out = new byte[n];
+        int i = 0;
+        for (byte[] p : parts) {
+            System.arraycopy(p, 0, out, i, p.length);
+            i += p.length;
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        server.disposeNow();
+    }
+}
