@@ -330,11 +330,7 @@ public final class MqttConnection extends ChannelDuplexHandler {
             }
         }
         b.properties(props);
-        write(b.build()).addListener(f -> {
-            if (!f.isSuccess()) {
-                onTransportError(f.cause());
-            }
-        });
+        // The timer starts before CONNECT is written, so the CONNACK wait is never shorter than configured.
         connackTimer = attempt.scheduler().schedule(() -> onLoop(() -> {
             if (!established && !finished) {
                 detected = new ConnectionFailedException("no CONNACK within " + c.connackTimeout().toMillis()
@@ -342,6 +338,11 @@ public final class MqttConnection extends ChannelDuplexHandler {
                 closer.abort(channelOrThrow());
             }
         }), c.connackTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        write(b.build()).addListener(f -> {
+            if (!f.isSuccess()) {
+                onTransportError(f.cause());
+            }
+        });
     }
 
     @Override

@@ -4,7 +4,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.mqtt.MqttDecoder;
 import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageType;
-import io.netty.util.ReferenceCountUtil;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -48,7 +47,7 @@ public final class FakeBroker implements AutoCloseable {
                                 }
                             }
                         }
-                        ReferenceCountUtil.release(o);
+                        // Reactor Netty releases the message after this consumer returns.
                     }, e -> { });
                 })
                 .handle((in, out) -> Mono.never())
