@@ -1,5 +1,7 @@
 package dev.tether.samples.cli;
 
+import dev.tether.samples.LifecycleJson;
+
 import dev.tether.core.Credentials;
 import dev.tether.core.CredentialsProvider;
 import dev.tether.core.Endpoint;
@@ -343,11 +345,11 @@ final class DemoCommand implements Callable<Integer> {
             if (!quiet) {
                 synchronized (printLock) {
                     if (json) {
-                        Map<String, Object> o = EventFormat.json(e);
+                        Map<String, Object> o = LifecycleJson.json(e);
                         o.put("client", who);
                         out.println(Json.write(o));
                     } else {
-                        out.printf("%-12s %s%n", who, EventFormat.human(e));
+                        out.printf("%-12s %s%n", who, LifecycleJson.human(e));
                     }
                     out.flush();
                 }

@@ -1,5 +1,7 @@
 package dev.tether.samples.cli;
 
+import dev.tether.samples.LifecycleJson;
+
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -57,8 +59,8 @@ public final class TetherCommand implements Runnable {
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        String msg = EventFormat.message(t);
-        String rootMsg = EventFormat.message(root);
+        String msg = LifecycleJson.message(t);
+        String rootMsg = LifecycleJson.message(root);
         return root == t || msg.contains(rootMsg) ? msg : msg + " (" + rootMsg + ")";
     }
 

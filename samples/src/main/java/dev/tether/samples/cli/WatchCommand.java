@@ -1,5 +1,7 @@
 package dev.tether.samples.cli;
 
+import dev.tether.samples.LifecycleJson;
+
 import dev.tether.core.Endpoint;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
@@ -116,7 +118,7 @@ final class WatchCommand implements Callable<Integer> {
         Object lock = new Object();
         Disposable events = lifecycle.subscribe(e -> {
             synchronized (lock) {
-                out.println(json ? Json.write(EventFormat.json(e)) : EventFormat.human(e));
+                out.println(json ? Json.write(LifecycleJson.json(e)) : LifecycleJson.human(e));
             }
         }, e -> { });
         Disposable msgs = inbound.subscribe(m -> {

@@ -1,4 +1,4 @@
-package dev.tether.samples.cli;
+package dev.tether.samples;
 
 import dev.tether.core.LifecycleEvent;
 import java.time.Instant;
@@ -7,16 +7,22 @@ import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.Map;
 
-/** Turns lifecycle events into the command's output: one JSON object, or one human line. */
-final class EventFormat {
+/**
+ * Turns lifecycle events into what the samples print: an ordered map (for JSON lines and
+ * Server-Sent Events) or one human line. Secrets never appear: events carry none.
+ */
+public final class LifecycleJson {
 
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
 
-    private EventFormat() {
+    private LifecycleJson() {
     }
 
-    /** @return the snake_case name of the event, e.g. {@code retry_scheduled} */
-    static String name(LifecycleEvent e) {
+    /**
+     * @param e an event
+     * @return the snake_case name of the event, e.g. {@code retry_scheduled}
+     */
+    public static String name(LifecycleEvent e) {
         String simple = e.getClass().getSimpleName();
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < simple.length(); i++) {
@@ -29,8 +35,12 @@ final class EventFormat {
         return sb.toString();
     }
 
-    static Map<String, Object> json(LifecycleEvent e) {
-        Map<String, Object> o = Json.object();
+    /**
+     * @param e an event
+     * @return its fields, ordered: time, generation, event, then the event's own
+     */
+    public static Map<String, Object> json(LifecycleEvent e) {
+        Map<String, Object> o = new java.util.LinkedHashMap<>();
         o.put("time", e.timestamp().toString());
         o.put("generation", e.generation());
         o.put("event", name(e));
@@ -68,7 +78,11 @@ final class EventFormat {
         return o;
     }
 
-    static String human(LifecycleEvent e) {
+    /**
+     * @param e an event
+     * @return one line for a terminal
+     */
+    public static String human(LifecycleEvent e) {
         Map<String, Object> o = json(e);
         StringBuilder sb = new StringBuilder();
         sb.append(CLOCK.format(Instant.parse((String) o.remove("time")))).append("  #").append(o.remove("generation"))
@@ -81,7 +95,11 @@ final class EventFormat {
         return sb.toString();
     }
 
-    static String message(Throwable t) {
+    /**
+     * @param t a failure
+     * @return its message, or its type when it has none
+     */
+    public static String message(Throwable t) {
         String m = t.getMessage();
         return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
     }
