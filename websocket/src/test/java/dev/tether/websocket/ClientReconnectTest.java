@@ -18,6 +18,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import reactor.netty.http.server.WebsocketServerSpec;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
@@ -47,8 +50,44 @@ class ClientReconnectTest {
     }
 
     @Test
-    void messagesFlowBothWaysIncludingFragmentedAndCompressed() throws Exception {
+    void headersQueryAndSubprotocolsAreComputedForEachAttemptFromItsCredentials() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
         try (NettyServer server = new NettyServer()) {
+            server.behaviour((n, req, res) -> {
+                seen.add(req.uri() + " | " + req.requestHeaders().get("X-Bot-Token") + " | "
+                        + req.requestHeaders().get("Sec-WebSocket-Protocol"));
+                return res.sendWebsocket(NettyServer.ECHO, WebsocketServerSpec.builder().protocols("bot.v2").build());
+            });
+            WebSocketClient client = quickClient().toBuilder()
+                    .headers(a -> Map.of("X-Bot-Token", a.credentials().secret().orElse("")))
+                    .query(a -> new java.util.TreeMap<>(Map.of("attempt", String.valueOf(a.number()), "gen", String.valueOf(a.generation()))))
+                    .subprotocols(a -> List.of("bot.v2", "bot.v1"))
+                    .build();
+            AtomicInteger issued = new AtomicInteger();
+            CredentialsProvider tokens = request -> Mono.fromSupplier(() -> Credentials.token("token-" + issued.incrementAndGet()));
+            ResilientConnection<WebSocketSession> conn = connection(client, server, tokens);
+            try (Events events = new Events(conn)) {
+                conn.start();
+                events.await(LifecycleEvent.Connected.class, WAIT);
+                assertThat(conn.currentSession().orElseThrow().subprotocol()).contains("bot.v2");
+                conn.currentSession().orElseThrow().abort().block(WAIT);
+                events.await(LifecycleEvent.Connected.class, WAIT);
+                assertThat(seen).containsExactly("/ws?attempt=1&gen=1 | token-1 | bot.v2,bot.v1",
+                        "/ws?attempt=2&gen=2 | token-2 | bot.v2,bot.v1");
+            } finally {
+                conn.close().block(WAIT);
+            }
+        }
+    }
+
+    @Test
+    void messagesFlowBothWaysIncludingFragmentedAndCompressed() throws Exception {
+        List<String> offered = new CopyOnWriteArrayList<>();
+        try (NettyServer server = new NettyServer()) {
+            server.behaviour((n, req, res) -> {
+                offered.add(String.valueOf(req.requestHeaders().get("Sec-WebSocket-Extensions")));
+                return res.sendWebsocket(NettyServer.ECHO, WebsocketServerSpec.builder().compress(true).build());
+            });
             WebSocketClient client = quickClient().toBuilder().maxFramePayload(4096).compression(true).build();
             ResilientConnection<WebSocketSession> conn = connection(client, server, CredentialsProvider.none());
             conn.start();
@@ -67,6 +106,7 @@ class ClientReconnectTest {
                         .assertNext(m -> assertThat(m.text()).isEqualTo(big))
                         .expectComplete()
                         .verify(WAIT);
+                assertThat(offered).singleElement().asString().contains("permessage-deflate");
             } finally {
                 conn.close().block(WAIT);
             }
