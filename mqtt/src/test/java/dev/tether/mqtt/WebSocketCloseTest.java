@@ -1,0 +1,71 @@
+package dev.tether.mqtt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tether.core.LifecycleEvent;
+import dev.tether.mqtt.test.FakeWebSocketBroker;
+import dev.tether.mqtt.test.Recorder;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Field report 000 from the server's side of the WebSocket: every disconnect sends one proper close
+ * frame (1000, 2-byte payload) and ends with TCP really closed within the bound.
+ */
+class WebSocketCloseTest {
+
+    static MqttClient connect(FakeWebSocketBroker broker, Duration transportCloseTimeout) {
+        MqttClient client = MqttClient.builder().endpoint(broker.wsUri())
+                .transportCloseTimeout(transportCloseTimeout).build().start();
+        client.awaitConnected(Duration.ofSeconds(10)).block();
+        return client;
+    }
+
+    @Test
+    void gracefulCloseSendsDisconnectThenOneCloseFrameAndTcpCloses() {
+        try (FakeWebSocketBroker broker = FakeWebSocketBroker.start()) {
+            MqttClient client = connect(broker, Duration.ofSeconds(2));
+            long t0 = System.nanoTime();
+            client.close().block(Duration.ofSeconds(10));
+            long closedAt = broker.tcpClosed().next().block(Duration.ofSeconds(5));
+            assertThat(Duration.ofNanos(closedAt - t0)).as("frames " + broker.closeFrames().stream()
+                    .map(f -> f + " at " + (f.nanoTime() - t0) / 1_000_000 + " ms").toList()).isLessThan(Duration.ofSeconds(1));
+            assertThat(broker.packetTypes()).containsExactly(1, 14); // CONNECT, DISCONNECT
+            assertThat(broker.closeFrames()).singleElement().satisfies(f -> {
+                assertThat(f.code()).isEqualTo(1000);
+                assertThat(f.payloadLength()).isEqualTo(2);
+            });
+            assertThat(broker.open()).isZero();
+        }
+    }
+
+    @Test
+    void abortSendsNoDisconnectAndClosesTcpAtOnce() {
+        try (FakeWebSocketBroker broker = FakeWebSocketBroker.start()) {
+            MqttClient client = connect(broker, Duration.ofSeconds(2));
+            long t0 = System.nanoTime();
+            client.abort().block(Duration.ofSeconds(10));
+            long closedAt = broker.tcpClosed().next().block(Duration.ofSeconds(5));
+            assertThat(Duration.ofNanos(closedAt - t0)).isLessThan(Duration.ofMillis(500));
+            assertThat(broker.packetTypes()).containsExactly(1);
+            assertThat(broker.closeFrames()).allSatisfy(f -> assertThat(f.code()).isEqualTo(1000)).hasSizeLessThanOrEqualTo(1);
+        }
+    }
+
+    @Test
+    void withheldCloseReplyStillEndsWithTcpClosedWithinTheBound() {
+        try (FakeWebSocketBroker broker = FakeWebSocketBroker.start()) {
+            broker.withholdCloseReply(true);
+            MqttClient client = connect(broker, Duration.ofMillis(300));
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
+            long t0 = System.nanoTime();
+            client.close().block(Duration.ofSeconds(10));
+            long closedAt = broker.tcpClosed().next().block(Duration.ofSeconds(5));
+            Duration took = Duration.ofNanos(closedAt - t0);
+            assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(250)).isLessThan(Duration.ofSeconds(2));
+            assertThat(broker.closeFrames()).singleElement().satisfies(f -> assertThat(f.payloadLength()).isEqualTo(2));
+            events.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("websocket-close-timeout"),
+                    Duration.ofSeconds(1));
+        }
+    }
+}
