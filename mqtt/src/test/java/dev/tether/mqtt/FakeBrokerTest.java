@@ -172,4 +172,31 @@ class FakeBrokerTest {
             awaitOpen(broker, 0);
         }
     }
+
+    @Test
+    void cancellingTheLastSubscriberUnsubscribes() {
+        try (FakeBroker broker = FakeBroker.start(n -> CONNACK_V5_OK)) {
+            MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).reconnect(fast()).build();
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
+            client.start();
+            var first = client.subscribe("x/#", MqttQos.AT_LEAST_ONCE).subscribe();
+            var second = client.subscribe("x/#", MqttQos.AT_LEAST_ONCE).subscribe();
+            events.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("subscribed"), Duration.ofSeconds(10));
+            first.dispose();
+            // Another filter's SUBSCRIBE after the first cancel proves no UNSUBSCRIBE went out while one subscriber remained.
+            client.subscribe("y", MqttQos.AT_MOST_ONCE).subscribe();
+            broker.receivedTypes().filter(t -> t == MqttMessageType.SUBSCRIBE).take(2).blockLast(Duration.ofSeconds(5));
+            assertThat(broker.received()).noneMatch(m -> m.fixedHeader().messageType() == MqttMessageType.UNSUBSCRIBE);
+            second.dispose();
+            broker.receivedTypes().filter(t -> t == MqttMessageType.UNSUBSCRIBE).next().block(Duration.ofSeconds(5));
+            assertThat(broker.received()).filteredOn(m -> m.fixedHeader().messageType() == MqttMessageType.UNSUBSCRIBE)
+                    .singleElement().satisfies(m -> assertThat(((io.netty.handler.codec.mqtt.MqttUnsubscribeMessage) m)
+                            .payload().topics()).containsExactly("x/#"));
+            // The UNSUBACK matched: the connection is still the first one.
+            client.publish(MqttMessage.of("z", "still here", MqttQos.AT_MOST_ONCE)).block(Duration.ofSeconds(5));
+            broker.receivedTypes().filter(t -> t == MqttMessageType.PUBLISH).next().block(Duration.ofSeconds(5));
+            assertThat(events.items()).noneMatch(e -> e instanceof LifecycleEvent.Disconnected);
+            client.close().block(Duration.ofSeconds(5));
+        }
+    }
 }

@@ -16,7 +16,8 @@ import reactor.netty.tcp.TcpServer;
 /**
  * A scriptable MQTT broker that misbehaves on purpose: a raw Reactor Netty TCP server on 127.0.0.1
  * that decodes what the client sends and answers CONNECT with whatever bytes the script gives for
- * that connection (nothing, a refusing CONNACK, garbage). Records the packets received and counts
+ * that connection (nothing, a refusing CONNACK, garbage); SUBSCRIBE and UNSUBSCRIBE get MQTT 5
+ * acknowledgements granting everything. Records the packets received and counts
  * connections, open ones included.
  */
 public final class FakeBroker implements AutoCloseable {
@@ -39,6 +40,26 @@ public final class FakeBroker implements AutoCloseable {
                             received.add(m);
                             synchronized (receivedTypes) {
                                 receivedTypes.tryEmitNext(m.fixedHeader().messageType());
+                            }
+                            if (m.variableHeader() instanceof io.netty.handler.codec.mqtt.MqttMessageIdAndPropertiesVariableHeader h) {
+                                int id = h.messageId();
+                                if (m instanceof io.netty.handler.codec.mqtt.MqttSubscribeMessage sub) {
+                                    int n2 = sub.payload().topicSubscriptions().size();
+                                    byte[] ack = new byte[5 + n2];
+                                    ack[0] = (byte) 0x90;
+                                    ack[1] = (byte) (3 + n2);
+                                    ack[2] = (byte) (id >> 8);
+                                    ack[3] = (byte) id;
+                                    conn.channel().writeAndFlush(Unpooled.wrappedBuffer(ack));
+                                } else if (m instanceof io.netty.handler.codec.mqtt.MqttUnsubscribeMessage unsub) {
+                                    int n2 = unsub.payload().topics().size();
+                                    byte[] ack = new byte[5 + n2];
+                                    ack[0] = (byte) 0xB0;
+                                    ack[1] = (byte) (3 + n2);
+                                    ack[2] = (byte) (id >> 8);
+                                    ack[3] = (byte) id;
+                                    conn.channel().writeAndFlush(Unpooled.wrappedBuffer(ack));
+                                }
                             }
                             if (m.fixedHeader().messageType() == MqttMessageType.CONNECT) {
                                 byte[] answer = answerToConnect.apply(n);
