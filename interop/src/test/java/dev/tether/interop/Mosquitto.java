@@ -13,8 +13,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A real Mosquitto broker (Debian package {@code mosquitto}) on loopback, with a TCP and a
- * WebSocket listener on free ports and a password file. Can be killed and restarted on the same
- * ports.
+ * WebSocket listener on free ports, a password file and persistent sessions. It can be stopped and
+ * started again on the same ports.
  */
 final class Mosquitto implements AutoCloseable {
 
@@ -35,7 +35,9 @@ final class Mosquitto implements AutoCloseable {
                 + "per_listener_settings false\n"
                 + "allow_anonymous false\n"
                 + "password_file " + passwords + "\n"
-                + "persistence false\n"
+                + "persistence true\n"
+                + "persistence_location " + dir + "/\n"
+                + "autosave_interval 1\n"
                 + "log_dest stdout\n"
                 + "log_type all\n"
                 + "listener " + tcpPort + " 127.0.0.1\n"
@@ -70,9 +72,9 @@ final class Mosquitto implements AutoCloseable {
         return wsPort;
     }
 
-    /** Kills the broker at once (SIGKILL): no goodbye to anyone. */
-    void kill() {
-        process.destroyForcibly();
+    /** Stops the broker (SIGTERM): it closes every connection and saves its sessions to disk. */
+    void stop() {
+        process.destroy();
         try {
             process.waitFor(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -80,7 +82,7 @@ final class Mosquitto implements AutoCloseable {
         }
     }
 
-    /** Starts the broker again on the same ports. */
+    /** Starts the broker (again) on the same ports, with the sessions it saved. */
     void start() throws IOException {
         process = new ProcessBuilder(binary(), "-c", dir.resolve("mosquitto.conf").toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("mosquitto.log").toFile()).start();
