@@ -203,6 +203,34 @@ class WebSocketServerTest {
     }
 
     @Test
+    void wssRoundTripWithTlsOnBothSides() throws Exception {
+        io.netty.handler.ssl.util.SelfSignedCertificate cert = new io.netty.handler.ssl.util.SelfSignedCertificate("localhost");
+        WebSocketServer server = local()
+                .httpServer(h -> h.secure(spec -> spec.sslContext(
+                        reactor.netty.http.Http11SslContextSpec.forServer(cert.certificate(), cert.privateKey()))))
+                .handler(session -> session.send(session.receive().map(m -> WebSocketMessage.text("echo:" + m.text()))))
+                .build();
+        server.start().block(WAIT);
+        try {
+            WebSocketClient client = WebSocketClient.builder()
+                    .sslContext(io.netty.handler.ssl.SslContextBuilder.forClient().trustManager(cert.cert()).build())
+                    .build();
+            WebSocketSession s = open(client, "wss://localhost:" + server.port() + "/ws");
+            StepVerifier.create(s.receive().map(WebSocketMessage::text).take(1))
+                    .then(() -> s.sendText("over tls").subscribe())
+                    .expectNext("echo:over tls")
+                    .expectComplete()
+                    .verify(WAIT);
+            CloseSummary end = s.close(1000, "done").block(WAIT);
+            assertThat(end.clean()).isTrue();
+            assertThat(end.tcpClosedBy()).as(end.toString()).isEqualTo(CloseSummary.Side.PEER);
+        } finally {
+            server.disposeNow(WAIT);
+            cert.delete();
+        }
+    }
+
+    @Test
     void otherPathsGet404AndTheBuilderNamesBadValues() {
         WebSocketServer server = local().build();
         server.start().block(WAIT);

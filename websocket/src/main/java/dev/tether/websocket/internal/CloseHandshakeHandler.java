@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -96,6 +97,7 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
     private @Nullable ByteArrayOutputStream fragments;
     private boolean fragmentsText;
     private boolean finished;
+    private boolean peerClosedTls;
 
     /**
      * @param channel     the upgraded channel
@@ -353,13 +355,25 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
     }
 
     @Override
-    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-        // A close from above (Reactor Netty disposing the connection): local, without a handshake.
-        if (state == CloseState.OPEN) {
-            initiator = Initiator.LOCAL_USER;
-            markClosingStart();
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslCloseCompletionEvent) {
+            // The peer closed TLS (close_notify); Reactor Netty answers by closing the channel from above.
+            peerClosedTls = true;
         }
-        localClosedTcp = true;
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        // A close from above: Reactor Netty disposing the connection (local, without a handshake), or
+        // Reactor Netty reacting to the peer's TLS close_notify (the peer's doing).
+        if (!peerClosedTls) {
+            if (state == CloseState.OPEN) {
+                initiator = Initiator.LOCAL_USER;
+                markClosingStart();
+            }
+            localClosedTcp = true;
+        }
         ctx.close(promise);
     }
 
