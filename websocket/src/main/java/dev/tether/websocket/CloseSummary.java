@@ -42,7 +42,19 @@ public record CloseSummary(boolean clean, Initiator initiator, int codeSent, Str
         PEER
     }
 
-    /** Copies the timer list and checks for nulls. */
+    /**
+     * Copies the timer list and checks for nulls.
+     *
+     * @param clean          whether both close frames were exchanged
+     * @param initiator      who started the end
+     * @param codeSent       the code sent, 1005 for none in the frame, 1006 for no frame
+     * @param reasonSent     the reason sent
+     * @param codeReceived   the code received, 1005 for none in the frame, 1006 for no frame
+     * @param reasonReceived the reason received
+     * @param tcpClosedBy    which side closed TCP
+     * @param timersFired    the timers that fired, in order
+     * @param closingTook    how long the closing took
+     */
     public CloseSummary {
         Objects.requireNonNull(initiator, "initiator");
         Objects.requireNonNull(reasonSent, "reasonSent");

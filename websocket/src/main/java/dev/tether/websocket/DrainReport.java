@@ -15,7 +15,17 @@ import java.util.Objects;
  */
 public record DrainReport(DrainReason reason, int sessions, int closedCleanly, int aborted, int refused, Duration took) {
 
-    /** Checks the values. */
+    /**
+     * Checks the values.
+     *
+     * @param reason        stop or reload
+     * @param sessions      sessions closed by the drain
+     * @param closedCleanly sessions that completed the close handshake
+     * @param aborted       sessions that did not
+     * @param refused       upgrades refused with 503 during the drain
+     * @param took          how long the drain took
+     * @throws IllegalArgumentException if {@code sessions != closedCleanly + aborted}
+     */
     public DrainReport {
         Objects.requireNonNull(reason, "reason");
         Objects.requireNonNull(took, "took");

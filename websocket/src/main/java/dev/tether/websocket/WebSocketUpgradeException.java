@@ -14,7 +14,9 @@ public final class WebSocketUpgradeException extends ConnectionFailedException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The HTTP status. */
     private final int status;
+    /** The server's Retry-After, if it sent one. */
     private final @Nullable Duration retryAfter;
 
     /**

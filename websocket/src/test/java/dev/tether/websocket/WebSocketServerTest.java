@@ -203,6 +203,7 @@ class WebSocketServerTest {
     }
 
     @Test
+    @SuppressWarnings("deprecation") // self-signed test certificate and the plain SslContext overload are enough here
     void wssRoundTripWithTlsOnBothSides() throws Exception {
         io.netty.handler.ssl.util.SelfSignedCertificate cert = new io.netty.handler.ssl.util.SelfSignedCertificate("localhost");
         WebSocketServer server = local()
