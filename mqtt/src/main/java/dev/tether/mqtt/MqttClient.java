@@ -11,9 +11,7 @@ import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.ResilientConnection;
 import dev.tether.mqtt.internal.ClientCore;
 import dev.tether.mqtt.internal.MqttClientConfig;
-import dev.tether.mqtt.internal.MqttConnection;
 import dev.tether.mqtt.internal.MqttConnector;
-import dev.tether.mqtt.internal.Reauthentication;
 import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -173,18 +171,13 @@ public final class MqttClient {
      *         on another answer, or {@link IllegalStateException} when not connected or not configured
      */
     public Mono<Void> reauthenticate() {
-        return Mono.defer(() -> {
-            MqttConnection c = core.currentConnection();
-            if (c == null) {
-                return Mono.error(new IllegalStateException("not connected; re-authentication needs an established connection"));
-            }
-            return Reauthentication.run(c, credentials);
-        });
+        return core.reauthenticate(credentials);
     }
 
     /**
-     * Closes gracefully: publishes in flight are drained (bounded by {@link Builder#drainTimeout}),
-     * DISCONNECT 0x00 is sent (the broker discards the Will), and the transport is closed (WebSocket
+     * Closes gracefully: publishes in flight, and those waiting for an in-flight slot, are sent and
+     * acknowledged first (bounded by {@link Builder#drainTimeout}); what is still unacknowledged then fails
+     * with {@link dev.tether.core.ConnectionClosedException}. Then DISCONNECT 0x00 is sent (the broker discards the Will), and the transport is closed (WebSocket
      * with a 1000 close frame), bounded by {@link Builder#transportCloseTimeout}. Lazy.
      *
      * @return completes when closed
@@ -242,7 +235,7 @@ public final class MqttClient {
         public static final int DEFAULT_RECEIVE_MAXIMUM = 65535;
         /** Default largest packet decoded: 1 MiB. */
         public static final int DEFAULT_MAX_PACKET_SIZE = 1024 * 1024;
-        /** Default wait for in-flight publishes on a graceful close: 5 s. */
+        /** Default wait for publishes in flight or waiting for a slot on a graceful close: 5 s. */
         public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(5);
         /** Default bound on the transport close handshake (WebSocket close frame reply, FIN): 2 s. */
         public static final Duration DEFAULT_TRANSPORT_CLOSE_TIMEOUT = Duration.ofSeconds(2);
@@ -436,7 +429,8 @@ public final class MqttClient {
         }
 
         /**
-         * @param timeout how long a graceful close waits for in-flight publishes before DISCONNECT;
+         * @param timeout how long a graceful close waits for publishes in flight (or waiting for a slot)
+         *                to be acknowledged before DISCONNECT;
          *                default {@link #DEFAULT_DRAIN_TIMEOUT}
          * @return this builder
          */

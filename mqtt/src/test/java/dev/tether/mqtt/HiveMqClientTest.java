@@ -66,6 +66,24 @@ class HiveMqClientTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"tcp", "ws"})
+    void gracefulCloseDrainsPublishesInFlightBeforeDisconnect(String transport) {
+        MqttClient client = client(transport).clientId("drain-" + transport).build().start();
+        client.awaitConnected(Duration.ofSeconds(10)).block();
+        List<reactor.core.publisher.Mono<PublishResult>> inFlight = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            reactor.core.publisher.Mono<PublishResult> r = client.publish(MqttMessage.of("drain/" + transport, "m" + i,
+                    MqttQos.EXACTLY_ONCE)).cache();
+            r.subscribe(x -> { }, e -> { });
+            inFlight.add(r);
+        }
+        client.close().block(Duration.ofSeconds(10));
+        // Every publish in flight when close() was called was completed by PUBCOMP before DISCONNECT.
+        List<PublishResult> done = reactor.core.publisher.Flux.concat(inFlight).collectList().block(Duration.ofSeconds(1));
+        assertThat(done).hasSize(20).allSatisfy(r -> assertThat(r.qos()).isEqualTo(MqttQos.EXACTLY_ONCE));
+    }
+
     static CredentialsProvider rotating(List<String> secrets) {
         java.util.concurrent.atomic.AtomicInteger i = new java.util.concurrent.atomic.AtomicInteger();
         return req -> reactor.core.publisher.Mono.fromSupplier(() -> Credentials.of("user",

@@ -68,4 +68,25 @@ class WebSocketCloseTest {
                     Duration.ofSeconds(1));
         }
     }
+
+    @Test
+    void headersAndQueryAreComputedForEveryAttemptFromThatAttemptsCredentials() {
+        try (FakeWebSocketBroker broker = FakeWebSocketBroker.start()) {
+            java.util.concurrent.atomic.AtomicInteger issued = new java.util.concurrent.atomic.AtomicInteger();
+            MqttClient client = MqttClient.builder().endpoint(broker.wsUri() + "?tenant=a")
+                    .credentials(r -> reactor.core.publisher.Mono.fromSupplier(() -> dev.tether.core.Credentials.token("t" + issued.incrementAndGet())))
+                    .webSocketHeaders(c -> java.util.Map.of("Authorization", "Bearer " + c.secret().orElseThrow()))
+                    .webSocketQuery(c -> java.util.Map.of("token", c.secret().orElseThrow()))
+                    .reconnect(dev.tether.core.ReconnectPolicy.builder().initialDelay(Duration.ofMillis(20)).build())
+                    .build();
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
+            client.start();
+            client.awaitConnected(Duration.ofSeconds(10)).block();
+            broker.closeAllFromServer();
+            events.await(e -> e instanceof LifecycleEvent.Connected c && c.generation() == 2, Duration.ofSeconds(10));
+            assertThat(broker.upgrades()).containsExactly("/mqtt?tenant=a&token=t1 authorization=Bearer t1",
+                    "/mqtt?tenant=a&token=t2 authorization=Bearer t2");
+            client.close().block(Duration.ofSeconds(5));
+        }
+    }
 }

@@ -2,6 +2,8 @@ package dev.tether.mqtt.internal;
 
 import dev.tether.core.BufferOverflowException;
 import dev.tether.core.ConnectionClosedException;
+import dev.tether.core.CredentialsProvider;
+import dev.tether.core.CredentialsRequest;
 import dev.tether.mqtt.MqttMessage;
 import dev.tether.mqtt.MqttQos;
 import dev.tether.mqtt.MqttRefusedException;
@@ -154,12 +156,12 @@ public final class ClientCore {
         }
     }
 
-    /** @return completes when no publish is in flight */
-    Mono<Void> inFlightDrained() {
+    /** @return completes when no publish is in flight or waiting to be sent */
+    Mono<Void> drained() {
         return Mono.create(sink -> {
             boolean now;
             synchronized (this) {
-                now = inFlight.isEmpty();
+                now = inFlight.isEmpty() && pending.isEmpty();
                 if (!now) {
                     drainWaiters.add(sink);
                 }
@@ -170,9 +172,26 @@ public final class ClientCore {
         });
     }
 
-    /** @return the connection in use now, if connected */
-    public synchronized @Nullable MqttConnection currentConnection() {
-        return usable(connection) ? connection : null;
+    /**
+     * MQTT 5 re-authentication on the connection in use: asks the provider to refresh, then sends AUTH.
+     *
+     * @param credentials the provider
+     * @return completes when the broker accepted the new credentials
+     */
+    public Mono<Void> reauthenticate(CredentialsProvider credentials) {
+        return Mono.defer(() -> {
+            MqttConnection c;
+            synchronized (this) {
+                c = usable(connection) ? connection : null;
+            }
+            if (c == null) {
+                return Mono.error(new IllegalStateException("not connected; re-authentication needs an established connection"));
+            }
+            MqttConnection live = c;
+            return Mono.defer(() -> credentials.credentials(new CredentialsRequest(1, live.attempt().endpoint(), true)))
+                    .switchIfEmpty(Mono.error(() -> new IllegalStateException("the credentials provider completed without credentials")))
+                    .flatMap(live::reauthenticate);
+        });
     }
 
     /**
@@ -457,7 +476,7 @@ public final class ClientCore {
 
     private void drainAndNotify(List<Runnable> after) {
         drain(after);
-        if (inFlight.isEmpty() && !drainWaiters.isEmpty()) {
+        if (inFlight.isEmpty() && pending.isEmpty() && !drainWaiters.isEmpty()) {
             drainWaiters.forEach(w -> after.add(w::success));
             drainWaiters.clear();
         }

@@ -66,7 +66,7 @@ import reactor.core.publisher.Sinks;
  * waits for CONNACK, runs the keepalive, answers and routes every packet, and says how the
  * connection ended. Its state is touched on the channel's event loop only.
  */
-public final class MqttConnection extends ChannelDuplexHandler {
+final class MqttConnection extends ChannelDuplexHandler {
 
     private static final Logger log = LoggerFactory.getLogger(MqttConnection.class);
 
@@ -80,6 +80,7 @@ public final class MqttConnection extends ChannelDuplexHandler {
 
     private @Nullable Channel channel;
     private volatile boolean established;
+    private volatile boolean sending = true;
     private volatile @Nullable CloseMode closeMode;
     private boolean finished;
     private int closeCodeSent = -1;
@@ -116,7 +117,7 @@ public final class MqttConnection extends ChannelDuplexHandler {
     /** @return whether new publishes and subscriptions may be sent on this connection */
     boolean canSend() {
         Channel ch = channel;
-        return established && closeMode == null && ch != null && ch.isActive();
+        return established && sending && ch != null && ch.isActive();
     }
 
     /** Closes the channel at once; used when the attempt is cancelled. */
@@ -597,12 +598,14 @@ public final class MqttConnection extends ChannelDuplexHandler {
             return;
         }
         closeMode = mode;
-        core.stopSending(this);
         if (mode == CloseMode.ABORT || !ch.isActive()) {
+            sending = false;
+            core.stopSending(this);
             closer.abort(ch);
             return;
         }
-        core.inFlightDrained()
+        // Publishes accepted before close() still go out and are acknowledged, bounded by drainTimeout.
+        core.drained()
                 .timeout(config.drainTimeout(), attempt.scheduler())
                 .onErrorResume(e -> Mono.empty())
                 .subscribe(null, null, () -> onLoop(() -> sayGoodbye(mode)));
@@ -613,6 +616,8 @@ public final class MqttConnection extends ChannelDuplexHandler {
         if (finished) {
             return;
         }
+        sending = false;
+        core.stopSending(this);
         closeGuard = attempt.scheduler().schedule(() -> onLoop(() -> closer.abort(ch)),
                 config.transportCloseTimeout().toNanos() + TimeUnit.MILLISECONDS.toNanos(500), TimeUnit.NANOSECONDS);
         ChannelFuture sent;

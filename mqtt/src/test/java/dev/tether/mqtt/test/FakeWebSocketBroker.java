@@ -28,20 +28,26 @@ public final class FakeWebSocketBroker implements AutoCloseable {
     }
 
     private final List<Integer> packetTypes = new CopyOnWriteArrayList<>();
+    private final List<String> upgrades = new CopyOnWriteArrayList<>();
     private final List<CloseFrame> closeFrames = new CopyOnWriteArrayList<>();
     private final Sinks.Many<Long> tcpClosed = Sinks.many().replay().all();
     private final AtomicInteger open = new AtomicInteger();
     private final DisposableServer server;
     private volatile boolean withholdCloseReply;
+    private final java.util.Set<io.netty.channel.Channel> channels = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private FakeWebSocketBroker() {
         server = HttpServer.create().host("127.0.0.1").port(0)
-                .route(r -> r.ws("/mqtt", (in, out) -> {
+                .handle((req, res) -> {
+                    upgrades.add(req.uri() + " authorization=" + req.requestHeaders().get("Authorization"));
+                    return res.sendWebsocket((in, out) -> {
                     Sinks.Empty<Void> closed = Sinks.empty();
                     in.withConnection(conn -> {
                         open.incrementAndGet();
+                        channels.add(conn.channel());
                         conn.channel().closeFuture().addListener(f -> {
                             open.decrementAndGet();
+                            channels.remove(conn.channel());
                             synchronized (tcpClosed) {
                                 tcpClosed.tryEmitNext(System.nanoTime());
                             }
@@ -52,7 +58,8 @@ public final class FakeWebSocketBroker implements AutoCloseable {
                     // A subscribed receiver keeps reads flowing (Reactor Netty stops reading for an idle one).
                     in.receiveFrames().subscribe(f -> { }, e -> { });
                     return closed.asMono();
-                }, WebsocketServerSpec.builder().protocols("mqtt").build()))
+                }, WebsocketServerSpec.builder().protocols("mqtt").build());
+                })
                 .bindNow();
     }
 
@@ -76,6 +83,11 @@ public final class FakeWebSocketBroker implements AutoCloseable {
         return List.copyOf(packetTypes);
     }
 
+    /** @return each upgrade request as {@code uri authorization=header} */
+    public List<String> upgrades() {
+        return List.copyOf(upgrades);
+    }
+
     /** @return the close frames received */
     public List<CloseFrame> closeFrames() {
         return List.copyOf(closeFrames);
@@ -89,6 +101,11 @@ public final class FakeWebSocketBroker implements AutoCloseable {
     /** @return when each connection's TCP closed, as the server saw it */
     public reactor.core.publisher.Flux<Long> tcpClosed() {
         return tcpClosed.asFlux();
+    }
+
+    /** Closes every connection from the server side (TCP FIN, no close frame). */
+    public void closeAllFromServer() {
+        channels.forEach(io.netty.channel.Channel::close);
     }
 
     @Override
