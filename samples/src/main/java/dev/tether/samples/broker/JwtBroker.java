@@ -12,8 +12,12 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Date;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -30,6 +34,13 @@ public final class JwtBroker implements AutoCloseable {
     private final Path data;
     private final Consumer<String> refusals;
     private final AtomicInteger refused = new AtomicInteger();
+    private final AtomicInteger expired = new AtomicInteger();
+    private final ScheduledExecutorService expiry = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "jwt-broker-expiry");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile boolean disconnectAtExpiry;
     private volatile Server server;
 
     private JwtBroker(JwtVerifier verifier, Consumer<String> refusals) throws IOException {
@@ -89,7 +100,16 @@ public final class JwtBroker implements AutoCloseable {
             return false;
         }
         try {
-            verifier.verify(new String(password, StandardCharsets.UTF_8));
+            Date exp = verifier.verify(new String(password, StandardCharsets.UTF_8)).getExpirationTime();
+            if (disconnectAtExpiry && exp != null) {
+                long delay = Math.max(0, exp.getTime() - System.currentTimeMillis());
+                expiry.schedule(() -> {
+                    Server s = server;
+                    if (s != null && s.disconnectClient(clientId)) {
+                        expired.incrementAndGet();
+                    }
+                }, delay, TimeUnit.MILLISECONDS);
+            }
             return true;
         } catch (InvalidJwtException e) {
             refuse(clientId, e.reason().name().toLowerCase(java.util.Locale.ROOT));
@@ -100,6 +120,23 @@ public final class JwtBroker implements AutoCloseable {
     private void refuse(String clientId, String why) {
         refused.incrementAndGet();
         refusals.accept("broker refused " + clientId + ": " + why);
+    }
+
+    /**
+     * Makes the broker disconnect each client when the token it connected with expires, as
+     * brokers that enforce token lifetimes do. Off by default.
+     *
+     * @param on whether to disconnect at expiry
+     * @return this broker
+     */
+    public JwtBroker disconnectAtExpiry(boolean on) {
+        this.disconnectAtExpiry = on;
+        return this;
+    }
+
+    /** @return how many clients the broker disconnected because their token expired */
+    public int expiredCount() {
+        return expired.get();
     }
 
     /** @return how many connections the broker refused */
@@ -124,6 +161,7 @@ public final class JwtBroker implements AutoCloseable {
 
     @Override
     public void close() {
+        expiry.shutdownNow();
         stop();
     }
 
