@@ -177,8 +177,9 @@ public final class MqttClient {
     /**
      * Closes gracefully: publishes in flight, and those waiting for an in-flight slot, are sent and
      * acknowledged first (bounded by {@link Builder#drainTimeout}); what is still unacknowledged then fails
-     * with {@link dev.tether.core.ConnectionClosedException}. Then DISCONNECT 0x00 is sent (the broker discards the Will), and the transport is closed (WebSocket
-     * with a 1000 close frame), bounded by {@link Builder#transportCloseTimeout}. Lazy.
+     * with {@link dev.tether.core.ConnectionClosedException}. Then DISCONNECT 0x00 is sent (the broker
+     * discards the Will), and the transport is closed (WebSocket with a 1000 close frame), bounded by
+     * {@link Builder#transportCloseTimeout}. Lazy.
      *
      * @return completes when closed
      */
