@@ -232,6 +232,22 @@ class WebSocketServerTest {
     }
 
     @Test
+    void lifecycleMethodsForASpringAdapter() throws Exception {
+        WebSocketServer server = local().phase(123).build();
+        assertThat(server.isRunning()).isFalse();
+        server.start().block(WAIT);
+        assertThat(server.isRunning()).isTrue();
+        assertThat(server.getPhase()).isEqualTo(123);
+        WebSocketSession s = open(WebSocketClient.builder().build(), uri(server, "/ws"));
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        server.stop(done::countDown);
+        assertThat(done.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(server.isRunning()).isFalse();
+        assertThat(s.closed().block(WAIT).codeReceived()).isEqualTo(1001);
+        assertThat(server.stop().block(WAIT).sessions()).as("stopping a stopped server does nothing").isZero();
+    }
+
+    @Test
     void otherPathsGet404AndTheBuilderNamesBadValues() {
         WebSocketServer server = local().build();
         server.start().block(WAIT);

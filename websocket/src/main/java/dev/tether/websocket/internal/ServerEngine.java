@@ -73,6 +73,7 @@ public final class ServerEngine implements SessionRegistry {
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final AtomicInteger refused = new AtomicInteger();
+    private final java.util.Set<String> drained = ConcurrentHashMap.newKeySet();
     private volatile @Nullable DisposableServer listener;
     private volatile int boundPort;
     private volatile @Nullable Disposable heartbeatTask;
@@ -158,6 +159,7 @@ public final class ServerEngine implements SessionRegistry {
                     return Mono.just(new DrainReport(reason, 0, 0, 0, 0, Duration.ZERO));
                 }
                 drainReason = reason;
+                drained.clear();
                 refused.set(0);
                 tally = new Tally();
                 Mono<DrainReport> run = runDrain(reason).cache();
@@ -204,6 +206,9 @@ public final class ServerEngine implements SessionRegistry {
     }
 
     private void closeForDrain(CloseHandshakeHandler h, DrainReason reason) {
+        if (!drained.add(h.id())) {
+            return; // already told: a session can be both in the snapshot and just opened
+        }
         List<WebSocketMessage> goodbye = config.announcer().onDrain(h, reason);
         if (!goodbye.isEmpty()) {
             // Queued on the session's event loop before the close frame, so it goes out first.
