@@ -216,6 +216,10 @@ public final class MqttClient {
      */
     public static final class Builder {
 
+        /** Credential attributes named {@code header.<Name>} become WebSocket upgrade headers by default. */
+        public static final String HEADER_ATTRIBUTE_PREFIX = "header.";
+        /** Credential attributes named {@code query.<name>} become WebSocket query parameters by default. */
+        public static final String QUERY_ATTRIBUTE_PREFIX = "query.";
         /** Default protocol version: MQTT 5. */
         public static final MqttVersion DEFAULT_VERSION = MqttVersion.MQTT_5;
         /** Default keepalive: 60 s. */
@@ -258,8 +262,8 @@ public final class MqttClient {
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private Duration transportCloseTimeout = DEFAULT_TRANSPORT_CLOSE_TIMEOUT;
         private @Nullable SslContext sslContext;
-        private Function<Credentials, Map<String, String>> webSocketHeaders = c -> Map.of();
-        private Function<Credentials, Map<String, String>> webSocketQuery = c -> Map.of();
+        private Function<Credentials, Map<String, String>> webSocketHeaders = c -> prefixed(c, HEADER_ATTRIBUTE_PREFIX);
+        private Function<Credentials, Map<String, String>> webSocketQuery = c -> prefixed(c, QUERY_ATTRIBUTE_PREFIX);
         private @Nullable String authenticationMethod;
         private CredentialsProvider credentials = CredentialsProvider.none();
         private ReconnectPolicy reconnect = ReconnectPolicy.defaults();
@@ -470,7 +474,8 @@ public final class MqttClient {
 
         /**
          * @param headers computed for every WebSocket attempt from that attempt's credentials (e.g. an
-         *                {@code Authorization} header with a fresh token)
+         *                {@code Authorization} header with a fresh token); default: the credential
+         *                attributes named {@value #HEADER_ATTRIBUTE_PREFIX}{@code <Name>}
          * @return this builder
          */
         public Builder webSocketHeaders(Function<Credentials, Map<String, String>> headers) {
@@ -480,7 +485,8 @@ public final class MqttClient {
 
         /**
          * @param query computed for every WebSocket attempt from that attempt's credentials, appended to the
-         *              endpoint's query
+         *              endpoint's query; default: the credential attributes named
+         *              {@value #QUERY_ATTRIBUTE_PREFIX}{@code <name>}
          * @return this builder
          */
         public Builder webSocketQuery(Function<Credentials, Map<String, String>> query) {
@@ -605,6 +611,16 @@ public final class MqttClient {
                 b.closeTimeout(closeTimeout);
             }
             return new MqttClient(b.build(), core, config, credentials);
+        }
+
+        private static Map<String, String> prefixed(Credentials credentials, String prefix) {
+            Map<String, String> out = new java.util.LinkedHashMap<>();
+            credentials.attributes().forEach((k, v) -> {
+                if (k.startsWith(prefix) && k.length() > prefix.length()) {
+                    out.put(k.substring(prefix.length()), v);
+                }
+            });
+            return out;
         }
 
         private static Duration positive(String field, Duration value) {

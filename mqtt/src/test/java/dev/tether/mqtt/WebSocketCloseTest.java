@@ -89,4 +89,17 @@ class WebSocketCloseTest {
             client.close().block(Duration.ofSeconds(5));
         }
     }
+
+    @Test
+    void credentialAttributesBecomeHeadersAndQueryByDefault() {
+        try (FakeWebSocketBroker broker = FakeWebSocketBroker.start()) {
+            MqttClient client = MqttClient.builder().endpoint(broker.wsUri())
+                    .credentials(dev.tether.core.CredentialsProvider.fixed(dev.tether.core.Credentials.token("jwt")
+                            .withAttribute("header.Authorization", "Bearer jwt").withAttribute("query.access_token", "jwt")))
+                    .build().start();
+            client.awaitConnected(Duration.ofSeconds(10)).block();
+            assertThat(broker.upgrades()).containsExactly("/mqtt?access_token=jwt authorization=Bearer jwt");
+            client.close().block(Duration.ofSeconds(5));
+        }
+    }
 }
