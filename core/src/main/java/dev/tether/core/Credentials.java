@@ -13,6 +13,18 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Credentials {
 
+    /**
+     * Attributes named {@code header.<Name>} are HTTP headers to send with a WebSocket upgrade (for
+     * example {@code header.Authorization}); connectors that speak HTTP send them.
+     */
+    public static final String HEADER_PREFIX = "header.";
+
+    /**
+     * Attributes named {@code query.<name>} are query parameters to add to a WebSocket URI (for
+     * example {@code query.access_token}); connectors that speak HTTP add them.
+     */
+    public static final String QUERY_PREFIX = "query.";
+
     private static final Credentials NONE = new Credentials(null, null, Map.of());
 
     private final @Nullable String username;
@@ -56,6 +68,44 @@ public final class Credentials {
         var copy = new java.util.HashMap<>(attributes);
         copy.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
         return new Credentials(username, secret, copy);
+    }
+
+    /**
+     * @param name  an HTTP header name
+     * @param value its value (treated as secret: never printed)
+     * @return a copy with the header attribute {@code header.<name>} added
+     */
+    public Credentials withHeader(String name, String value) {
+        return withAttribute(HEADER_PREFIX + name, value);
+    }
+
+    /**
+     * @param name  a query parameter name
+     * @param value its value (treated as secret: never printed)
+     * @return a copy with the query attribute {@code query.<name>} added
+     */
+    public Credentials withQueryParameter(String name, String value) {
+        return withAttribute(QUERY_PREFIX + name, value);
+    }
+
+    /** @return the {@code header.*} attributes, by header name */
+    public Map<String, String> headers() {
+        return withPrefix(HEADER_PREFIX);
+    }
+
+    /** @return the {@code query.*} attributes, by parameter name */
+    public Map<String, String> queryParameters() {
+        return withPrefix(QUERY_PREFIX);
+    }
+
+    private Map<String, String> withPrefix(String prefix) {
+        var out = new java.util.LinkedHashMap<String, String>();
+        attributes.forEach((k, v) -> {
+            if (k.startsWith(prefix) && k.length() > prefix.length()) {
+                out.put(k.substring(prefix.length()), v);
+            }
+        });
+        return java.util.Collections.unmodifiableMap(out);
     }
 
     /** @return the user name, if any */

@@ -82,14 +82,14 @@ class EngineVirtualTimeTest {
     @Test
     void fullJitterDelaysStayWithinTheirBounds() {
         ReconnectPolicy full = NO_JITTER.toBuilder().jitter(Jitter.FULL).build();
-        connection(full).start();
+        connection(ResilientConnection.builder(connector).reconnect(full).random(new java.util.Random(7)::nextDouble)).start();
         vts.advanceTimeBy(Duration.ofSeconds(60));
         List<Duration> delays = retryDelays();
         assertThat(delays).hasSizeGreaterThan(25);
         for (int i = 0; i < delays.size(); i++) {
             assertThat(delays.get(i)).isBetween(Duration.ZERO, full.bound(i + 1));
         }
-        assertThat(delays).doesNotHaveDuplicates().as("jittered, not a fixed sequence");
+        assertThat(delays.stream().distinct().count()).as("jittered, not a fixed sequence").isGreaterThan(delays.size() * 3L / 4);
     }
 
     @Test

@@ -98,4 +98,12 @@ class ReconnectPolicyTest {
         assertThat(Credentials.token("abc.def.ghi").toString()).doesNotContain("abc");
         assertThat(c.secret()).contains("s3cr3t-token");
     }
+
+    @Test
+    void credentialsCarryHeadersAndQueryParametersForHttpConnectors() {
+        Credentials c = Credentials.token("t0k3n").withHeader("Authorization", "Bearer t0k3n").withQueryParameter("access_token", "t0k3n");
+        assertThat(c.headers()).containsExactly(java.util.Map.entry("Authorization", "Bearer t0k3n"));
+        assertThat(c.queryParameters()).containsExactly(java.util.Map.entry("access_token", "t0k3n"));
+        assertThat(c.toString()).doesNotContain("t0k3n").contains("header.Authorization");
+    }
 }

@@ -16,9 +16,9 @@ import java.util.Objects;
 public interface TokenMapping {
 
     /** Prefix of attribute names that carry an HTTP header: {@code header.Authorization}. */
-    String HEADER_ATTRIBUTE_PREFIX = "header.";
+    String HEADER_ATTRIBUTE_PREFIX = Credentials.HEADER_PREFIX;
     /** Prefix of attribute names that carry a query parameter: {@code query.access_token}. */
-    String QUERY_ATTRIBUTE_PREFIX = "query.";
+    String QUERY_ATTRIBUTE_PREFIX = Credentials.QUERY_PREFIX;
 
     /**
      * @param token the token for one attempt
