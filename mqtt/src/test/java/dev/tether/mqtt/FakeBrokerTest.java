@@ -199,4 +199,23 @@ class FakeBrokerTest {
             client.close().block(Duration.ofSeconds(5));
         }
     }
+
+    @Test
+    void serverKeepAliveOverridesTheClientsAndAnUnansweredPingIsDetected() {
+        // CONNACK with Server Keep Alive = 1 s; the fake broker never answers PINGREQ.
+        byte[] connack = bytes(0x20, 0x06, 0x00, 0x00, 0x03, 0x13, 0x00, 0x01);
+        try (FakeBroker broker = FakeBroker.start(n -> connack)) {
+            MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).keepAlive(Duration.ofSeconds(60))
+                    .pingTimeout(Duration.ofMillis(300)).reconnect(fast()).build();
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
+            client.start();
+            MqttSession session = client.awaitConnected(Duration.ofSeconds(5)).block();
+            assertThat(session.keepAlive()).isEqualTo(Duration.ofSeconds(1));
+            LifecycleEvent.Disconnected d = events.await(LifecycleEvent.Disconnected.class, Duration.ofSeconds(5));
+            assertThat(d.initiator()).isEqualTo(Initiator.LOCAL_DETECTION);
+            assertThat(d.cause()).hasMessageContaining("no PINGRESP within 300 ms");
+            assertThat(broker.received()).anyMatch(m -> m.fixedHeader().messageType() == MqttMessageType.PINGREQ);
+            client.close().block(Duration.ofSeconds(5));
+        }
+    }
 }
