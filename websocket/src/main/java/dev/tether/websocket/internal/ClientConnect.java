@@ -91,9 +91,16 @@ public final class ClientConnect {
                     sink.success(new ClientSession(h, safeUri(endpoint.uri())));
                     // Ends only when the channel is inactive, so Reactor Netty never closes a live channel itself.
                     return h.closed().then();
-                }).subscribe(null, err -> sink.error(mapError(err)), () -> sink.error(
-                        new ConnectionFailedException("the WebSocket connection closed during the opening handshake",
-                                Initiator.REMOTE_PEER, -1, null, null)));
+                }).subscribe(null, err -> {
+                    if (created.get() == null) {
+                        sink.error(mapError(err));
+                    }
+                }, () -> {
+                    if (created.get() == null) {
+                        sink.error(new ConnectionFailedException("the WebSocket connection closed during the opening handshake",
+                                Initiator.REMOTE_PEER, -1, null, null));
+                    }
+                });
                 sink.onCancel(d);
             });
             Duration bound = client.handshakeTimeout();
