@@ -158,13 +158,43 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
         Throwable t = failure;
         for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) {
             if (t instanceof WebSocketUpgradeException u) {
-                return Optional.of(forStatus(u.status(), u.retryAfter().orElse(null)));
+                Optional<Verdict> redirect = redirect(u);
+                return Optional.of(redirect.orElseGet(() -> forStatus(u.status(), u.retryAfter().orElse(null))));
             }
             if (t instanceof ConnectionFailedException cfe && cfe.code().isPresent() && cfe.code().getAsInt() >= 1000) {
                 return Optional.of(forCloseCode(cfe.code().getAsInt()));
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * A redirect (HTTP 301, 302, 303, 307, 308 with an absolute {@code Location}) becomes a
+     * {@link Verdict.Kind#REDIRECT} to the same place over WebSocket ({@code http} to {@code ws},
+     * {@code https} to {@code wss}).
+     */
+    private static Optional<Verdict> redirect(WebSocketUpgradeException u) {
+        int s = u.status();
+        if (u.location().isEmpty() || !(s == 301 || s == 302 || s == 303 || s == 307 || s == 308)) {
+            return Optional.empty();
+        }
+        try {
+            java.net.URI target = java.net.URI.create(u.location().get());
+            String scheme = target.getScheme() == null ? "" : target.getScheme().toLowerCase(java.util.Locale.ROOT);
+            String ws = switch (scheme) {
+                case "http", "ws" -> "ws";
+                case "https", "wss" -> "wss";
+                default -> null;
+            };
+            if (ws == null) {
+                return Optional.empty();
+            }
+            String mapped = ws + "://" + target.getRawAuthority() + (target.getRawPath() == null ? "" : target.getRawPath())
+                    + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery());
+            return Optional.of(Verdict.redirect(dev.tether.core.Endpoint.of(mapped)));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
     }
 
     /**

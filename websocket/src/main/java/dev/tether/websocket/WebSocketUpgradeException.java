@@ -18,6 +18,8 @@ public final class WebSocketUpgradeException extends ConnectionFailedException {
     private final int status;
     /** The server's Retry-After, if it sent one. */
     private final @Nullable Duration retryAfter;
+    /** The server's Location, if it sent one. */
+    private final @Nullable String location;
 
     /**
      * @param status     the HTTP status
@@ -25,16 +27,39 @@ public final class WebSocketUpgradeException extends ConnectionFailedException {
      * @param cause      the handshake failure, or null
      */
     public WebSocketUpgradeException(int status, @Nullable Duration retryAfter, @Nullable Throwable cause) {
+        this(status, retryAfter, null, cause);
+    }
+
+    /**
+     * @param status     the HTTP status
+     * @param retryAfter the server's {@code Retry-After}, or null
+     * @param location   the server's {@code Location} (a redirect), or null
+     * @param cause      the handshake failure, or null
+     */
+    public WebSocketUpgradeException(int status, @Nullable Duration retryAfter, @Nullable String location,
+                                     @Nullable Throwable cause) {
         super("the server refused the WebSocket upgrade with HTTP " + status
-                + (retryAfter == null ? "" : " (Retry-After " + retryAfter.toSeconds() + " s)"),
+                + (retryAfter == null ? "" : " (Retry-After " + retryAfter.toSeconds() + " s)")
+                + (location == null ? "" : " (Location " + withoutQuery(location) + ")"),
                 Initiator.REMOTE_PEER, status, null, cause);
         this.status = status;
         this.retryAfter = retryAfter;
+        this.location = location;
+    }
+
+    private static String withoutQuery(String location) {
+        int q = location.indexOf('?');
+        return q < 0 ? location : location.substring(0, q);
     }
 
     /** @return the HTTP status */
     public int status() {
         return status;
+    }
+
+    /** @return the {@code Location} the server redirected to, if any */
+    public Optional<String> location() {
+        return Optional.ofNullable(location);
     }
 
     /** @return the delay the server asked for in {@code Retry-After}, if any */

@@ -241,6 +241,25 @@ class ClientReconnectTest {
     }
 
     @Test
+    void anHttpRedirectOfTheUpgradeIsFollowedAsARedirectVerdict() throws Exception {
+        try (NettyServer target = new NettyServer(); NettyServer server = new NettyServer()) {
+            server.behaviour((n, req, res) -> res.status(HttpResponseStatus.TEMPORARY_REDIRECT)
+                    .header("Location", "http://127.0.0.1:" + target.port() + "/moved").send());
+            ResilientConnection<WebSocketSession> conn = connection(quickClient(), server, CredentialsProvider.none());
+            try (Events events = new Events(conn)) {
+                conn.start();
+                LifecycleEvent.RetryScheduled r = events.awaitEvent(LifecycleEvent.RetryScheduled.class, WAIT);
+                LifecycleEvent.Connected c = events.awaitEvent(LifecycleEvent.Connected.class, WAIT);
+                assertThat(r.verdict().kind()).isEqualTo(Verdict.Kind.REDIRECT);
+                assertThat(c.endpoint()).isEqualTo(Endpoint.of("ws://127.0.0.1:" + target.port() + "/moved"));
+                assertThat(target.upgrades.get()).isEqualTo(1);
+            } finally {
+                conn.close().block(WAIT);
+            }
+        }
+    }
+
+    @Test
     void noReconnectAfterTheServerSays1000() throws Exception {
         try (NettyServer server = new NettyServer()) {
             server.behaviour((n, req, res) -> res.sendWebsocket((in, out) -> out.sendClose(1000, "bye for good")));

@@ -116,7 +116,7 @@ public final class ClientConnect {
             HttpResponse response = h.response();
             int status = response.status().code();
             Duration retryAfter = parseRetryAfter(response.headers().get("Retry-After"));
-            return new WebSocketUpgradeException(status, retryAfter, err);
+            return new WebSocketUpgradeException(status, retryAfter, response.headers().get("Location"), err);
         }
         return err;
     }
