@@ -28,8 +28,12 @@ public final class FakeBroker implements AutoCloseable {
     private final Sinks.Many<MqttMessageType> receivedTypes = Sinks.many().replay().all();
     private final DisposableServer server;
 
-    private FakeBroker(IntFunction<byte[]> answerToConnect) {
-        server = TcpServer.create().host("127.0.0.1").port(0)
+    private FakeBroker(IntFunction<byte[]> answerToConnect, io.netty.handler.ssl.@org.jspecify.annotations.Nullable SslContext ssl) {
+        TcpServer tcp = TcpServer.create().host("127.0.0.1").port(0);
+        if (ssl != null) {
+            tcp = tcp.secure(spec -> spec.sslContext(ssl));
+        }
+        server = tcp
                 .doOnConnection(conn -> {
                     int n = accepted.incrementAndGet();
                     open.incrementAndGet();
@@ -80,7 +84,16 @@ public final class FakeBroker implements AutoCloseable {
      * @return a running fake broker
      */
     public static FakeBroker start(IntFunction<byte[]> answerToConnect) {
-        return new FakeBroker(answerToConnect);
+        return new FakeBroker(answerToConnect, null);
+    }
+
+    /**
+     * @param ssl             the server's TLS settings
+     * @param answerToConnect as for {@link #start(IntFunction)}
+     * @return a running fake broker speaking TLS
+     */
+    public static FakeBroker startTls(io.netty.handler.ssl.SslContext ssl, IntFunction<byte[]> answerToConnect) {
+        return new FakeBroker(answerToConnect, ssl);
     }
 
     /** @return {@code tcp://127.0.0.1:port} */

@@ -33,11 +33,17 @@ public final class FakeWebSocketBroker implements AutoCloseable {
     private final Sinks.Many<Long> tcpClosed = Sinks.many().replay().all();
     private final AtomicInteger open = new AtomicInteger();
     private final DisposableServer server;
+    private final boolean tls;
     private volatile boolean withholdCloseReply;
     private final java.util.Set<io.netty.channel.Channel> channels = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    private FakeWebSocketBroker() {
-        server = HttpServer.create().host("127.0.0.1").port(0)
+    private FakeWebSocketBroker(io.netty.handler.ssl.@org.jspecify.annotations.Nullable SslContext ssl) {
+        HttpServer http = HttpServer.create().host("127.0.0.1").port(0);
+        if (ssl != null) {
+            http = http.secure(spec -> spec.sslContext(ssl));
+        }
+        this.tls = ssl != null;
+        server = http
                 .handle((req, res) -> {
                     upgrades.add(req.uri() + " authorization=" + req.requestHeaders().get("Authorization"));
                     return res.sendWebsocket((in, out) -> {
@@ -65,12 +71,20 @@ public final class FakeWebSocketBroker implements AutoCloseable {
 
     /** @return a running broker */
     public static FakeWebSocketBroker start() {
-        return new FakeWebSocketBroker();
+        return new FakeWebSocketBroker(null);
     }
 
-    /** @return {@code ws://127.0.0.1:port/mqtt} */
+    /**
+     * @param ssl the server's TLS settings
+     * @return a running broker speaking WSS
+     */
+    public static FakeWebSocketBroker startTls(io.netty.handler.ssl.SslContext ssl) {
+        return new FakeWebSocketBroker(ssl);
+    }
+
+    /** @return {@code ws://127.0.0.1:port/mqtt}, or {@code wss://localhost:port/mqtt} with TLS */
     public String wsUri() {
-        return "ws://127.0.0.1:" + server.port() + "/mqtt";
+        return tls ? "wss://localhost:" + server.port() + "/mqtt" : "ws://127.0.0.1:" + server.port() + "/mqtt";
     }
 
     /** @param on whether to swallow the client's close frame instead of answering it */
