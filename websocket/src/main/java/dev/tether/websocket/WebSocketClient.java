@@ -47,7 +47,8 @@ import reactor.netty.http.client.HttpClient;
  * steps appear on the connection's lifecycle as {@code CloseSent}, {@code CloseReceived} and a
  * {@code Notice} of kind {@value #CLOSED_NOTICE} carrying the {@link CloseSummary}.
  *
- * <p>{@link #classifier()} implements the WebSocket verdict table: HTTP 401/403 refresh credentials;
+ * <p>{@link #classifier()} implements the WebSocket verdict table: an HTTP redirect (3xx with
+ * {@code Location}) sends the next attempt there; HTTP 401/403 refresh credentials;
  * HTTP 429/503 and close code 1013 retry later, honouring {@code Retry-After}; 1000 and protocol
  * errors (1002, 1003, 1007, 1009, 1010) and other HTTP 4xx do not reconnect unless configured;
  * 1001, 1006, 1011, 1012, 1014, HTTP 5xx and heartbeat loss retry.
