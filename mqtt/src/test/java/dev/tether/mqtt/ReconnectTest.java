@@ -164,4 +164,35 @@ class ReconnectTest {
             client.close().block(Duration.ofSeconds(10));
         }
     }
+
+    @Test
+    void messagesQueuedForAPersistentSessionArriveRightAfterConnack() {
+        try (TestProxy proxy = TestProxy.start("127.0.0.1", hivemq.tcpPort())) {
+            MqttClient sub = MqttClient.builder().endpoint(proxy.tcpUri()).clientId("queued-sub").cleanStart(false)
+                    .sessionExpiry(Duration.ofMinutes(5)).reconnect(fast()).build();
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(sub.lifecycle());
+            Recorder<MqttMessage> received = Recorder.of(sub.subscribe("queued/#", MqttQos.AT_LEAST_ONCE));
+            sub.start();
+            events.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("subscribed"), Duration.ofSeconds(10));
+
+            proxy.refuse(true);
+            proxy.cutAll();
+            events.await(LifecycleEvent.Disconnected.class, Duration.ofSeconds(10));
+            MqttClient pub = MqttClient.builder().endpoint(hivemq.tcpUri()).clientId("queued-pub").build().start();
+            for (int i = 0; i < 10; i++) {
+                pub.publish(MqttMessage.of("queued/x", "q" + i, MqttQos.AT_LEAST_ONCE)).block(Duration.ofSeconds(10));
+            }
+            proxy.refuse(false);
+
+            LifecycleEvent.Connected again = (LifecycleEvent.Connected) events.await(
+                    e -> e instanceof LifecycleEvent.Connected c && c.details().toString().contains("sessionPresent=true"),
+                    Duration.ofSeconds(15));
+            received.awaitCount(10, m -> m.payloadAsString().startsWith("q"), Duration.ofSeconds(10));
+            // The broker kept the subscription: nothing was resubscribed, the handler was simply there.
+            assertThat(events.items()).noneMatch(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("resubscribed")
+                    && n.generation() == again.generation());
+            pub.close().block(Duration.ofSeconds(10));
+            sub.close().block(Duration.ofSeconds(10));
+        }
+    }
 }

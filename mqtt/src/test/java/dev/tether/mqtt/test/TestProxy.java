@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A minimal fault-injecting TCP proxy on 127.0.0.1: {@link #cutAll()} resets every connection (RST),
- * {@link #blackhole(boolean)} stops forwarding while the sockets stay open (half-open connection).
+ * {@link #blackhole(boolean)} stops forwarding while the sockets stay open (half-open connection),
+ * {@link #refuse(boolean)} resets new connections at once.
  */
 public final class TestProxy implements AutoCloseable {
 
@@ -32,6 +33,7 @@ public final class TestProxy implements AutoCloseable {
     private final AtomicInteger accepted = new AtomicInteger();
     private final Channel server;
     private volatile boolean blackhole;
+    private volatile boolean refuse;
 
     private TestProxy(String host, int port) {
         server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
@@ -40,6 +42,11 @@ public final class TestProxy implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel front) {
                         accepted.incrementAndGet();
+                        if (refuse) {
+                            front.config().setOption(ChannelOption.SO_LINGER, 0);
+                            front.close();
+                            return;
+                        }
                         Channel[] pair = {front, null};
                         pairs.add(pair);
                         front.closeFuture().addListener(f -> close(pair, false));
@@ -82,6 +89,11 @@ public final class TestProxy implements AutoCloseable {
     /** @param on stop (true) or resume (false) forwarding; sockets stay open */
     public void blackhole(boolean on) {
         blackhole = on;
+    }
+
+    /** @param on reset new connections at once (true) or accept them again (false) */
+    public void refuse(boolean on) {
+        refuse = on;
     }
 
     /** Resets every open connection on both sides. */
