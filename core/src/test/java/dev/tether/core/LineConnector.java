@@ -45,10 +45,29 @@ final class LineConnector implements Connector<LineConnector.LineSession> {
 
     @Override
     public Mono<EstablishedSession<LineSession>> connect(Attempt attempt) {
-        return TcpClient.create().host(attempt.endpoint().host()).port(attempt.endpoint().port(7))
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 2000)
-                .connect()
-                .flatMap(conn -> handshake(attempt, conn).doOnCancel(conn::dispose).doOnError(e -> conn.dispose()));
+        return Mono.defer(() -> {
+            // The socket can be connected before Reactor Netty hands it over: whoever comes second
+            // (the cancel or the connection) closes it, so a cancelled attempt never leaks a socket.
+            AtomicBoolean cancelled = new AtomicBoolean();
+            java.util.concurrent.atomic.AtomicReference<Connection> opened = new java.util.concurrent.atomic.AtomicReference<>();
+            return TcpClient.create().host(attempt.endpoint().host()).port(attempt.endpoint().port(7))
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 2000)
+                    .doOnConnected(c -> {
+                        opened.set(c);
+                        if (cancelled.get()) {
+                            c.dispose();
+                        }
+                    })
+                    .connect()
+                    .flatMap(conn -> handshake(attempt, conn).doOnError(e -> conn.dispose()))
+                    .doOnCancel(() -> {
+                        cancelled.set(true);
+                        Connection c = opened.get();
+                        if (c != null) {
+                            c.dispose();
+                        }
+                    });
+        });
     }
 
     private Mono<EstablishedSession<LineSession>> handshake(Attempt attempt, Connection conn) {
