@@ -132,4 +132,39 @@ class CredentialsRefusalTest {
             client.close().block(Duration.ofSeconds(10));
         }
     }
+
+    /** The README example, against HiveMQ over WebSocket, with a token service whose first token has expired. */
+    @Test
+    void readmeExampleRuns() {
+        AtomicInteger issued = new AtomicInteger();
+        java.util.function.Function<Boolean, Mono<String>> tokenService = refresh -> Mono.fromSupplier(
+                () -> refresh || issued.get() > 0 ? "valid-" + issued.incrementAndGet() : "expired-0");
+        List<String> handled = new CopyOnWriteArrayList<>();
+
+        CredentialsProvider tokens = request -> tokenService.apply(request.refresh())
+                .map(token -> Credentials.of("sensor-7", token));
+
+        MqttClient client = MqttClient.builder()
+                .endpoint(hivemq.wsUri())
+                .clientId("sensor-7")
+                .cleanStart(false).sessionExpiry(Duration.ofHours(1))
+                .credentials(tokens)
+                .will(MqttWill.of(MqttMessage.of("status/sensor-7", "offline", MqttQos.AT_LEAST_ONCE)))
+                .reconnect(fast())
+                .build();
+
+        Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
+        client.subscribe("commands/sensor-7/#", MqttQos.AT_LEAST_ONCE)
+                .subscribe(message -> handled.add(message.payloadAsString()));
+        client.start();
+
+        events.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("subscribed"), Duration.ofSeconds(10));
+        assertThat(events.items()).anyMatch(e -> e instanceof LifecycleEvent.CredentialsRefreshed);
+        MqttClient operator = MqttClient.builder().endpoint(hivemq.tcpUri()).build().start();
+        operator.publish(MqttMessage.of("commands/sensor-7/reboot", "now", MqttQos.AT_LEAST_ONCE)).block(Duration.ofSeconds(10));
+        reactor.core.publisher.Flux.interval(Duration.ofMillis(10)).filter(i -> handled.contains("now")).next()
+                .block(Duration.ofSeconds(10));
+        operator.close().block(Duration.ofSeconds(10));
+        client.close().block(Duration.ofSeconds(10));
+    }
 }
