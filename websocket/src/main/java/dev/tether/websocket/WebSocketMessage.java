@@ -43,6 +43,15 @@ public final class WebSocketMessage {
         return new WebSocketMessage(Type.BINARY, Objects.requireNonNull(bytes, "bytes").clone());
     }
 
+    /**
+     * @param type  text or binary
+     * @param bytes the payload (UTF-8 for text), copied
+     * @return the message
+     */
+    public static WebSocketMessage of(Type type, byte[] bytes) {
+        return new WebSocketMessage(Objects.requireNonNull(type, "type"), Objects.requireNonNull(bytes, "bytes").clone());
+    }
+
     /** @return whether this is a text message */
     public boolean isText() {
         return type == Type.TEXT;

@@ -98,6 +98,7 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
     private boolean fragmentsText;
     private boolean finished;
     private boolean peerClosedTls;
+    private boolean flushScheduled;
 
     /**
      * @param channel     the upgraded channel
@@ -452,7 +453,7 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
 
     private void deliver(boolean text, byte[] payload) {
         lastAppMessageNanos = nanos();
-        inbound.add(text ? WebSocketMessage.text(new String(payload, StandardCharsets.UTF_8)) : WebSocketMessage.binary(payload));
+        inbound.add(WebSocketMessage.of(text ? WebSocketMessage.Type.TEXT : WebSocketMessage.Type.BINARY, payload));
         drain();
         if (!readingPaused && inbound.size() >= settings.inboundBuffer() && state == CloseState.OPEN) {
             readingPaused = true;
@@ -690,7 +691,7 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
         boolean text = message.isText();
         if (bytes.length <= max) {
             ByteBuf buf = Unpooled.wrappedBuffer(bytes);
-            return c.writeAndFlush(text ? new TextWebSocketFrame(buf) : new BinaryWebSocketFrame(buf));
+            return writeSoonFlushed(c, text ? new TextWebSocketFrame(buf) : new BinaryWebSocketFrame(buf));
         }
         int offset = 0;
         ChannelFuture last = null;
@@ -700,10 +701,23 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
             ByteBuf buf = Unpooled.wrappedBuffer(bytes, offset, len);
             WebSocketFrame frame = offset == 0 ? (text ? new TextWebSocketFrame(false, 0, buf) : new BinaryWebSocketFrame(false, 0, buf))
                     : new ContinuationWebSocketFrame(fin, 0, buf);
-            last = fin ? c.writeAndFlush(frame) : c.write(frame);
+            last = fin ? writeSoonFlushed(c, frame) : c.write(frame);
             offset += len;
         }
         return Objects.requireNonNull(last);
+    }
+
+    /** Writes now and flushes once the event loop has run the writes queued with it (one syscall for a burst). */
+    private ChannelFuture writeSoonFlushed(ChannelHandlerContext c, WebSocketFrame frame) {
+        ChannelFuture f = c.write(frame);
+        if (!flushScheduled) {
+            flushScheduled = true;
+            c.executor().execute(() -> {
+                flushScheduled = false;
+                c.flush();
+            });
+        }
+        return f;
     }
 
     private Disposable schedule(Duration delay, Runnable task) {
