@@ -226,4 +226,41 @@ class MisbehavingPeerTest {
             }
         }
     }
+
+    @Test
+    void aServerThatNeverAnswersTheUpgradeFailsTheAttemptAtTheHandshakeTimeout() throws Exception {
+        Duration timeout = Duration.ofMillis(300);
+        try (java.net.ServerSocket mute = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            java.util.concurrent.CountDownLatch eof = new java.util.concurrent.CountDownLatch(1);
+            Thread acceptor = new Thread(() -> {
+                try (java.net.Socket s = mute.accept()) {
+                    while (s.getInputStream().read() >= 0) {
+                        // swallow the upgrade request, answer nothing
+                    }
+                    eof.countDown();
+                } catch (java.io.IOException e) {
+                    eof.countDown();
+                }
+            }, "mute-server");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            WebSocketClient client = WebSocketClient.builder().handshakeTimeout(timeout).build();
+            ResilientConnection<WebSocketSession> conn = ResilientConnection.builder(client)
+                    .endpoint(Endpoint.of("ws://127.0.0.1:" + mute.getLocalPort() + "/ws"))
+                    .reconnect(ReconnectPolicy.builder().initialDelay(Duration.ofSeconds(5)).maxDelay(Duration.ofSeconds(5)).build())
+                    .build();
+            try (Events events = new Events(conn)) {
+                conn.start();
+                Events.Timed connecting = events.await(LifecycleEvent.Connecting.class, WAIT);
+                Events.Timed retry = events.await(LifecycleEvent.RetryScheduled.class, WAIT);
+                LifecycleEvent.RetryScheduled r = (LifecycleEvent.RetryScheduled) retry.event();
+                assertThat(r.cause()).hasMessageContaining("handshakeTimeout");
+                assertThat(r.verdict().isRetryable()).isTrue();
+                assertTook(connecting.nanos(), retry.nanos(), timeout);
+                assertThat(eof.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("the client closed the half-open attempt").isTrue();
+            } finally {
+                conn.close().block(WAIT);
+            }
+        }
+    }
 }
