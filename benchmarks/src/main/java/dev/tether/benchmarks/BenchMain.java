@@ -1,0 +1,69 @@
+package dev.tether.benchmarks;
+
+import dev.tether.benchmarks.internal.Suite;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+
+/**
+ * Runs the side-by-side benchmarks and writes {@code latest.json} and {@code latest.md}.
+ *
+ * <pre>
+ * BenchMain [--quick] [--out DIR]
+ * </pre>
+ *
+ * <p>Every contender runs in a JVM of its own against the same broker (Mosquitto when installed,
+ * else an embedded Moquette) on loopback; the default output folder is {@value #DEFAULT_OUT}.
+ * Exit code 0 when both reports were written (missed targets are reported, not failed), 1 when the
+ * run could not complete, 2 on bad arguments.
+ */
+public final class BenchMain {
+
+    /** Default output folder, relative to the working directory. */
+    public static final String DEFAULT_OUT = "benchmarks/results";
+
+    private BenchMain() {
+    }
+
+    /**
+     * @param args {@code --quick}, {@code --out DIR}, {@code --help}
+     */
+    public static void main(String[] args) {
+        boolean quick = false;
+        Path out = Paths.get(DEFAULT_OUT);
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick" -> quick = true;
+                case "--out" -> {
+                    if (i + 1 >= args.length) {
+                        System.err.println("bench: --out needs a folder");
+                        System.exit(2);
+                    }
+                    out = Paths.get(args[++i]);
+                }
+                case "--help", "-h" -> {
+                    System.out.println("usage: bench [--quick] [--out DIR]   (default DIR " + DEFAULT_OUT + ")");
+                    return;
+                }
+                default -> {
+                    System.err.println("bench: unknown argument " + args[i] + "; usage: bench [--quick] [--out DIR]");
+                    System.exit(2);
+                }
+            }
+        }
+        try {
+            Path classes = Paths.get(BenchMain.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path logs = Files.createTempDirectory("tether-bench-logs");
+            Suite suite = new Suite(quick, classes, logs);
+            String command = "./tether bench" + (quick ? " --quick" : "");
+            suite.run(System.err).write(out, command);
+            System.err.println("bench: wrote " + out.resolve("latest.json") + " and " + out.resolve("latest.md")
+                    + " (contender logs in " + logs + ")");
+            System.exit(0);
+        } catch (Exception e) {
+            System.err.println("bench: the run failed: " + e);
+            e.printStackTrace();
+            System.exit(1);
+        }
+    }
+}

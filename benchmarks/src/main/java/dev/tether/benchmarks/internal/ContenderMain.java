@@ -1,0 +1,106 @@
+package dev.tether.benchmarks.internal;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The entry point of every contender JVM. Arguments are {@code key=value} pairs; results are
+ * printed as lines {@code RESULT <key> <value>} for the harness to read, everything else is ignored.
+ *
+ * <ul>
+ *   <li>{@code role=mqtt driver=<class> host= port= payloads=16,100 window= warmup_ms= measure_ms=
+ *       latency_rate= latency_ms=}</li>
+ *   <li>{@code role=ws client=tether|netty url= payload= window= warmup_ms= measure_ms=}</li>
+ *   <li>{@code role=resilience host= port= trials=}</li>
+ * </ul>
+ */
+public final class ContenderMain {
+
+    private ContenderMain() {
+    }
+
+    /**
+     * @param args {@code key=value} pairs, see the class comment
+     * @throws Exception if the contender fails; the harness reports the exit code and output
+     */
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = new HashMap<>();
+        for (String arg : args) {
+            int eq = arg.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("expected key=value, but was " + arg);
+            }
+            a.put(arg.substring(0, eq), arg.substring(eq + 1));
+        }
+        switch (a.getOrDefault("role", "")) {
+            case "mqtt" -> mqtt(a);
+            case "ws" -> ws(a);
+            case "resilience" -> resilience(a);
+            default -> throw new IllegalArgumentException("role must be mqtt, ws or resilience, but was " + a.get("role"));
+        }
+        System.out.flush();
+        // Some peer libraries keep non-daemon threads after disconnecting.
+        System.exit(0);
+    }
+
+    private static void mqtt(Map<String, String> a) throws Exception {
+        String driver = req(a, "driver");
+        String host = req(a, "host");
+        int port = Integer.parseInt(req(a, "port"));
+        int window = Integer.parseInt(req(a, "window"));
+        Duration warmup = Duration.ofMillis(Long.parseLong(req(a, "warmup_ms")));
+        Duration measure = Duration.ofMillis(Long.parseLong(req(a, "measure_ms")));
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        try (MqttDriver pub = MqttDriver.load(driver); MqttDriver sub = MqttDriver.load(driver)) {
+            pub.connect(host, port, "bench-pub-" + run, window);
+            sub.connect(host, port, "bench-sub-" + run, window);
+            // Latency first, before large payloads leave garbage and queues behind.
+            int rate = Integer.parseInt(req(a, "latency_rate"));
+            Duration latency = Duration.ofMillis(Long.parseLong(req(a, "latency_ms")));
+            emit("latency", MqttWorkloads.latency(pub, sub, "bench/" + run + "/lat", 100, rate,
+                    latency.dividedBy(4), latency));
+            for (String size : req(a, "payloads").split(",")) {
+                int bytes = Integer.parseInt(size);
+                emit("qos0." + bytes, MqttWorkloads.throughput(pub, sub, "bench/" + run + "/q0/" + bytes, 0, true,
+                        bytes, window, warmup, measure));
+                emit("qos1." + bytes, MqttWorkloads.throughput(pub, sub, "bench/" + run + "/q1/" + bytes, 1, false,
+                        bytes, window, warmup, measure));
+            }
+        }
+    }
+
+    private static void ws(Map<String, String> a) throws Exception {
+        int payload = Integer.parseInt(req(a, "payload"));
+        int window = Integer.parseInt(req(a, "window"));
+        Duration warmup = Duration.ofMillis(Long.parseLong(req(a, "warmup_ms")));
+        Duration measure = Duration.ofMillis(Long.parseLong(req(a, "measure_ms")));
+        try (WsPipe pipe = WsPipe.open(req(a, "client"), req(a, "url"))) {
+            emit("stream", WsWorkloads.stream(pipe, payload, window, warmup, measure));
+            emit("pingpong", WsWorkloads.pingPong(pipe, payload, warmup, measure));
+        }
+    }
+
+    private static void resilience(Map<String, String> a) throws Exception {
+        String host = req(a, "host");
+        int port = Integer.parseInt(req(a, "port"));
+        int trials = Integer.parseInt(req(a, "trials"));
+        emit("cut", ResilienceWorkloads.cuts(host, port, trials));
+        emit("will", ResilienceWorkloads.abortToWill(host, port, trials));
+    }
+
+    private static void emit(String prefix, Map<String, Double> values) {
+        values.forEach((k, v) -> System.out.println("RESULT " + prefix + "." + k + " " + String.format(Locale.ROOT, "%.6f", v)));
+        System.out.flush();
+    }
+
+    private static String req(Map<String, String> a, String key) {
+        String v = a.get(key);
+        if (v == null || v.isEmpty()) {
+            throw new IllegalArgumentException("missing argument " + key + "=");
+        }
+        return v;
+    }
+}

@@ -1,0 +1,34 @@
+package dev.tether.benchmarks.internal;
+
+import dev.tether.websocket.WebSocketServer;
+import java.time.Duration;
+
+/** Tether's WebSocket server echoing every message, the same server for both WebSocket clients. */
+final class EchoServer implements AutoCloseable {
+
+    private final WebSocketServer server;
+
+    private EchoServer(WebSocketServer server) {
+        this.server = server;
+    }
+
+    static EchoServer start() {
+        WebSocketServer server = WebSocketServer.builder()
+                .host("127.0.0.1")
+                .path("/echo")
+                .maxFramePayload(WsPipe.MAX_FRAME)
+                .handler(session -> session.send(session.receive()))
+                .build();
+        server.start().block(Duration.ofSeconds(10));
+        return new EchoServer(server);
+    }
+
+    String url() {
+        return "ws://127.0.0.1:" + server.port() + "/echo";
+    }
+
+    @Override
+    public void close() {
+        server.disposeNow(Duration.ofSeconds(5));
+    }
+}

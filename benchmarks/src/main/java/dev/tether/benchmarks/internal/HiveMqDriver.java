@@ -1,0 +1,56 @@
+package dev.tether.benchmarks.internal;
+
+import com.hivemq.client.mqtt.MqttClient;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+
+/** HiveMQ's MQTT client (MQTT 5, async API), in a JVM of its own with its Netty 4.1. */
+final class HiveMqDriver implements MqttDriver {
+
+    private @Nullable Mqtt5AsyncClient client;
+
+    @Override
+    public void connect(String host, int port, String clientId, int window) throws Exception {
+        Mqtt5AsyncClient c = MqttClient.builder().useMqttVersion5()
+                .identifier(clientId).serverHost(host).serverPort(port)
+                .buildAsync();
+        c.connectWith().cleanStart(true)
+                .restrictions().sendMaximum(window).applyRestrictions()
+                .send().get(10, TimeUnit.SECONDS);
+        client = c;
+    }
+
+    @Override
+    public void subscribe(String topic, int qos, Consumer<byte[]> onMessage) throws Exception {
+        client().subscribeWith().topicFilter(topic).qos(qos(qos))
+                .callback(p -> onMessage.accept(p.getPayloadAsBytes()))
+                .send().get(10, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void publish(String topic, byte[] payload, int qos, Consumer<Throwable> done) {
+        client().publishWith().topic(topic).qos(qos(qos)).payload(payload).send()
+                .whenComplete((r, e) -> done.accept(e != null ? e : r.getError().orElse(null)));
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (client != null) {
+            client.disconnect().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private Mqtt5AsyncClient client() {
+        if (client == null) {
+            throw new IllegalStateException("not connected");
+        }
+        return client;
+    }
+
+    private static MqttQos qos(int qos) {
+        return qos == 0 ? MqttQos.AT_MOST_ONCE : MqttQos.AT_LEAST_ONCE;
+    }
+}

@@ -1,0 +1,56 @@
+package dev.tether.benchmarks.internal;
+
+import java.util.function.Consumer;
+
+/**
+ * One MQTT client library behind the same small surface, so every contender runs the very same
+ * workload code. Implementations must not leak their library's types: each runs in its own JVM
+ * with only its own library on the class path.
+ */
+interface MqttDriver extends AutoCloseable {
+
+    /**
+     * Connects (clean start) and returns once the broker accepted.
+     *
+     * @param host     the broker host
+     * @param port     the broker port
+     * @param clientId the client identifier
+     * @param window   the in-flight window the library is configured with
+     * @throws Exception if the connection fails
+     */
+    void connect(String host, int port, String clientId, int window) throws Exception;
+
+    /**
+     * Subscribes; may return before the broker acknowledged (callers probe until a message arrives).
+     *
+     * @param topic     the topic (no wildcards)
+     * @param qos       0 or 1
+     * @param onMessage called with each payload, on the library's thread
+     * @throws Exception if the subscription cannot be sent
+     */
+    void subscribe(String topic, int qos, Consumer<byte[]> onMessage) throws Exception;
+
+    /**
+     * Publishes without blocking for the result.
+     *
+     * @param topic   the topic
+     * @param payload the payload
+     * @param qos     0 or 1
+     * @param done    called once: QoS 0 when handed to the network, QoS 1 on PUBACK; with the failure or null
+     */
+    void publish(String topic, byte[] payload, int qos, Consumer<Throwable> done);
+
+    /** Disconnects and releases the library's threads. */
+    @Override
+    void close() throws Exception;
+
+    /**
+     * @param className the simple name of a driver class in this package
+     * @return a new driver, loaded by name so that no other library is touched
+     * @throws ReflectiveOperationException if the class is missing (its library is not on the class path)
+     */
+    static MqttDriver load(String className) throws ReflectiveOperationException {
+        return (MqttDriver) Class.forName(MqttDriver.class.getPackageName() + "." + className)
+                .getDeclaredConstructor().newInstance();
+    }
+}

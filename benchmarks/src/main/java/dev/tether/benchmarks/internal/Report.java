@@ -1,0 +1,239 @@
+package dev.tether.benchmarks.internal;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The results of a run as metrics (Tether against each peer, ratio per round, median, min, max,
+ * target, met), written as {@code latest.json} and {@code latest.md}.
+ */
+public final class Report {
+
+    private final String date;
+    private final String machine;
+    private final int runs;
+    private final List<Metric> metrics;
+    private final List<String> notes;
+
+    Report(String date, String machine, int runs, List<Metric> metrics, List<String> notes) {
+        this.date = date;
+        this.machine = machine;
+        this.runs = runs;
+        this.metrics = List.copyOf(metrics);
+        this.notes = List.copyOf(notes);
+    }
+
+    static Report build(Settings settings, List<Map<String, Map<String, Double>>> rounds, Map<String, Double> resilience,
+                        List<String> failures, String broker, boolean pinned, long seed, Duration took) {
+        List<Metric> metrics = new ArrayList<>();
+        List<Contender> peers = Contender.mqttContenders(settings.quick()).subList(1,
+                Contender.mqttContenders(settings.quick()).size());
+        for (int size : settings.payloads()) {
+            for (Contender peer : peers) {
+                metrics.add(throughput("mqtt_qos0_e2e_" + size + "B", rounds, "qos0." + size + ".msgs_per_s", peer));
+            }
+            for (Contender peer : peers) {
+                metrics.add(throughput("mqtt_qos1_puback_" + size + "B", rounds, "qos1." + size + ".msgs_per_s", peer));
+            }
+        }
+        int cpuSize = settings.payloads().contains(100) ? 100 : settings.payloads().get(0);
+        for (Contender peer : peers) {
+            boolean hivemq = peer.id().equals("hivemq");
+            metrics.add(Metric.compare("mqtt_qos1_cpu_per_million_" + cpuSize + "B", "CPU s / 1M msgs", false,
+                    series(rounds, Contender.TETHER, "qos1." + cpuSize + ".cpu_s_per_million"), peer.label(),
+                    series(rounds, peer.id(), "qos1." + cpuSize + ".cpu_s_per_million"),
+                    hivemq ? Metric.RatioTarget.AT_MOST : Metric.RatioTarget.NONE, 1.0, "<= 1.0x HiveMQ"));
+        }
+        for (Contender peer : peers) {
+            metrics.add(Metric.compare("mqtt_qos1_alloc_per_msg_" + cpuSize + "B", "bytes / msg", false,
+                    series(rounds, Contender.TETHER, "qos1." + cpuSize + ".bytes_per_msg"), peer.label(),
+                    series(rounds, peer.id(), "qos1." + cpuSize + ".bytes_per_msg"), Metric.RatioTarget.NONE, 0, ""));
+        }
+        for (String p : List.of("p50", "p99", "p999")) {
+            for (Contender peer : peers) {
+                metrics.add(Metric.compare("mqtt_qos1_e2e_latency_" + p + "_at_" + settings.latencyRate() + "_per_s",
+                        "µs", false, series(rounds, Contender.TETHER, "latency." + p + "_us"), peer.label(),
+                        series(rounds, peer.id(), "latency." + p + "_us"), Metric.RatioTarget.NONE, 0, ""));
+            }
+        }
+        metrics.add(Metric.compare("ws_stream_msgs_per_s_" + settings.wsPayload() + "B", "msg/s", true,
+                series(rounds, "ws-tether", "stream.msgs_per_s"), "plain Reactor Netty",
+                series(rounds, "ws-netty", "stream.msgs_per_s"), Metric.RatioTarget.AT_LEAST, 0.9,
+                ">= 0.9x plain Reactor Netty"));
+        for (String p : List.of("p50", "p99", "p999")) {
+            metrics.add(Metric.compare("ws_pingpong_" + p, "µs", false, series(rounds, "ws-tether", "pingpong." + p + "_us"),
+                    "plain Reactor Netty", series(rounds, "ws-netty", "pingpong." + p + "_us"), Metric.RatioTarget.NONE, 0, ""));
+        }
+        metrics.add(Metric.absolute("reconnect_overhead_to_connack_after_rst", "ms",
+                one(resilience, "cut.connack_overhead_ms"), 20, "< 20 ms beyond backoff"));
+        metrics.add(Metric.absolute("reconnect_overhead_to_first_message_after_rst", "ms",
+                one(resilience, "cut.first_message_overhead_ms"), 20, "< 20 ms beyond backoff"));
+        metrics.add(Metric.absolute("qos1_lost_across_rst_cuts", "messages", one(resilience, "cut.lost"), 1, "0"));
+        metrics.add(Metric.absolute("qos1_duplicates_across_rst_cuts", "messages", one(resilience, "cut.duplicates"),
+                Double.POSITIVE_INFINITY, null));
+        metrics.add(Metric.absolute("abort_to_will_delivered", "ms", one(resilience, "will.will_ms"), 100, "< 100 ms"));
+
+        List<String> notes = new ArrayList<>();
+        notes.add("Mode: " + (settings.quick() ? "quick" : "full") + "; " + settings.rounds()
+                + " measured rounds, contenders in random order each round (seed " + seed + "); run took "
+                + took.toSeconds() + " s.");
+        notes.add("Broker: " + broker + ". Contender JVMs: " + String.join(" ", ContenderProcess.JVM_OPTIONS)
+                + (pinned ? ", pinned to CPU 1 with taskset." : ", not pinned (taskset missing or one CPU)."));
+        notes.add("MQTT: in-flight window " + settings.window() + " for every client; payloads "
+                + settings.payloads() + " B; per scenario " + settings.warmup().toMillis() + " ms warm-up (discarded) and "
+                + settings.measure().toMillis() + " ms measured. QoS 0 is end to end (publisher and subscriber "
+                + "clients of the same library in one JVM; a window slot returns when the message arrives); QoS 1 "
+                + "counts PUBACKs. Tether, HiveMQ and Paho v5 speak MQTT 5, Paho v3 speaks 3.1.1.");
+        notes.add("Latency: QoS 1 end to end, open loop at " + settings.latencyRate() + " msg/s offered, 100 B, "
+                + settings.latency().toMillis() + " ms measured per round, HdrHistogram from the intended send time.");
+        notes.add("WebSocket: both clients against the same Tether echo server in the harness JVM; "
+                + settings.wsPayload() + " B binary messages, window " + settings.window()
+                + "; Tether's client runs under the core engine with its default heartbeat.");
+        notes.add("Resilience: Tether only, through the fault proxy, backoff " + ResilienceWorkloads.BACKOFF.toMillis()
+                + " ms without jitter, " + settings.trials() + " RST cuts and " + settings.trials()
+                + " aborts; values are medians; the persistent session keeps QoS 1 messages across cuts.");
+        notes.add("Noise: a 2-core machine shared with other builds; single runs vary by tens of percent. "
+                + "Read min/max before the median.");
+        for (String f : failures) {
+            notes.add("FAILED: " + f);
+        }
+        String date = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"));
+        return new Report(date, Machine.describe(), rounds.size(), metrics, notes);
+    }
+
+    private static Metric throughput(String name, List<Map<String, Map<String, Double>>> rounds, String key, Contender peer) {
+        Metric.RatioTarget kind = switch (peer.id()) {
+            case "hivemq", "paho3" -> Metric.RatioTarget.AT_LEAST;
+            default -> Metric.RatioTarget.NONE;
+        };
+        double bound = peer.id().equals("hivemq") ? 1.0 : 2.0;
+        String target = peer.id().equals("hivemq") ? ">= 1.0x HiveMQ" : ">= 2.0x Paho v3";
+        return Metric.compare(name, "msg/s", true, series(rounds, Contender.TETHER, key), peer.label(),
+                series(rounds, peer.id(), key), kind, bound, target);
+    }
+
+    static List<Double> series(List<Map<String, Map<String, Double>>> rounds, String contender, String key) {
+        List<Double> values = new ArrayList<>();
+        for (Map<String, Map<String, Double>> round : rounds) {
+            Double v = round.getOrDefault(contender, Map.of()).get(key);
+            values.add(v == null ? Double.NaN : v);
+        }
+        return values;
+    }
+
+    private static List<Double> one(Map<String, Double> values, String key) {
+        Double v = values.get(key);
+        return List.of(v == null ? Double.NaN : v);
+    }
+
+    List<Metric> metrics() {
+        return metrics;
+    }
+
+    String toJson() {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("date", date);
+        root.put("machine", machine);
+        root.put("runs", runs);
+        List<Object> list = new ArrayList<>();
+        for (Metric m : metrics) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("name", m.name());
+            e.put("unit", m.unit());
+            e.put("better", m.better());
+            e.put("tether", m.tether());
+            e.put("peer_name", m.peerName());
+            e.put("peer", m.peer());
+            e.put("ratio", m.ratio());
+            e.put("min_ratio", m.minRatio());
+            e.put("max_ratio", m.maxRatio());
+            e.put("target", m.target());
+            e.put("met", m.met());
+            list.add(e);
+        }
+        root.put("metrics", list);
+        return Json.write(root);
+    }
+
+    String toMarkdown(String command) {
+        StringBuilder md = new StringBuilder();
+        md.append("# Benchmarks: Tether side by side\n\n");
+        md.append("- Date: ").append(date).append('\n');
+        md.append("- Machine: ").append(machine).append('\n');
+        md.append("- Command: `").append(command).append("`\n");
+        for (String n : notes) {
+            md.append("- ").append(n).append('\n');
+        }
+        md.append("\nRatio = Tether / peer per round; the median is shown with the smallest and largest round. ")
+                .append("For `better: lower` metrics a ratio below 1 favours Tether.\n\n");
+        md.append("| Metric | Unit | Better | Tether | Peer | Peer value | Ratio | Min–max | Target | Met |\n");
+        md.append("|---|---|---|---:|---|---:|---:|---|---|---|\n");
+        for (Metric m : metrics) {
+            md.append("| ").append(m.name()).append(" | ").append(m.unit()).append(" | ").append(m.better())
+                    .append(" | ").append(num(m.tether()))
+                    .append(" | ").append(m.peerName() == null ? "—" : m.peerName())
+                    .append(" | ").append(m.peer() == null ? "—" : num(m.peer()))
+                    .append(" | ").append(m.ratio() == null ? "—" : ratio(m.ratio()))
+                    .append(" | ").append(m.minRatio() == null ? "—" : ratio(m.minRatio()) + "–" + ratio(m.maxRatio()))
+                    .append(" | ").append(m.target() == null ? "—" : m.target())
+                    .append(" | ").append(m.met() == null ? "—" : m.met() ? "yes" : "**no**")
+                    .append(" |\n");
+        }
+        List<Metric> missed = metrics.stream().filter(m -> Boolean.FALSE.equals(m.met())).toList();
+        md.append("\n## Missed targets\n\n");
+        if (missed.isEmpty()) {
+            md.append("None in this run.\n");
+        } else {
+            for (Metric m : missed) {
+                md.append("- ").append(m.name()).append(m.peerName() == null ? "" : " vs " + m.peerName())
+                        .append(": ").append(m.ratio() == null ? num(m.tether()) + " " + m.unit() : ratio(m.ratio()) + "x")
+                        .append(", target ").append(m.target()).append(". ").append(Explanations.why(m)).append('\n');
+            }
+        }
+        md.append("\n## Not measured yet\n\n").append(Explanations.NOT_MEASURED);
+        return md.toString();
+    }
+
+    /**
+     * Writes {@code latest.json} and {@code latest.md}.
+     *
+     * @param dir     the output folder, created if missing
+     * @param command the command shown in the Markdown report
+     * @throws IOException if a file cannot be written
+     */
+    public void write(Path dir, String command) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("latest.json"), toJson(), StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("latest.md"), toMarkdown(command), StandardCharsets.UTF_8);
+    }
+
+    static String num(@Nullable Double v) {
+        if (v == null || !Double.isFinite(v)) {
+            return "n/a";
+        }
+        double a = Math.abs(v);
+        if (a >= 1000) {
+            return String.format(Locale.ROOT, "%,.0f", v);
+        }
+        if (a >= 10) {
+            return String.format(Locale.ROOT, "%.1f", v);
+        }
+        return String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    static String ratio(@Nullable Double v) {
+        return v == null ? "—" : String.format(Locale.ROOT, "%.2f", v);
+    }
+}

@@ -1,0 +1,148 @@
+package dev.tether.benchmarks.internal;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Runs the suite: the broker and the echo server, then rounds in which every contender runs once
+ * in its own JVM in random order, then the resilience runs; collects per-round values.
+ */
+public final class Suite {
+
+    private final Settings settings;
+    private final Path classes;
+    private final Map<String, String> classpaths = new HashMap<>();
+    private final boolean pin;
+    private final Path logs;
+    private final Random random;
+    private final long seed;
+    /** round -> contender id -> key -> value */
+    private final List<Map<String, Map<String, Double>>> rounds = new ArrayList<>();
+    private final Map<String, Double> resilience = new HashMap<>();
+    private final List<String> failures = new ArrayList<>();
+    private String broker = "";
+
+    /**
+     * @param quick   the quick suite
+     * @param classes the benchmarks' compiled classes; the class path files are in {@code ../classpath}
+     * @param logs    where contender logs go
+     * @throws IOException if a class path file is missing
+     */
+    public Suite(boolean quick, Path classes, Path logs) throws IOException {
+        this.settings = quick ? Settings.quickRun() : Settings.full();
+        this.classes = classes;
+        this.logs = logs;
+        Path dir = classes.getParent().resolve("classpath");
+        for (String name : List.of("tether", "hivemq", "paho")) {
+            Path file = dir.resolve(name + ".txt");
+            if (!Files.isRegularFile(file)) {
+                throw new IOException("missing class path file " + file + "; build the benchmarks module first");
+            }
+            classpaths.put(name, classes + java.io.File.pathSeparator + Files.readString(file, StandardCharsets.UTF_8).trim());
+        }
+        this.pin = Runtime.getRuntime().availableProcessors() >= 2 && onPath("taskset");
+        this.seed = System.nanoTime();
+        this.random = new Random(seed);
+    }
+
+    /**
+     * Runs everything.
+     *
+     * @param progress where progress lines go
+     * @return the report
+     * @throws Exception if the broker or the echo server cannot start
+     */
+    public Report run(java.io.PrintStream progress) throws Exception {
+        long started = System.nanoTime();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        try (Broker b = Broker.start(settings.window(), pin); EchoServer echo = EchoServer.start()) {
+            broker = b.description();
+            progress.println("bench: broker " + broker + " on 127.0.0.1:" + b.port() + "; "
+                    + settings.rounds() + " rounds" + (settings.quick() ? " (quick)" : ""));
+            List<String> mqttArgs = List.of("host=127.0.0.1", "port=" + b.port(),
+                    "payloads=" + join(settings.payloads()), "window=" + settings.window(),
+                    "warmup_ms=" + settings.warmup().toMillis(), "measure_ms=" + settings.measure().toMillis(),
+                    "latency_rate=" + settings.latencyRate(), "latency_ms=" + settings.latency().toMillis());
+            List<String> wsArgs = List.of("url=" + echo.url(), "payload=" + settings.wsPayload(),
+                    "window=" + settings.window(), "warmup_ms=" + settings.warmup().toMillis(),
+                    "measure_ms=" + (settings.measure().toMillis() * 2));
+            for (int r = 0; r < settings.rounds(); r++) {
+                List<Object[]> jobs = new ArrayList<>();
+                for (Contender c : Contender.mqttContenders(settings.quick())) {
+                    jobs.add(new Object[]{c, mqttArgs});
+                }
+                for (Contender c : Contender.webSocketContenders()) {
+                    jobs.add(new Object[]{c, wsArgs});
+                }
+                Collections.shuffle(jobs, random);
+                Map<String, Map<String, Double>> round = new LinkedHashMap<>();
+                for (Object[] job : jobs) {
+                    Contender c = (Contender) job[0];
+                    @SuppressWarnings("unchecked")
+                    List<String> extra = (List<String>) job[1];
+                    round.put(c.id(), runOne(java, c, extra, r));
+                }
+                rounds.add(round);
+                progress.printf("bench: round %d/%d done (%d s)%n", r + 1, settings.rounds(),
+                        Duration.ofNanos(System.nanoTime() - started).toSeconds());
+            }
+            Contender res = new Contender("resilience", "Tether", "tether", List.of("role=resilience"));
+            resilience.putAll(runOne(java, res, List.of("host=127.0.0.1", "port=" + b.port(),
+                    "trials=" + settings.trials()), 0));
+            progress.printf("bench: resilience done (%d s)%n", Duration.ofNanos(System.nanoTime() - started).toSeconds());
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        return Report.build(settings, rounds, resilience, failures, broker, pin, seed, took);
+    }
+
+    private Map<String, Double> runOne(String java, Contender c, List<String> extra, int round) {
+        List<String> args = new ArrayList<>(c.args());
+        args.addAll(extra);
+        Path log = logs.resolve("round" + round + "-" + c.id() + ".log");
+        try {
+            return ContenderProcess.run(java, classpaths.get(c.classpath()), pin, args,
+                    settings.contenderTimeout(), log);
+        } catch (IOException e) {
+            failures.add("round " + (round + 1) + ", " + c.label() + " (" + c.id() + "): " + e.getMessage());
+            return Map.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failures.add("interrupted during " + c.id());
+            return Map.of();
+        }
+    }
+
+    private static String join(List<Integer> values) {
+        StringBuilder s = new StringBuilder();
+        for (Integer v : values) {
+            if (s.length() > 0) {
+                s.append(',');
+            }
+            s.append(v);
+        }
+        return s.toString();
+    }
+
+    private static boolean onPath(String command) {
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return false;
+        }
+        for (String dir : path.split(java.io.File.pathSeparator)) {
+            if (Files.isExecutable(Path.of(dir, command))) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,57 @@
+package dev.tether.benchmarks.internal;
+
+import dev.tether.mqtt.MqttClient;
+import dev.tether.mqtt.MqttQos;
+import java.time.Duration;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import reactor.core.Disposable;
+import reactor.core.Disposables;
+
+/** Tether's MQTT client (MQTT 5). */
+final class TetherMqttDriver implements MqttDriver {
+
+    private @Nullable MqttClient client;
+    private final Disposable.Composite subscriptions = Disposables.composite();
+
+    @Override
+    public void connect(String host, int port, String clientId, int window) {
+        MqttClient c = MqttClient.builder()
+                .endpoint("tcp://" + host + ":" + port)
+                .clientId(clientId)
+                .maxInFlight(window)
+                .build()
+                .start();
+        c.awaitConnected(Duration.ofSeconds(10)).block();
+        client = c;
+    }
+
+    @Override
+    public void subscribe(String topic, int qos, Consumer<byte[]> onMessage) {
+        subscriptions.add(client().subscribe(topic, qos(qos)).subscribe(m -> onMessage.accept(m.payload())));
+    }
+
+    @Override
+    public void publish(String topic, byte[] payload, int qos, Consumer<Throwable> done) {
+        client().publish(topic, payload, qos(qos)).subscribe(r -> { }, done::accept, () -> done.accept(null));
+    }
+
+    @Override
+    public void close() {
+        subscriptions.dispose();
+        if (client != null) {
+            client.close().block(Duration.ofSeconds(10));
+        }
+    }
+
+    private MqttClient client() {
+        if (client == null) {
+            throw new IllegalStateException("not connected");
+        }
+        return client;
+    }
+
+    private static MqttQos qos(int qos) {
+        return qos == 0 ? MqttQos.AT_MOST_ONCE : MqttQos.AT_LEAST_ONCE;
+    }
+}

@@ -1,0 +1,80 @@
+package dev.tether.benchmarks.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReportTest {
+
+    @Test
+    void parsesOnlyResultLines() {
+        Map<String, Double> into = new HashMap<>();
+        ContenderProcess.parse("RESULT qos1.100.msgs_per_s 1234.5", into);
+        ContenderProcess.parse("RESULT latency.p50_us NaN", into);
+        ContenderProcess.parse("12:00:00 INFO something RESULT x 1", into);
+        ContenderProcess.parse("RESULT broken value", into);
+        assertThat(into).hasSize(2).containsEntry("qos1.100.msgs_per_s", 1234.5);
+        assertThat(into.get("latency.p50_us")).isNaN();
+    }
+
+    @Test
+    void writesBothReportsWithOneEntryPerMetricAndPeer(@TempDir Path dir) throws Exception {
+        Settings quick = Settings.quickRun();
+        List<Map<String, Map<String, Double>>> rounds = List.of(round(2.0), round(1.0), round(3.0));
+        Map<String, Double> resilience = Map.of("cut.connack_overhead_ms", 5.0, "cut.first_message_overhead_ms", 25.0,
+                "cut.lost", 0.0, "cut.duplicates", 3.0, "will.will_ms", 4.0);
+        Report report = Report.build(quick, rounds, resilience, List.of("round 2, Paho: exited with 1"), "test broker",
+                false, 42, Duration.ofSeconds(90));
+        report.write(dir, "./tether bench --quick");
+
+        String json = Files.readString(dir.resolve("latest.json"));
+        assertThat(json).contains("\"date\"", "\"machine\"", "\"runs\": 3", "\"metrics\"",
+                "\"peer_name\": \"HiveMQ client 1.4.2\"", "\"min_ratio\"", "\"max_ratio\"", "\"met\"");
+        Metric hivemq = find(report, "mqtt_qos1_puback_100B", "HiveMQ client 1.4.2");
+        assertThat(hivemq.ratio()).isEqualTo(2.0);
+        assertThat(hivemq.minRatio()).isEqualTo(1.0);
+        assertThat(hivemq.maxRatio()).isEqualTo(3.0);
+        assertThat(hivemq.met()).isTrue();
+        Metric firstMessage = report.metrics().stream()
+                .filter(m -> m.name().equals("reconnect_overhead_to_first_message_after_rst")).findFirst().orElseThrow();
+        assertThat(firstMessage.met()).isFalse();
+
+        String md = Files.readString(dir.resolve("latest.md"));
+        assertThat(md).contains("| Metric |", "./tether bench --quick", "FAILED: round 2, Paho",
+                "## Missed targets", "reconnect_overhead_to_first_message_after_rst", "Noise");
+    }
+
+    private static Metric find(Report report, String name, String peer) {
+        return report.metrics().stream().filter(m -> m.name().equals(name) && peer.equals(m.peerName()))
+                .findFirst().orElseThrow();
+    }
+
+    /** Tether measures {@code factor} times each peer in every metric of this round. */
+    private static Map<String, Map<String, Double>> round(double factor) {
+        Map<String, Map<String, Double>> round = new LinkedHashMap<>();
+        for (String id : List.of("hivemq", "paho3", "ws-netty")) {
+            round.put(id, values(100.0));
+        }
+        round.put("tether", values(100.0 * factor));
+        round.put("ws-tether", values(100.0 * factor));
+        return round;
+    }
+
+    private static Map<String, Double> values(double v) {
+        Map<String, Double> m = new HashMap<>();
+        for (String key : List.of("qos0.100.msgs_per_s", "qos1.100.msgs_per_s", "qos0.1024.msgs_per_s",
+                "qos1.1024.msgs_per_s", "qos1.100.cpu_s_per_million", "qos1.100.bytes_per_msg", "latency.p50_us",
+                "stream.msgs_per_s", "pingpong.p50_us")) {
+            m.put(key, v);
+        }
+        return m;
+    }
+}
