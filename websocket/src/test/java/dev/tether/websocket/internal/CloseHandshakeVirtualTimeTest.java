@@ -203,4 +203,26 @@ class CloseHandshakeVirtualTimeTest {
         assertThat(summary.clean()).isTrue();
         assertThat(ch.readOutbound() == null).as("exactly one close frame went out").isTrue();
     }
+
+    @Test
+    void aStalledReaderPausesReadingAndTheHeartbeatPassesNoVerdictMeanwhile() {
+        EmbeddedChannel ch = channel(true, Heartbeat.of(Duration.ofSeconds(1), Duration.ofSeconds(1)), null);
+        for (int i = 0; i < 16; i++) {
+            ch.writeInbound(new TextWebSocketFrame("m" + i));
+        }
+        assertThat(ch.config().isAutoRead()).as("inbound buffer (16) full: reading paused").isFalse();
+        advance(ch, Duration.ofSeconds(10));
+        assertThat(ch.isOpen()).as("no pong verdict while we do not read").isTrue();
+        assertThat((Object) ch.readOutbound()).as("no ping while paused").isNull();
+
+        List<String> got = new ArrayList<>();
+        handler(ch).receive().map(m -> m.text()).subscribe(got::add);
+        assertThat(got).hasSize(16).startsWith("m0").endsWith("m15");
+        assertThat(ch.config().isAutoRead()).isTrue();
+        advance(ch, Duration.ofSeconds(1));
+        PingWebSocketFrame ping = ch.readOutbound();
+        assertThat(ping).as("heartbeat resumes with reading").isNotNull();
+        ping.release();
+        ch.close();
+    }
 }
