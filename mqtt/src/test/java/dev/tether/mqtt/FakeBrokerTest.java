@@ -218,4 +218,20 @@ class FakeBrokerTest {
             client.close().block(Duration.ofSeconds(5));
         }
     }
+
+    @Test
+    void aSecondSubscriberAskingAHigherQosSubscribesAgain() {
+        try (FakeBroker broker = FakeBroker.start(n -> CONNACK_V5_OK)) {
+            MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).build().start();
+            client.awaitConnected(Duration.ofSeconds(5)).block();
+            client.subscribe("u/#", MqttQos.AT_MOST_ONCE).subscribe();
+            client.subscribe("u/#", MqttQos.EXACTLY_ONCE).subscribe();
+            broker.receivedTypes().filter(t -> t == MqttMessageType.SUBSCRIBE).take(2).blockLast(Duration.ofSeconds(5));
+            assertThat(broker.received()).filteredOn(m -> m.fixedHeader().messageType() == MqttMessageType.SUBSCRIBE)
+                    .extracting(m -> ((io.netty.handler.codec.mqtt.MqttSubscribeMessage) m).payload().topicSubscriptions()
+                            .get(0).qualityOfService().value())
+                    .containsExactly(0, 2);
+            client.close().block(Duration.ofSeconds(5));
+        }
+    }
 }

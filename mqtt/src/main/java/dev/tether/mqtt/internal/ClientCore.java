@@ -115,6 +115,7 @@ public final class ClientCore {
                 s.sinks.add(sink);
                 unsubscribeLater.remove(filter);
                 if (qos.value() > s.qos.value()) {
+                    // A higher QoS for a filter already subscribed: subscribe again with it.
                     s.qos = qos;
                     s.confirmed = false;
                 }
@@ -396,7 +397,8 @@ public final class ClientCore {
                 int code = codes.get(i);
                 s.pendingId = 0;
                 if (code < 0x80) {
-                    s.confirmed = subscriptions.get(s.filter) == s;
+                    // A subscriber that asked for a higher QoS meanwhile gets another SUBSCRIBE below.
+                    s.confirmed = subscriptions.get(s.filter) == s && s.qos == req.requested.get(i);
                     s.granted = true;
                     results.add(s.filter + " -> granted QoS " + code);
                 } else {
@@ -411,6 +413,11 @@ public final class ClientCore {
                         }
                     }
                 }
+            }
+            List<Subscription> upgraded = req.subscriptions.stream()
+                    .filter(s -> !s.confirmed && s.granted && s.pendingId == 0 && subscriptions.get(s.filter) == s).toList();
+            if (!upgraded.isEmpty() && usable(c)) {
+                sendSubscribe(c, upgraded, false);
             }
             String kind = req.resubscribe ? "resubscribed" : "subscribed";
             String details = kind + " " + results;
@@ -521,7 +528,7 @@ public final class ClientCore {
             return;
         }
         subs.forEach(s -> s.pendingId = id);
-        subAcks.put(id, new SubscribeRequest(List.copyOf(subs), resubscribe));
+        subAcks.put(id, new SubscribeRequest(List.copyOf(subs), subs.stream().map(s -> s.qos).toList(), resubscribe));
         c.writeSubscribe(id, subs.stream().map(s -> Map.entry(s.filter, s.qos)).toList());
     }
 
@@ -567,6 +574,6 @@ public final class ClientCore {
     }
 
     /** A SUBSCRIBE waiting for its SUBACK. */
-    private record SubscribeRequest(List<Subscription> subscriptions, boolean resubscribe) {
+    private record SubscribeRequest(List<Subscription> subscriptions, List<MqttQos> requested, boolean resubscribe) {
     }
 }
