@@ -43,9 +43,9 @@ record Metric(String name, String unit, String better, double tether, @Nullable 
                 Stats.median(peer), finite(ratio), finite(Stats.min(ratios)), finite(Stats.max(ratios)), target, met);
     }
 
-    static Metric absolute(String name, String unit, List<Double> tether, double upperBound, String targetText) {
+    static Metric absolute(String name, String unit, List<Double> tether, double upperBound, @Nullable String targetText) {
         double value = Stats.median(tether);
-        Boolean met = Double.isFinite(value) ? value < upperBound : null;
+        Boolean met = targetText != null && Double.isFinite(value) ? value < upperBound : null;
         return new Metric(name, unit, "lower", value, null, null, null, null, null, targetText, met);
     }
 
