@@ -59,6 +59,12 @@ final class DefaultClassifier {
         if (failure instanceof IllegalArgumentException || failure instanceof IllegalStateException) {
             return Optional.of(Verdict.fatal("the connection is misconfigured: " + failure.getMessage()));
         }
+        if (failure instanceof NullPointerException || failure instanceof ClassCastException
+                || failure instanceof IndexOutOfBoundsException || failure instanceof UnsupportedOperationException
+                || failure instanceof ArithmeticException) {
+            return Optional.of(Verdict.fatal("a programming error in a connector or credentials provider ("
+                    + failure.getClass().getSimpleName() + "): retrying would repeat it; report it with the stack trace"));
+        }
         return Optional.of(Verdict.retry());
     };
 

@@ -169,6 +169,16 @@ class EngineVirtualTimeTest {
     }
 
     @Test
+    void aProgrammingErrorIsFatalRatherThanALoop() {
+        connector.then(fail(new NullPointerException("protocols")));
+        connection(NO_JITTER).start();
+        vts.advanceTimeBy(Duration.ofMinutes(1));
+        assertThat(connector.attempts).hasSize(1);
+        assertThat(((LifecycleEvent.Closed) events.get(events.size() - 1)).cause())
+                .isInstanceOf(FatalConnectionException.class).hasMessageContaining("programming error").hasMessageContaining("NullPointerException");
+    }
+
+    @Test
     void backoffResetsOnlyAfterTheStablePeriod() {
         // Two quick kicks: the backoff keeps growing. Then a stable session: it starts over.
         connector.then(fail(new ConnectException("refused")), succeed(), succeed(), succeed());
