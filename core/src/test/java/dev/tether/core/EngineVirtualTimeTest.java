@@ -169,6 +169,43 @@ class EngineVirtualTimeTest {
     }
 
     @Test
+    void anOpenCircuitBreakerStopsAttemptsUntilItsWaitIsOver() {
+        java.time.Clock virtualClock = new java.time.Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public java.time.Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public java.time.Instant instant() {
+                return java.time.Instant.ofEpochMilli(vts.now(java.util.concurrent.TimeUnit.MILLISECONDS));
+            }
+        };
+        io.github.resilience4j.circuitbreaker.CircuitBreaker breaker = io.github.resilience4j.circuitbreaker.CircuitBreaker.of("broker",
+                io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.custom().slidingWindowSize(3).minimumNumberOfCalls(3)
+                        .failureRateThreshold(100).waitDurationInOpenState(Duration.ofSeconds(10)).clock(virtualClock)
+                        .permittedNumberOfCallsInHalfOpenState(1).build());
+        connector.then(fail(new IOException("down")), fail(new IOException("down")), fail(new IOException("down"))).otherwise(succeed());
+        ResilientConnection<ScriptedConnector.Session> c = connection(NO_JITTER.toBuilder().circuitBreaker(breaker).build());
+        c.start();
+        vts.advanceTimeBy(Duration.ofMillis(100 + 200));           // three real failures: the breaker opens
+        assertThat(connector.attempts).hasSize(3);
+        vts.advanceTimeBy(Duration.ofMillis(400));                  // the 4th attempt is refused by the breaker
+        assertThat(connector.attempts).hasSize(3);
+        LifecycleEvent.RetryScheduled refused = eventsOf(LifecycleEvent.RetryScheduled.class).get(3);
+        assertThat(refused.cause()).hasMessageContaining("circuit breaker 'broker' is OPEN");
+        assertThat(refused.delay()).isGreaterThanOrEqualTo(Duration.ofSeconds(10));
+        vts.advanceTimeBy(Duration.ofSeconds(10));                  // half open: one attempt goes through and succeeds
+        assertThat(c.state()).isEqualTo(ConnectionState.CONNECTED);
+        assertThat(connector.attempts).hasSize(4);
+    }
+
+    @Test
     void aProgrammingErrorIsFatalRatherThanALoop() {
         connector.then(fail(new NullPointerException("protocols")));
         connection(NO_JITTER).start();

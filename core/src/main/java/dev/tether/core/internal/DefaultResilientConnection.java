@@ -251,7 +251,11 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         log.debug("[{}] attempt {} (generation {}) to {}", name, number, gen, endpoint);
 
         if (circuitBreaker != null && !circuitBreaker.tryAcquirePermission()) {
-            onAttemptFailed(gen, endpoint, CallNotPermittedException.createCallNotPermittedException(circuitBreaker), 0);
+            // The breaker is open: no attempt reaches the connector, and the next one waits the breaker out.
+            Duration wait = Duration.ofMillis(circuitBreaker.getCircuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(1));
+            onAttemptFailed(gen, endpoint, new ConnectionFailedException("circuit breaker '" + circuitBreaker.getName()
+                    + "' is " + circuitBreaker.getState() + ": attempt not made", dev.tether.core.Initiator.LOCAL_DETECTION, -1,
+                    Verdict.retryAfter(wait), CallNotPermittedException.createCallNotPermittedException(circuitBreaker)), 0);
             return;
         }
         long startNanos = System.nanoTime();
@@ -356,7 +360,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             return;
         }
         attemptSubscription = null;
-        if (circuitBreaker != null && !(error instanceof CallNotPermittedException)) {
+        if (circuitBreaker != null && !(error.getCause() instanceof CallNotPermittedException)) {
             circuitBreaker.onError(tookNanos, TimeUnit.NANOSECONDS, error);
         }
         if (redirectTarget != null && redirectTarget.equals(endpoint)) {
