@@ -155,7 +155,8 @@ class RealSocketReconnectTest {
             c.close().block(WAIT);
             assertThat(rec.await(Closed.class, WAIT).cause()).isNull();
             assertThat(server.byesReceived).hasValue(1);
-            assertThat(server.closedConnections.get()).isGreaterThan(closedBefore);
+            dev.tether.core.testing.Await.until(() -> server.closedConnections.get() > closedBefore, WAIT,
+                    "the server saw its side of the socket close");
             assertThat(rec.names()).containsSubsequence("CloseRequested", "CloseSent", "Disconnected", "Closed");
             assertThat(Sockets.awaitNoneEstablished(proxy.port(), WAIT)).as("no socket left to the proxy").isTrue();
         }
