@@ -15,6 +15,8 @@ import java.util.UUID;
  *       latency_rate= latency_ms=}</li>
  *   <li>{@code role=ws client=tether|netty url= payload= window= warmup_ms= measure_ms=}</li>
  *   <li>{@code role=resilience host= port= trials=}</li>
+ *   <li>{@code role=idle driver=<class> host= port= connections=}</li>
+ *   <li>{@code role=storm host= port= clients=}</li>
  * </ul>
  */
 public final class ContenderMain {
@@ -39,7 +41,12 @@ public final class ContenderMain {
             case "mqtt" -> mqtt(a);
             case "ws" -> ws(a);
             case "resilience" -> resilience(a);
-            default -> throw new IllegalArgumentException("role must be mqtt, ws or resilience, but was " + a.get("role"));
+            case "idle" -> emit("idle", IdleWorkload.run(req(a, "driver"), req(a, "host"), Integer.parseInt(req(a, "port")),
+                    Integer.parseInt(req(a, "connections"))));
+            case "storm" -> emit("storm", StormWorkload.run(req(a, "host"), Integer.parseInt(req(a, "port")),
+                    Integer.parseInt(req(a, "clients"))));
+            default -> throw new IllegalArgumentException("role must be mqtt, ws, resilience, idle or storm, but was "
+                    + a.get("role"));
         }
         System.out.flush();
         // Some peer libraries keep non-daemon threads after disconnecting.

@@ -36,7 +36,7 @@ public final class Report {
     }
 
     static Report build(Settings settings, List<Map<String, Map<String, Double>>> rounds, Map<String, Double> resilience,
-                        List<String> failures, String broker, boolean pinned, long seed, Duration took) {
+                        Map<Integer, Map<String, Map<String, Double>>> idle, List<String> failures, String broker, boolean pinned, long seed, Duration took) {
         List<Metric> metrics = new ArrayList<>();
         List<Contender> peers = Contender.mqttContenders(settings.quick()).subList(1,
                 Contender.mqttContenders(settings.quick()).size());
@@ -84,6 +84,27 @@ public final class Report {
         metrics.add(Metric.absolute("qos1_duplicates_across_rst_cuts", "messages", one(resilience, "cut.duplicates"),
                 Double.POSITIVE_INFINITY, null));
         metrics.add(Metric.absolute("abort_to_will_delivered", "ms", one(resilience, "will.will_ms"), 100, "< 100 ms"));
+        for (String jitter : List.of("none", "full", "equal")) {
+            String prefix = "reconnect_storm_" + settings.stormClients() + "_clients_" + jitter + "_jitter_";
+            metrics.add(Metric.absolute(prefix + "peak_attempts", "attempts / 100 ms",
+                    one(resilience, "storm." + jitter + ".peak_per_100ms"), Double.POSITIVE_INFINITY, null));
+            metrics.add(Metric.absolute(prefix + "mean_attempts", "attempts / 100 ms",
+                    one(resilience, "storm." + jitter + ".mean_per_100ms"), Double.POSITIVE_INFINITY, null));
+            metrics.add(Metric.absolute(prefix + "all_back", "ms",
+                    one(resilience, "storm." + jitter + ".all_back_ms"), Double.POSITIVE_INFINITY, null));
+        }
+        idle.forEach((connections, byContender) -> {
+            Map<String, Map<String, Double>> asRound = byContender;
+            List<Map<String, Map<String, Double>>> single = List.of(asRound);
+            for (String[] m : new String[][]{{"heap_bytes_per_conn", "heap bytes / conn"},
+                    {"rss_bytes_per_conn", "RSS bytes / conn"}, {"threads_per_conn", "threads / conn"}}) {
+                boolean memory = !m[0].startsWith("threads");
+                metrics.add(Metric.compare("mqtt_idle_" + m[0] + "_at_" + connections, m[1], false,
+                        series(single, Contender.TETHER, "idle." + m[0]), "HiveMQ client 1.4.2",
+                        series(single, "hivemq", "idle." + m[0]),
+                        memory ? Metric.RatioTarget.AT_MOST : Metric.RatioTarget.NONE, 1.0, "<= 1.0x HiveMQ"));
+            }
+        });
 
         List<String> notes = new ArrayList<>();
         notes.add("Mode: " + (settings.quick() ? "quick" : "full") + "; " + settings.rounds()
@@ -103,7 +124,15 @@ public final class Report {
                 + "; Tether's client runs under the core engine with its default heartbeat.");
         notes.add("Resilience: Tether only, through the fault proxy, backoff " + ResilienceWorkloads.BACKOFF.toMillis()
                 + " ms without jitter, " + settings.trials() + " RST cuts and " + settings.trials()
-                + " aborts; values are medians; the persistent session keeps QoS 1 messages across cuts.");
+                + " aborts; values are medians; the persistent session keeps QoS 1 messages across cuts. "
+                + "QoS 1 duplicates are allowed by the protocol and shown for information.");
+        notes.add("Reconnect storm: scaled down from 2,000 to " + settings.stormClients()
+                + " Tether clients in one JVM (what this shared 2-core machine handles in the time budget); the fault "
+                + "proxy resets every connection and refuses new ones for " + StormWorkload.OUTAGE.toMillis()
+                + " ms, as a broker restart looks to the clients; backoff 100 ms doubling to 2 s.");
+        notes.add("Idle connections: " + settings.idle() + " MQTT connections in one JVM per contender (Tether, "
+                + "HiveMQ), measured once per count, after three System.gc() calls; per connection = (after the last "
+                + "- after the first) / (count - 1).");
         notes.add("Noise: a 2-core machine shared with other builds; single runs vary by tens of percent. "
                 + "Read min/max before the median.");
         for (String f : failures) {

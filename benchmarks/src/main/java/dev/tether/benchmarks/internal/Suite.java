@@ -29,6 +29,8 @@ public final class Suite {
     /** round -> contender id -> key -> value */
     private final List<Map<String, Map<String, Double>>> rounds = new ArrayList<>();
     private final Map<String, Double> resilience = new HashMap<>();
+    /** connections -> contender id -> key -> value */
+    private final Map<Integer, Map<String, Map<String, Double>>> idle = new LinkedHashMap<>();
     private final List<String> failures = new ArrayList<>();
     private String broker = "";
 
@@ -99,21 +101,38 @@ public final class Suite {
             Contender res = new Contender("resilience", "Tether", "tether", List.of("role=resilience"));
             resilience.putAll(runOne(java, res, List.of("host=127.0.0.1", "port=" + b.port(),
                     "trials=" + settings.trials()), 0));
-            progress.printf("bench: resilience done (%d s)%n", Duration.ofNanos(System.nanoTime() - started).toSeconds());
+            resilience.putAll(runOne(java, new Contender("storm", "Tether", "tether", List.of("role=storm")),
+                    List.of("host=127.0.0.1", "port=" + b.port(), "clients=" + settings.stormClients()), 0));
+            progress.printf("bench: resilience and reconnect storm done (%d s)%n",
+                    Duration.ofNanos(System.nanoTime() - started).toSeconds());
+            for (int connections : settings.idle()) {
+                List<Contender> idlers = new ArrayList<>(Contender.mqttContenders(true).subList(0, 2));
+                Collections.shuffle(idlers, random);
+                Map<String, Map<String, Double>> byContender = new LinkedHashMap<>();
+                for (Contender c : idlers) {
+                    List<String> args = List.of("role=idle", c.args().get(1), "host=127.0.0.1", "port=" + b.port(),
+                            "connections=" + connections);
+                    byContender.put(c.id(), runOne(java, new Contender(c.id(), c.label(), c.classpath(), args),
+                            List.of(), connections));
+                }
+                idle.put(connections, byContender);
+            }
+            progress.printf("bench: idle connections done (%d s)%n", Duration.ofNanos(System.nanoTime() - started).toSeconds());
         }
         Duration took = Duration.ofNanos(System.nanoTime() - started);
-        return Report.build(settings, rounds, resilience, failures, broker, pin, seed, took);
+        return Report.build(settings, rounds, resilience, idle, failures, broker, pin, seed, took);
     }
 
     private Map<String, Double> runOne(String java, Contender c, List<String> extra, int round) {
         List<String> args = new ArrayList<>(c.args());
         args.addAll(extra);
-        Path log = logs.resolve("round" + round + "-" + c.id() + ".log");
+        Path log = logs.resolve(c.args().get(0).substring(5) + "-" + round + "-" + c.id() + ".log");
         try {
             return ContenderProcess.run(java, classpaths.get(c.classpath()), pin, args,
                     settings.contenderTimeout(), log);
         } catch (IOException e) {
-            failures.add("round " + (round + 1) + ", " + c.label() + " (" + c.id() + "): " + e.getMessage());
+            failures.add(c.args().get(0).substring(5) + " " + round + ", " + c.label() + " (" + c.id() + "): "
+                    + e.getMessage());
             return Map.of();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -31,8 +31,11 @@ class ReportTest {
         List<Map<String, Map<String, Double>>> rounds = List.of(round(2.0), round(1.0), round(3.0));
         Map<String, Double> resilience = Map.of("cut.connack_overhead_ms", 5.0, "cut.first_message_overhead_ms", 25.0,
                 "cut.lost", 0.0, "cut.duplicates", 3.0, "will.will_ms", 4.0);
-        Report report = Report.build(quick, rounds, resilience, List.of("round 2, Paho: exited with 1"), "test broker",
-                false, 42, Duration.ofSeconds(90));
+        Map<Integer, Map<String, Map<String, Double>>> idle = Map.of(1000, Map.of(
+                "tether", Map.of("idle.heap_bytes_per_conn", 8000.0, "idle.rss_bytes_per_conn", 20000.0),
+                "hivemq", Map.of("idle.heap_bytes_per_conn", 4000.0, "idle.rss_bytes_per_conn", 40000.0)));
+        Report report = Report.build(quick, rounds, resilience, idle, List.of("round 2, Paho: exited with 1"),
+                "test broker", false, 42, Duration.ofSeconds(90));
         report.write(dir, "./tether bench --quick");
 
         String json = Files.readString(dir.resolve("latest.json"));
@@ -46,6 +49,13 @@ class ReportTest {
         Metric firstMessage = report.metrics().stream()
                 .filter(m -> m.name().equals("reconnect_overhead_to_first_message_after_rst")).findFirst().orElseThrow();
         assertThat(firstMessage.met()).isFalse();
+        Metric heap = find(report, "mqtt_idle_heap_bytes_per_conn_at_1000", "HiveMQ client 1.4.2");
+        assertThat(heap.ratio()).isEqualTo(2.0);
+        assertThat(heap.met()).isFalse();
+        assertThat(find(report, "mqtt_idle_rss_bytes_per_conn_at_1000", "HiveMQ client 1.4.2").met()).isTrue();
+        Metric duplicates = report.metrics().stream()
+                .filter(m -> m.name().equals("qos1_duplicates_across_rst_cuts")).findFirst().orElseThrow();
+        assertThat(duplicates.met()).isNull();
 
         String md = Files.readString(dir.resolve("latest.md"));
         assertThat(md).contains("| Metric |", "./tether bench --quick", "FAILED: round 2, Paho",
