@@ -46,25 +46,26 @@ final class LineConnector implements Connector<LineConnector.LineSession> {
     @Override
     public Mono<EstablishedSession<LineSession>> connect(Attempt attempt) {
         return Mono.defer(() -> {
-            // The socket can be connected before Reactor Netty hands it over: whoever comes second
-            // (the cancel or the connection) closes it, so a cancelled attempt never leaks a socket.
+            // Reactor Netty does not always close a socket whose connect is cancelled before it hands
+            // the connection over. Hold the channel from the moment it exists: whoever comes second,
+            // the cancel or the channel, closes it, so a cancelled attempt never leaks a socket.
             AtomicBoolean cancelled = new AtomicBoolean();
-            java.util.concurrent.atomic.AtomicReference<Connection> opened = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.atomic.AtomicReference<io.netty.channel.Channel> channel = new java.util.concurrent.atomic.AtomicReference<>();
             return TcpClient.create().host(attempt.endpoint().host()).port(attempt.endpoint().port(7))
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 2000)
-                    .doOnConnected(c -> {
-                        opened.set(c);
+                    .doOnChannelInit((observer, ch, address) -> {
+                        channel.set(ch);
                         if (cancelled.get()) {
-                            c.dispose();
+                            ch.close();
                         }
                     })
                     .connect()
                     .flatMap(conn -> handshake(attempt, conn).doOnError(e -> conn.dispose()))
                     .doOnCancel(() -> {
                         cancelled.set(true);
-                        Connection c = opened.get();
-                        if (c != null) {
-                            c.dispose();
+                        io.netty.channel.Channel ch = channel.get();
+                        if (ch != null) {
+                            ch.close();
                         }
                     });
         });

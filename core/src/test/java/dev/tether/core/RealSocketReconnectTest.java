@@ -188,7 +188,8 @@ class RealSocketReconnectTest {
             dev.tether.core.testing.Await.until(() -> proxy.connectionCount() == 1, WAIT, "a connection held open at the proxy");
             c.close().block(WAIT);
             assertThat(c.state()).isEqualTo(ConnectionState.CLOSED);
-            assertThat(Sockets.awaitNoneEstablished(proxy.port(), WAIT)).as("the cancelled attempt released its socket").isTrue();
+            assertThat(Sockets.awaitNoneEstablished(proxy.port(), WAIT))
+                    .as("the cancelled attempt released its socket; ss: %s; events: %s", Sockets.describe(proxy.port()), rec.names()).isTrue();
         }
     }
 }

@@ -49,6 +49,29 @@ public final class Sockets {
     }
 
     /**
+     * @param port a port on 127.0.0.1
+     * @return the {@code ss -tan} lines of every TCP socket with this port at either end, for failure messages
+     */
+    public static String describe(int port) {
+        try {
+            Process p = new ProcessBuilder("ss", "-tanp").redirectErrorStream(true).start();
+            String out;
+            try (InputStream in = p.getInputStream()) {
+                out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+            p.waitFor(10, TimeUnit.SECONDS);
+            StringBuilder sb = new StringBuilder();
+            out.lines().filter(l -> l.contains(":" + port + " ")).forEach(l -> sb.append(l).append('\n'));
+            return sb.toString();
+        } catch (IOException e) {
+            return "(ss failed: " + e.getMessage() + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "(interrupted)";
+        }
+    }
+
+    /**
      * Polls {@link #establishedOn(int)} until it reaches zero.
      *
      * @param port    the port
