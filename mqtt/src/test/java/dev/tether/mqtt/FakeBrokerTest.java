@@ -9,6 +9,7 @@ import dev.tether.core.Initiator;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.Verdict;
+import dev.tether.core.testing.Sockets;
 import dev.tether.mqtt.test.FakeBroker;
 import dev.tether.mqtt.test.Recorder;
 import io.netty.handler.codec.mqtt.MqttMessageType;
@@ -33,7 +34,7 @@ class FakeBrokerTest {
 
     static void awaitOpen(FakeBroker broker, int n) {
         Integer seen = Flux.interval(Duration.ofMillis(10)).map(i -> broker.open()).filter(o -> o == n).next()
-                .timeout(Duration.ofSeconds(5)).onErrorResume(e -> reactor.core.publisher.Mono.empty()).block();
+                .timeout(Duration.ofSeconds(15)).onErrorResume(e -> reactor.core.publisher.Mono.empty()).block();
         assertThat(seen).as("connections open at the fake broker: " + broker.open()).isEqualTo(n);
     }
 
@@ -49,8 +50,9 @@ class FakeBrokerTest {
             long t0 = System.nanoTime();
             client.close().block(Duration.ofSeconds(5));
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
-            // No leak: every connection the client opened is closed, as the server sees it.
+            // No leak: every connection the client opened is closed, as the server and the kernel see it.
             awaitOpen(broker, 0);
+            assertThat(Sockets.awaitNoneEstablished(broker.port(), Duration.ofSeconds(5))).as("ESTABLISHED sockets left on port " + broker.port()).isTrue();
             assertThat(events.items()).noneMatch(e -> e instanceof LifecycleEvent.Connected);
         }
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.core.CloseMode;
 import dev.tether.core.LifecycleEvent;
+import dev.tether.core.testing.Sockets;
 import dev.tether.mqtt.test.HiveMqBroker;
 import dev.tether.mqtt.test.MoquetteBroker;
 import dev.tether.mqtt.test.Recorder;
@@ -54,7 +55,11 @@ class WillDeliveryTest {
         LongSupplier open = hive ? hivemq::openConnections : () -> moquette.connectedClients();
         String willTopic = "will/" + brokerName + "/" + transport + "/" + mode;
 
-        MqttClient observer = MqttClient.builder().endpoint(hive ? hivemq.tcpUri() : moquette.tcpUri())
+        // The observer uses the other listener, so the dying client's port carries its connection only.
+        String otherUri = hive ? (transport.equals("ws") ? hivemq.tcpUri() : hivemq.wsUri())
+                : (transport.equals("ws") ? moquette.tcpUri() : moquette.wsUri());
+        int port = java.net.URI.create(uri).getPort();
+        MqttClient observer = MqttClient.builder().endpoint(otherUri)
                 .version(version).clientId("observer-" + brokerName + transport + mode).build().start();
         Recorder<LifecycleEvent> observerEvents = Recorder.lifecycle(observer.lifecycle());
         LinkedBlockingQueue<Long> willArrivals = new LinkedBlockingQueue<>();
@@ -77,8 +82,9 @@ class WillDeliveryTest {
 
         LifecycleEvent.Disconnected d = events.await(LifecycleEvent.Disconnected.class, Duration.ofSeconds(1));
         assertThat(d.initiator()).isEqualTo(dev.tether.core.Initiator.LOCAL_USER);
-        // Closed as the broker sees it: its connection count drops back.
+        // Closed as the broker sees it (its connection count drops back) and as the kernel sees it.
         awaitOpen(open, before);
+        assertThat(Sockets.awaitNoneEstablished(port, Duration.ofSeconds(5))).as("ESTABLISHED sockets left on port " + port).isTrue();
         assertThat(Duration.ofNanos(closedNanos)).isLessThan(Duration.ofSeconds(3));
 
         boolean willExpected = mode != CloseMode.GRACEFUL;
