@@ -14,8 +14,11 @@ public final class MqttConnackRefusedException extends ConnectionFailedException
 
     private static final long serialVersionUID = 1L;
 
+    /** The protocol version of the refused CONNECT. */
     private final MqttVersion version;
+    /** The CONNACK code. */
     private final int reasonCode;
+    /** The MQTT 5 reason string, if any. */
     private final @Nullable String reasonString;
     private final transient @Nullable Endpoint serverReference;
 

@@ -8,7 +8,9 @@ public final class MqttRefusedException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The packet that carried the refusal. */
     private final String packet;
+    /** The reason code. */
     private final int reasonCode;
 
     /**
