@@ -236,4 +236,22 @@ class FakeBrokerTest {
             client.close().block(Duration.ofSeconds(5));
         }
     }
+
+    @Test
+    void aPacketLongerThanItsLengthSaysDoesNotHangTheClient() {
+        // CONNACK, then a QoS 1 PUBLISH whose topic length (64) runs past its remaining length (6): the
+        // decoder waits for bytes that belong to no packet; the keepalive ends the wait.
+        byte[] lying = bytes(0x32, 0x06, 0x00, 0x40, 'a', '/', 0x00, 0x05);
+        try (FakeBroker broker = FakeBroker.start(n -> n == 1 ? concat(CONNACK_V5_OK, lying) : CONNACK_V5_OK)) {
+            MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).keepAlive(Duration.ofSeconds(1))
+                    .pingTimeout(Duration.ofMillis(300)).reconnect(fast()).build();
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
+            client.start();
+            LifecycleEvent.Disconnected d = events.await(LifecycleEvent.Disconnected.class, Duration.ofSeconds(10));
+            assertThat(d.initiator()).isEqualTo(Initiator.LOCAL_DETECTION);
+            events.await(e -> e instanceof LifecycleEvent.Connected c && c.generation() == 2, Duration.ofSeconds(10));
+            assertThat(broker.received()).noneMatch(m -> m.fixedHeader().messageType() == MqttMessageType.PUBACK);
+            client.close().block(Duration.ofSeconds(5));
+        }
+    }
 }
