@@ -105,6 +105,9 @@ public final class MqttClient {
      * (DUP set) when the broker kept the session, and sent again as new publishes when it did not.
      * While connected, publishes beyond the broker's Receive Maximum wait for a free slot. Resends are
      * reported on {@link #lifecycle()} as a {@code Notice} of kind {@code resent} or {@code republished}.
+     * A QoS above the broker's Maximum QoS (MQTT 5 CONNACK) is lowered to it; the result says which QoS
+     * was used. A retained publish to a broker without retain support fails with
+     * {@link MqttRefusedException} (0x9A) instead of getting the connection closed.
      *
      * @param message the message
      * @return the broker's acknowledgement; completes empty if the offline buffer dropped the message

@@ -90,4 +90,25 @@ class PublishFlowTest {
             client.abort().block(Duration.ofSeconds(5));
         }
     }
+
+    @Test
+    void theBrokersMaximumQosAndRetainAvailabilityAreRespected() {
+        // CONNACK with Maximum QoS 1 and Retain Available 0.
+        byte[] connack = bytes(0x20, 0x07, 0x00, 0x00, 0x04, 0x24, 0x01, 0x25, 0x00);
+        try (FakeBroker broker = FakeBroker.start(n -> connack)) {
+            MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).build().start();
+            MqttSession session = client.awaitConnected(Duration.ofSeconds(5)).block();
+            assertThat(session.maximumQos()).isEqualTo(MqttQos.AT_LEAST_ONCE);
+            assertThat(session.retainAvailable()).isFalse();
+            StepVerifier.create(client.publish(MqttMessage.builder("t").retain(true).build()))
+                    .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(MqttRefusedException.class)
+                            .hasMessageContaining("does not support retained messages"))
+                    .verify(Duration.ofSeconds(5));
+            client.publish(MqttMessage.of("t", "two", MqttQos.EXACTLY_ONCE)).subscribe(r -> { }, e -> { });
+            broker.receivedTypes().filter(t -> t == MqttMessageType.PUBLISH).next().block(Duration.ofSeconds(5));
+            assertThat(broker.received()).filteredOn(m -> m.fixedHeader().messageType() == MqttMessageType.PUBLISH)
+                    .singleElement().satisfies(m -> assertThat(m.fixedHeader().qosLevel().value()).isEqualTo(1));
+            client.abort().block(Duration.ofSeconds(5));
+        }
+    }
 }

@@ -7,6 +7,7 @@ import dev.tether.core.CredentialsRequest;
 import dev.tether.mqtt.MqttMessage;
 import dev.tether.mqtt.MqttQos;
 import dev.tether.mqtt.MqttRefusedException;
+import dev.tether.mqtt.MqttSession;
 import dev.tether.mqtt.PublishResult;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -35,6 +36,8 @@ public final class ClientCore {
     private final MqttClientConfig config;
     private @Nullable MqttConnection connection;
     private int serverReceiveMaximum = MAX_PACKET_ID;
+    private MqttQos serverMaximumQos = MqttQos.EXACTLY_ONCE;
+    private boolean serverRetainAvailable = true;
     private final ArrayDeque<OutboundPublish> pending = new ArrayDeque<>();
     private final LinkedHashMap<Integer, OutboundPublish> inFlight = new LinkedHashMap<>();
     private final Set<Integer> idsInUse = new HashSet<>();
@@ -235,11 +238,14 @@ public final class ClientCore {
      * A connection was accepted: resend what is in flight (session present) or start over, resubscribe,
      * then send what waited.
      */
-    void connected(MqttConnection c, boolean sessionPresent, int receiveMaximum) {
+    void connected(MqttConnection c, MqttSession session) {
+        boolean sessionPresent = session.sessionPresent();
         List<Runnable> after = new ArrayList<>();
         synchronized (this) {
             connection = c;
-            serverReceiveMaximum = receiveMaximum;
+            serverReceiveMaximum = session.receiveMaximum();
+            serverMaximumQos = session.maximumQos();
+            serverRetainAvailable = session.retainAvailable();
             for (Integer id : subAcks.keySet()) {
                 idsInUse.remove(id);
             }
@@ -497,6 +503,17 @@ public final class ClientCore {
         int limit = Math.min(serverReceiveMaximum, config.maxInFlight());
         while (!pending.isEmpty()) {
             OutboundPublish op = pending.peekFirst();
+            if (op.message.retain() && !serverRetainAvailable) {
+                pending.pollFirst();
+                MqttRefusedException refused = new MqttRefusedException("CONNACK", 0x9A, "the broker does not support "
+                        + "retained messages (CONNACK Retain Available 0); publish to '" + op.message.topic() + "' without retain");
+                after.add(() -> op.sink.error(refused));
+                continue;
+            }
+            if (op.message.qos().value() > serverMaximumQos.value()) {
+                // The broker's Maximum QoS caps what may be sent (MQTT 5); the result says which QoS was used.
+                op.message = op.message.toBuilder().qos(serverMaximumQos).build();
+            }
             if (op.message.qos() == MqttQos.AT_MOST_ONCE) {
                 pending.pollFirst();
                 c.writePublish(op.message, 0, false).addListener(f -> {
@@ -547,7 +564,7 @@ public final class ClientCore {
 
     /** A publish waiting to be sent or in flight. */
     private static final class OutboundPublish {
-        final MqttMessage message;
+        MqttMessage message;
         final MonoSink<PublishResult> sink;
         int packetId;
         boolean released;

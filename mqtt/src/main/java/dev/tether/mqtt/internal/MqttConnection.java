@@ -459,7 +459,7 @@ final class MqttConnection extends ChannelDuplexHandler {
         negotiated = session;
         established = true;
         startKeepAlive(keepAlive);
-        core.connected(this, session.sessionPresent(), session.receiveMaximum());
+        core.connected(this, session);
         connectSink.success(new Established(session));
     }
 
