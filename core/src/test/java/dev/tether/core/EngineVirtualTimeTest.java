@@ -349,6 +349,22 @@ class EngineVirtualTimeTest {
     }
 
     @Test
+    void aSessionThatNeverReportsItsEndIsAbortedThenGivenUpOn() {
+        connector.then(succeed());
+        ResilientConnection<ScriptedConnector.Session> c = connection(ResilientConnection.builder(connector)
+                .reconnect(NO_JITTER).closeTimeout(Duration.ofSeconds(2)));
+        c.start();
+        connector.sessions.get(0).deaf = true;
+        c.close().subscribe();
+        vts.advanceTimeBy(Duration.ofSeconds(2));
+        assertThat(connector.sessions.get(0).closeRequests).containsExactly(CloseMode.GRACEFUL, CloseMode.ABORT);
+        assertThat(c.state()).isEqualTo(ConnectionState.CLOSING);
+        vts.advanceTimeBy(Duration.ofSeconds(2));
+        assertThat(c.state()).isEqualTo(ConnectionState.CLOSED);
+        assertThat(eventsOf(LifecycleEvent.Disconnected.class).get(0).cause()).hasMessageContaining("did not report its closure");
+    }
+
+    @Test
     void aLateEndOfAnOldGenerationIsIgnored() {
         connector.then(succeed(), succeed());
         ResilientConnection<ScriptedConnector.Session> c = connection(NO_JITTER);

@@ -35,6 +35,7 @@ final class ScriptedConnector implements Connector<ScriptedConnector.Session> {
         final Sinks.One<SessionEnd> end = Sinks.one();
         final List<CloseMode> closeRequests = new CopyOnWriteArrayList<>();
         final Attempt attempt;
+        volatile boolean deaf;
 
         Session(Attempt attempt) {
             this.attempt = attempt;
@@ -64,6 +65,9 @@ final class ScriptedConnector implements Connector<ScriptedConnector.Session> {
         public Mono<Void> close(CloseMode mode) {
             return Mono.fromRunnable(() -> {
                 closeRequests.add(mode);
+                if (deaf) {
+                    return;
+                }
                 if (mode != CloseMode.ABORT) {
                     attempt.reportCloseSent(1000, "bye");
                 }

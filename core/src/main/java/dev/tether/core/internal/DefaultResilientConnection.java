@@ -457,6 +457,14 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
                     if (state == ConnectionState.CLOSING && current == scope) {
                         log.warn("[{}] graceful close did not finish within {} (closeTimeout); aborting", name, closeTimeout);
                         scope.established().close(CloseMode.ABORT).subscribe(null, e -> { });
+                        // Last resort: a connector that never reports the end must not keep close() waiting forever.
+                        closeTimer = scheduler.schedule(() -> serial.execute(() -> {
+                            if (state == ConnectionState.CLOSING && current == scope) {
+                                log.error("[{}] the connector did not report the end of generation {} even after an abort", name, gen);
+                                onTerminated(gen, SessionEnd.byUser(-1, new java.io.IOException(
+                                        "the transport did not report its closure within twice the closeTimeout")));
+                            }
+                        }), closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
                     }
                 }), closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
                 scope.established().close(mode).subscribe(null,
