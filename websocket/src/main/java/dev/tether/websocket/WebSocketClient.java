@@ -145,6 +145,36 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
         return Optional.of("Bearer " + secret.get());
     }
 
+    /**
+     * The default handshake headers of an attempt: the {@code Authorization} header of
+     * {@link #authorizationHeader(Credentials)}, then every {@code header.<Name>} attribute of the
+     * credentials ({@link Credentials#headers()}); an explicit {@code header.Authorization} wins.
+     *
+     * @param credentials the attempt's credentials
+     * @return the headers, possibly empty
+     */
+    public static Map<String, String> defaultHeaders(Credentials credentials) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        Map<String, String> explicit = credentials.headers();
+        boolean explicitAuthorization = explicit.keySet().stream().anyMatch(k -> k.equalsIgnoreCase("Authorization"));
+        if (!explicitAuthorization) {
+            authorizationHeader(credentials).ifPresent(v -> out.put("Authorization", v));
+        }
+        out.putAll(explicit);
+        return java.util.Collections.unmodifiableMap(out);
+    }
+
+    /**
+     * The default query parameters of an attempt: every {@code query.<name>} attribute of the credentials
+     * ({@link Credentials#queryParameters()}).
+     *
+     * @param credentials the attempt's credentials
+     * @return the parameters, possibly empty
+     */
+    public static Map<String, String> defaultQuery(Credentials credentials) {
+        return credentials.queryParameters();
+    }
+
     @Override
     public Mono<EstablishedSession<WebSocketSession>> connect(Attempt attempt) {
         return ClientConnect.connect(this, attempt);
@@ -327,9 +357,8 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
      * Builds a {@link WebSocketClient}. Every setter validates at once and names the field and the bad value.
      */
     public static final class Builder {
-        private Function<Attempt, Map<String, String>> headers = a -> authorizationHeader(a.credentials())
-                .map(v -> Map.of("Authorization", v)).orElse(Map.of());
-        private Function<Attempt, Map<String, String>> query = a -> Map.of();
+        private Function<Attempt, Map<String, String>> headers = a -> defaultHeaders(a.credentials());
+        private Function<Attempt, Map<String, String>> query = a -> defaultQuery(a.credentials());
         private Function<Attempt, List<String>> subprotocols = a -> List.of();
         private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
         private Duration closeHandshakeTimeout = DEFAULT_CLOSE_HANDSHAKE_TIMEOUT;
@@ -373,7 +402,8 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
 
         /**
          * @param headers computes the handshake headers for each attempt (e.g. from its fresh credentials);
-         *                replaces the default {@code Authorization} mapping ({@link #authorizationHeader(Credentials)})
+         *                replaces the default mapping ({@link #defaultHeaders(Credentials)}: {@code Authorization}
+         *                from the secret plus every {@code header.*} attribute)
          * @return this builder
          */
         public Builder headers(Function<Attempt, Map<String, String>> headers) {
@@ -382,7 +412,8 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
         }
 
         /**
-         * @param query computes query parameters added to the endpoint URI for each attempt; default none
+         * @param query computes query parameters added to the endpoint URI for each attempt; default the
+         *              {@code query.*} attributes of the attempt's credentials ({@link #defaultQuery(Credentials)})
          * @return this builder
          */
         public Builder query(Function<Attempt, Map<String, String>> query) {

@@ -1,7 +1,11 @@
 package dev.tether.websocket;
 
 import dev.tether.websocket.internal.ServerConfig;
+import dev.tether.websocket.internal.CloseCodes;
 import dev.tether.websocket.internal.ServerEngine;
+import dev.tether.websocket.internal.ServerLimits;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -40,6 +44,14 @@ import reactor.netty.http.server.HttpServer;
  * <p>After a completed close handshake the server closes TCP at once (RFC 6455 7.1.1). Each session
  * is pinged ({@link Builder#heartbeat(Heartbeat)}) and closed when its pong is overdue.
  *
+ * <p><b>Admission is guarded by default.</b> Every upgrade passes, in order: the connect rate limit
+ * ({@link Builder#connectRateLimit(int, Duration)}, HTTP 503 with {@code Retry-After}), the session
+ * limits ({@link Builder#maxSessions(int)}: 503, {@link Builder#maxSessionsPerAddress(int)}: 429, both
+ * with {@code Retry-After}) and the {@link Authenticator} (401/403). A TCP connection that has not
+ * upgraded within {@link Builder#handshakeTimeout(Duration)} is closed. A session whose peer does not
+ * read is closed with 1013 once {@link Builder#maxOutboundBytes(long)} are queued for it; inbound
+ * frames and messages beyond the size limits close it with 1009. {@link #stats()} shows the counts.
+ *
  * <p>Usable without Spring. For Spring's {@code SmartLifecycle}, delegate {@code start()} to
  * {@code start().block()}, {@code stop(Runnable)} to {@link #stop(Runnable)}, {@code isRunning()}
  * to {@link #isRunning()} and {@code getPhase()} to {@link #getPhase()}.
@@ -58,6 +70,25 @@ public final class WebSocketServer {
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(5);
     /** Default wait for a client's close frame outside drains: 3 s. */
     public static final Duration DEFAULT_CLOSE_HANDSHAKE_TIMEOUT = Duration.ofSeconds(3);
+    /** Default most open sessions (and upgrades in progress): 10,000. */
+    public static final int DEFAULT_MAX_SESSIONS = 10_000;
+    /** Default most open sessions from one remote IP address: 1,000. */
+    public static final int DEFAULT_MAX_SESSIONS_PER_ADDRESS = 1_000;
+    /** Default most TCP connections waiting for their upgrade: 1,000. */
+    public static final int DEFAULT_MAX_PENDING_HANDSHAKES = 1_000;
+    /** Default bound from TCP accept to the upgrade: 10 s. */
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+    /** Default bytes queued for one session before it is closed as a slow consumer (1013): 8 MiB. */
+    public static final long DEFAULT_MAX_OUTBOUND_BYTES = 8L * 1024 * 1024;
+    /** Default connect rate limit: 1,000 upgrades ... */
+    public static final int DEFAULT_CONNECT_RATE_LIMIT = 1_000;
+    /** ... per second. */
+    public static final Duration DEFAULT_CONNECT_RATE_PERIOD = Duration.ofSeconds(1);
+    /** Default {@code Retry-After} with 503 and 429 refusals for full session limits: 5 s. */
+    public static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(5);
+    /** Default close code for a session whose credentials expired: 1008 (policy violation). */
+    public static final int DEFAULT_CREDENTIALS_EXPIRED_CLOSE_CODE = 1008;
+
     /** Default SmartLifecycle-style phase: late start, early stop, before the web server's own graceful shutdown. */
     public static final int DEFAULT_PHASE = Integer.MAX_VALUE - 2048;
 
@@ -154,6 +185,12 @@ public final class WebSocketServer {
         return engine;
     }
 
+    /** @return the counts held against the server's limits, now */
+    public ServerStats stats() {
+        return new ServerStats(engine.count(), engine.admittedCount(), engine.pendingHandshakes(), engine.addressesTracked(),
+                engine.refusedByLimits());
+    }
+
     /**
      * Server and session events, hot and best effort: a subscriber that does not keep up misses events.
      *
@@ -189,8 +226,148 @@ public final class WebSocketServer {
         private UnaryOperator<HttpServer> httpServer = UnaryOperator.identity();
         private @Nullable Scheduler scheduler;
         private int phase = DEFAULT_PHASE;
+        private Authenticator authenticator = Authenticator.ALLOW_ALL;
+        private int credentialsExpiredCloseCode = DEFAULT_CREDENTIALS_EXPIRED_CLOSE_CODE;
+        private int maxSessions = DEFAULT_MAX_SESSIONS;
+        private int maxSessionsPerAddress = DEFAULT_MAX_SESSIONS_PER_ADDRESS;
+        private int maxPendingHandshakes = DEFAULT_MAX_PENDING_HANDSHAKES;
+        private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
+        private long maxOutboundBytes = DEFAULT_MAX_OUTBOUND_BYTES;
+        private @Nullable RateLimiter rateLimiter = defaultRateLimiter(DEFAULT_CONNECT_RATE_LIMIT, DEFAULT_CONNECT_RATE_PERIOD);
+        private Duration retryAfter = DEFAULT_RETRY_AFTER;
 
         private Builder() {
+        }
+
+        private static RateLimiter defaultRateLimiter(int permits, Duration period) {
+            return RateLimiter.of("tether-websocket-upgrades", RateLimiterConfig.custom()
+                    .limitForPeriod(permits)
+                    .limitRefreshPeriod(period)
+                    .timeoutDuration(Duration.ZERO)
+                    .build());
+        }
+
+        /**
+         * @param authenticator decides every upgrade before the 101 (401/403 refuse it); default
+         *                      {@link Authenticator#ALLOW_ALL}
+         * @return this builder
+         */
+        public Builder authenticator(Authenticator authenticator) {
+            this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
+            return this;
+        }
+
+        /**
+         * @param code the close code sent when a session's credentials expire (see
+         *             {@link AuthDecision.Accepted#expiresAt()}), e.g. 4401; default
+         *             {@link #DEFAULT_CREDENTIALS_EXPIRED_CLOSE_CODE}
+         * @return this builder
+         */
+        public Builder credentialsExpiredCloseCode(int code) {
+            if (!CloseCodes.sendable(code)) {
+                throw new IllegalArgumentException("credentialsExpiredCloseCode must be a close code that may be sent "
+                        + "(1000-1003, 1007-1014, 3000-4999), but was " + code);
+            }
+            this.credentialsExpiredCloseCode = code;
+            return this;
+        }
+
+        /**
+         * @param sessions open sessions (and upgrades in progress) beyond which upgrades get HTTP 503 with
+         *                 {@code Retry-After}; default {@link #DEFAULT_MAX_SESSIONS}
+         * @return this builder
+         */
+        public Builder maxSessions(int sessions) {
+            if (sessions < 1) {
+                throw new IllegalArgumentException("maxSessions must be >= 1, but was " + sessions);
+            }
+            this.maxSessions = sessions;
+            return this;
+        }
+
+        /**
+         * @param sessions open sessions from one remote IP address beyond which its upgrades get HTTP 429 with
+         *                 {@code Retry-After}; default {@link #DEFAULT_MAX_SESSIONS_PER_ADDRESS}
+         * @return this builder
+         */
+        public Builder maxSessionsPerAddress(int sessions) {
+            if (sessions < 1) {
+                throw new IllegalArgumentException("maxSessionsPerAddress must be >= 1, but was " + sessions);
+            }
+            this.maxSessionsPerAddress = sessions;
+            return this;
+        }
+
+        /**
+         * @param connections TCP connections waiting for their upgrade beyond which new ones are closed at once;
+         *                    default {@link #DEFAULT_MAX_PENDING_HANDSHAKES}
+         * @return this builder
+         */
+        public Builder maxPendingHandshakes(int connections) {
+            if (connections < 1) {
+                throw new IllegalArgumentException("maxPendingHandshakes must be >= 1, but was " + connections);
+            }
+            this.maxPendingHandshakes = connections;
+            return this;
+        }
+
+        /**
+         * @param timeout the bound from TCP accept to the upgrade (request, authentication, 101); a client that
+         *                has not finished by then is disconnected; default {@link #DEFAULT_HANDSHAKE_TIMEOUT}
+         * @return this builder
+         */
+        public Builder handshakeTimeout(Duration timeout) {
+            this.handshakeTimeout = Heartbeat.positive("handshakeTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param bytes bytes queued for one session (written, not yet taken by its socket) beyond which it is
+         *              closed with 1013 as a slow consumer; one message larger than this still goes to an idle
+         *              session; default {@link #DEFAULT_MAX_OUTBOUND_BYTES}
+         * @return this builder
+         */
+        public Builder maxOutboundBytes(long bytes) {
+            if (bytes < 1) {
+                throw new IllegalArgumentException("maxOutboundBytes must be >= 1, but was " + bytes);
+            }
+            this.maxOutboundBytes = bytes;
+            return this;
+        }
+
+        /**
+         * @param permits upgrades allowed per period; beyond them HTTP 503 with {@code Retry-After} (the period,
+         *                rounded up to seconds); default {@link #DEFAULT_CONNECT_RATE_LIMIT}
+         * @param period  the period; default {@link #DEFAULT_CONNECT_RATE_PERIOD}
+         * @return this builder
+         */
+        public Builder connectRateLimit(int permits, Duration period) {
+            if (permits < 1) {
+                throw new IllegalArgumentException("connectRateLimit permits must be >= 1, but was " + permits);
+            }
+            this.rateLimiter = defaultRateLimiter(permits, Heartbeat.positive("connectRateLimit period", period));
+            return this;
+        }
+
+        /**
+         * @param limiter a Resilience4j rate limiter shared with other parts of the application (its
+         *                {@code timeoutDuration} should be zero: upgrades never wait for a permit), or null for
+         *                no connect rate limit
+         * @return this builder
+         */
+        public Builder connectRateLimiter(@Nullable RateLimiter limiter) {
+            this.rateLimiter = limiter;
+            return this;
+        }
+
+        /**
+         * @param delay the {@code Retry-After} sent when {@link #maxSessions(int)} or {@link #maxSessionsPerAddress(int)}
+         *              refuses an upgrade (rounded up to seconds); default {@link #DEFAULT_RETRY_AFTER}
+         * @return this builder
+         */
+        public Builder retryAfter(Duration delay) {
+            this.retryAfter = Heartbeat.positive("retryAfter", delay);
+            return this;
         }
 
         /**
@@ -368,7 +545,9 @@ public final class WebSocketServer {
         public WebSocketServer build() {
             ServerConfig config = new ServerConfig(host, port, path, handler, subprotocols, heartbeat, closeHandshakeTimeout,
                     drainTimeout, announcer, maxFramePayload, maxMessageBytes, inboundBuffer, compression, httpServer,
-                    scheduler != null ? scheduler : Schedulers.parallel());
+                    scheduler != null ? scheduler : Schedulers.parallel(),
+                    new ServerLimits(authenticator, credentialsExpiredCloseCode, maxSessions, maxSessionsPerAddress,
+                            maxPendingHandshakes, handshakeTimeout, maxOutboundBytes, rateLimiter, retryAfter));
             return new WebSocketServer(config, phase);
         }
     }

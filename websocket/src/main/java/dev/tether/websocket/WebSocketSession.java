@@ -2,6 +2,8 @@ package dev.tether.websocket;
 
 import java.net.SocketAddress;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
@@ -84,4 +86,25 @@ public interface WebSocketSession {
 
     /** @return the round-trip time of the last answered heartbeat ping, if any */
     Optional<Duration> lastRoundTrip();
+
+    /**
+     * @return on the server, the principal the {@link Authenticator} accepted (e.g. a token's subject);
+     *         empty for anonymous sessions and on the client
+     */
+    default Optional<String> principal() {
+        return Optional.empty();
+    }
+
+    /** @return on the server, the attributes the {@link Authenticator} attached; empty otherwise */
+    default Map<String, Object> attributes() {
+        return Map.of();
+    }
+
+    /**
+     * @return on the server, when the credentials the session was accepted with expire (the server closes
+     *         the session then); empty if they do not
+     */
+    default Optional<Instant> credentialsExpireAt() {
+        return Optional.empty();
+    }
 }

@@ -1,6 +1,7 @@
 package dev.tether.websocket.internal;
 
 import dev.tether.core.Initiator;
+import dev.tether.websocket.AuthDecision;
 import dev.tether.websocket.CloseState;
 import dev.tether.websocket.CloseSummary;
 import dev.tether.websocket.CloseTimer;
@@ -29,9 +30,11 @@ import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -70,6 +73,7 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
     private volatile SessionObserver observer = SessionObserver.NONE;
     private volatile CloseState state = CloseState.OPEN;
     private volatile @Nullable Duration lastRtt;
+    private volatile AuthDecision.@Nullable Accepted auth;
 
     // ---- event loop only ----
     private @Nullable ChannelHandlerContext ctx;
@@ -99,6 +103,7 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
     private boolean finished;
     private boolean peerClosedTls;
     private boolean flushScheduled;
+    private long pendingOutbound;
 
     /**
      * @param channel     the upgraded channel
@@ -122,7 +127,39 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
         return this;
     }
 
+    /**
+     * @param accepted what the server's authenticator decided; set before the session is registered
+     * @return this handler
+     */
+    public CloseHandshakeHandler authenticated(AuthDecision.Accepted accepted) {
+        this.auth = Objects.requireNonNull(accepted, "accepted");
+        return this;
+    }
+
     // ------------------------------------------------------------------ WebSocketSession
+
+    @Override
+    public Optional<String> principal() {
+        AuthDecision.Accepted a = auth;
+        return a == null ? Optional.empty() : Optional.ofNullable(a.principal());
+    }
+
+    @Override
+    public Map<String, Object> attributes() {
+        AuthDecision.Accepted a = auth;
+        return a == null ? Map.of() : a.attributes();
+    }
+
+    @Override
+    public Optional<Instant> credentialsExpireAt() {
+        AuthDecision.Accepted a = auth;
+        return a == null ? Optional.empty() : a.expiry();
+    }
+
+    /** @return bytes written to this session and not yet handed to the socket (event loop view) */
+    public long pendingOutboundBytes() {
+        return pendingOutbound;
+    }
 
     @Override
     public String id() {
@@ -687,11 +724,20 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
 
     private ChannelFuture writeMessage(ChannelHandlerContext c, WebSocketMessage message) {
         byte[] bytes = message.bytes();
+        long bound = settings.maxOutboundBytes();
+        if (pendingOutbound > 0 && pendingOutbound + bytes.length > bound) {
+            // A slow consumer: closing it beats holding an ever longer queue for it.
+            long queued = pendingOutbound;
+            beginClose(1013, "slow consumer: " + queued + " bytes queued, bound " + bound, Initiator.LOCAL_DETECTION,
+                    settings.closeHandshakeTimeout(), CloseTimer.CLOSE_HANDSHAKE_TIMEOUT);
+            return c.newFailedFuture(new IOException("WebSocket session " + id + " is not reading: " + queued
+                    + " bytes queued for it exceed the bound of " + bound + "; closing it with 1013"));
+        }
         int max = settings.maxFramePayload();
         boolean text = message.isText();
         if (bytes.length <= max) {
             ByteBuf buf = Unpooled.wrappedBuffer(bytes);
-            return writeSoonFlushed(c, text ? new TextWebSocketFrame(buf) : new BinaryWebSocketFrame(buf));
+            return counted(writeSoonFlushed(c, text ? new TextWebSocketFrame(buf) : new BinaryWebSocketFrame(buf)), bytes.length);
         }
         int offset = 0;
         ChannelFuture last = null;
@@ -701,10 +747,19 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
             ByteBuf buf = Unpooled.wrappedBuffer(bytes, offset, len);
             WebSocketFrame frame = offset == 0 ? (text ? new TextWebSocketFrame(false, 0, buf) : new BinaryWebSocketFrame(false, 0, buf))
                     : new ContinuationWebSocketFrame(fin, 0, buf);
-            last = fin ? writeSoonFlushed(c, frame) : c.write(frame);
+            last = counted(fin ? writeSoonFlushed(c, frame) : c.write(frame), len);
             offset += len;
         }
         return Objects.requireNonNull(last);
+    }
+
+    private ChannelFuture counted(ChannelFuture f, int bytes) {
+        if (f.isDone()) {
+            return f;
+        }
+        pendingOutbound += bytes;
+        f.addListener(x -> pendingOutbound -= bytes);
+        return f;
     }
 
     /** Writes now and flushes once the event loop has run the writes queued with it (one syscall for a burst). */

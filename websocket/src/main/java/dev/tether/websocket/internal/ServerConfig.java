@@ -29,9 +29,11 @@ import reactor.netty.http.server.HttpServer;
  * @param compression           whether permessage-deflate is accepted
  * @param httpServer            customizer of the Reactor Netty server
  * @param scheduler             timers and clock
+ * @param limits                authentication and limits
  */
 public record ServerConfig(String host, int port, String path, Function<WebSocketSession, Publisher<Void>> handler,
                            List<String> subprotocols, Heartbeat heartbeat, Duration closeHandshakeTimeout,
                            Duration drainTimeout, LifecycleAnnouncer announcer, int maxFramePayload, int maxMessageBytes,
-                           int inboundBuffer, boolean compression, UnaryOperator<HttpServer> httpServer, Scheduler scheduler) {
+                           int inboundBuffer, boolean compression, UnaryOperator<HttpServer> httpServer, Scheduler scheduler,
+                           ServerLimits limits) {
 }

@@ -1,22 +1,30 @@
 package dev.tether.websocket.internal;
 
 import dev.tether.core.Initiator;
+import dev.tether.websocket.AuthDecision;
 import dev.tether.websocket.CloseSummary;
 import dev.tether.websocket.CloseTimer;
 import dev.tether.websocket.DrainReason;
 import dev.tether.websocket.DrainReport;
 import dev.tether.websocket.ServerEvent;
 import dev.tether.websocket.SessionRegistry;
+import dev.tether.websocket.UpgradeRequest;
 import dev.tether.websocket.WebSocketMessage;
 import dev.tether.websocket.WebSocketSession;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.time.Duration;
+import java.net.InetSocketAddress;
+import java.security.cert.Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -32,6 +40,7 @@ import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
+import reactor.core.Disposables;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -50,6 +59,7 @@ public final class ServerEngine implements SessionRegistry {
 
     private static final Logger log = LoggerFactory.getLogger(ServerEngine.class);
     private static final Duration ABORT_WAIT = Duration.ofSeconds(5);
+    private static final AttributeKey<Admission> ADMISSION = AttributeKey.valueOf("tether.ws.admission");
 
     /** Where the server is in its life. */
     public enum State {
@@ -74,6 +84,10 @@ public final class ServerEngine implements SessionRegistry {
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final AtomicInteger refused = new AtomicInteger();
     private final java.util.Set<String> drained = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger admitted = new AtomicInteger();
+    private final AtomicInteger pendingHandshakes = new AtomicInteger();
+    private final Map<String, AtomicInteger> perAddress = new ConcurrentHashMap<>();
+    private final AtomicInteger refusedByLimits = new AtomicInteger();
     private volatile @Nullable DisposableServer listener;
     private volatile int boundPort;
     private volatile @Nullable Disposable heartbeatTask;
@@ -88,7 +102,7 @@ public final class ServerEngine implements SessionRegistry {
         this.config = config;
         this.settings = new SessionSettings(false, config.closeHandshakeTimeout(), config.closeHandshakeTimeout(),
                 config.heartbeat(), null, config.maxFramePayload(), config.maxMessageBytes(), config.inboundBuffer(),
-                config.scheduler());
+                config.scheduler(), config.limits().maxOutboundBytes());
         WebsocketServerSpec.Builder b = WebsocketServerSpec.builder()
                 .maxFramePayloadLength(config.maxFramePayload())
                 .compress(config.compression())
@@ -131,6 +145,7 @@ public final class ServerEngine implements SessionRegistry {
     private Mono<Void> bind() {
         int p = boundPort != 0 ? boundPort : config.port();
         return config.httpServer().apply(HttpServer.create().host(config.host()).port(p))
+                .doOnChannelInit((observer, channel, remote) -> onAccepted(channel))
                 .doOnConnection(c -> channels.add(c.channel()))
                 .handle(this::onRequest)
                 .bind()
@@ -257,6 +272,64 @@ public final class ServerEngine implements SessionRegistry {
 
     // ------------------------------------------------------------------ requests and sessions
 
+    /** A TCP connection was accepted: bound the time it may take to become a session. */
+    private void onAccepted(Channel channel) {
+        ServerLimits limits = config.limits();
+        Admission a = new Admission();
+        channel.attr(ADMISSION).set(a);
+        int pending = pendingHandshakes.incrementAndGet();
+        a.pending = true;
+        channel.closeFuture().addListener(f -> release(a));
+        if (pending > limits.maxPendingHandshakes()) {
+            refusedByLimits.incrementAndGet();
+            log.warn("{} TCP connections are waiting for their WebSocket upgrade (maxPendingHandshakes {}); closing {}",
+                    pending, limits.maxPendingHandshakes(), channel.remoteAddress());
+            channel.close();
+            return;
+        }
+        Disposable timer = config.scheduler().schedule(() -> {
+            if (!a.upgraded && channel.isActive()) {
+                log.debug("closing {}: no WebSocket upgrade within {} ms (handshakeTimeout)", channel.remoteAddress(),
+                        limits.handshakeTimeout().toMillis());
+                refusedByLimits.incrementAndGet();
+                channel.close();
+            }
+        }, limits.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        channel.closeFuture().addListener(f -> timer.dispose());
+    }
+
+    /** Gives back what a connection held, once. */
+    private void release(Admission a) {
+        synchronized (a) {
+            if (a.pending) {
+                a.pending = false;
+                pendingHandshakes.decrementAndGet();
+            }
+            if (a.admitted) {
+                a.admitted = false;
+                admitted.decrementAndGet();
+                AtomicInteger n = a.address == null ? null : perAddress.get(a.address);
+                if (n != null && n.decrementAndGet() <= 0) {
+                    perAddress.remove(a.address, n);
+                }
+            }
+        }
+    }
+
+    private void upgraded(Channel channel) {
+        Admission a = channel.attr(ADMISSION).get();
+        if (a == null) {
+            return;
+        }
+        synchronized (a) {
+            a.upgraded = true;
+            if (a.pending) {
+                a.pending = false;
+                pendingHandshakes.decrementAndGet();
+            }
+        }
+    }
+
     private Publisher<Void> onRequest(HttpServerRequest req, HttpServerResponse res) {
         if (state.get() != State.RUNNING) {
             refused.incrementAndGet();
@@ -273,13 +346,124 @@ public final class ServerEngine implements SessionRegistry {
             return res.status(HttpResponseStatus.UPGRADE_REQUIRED).header(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET)
                     .keepAlive(false).send();
         }
-        return res.sendWebsocket((in, out) -> onSession(in), spec);
+        ServerLimits limits = config.limits();
+        RateLimiter limiter = limits.rateLimiter();
+        if (limiter != null && !limiter.acquirePermission()) {
+            Duration period = limiter.getRateLimiterConfig().getLimitRefreshPeriod();
+            return refuse(res, HttpResponseStatus.SERVICE_UNAVAILABLE, seconds(period),
+                    "connect rate limit: at most " + limiter.getRateLimiterConfig().getLimitForPeriod() + " upgrades per "
+                            + period.toMillis() + " ms");
+        }
+        Channel[] channel = new Channel[1];
+        List<Certificate> certificates = new ArrayList<>();
+        req.withConnection(c -> {
+            channel[0] = c.channel();
+            SslHandler ssl = c.channel().pipeline().get(SslHandler.class);
+            if (ssl != null) {
+                try {
+                    certificates.addAll(List.of(ssl.engine().getSession().getPeerCertificates()));
+                } catch (javax.net.ssl.SSLPeerUnverifiedException noClientCertificate) {
+                    // the client presented none: fine unless the TLS settings require one
+                }
+            }
+        });
+        Admission a = channel[0] == null ? null : channel[0].attr(ADMISSION).get();
+        if (a == null) {
+            a = new Admission(); // a connection we did not see accepted (custom transport): count it here
+            if (channel[0] != null) {
+                Admission fresh = a;
+                channel[0].closeFuture().addListener(f -> release(fresh));
+            }
+        }
+        InetSocketAddress remote = req.remoteAddress() != null ? req.remoteAddress() : new InetSocketAddress(0);
+        String address = remote.getAddress() != null ? remote.getAddress().getHostAddress() : remote.getHostString();
+        synchronized (a) {
+            if (!a.admitted) {
+                int total = admitted.incrementAndGet();
+                if (total > limits.maxSessions()) {
+                    admitted.decrementAndGet();
+                    return refuse(res, HttpResponseStatus.SERVICE_UNAVAILABLE, seconds(limits.retryAfter()),
+                            "server full: " + limits.maxSessions() + " sessions (maxSessions)");
+                }
+                AtomicInteger mine = perAddress.computeIfAbsent(address, k -> new AtomicInteger());
+                if (mine.incrementAndGet() > limits.maxSessionsPerAddress()) {
+                    mine.decrementAndGet();
+                    admitted.decrementAndGet();
+                    return refuse(res, HttpResponseStatus.TOO_MANY_REQUESTS, seconds(limits.retryAfter()),
+                            "too many sessions from " + address + ": " + limits.maxSessionsPerAddress() + " (maxSessionsPerAddress)");
+                }
+                a.admitted = true;
+                a.address = address;
+            }
+        }
+        UpgradeRequest request = UpgradeRequest.of(req.uri(), headersOf(req), remote, certificates);
+        return Mono.defer(() -> limits.authenticator().authenticate(request))
+                .onErrorResume(e -> {
+                    log.warn("WebSocket authenticator failed for {} ({}); refusing with 500", request, e.getClass().getName());
+                    return Mono.empty();
+                })
+                .map(java.util.Optional::of)
+                .defaultIfEmpty(java.util.Optional.empty())
+                .flatMap(decision -> {
+                    if (decision.isEmpty()) {
+                        return Mono.from(refuse(res, HttpResponseStatus.INTERNAL_SERVER_ERROR, null,
+                                "authentication failed"));
+                    }
+                    if (decision.get() instanceof AuthDecision.Refused r) {
+                        refusedByLimits.incrementAndGet();
+                        log.debug("refused WebSocket upgrade {} with {}: {}", request, r.status(), r.reason());
+                        HttpServerResponse out = res;
+                        if (r.challenge() != null) {
+                            out = out.header(HttpHeaderNames.WWW_AUTHENTICATE, r.challenge());
+                        }
+                        return Mono.from(refuse(out, HttpResponseStatus.valueOf(r.status()), null, r.reason()));
+                    }
+                    AuthDecision.Accepted ok = (AuthDecision.Accepted) decision.get();
+                    return Mono.from(res.sendWebsocket((in, out) -> onSession(in, ok), spec));
+                });
     }
 
-    private Publisher<Void> onSession(WebsocketInbound in) {
+    private Publisher<Void> refuse(HttpServerResponse res, HttpResponseStatus status, @Nullable Long retryAfterSeconds,
+                                   String reason) {
+        if (status.code() != 401 && status.code() != 403) {
+            refusedByLimits.incrementAndGet();
+            log.debug("refusing a WebSocket upgrade with {}: {}", status.code(), reason);
+        }
+        HttpServerResponse r = res.status(status).keepAlive(false)
+                .header(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        if (retryAfterSeconds != null) {
+            r = r.header(HttpHeaderNames.RETRY_AFTER, Long.toString(retryAfterSeconds));
+        }
+        return r.sendString(Mono.just(reason + "\n"));
+    }
+
+    private static long seconds(Duration d) {
+        long s = d.toSeconds() + (d.toNanosPart() > 0 ? 1 : 0);
+        return Math.max(1, s);
+    }
+
+    private static Map<String, List<String>> headersOf(HttpServerRequest req) {
+        Map<String, List<String>> out = new java.util.LinkedHashMap<>();
+        for (String name : req.requestHeaders().names()) {
+            out.put(name, req.requestHeaders().getAll(name));
+        }
+        return out;
+    }
+
+    /** What one TCP connection holds of the server's limits. Guarded by itself. */
+    private static final class Admission {
+        boolean pending;
+        boolean upgraded;
+        boolean admitted;
+        @Nullable String address;
+    }
+
+    private Publisher<Void> onSession(WebsocketInbound in, AuthDecision.Accepted accepted) {
         AtomicReference<@Nullable CloseHandshakeHandler> created = new AtomicReference<>();
         in.withConnection(c -> {
+            upgraded(c.channel());
             CloseHandshakeHandler h = new CloseHandshakeHandler(c.channel(), settings, in.selectedSubprotocol());
+            h.authenticated(accepted);
             h.observer(new RegistryObserver(h));
             created.set(h);
             c.addHandlerLast(CloseHandshakeHandler.NAME, h);
@@ -306,7 +490,24 @@ public final class ServerEngine implements SessionRegistry {
             log.warn("WebSocket session {} handler failed; closing it with 1011: {}", h.id(), err.toString());
             h.close(1011, "internal error").subscribe();
         });
-        return h.closed().doFinally(s -> app.dispose()).then();
+        Disposable expiry = scheduleExpiry(h, accepted);
+        return h.closed().doFinally(s -> {
+            app.dispose();
+            expiry.dispose();
+        }).then();
+    }
+
+    private Disposable scheduleExpiry(CloseHandshakeHandler h, AuthDecision.Accepted accepted) {
+        Instant at = accepted.expiresAt();
+        if (at == null) {
+            return Disposables.disposed();
+        }
+        long delayMillis = Math.max(0, at.toEpochMilli() - now().toEpochMilli());
+        int code = config.limits().credentialsExpiredCloseCode();
+        return config.scheduler().schedule(() -> {
+            log.info("closing WebSocket session {} with {}: its credentials expired at {}", h.id(), code, at);
+            h.close(code, "credentials expired").subscribe();
+        }, delayMillis, TimeUnit.MILLISECONDS);
     }
 
     /** Keeps the registry and the event stream up to date with one session. */
@@ -349,6 +550,26 @@ public final class ServerEngine implements SessionRegistry {
     @Override
     public int count() {
         return sessions.size();
+    }
+
+    /** @return TCP connections accepted and not yet upgraded (nor closed) */
+    public int pendingHandshakes() {
+        return pendingHandshakes.get();
+    }
+
+    /** @return sessions plus admitted upgrades in progress, as counted against maxSessions */
+    public int admittedCount() {
+        return admitted.get();
+    }
+
+    /** @return remote addresses with an admitted connection */
+    public int addressesTracked() {
+        return perAddress.size();
+    }
+
+    /** @return upgrades and connections refused or closed by a limit or the authenticator since the server was built */
+    public int refusedByLimits() {
+        return refusedByLimits.get();
     }
 
     @Override

@@ -17,8 +17,29 @@ import reactor.core.scheduler.Scheduler;
  * @param maxMessageBytes       the largest inbound message (all fragments); beyond it we close with 1009
  * @param inboundBuffer         how many inbound messages wait for the application before reading pauses
  * @param scheduler             timers and clock
+ * @param maxOutboundBytes      bytes queued for the peer beyond which a slow consumer is closed with 1013
  */
 public record SessionSettings(boolean client, Duration closeHandshakeTimeout, Duration tcpCloseWait, Heartbeat heartbeat,
                               @Nullable Duration watchdog, int maxFramePayload, int maxMessageBytes, int inboundBuffer,
-                              Scheduler scheduler) {
+                              Scheduler scheduler, long maxOutboundBytes) {
+
+    /**
+     * Settings without an outbound bound.
+     *
+     * @param client                whether this is the client side
+     * @param closeHandshakeTimeout how long to wait for the peer's close frame
+     * @param tcpCloseWait          client only: how long to wait for the server's FIN
+     * @param heartbeat             ping settings
+     * @param watchdog              the longest time without an application message, or null
+     * @param maxFramePayload       the largest frame we send
+     * @param maxMessageBytes       the largest inbound message
+     * @param inboundBuffer         inbound messages held before reading pauses
+     * @param scheduler             timers and clock
+     */
+    public SessionSettings(boolean client, Duration closeHandshakeTimeout, Duration tcpCloseWait, Heartbeat heartbeat,
+                           @Nullable Duration watchdog, int maxFramePayload, int maxMessageBytes, int inboundBuffer,
+                           Scheduler scheduler) {
+        this(client, closeHandshakeTimeout, tcpCloseWait, heartbeat, watchdog, maxFramePayload, maxMessageBytes,
+                inboundBuffer, scheduler, Long.MAX_VALUE);
+    }
 }

@@ -1,0 +1,43 @@
+package dev.tether.websocket;
+
+import dev.tether.core.Attempt;
+import dev.tether.core.Credentials;
+import dev.tether.core.Endpoint;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/** An attempt with given credentials, for using the client's connector directly. */
+record CredentialsAttempt(Endpoint endpoint, Credentials credentials) implements Attempt {
+
+    @Override
+    public long generation() {
+        return 1;
+    }
+
+    @Override
+    public int number() {
+        return 1;
+    }
+
+    @Override
+    public boolean credentialsRefreshed() {
+        return false;
+    }
+
+    @Override
+    public Scheduler scheduler() {
+        return Schedulers.parallel();
+    }
+
+    @Override
+    public void reportCloseSent(int code, String reason) {
+    }
+
+    @Override
+    public void reportCloseReceived(int code, String reason) {
+    }
+
+    @Override
+    public void reportNotice(String kind, Object details) {
+    }
+}
