@@ -159,6 +159,7 @@ public final class MqttClient {
     public Flux<MqttMessage> subscribe(String topicFilter, MqttQos qos) {
         Objects.requireNonNull(topicFilter, "topicFilter");
         Objects.requireNonNull(qos, "qos");
+        ClientCore.validateFilter(topicFilter);
         return Flux.create(sink -> {
             sink.onDispose(() -> core.removeSubscriber(topicFilter, sink));
             core.addSubscriber(topicFilter, qos, sink);

@@ -43,6 +43,13 @@ class MqttClientBuilderTest {
     }
 
     @Test
+    void invalidTopicFiltersAreRefusedAtOnce() {
+        MqttClient client = MqttClient.builder().endpoint("tcp://127.0.0.1:1").build();
+        assertThatThrownBy(() -> client.subscribe("a/#/b", MqttQos.AT_MOST_ONCE)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("a/#/b");
+    }
+
+    @Test
     void secretsNeverShowInToString() {
         MqttClient client = MqttClient.builder().endpoint("tcp://127.0.0.1:1")
                 .credentials(r -> reactor.core.publisher.Mono.just(Credentials.of("u", "s3cr3t"))).build();

@@ -101,6 +101,14 @@ public final class ClientCore {
     }
 
     /**
+     * @param filter a topic filter
+     * @throws IllegalArgumentException if it is empty or uses wildcards wrongly
+     */
+    public static void validateFilter(String filter) {
+        TopicFilters.validate(filter);
+    }
+
+    /**
      * Registers a subscriber; sends SUBSCRIBE now if connected, else at the next connect.
      *
      * @param filter the topic filter
