@@ -111,6 +111,33 @@ class WillDeliveryTest {
         awaitOpen(open, before - 1);
     }
 
+    @org.junit.jupiter.api.Test
+    void willDelayIntervalIsSentAndHonouredByTheBroker() throws Exception {
+        String willTopic = "will/delayed";
+        MqttClient observer = MqttClient.builder().endpoint(hivemq.wsUri()).build().start();
+        Recorder<LifecycleEvent> observerEvents = Recorder.lifecycle(observer.lifecycle());
+        LinkedBlockingQueue<MqttMessage> wills = new LinkedBlockingQueue<>();
+        var subscription = observer.subscribe(willTopic, MqttQos.AT_LEAST_ONCE).subscribe(wills::add);
+        observerEvents.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("subscribed"), Duration.ofSeconds(10));
+        MqttClient client = MqttClient.builder().endpoint(hivemq.tcpUri()).clientId("delayed-will")
+                .cleanStart(true).sessionExpiry(Duration.ofSeconds(60))
+                .will(MqttWill.builder(MqttMessage.builder(willTopic).payload("late".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                        .qos(MqttQos.AT_LEAST_ONCE).contentType("text/plain").userProperty("reason", "test").build())
+                        .delay(Duration.ofSeconds(1)).build())
+                .build().start();
+        client.awaitConnected(Duration.ofSeconds(10)).block();
+        long t0 = System.nanoTime();
+        client.abort().block(Duration.ofSeconds(10));
+        MqttMessage will = wills.poll(10, TimeUnit.SECONDS);
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        assertThat(will).isNotNull();
+        assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(900)).isLessThan(Duration.ofSeconds(6));
+        assertThat(will.contentType()).hasValue("text/plain");
+        assertThat(will.userProperties()).containsEntry("reason", "test");
+        subscription.dispose();
+        observer.close().block(Duration.ofSeconds(10));
+    }
+
     static void awaitOpen(LongSupplier open, long expected) {
         Long seen = Flux.interval(Duration.ofMillis(20)).map(i -> open.getAsLong()).filter(n -> n == expected)
                 .next().timeout(Duration.ofSeconds(5)).onErrorResume(e -> reactor.core.publisher.Mono.empty()).block();
