@@ -133,6 +133,31 @@ class CredentialsRefusalTest {
         }
     }
 
+    @Test
+    void refusedReauthenticationFailsTheCallAndTheClientReconnectsWithFreshCredentials() {
+        List<String> issued = List.of("valid-a", "expired-b", "valid-c");
+        AtomicInteger next = new AtomicInteger();
+        List<CredentialsRequest> requests = new CopyOnWriteArrayList<>();
+        CredentialsProvider provider = request -> Mono.fromSupplier(() -> {
+            requests.add(request);
+            return Credentials.token(issued.get(Math.min(issued.size() - 1, next.getAndIncrement())));
+        });
+        MqttClient client = MqttClient.builder().endpoint(hivemq.tcpUri()).authenticationMethod(HiveMqBroker.TOKEN_METHOD)
+                .credentials(provider).reconnect(fast()).build();
+        Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
+        client.start();
+        try {
+            client.awaitConnected(Duration.ofSeconds(10)).block();
+            reactor.test.StepVerifier.create(client.reauthenticate()).expectError().verify(Duration.ofSeconds(10));
+            LifecycleEvent.CloseReceived byBroker = events.await(LifecycleEvent.CloseReceived.class, Duration.ofSeconds(10));
+            assertThat(byBroker.code()).isGreaterThanOrEqualTo(0x80);
+            events.await(e -> e instanceof LifecycleEvent.Connected c && c.generation() == 2, Duration.ofSeconds(10));
+            assertThat(requests).extracting(CredentialsRequest::refresh).containsExactly(false, true, true);
+        } finally {
+            client.close().block(Duration.ofSeconds(10));
+        }
+    }
+
     /** The README example, against HiveMQ over WebSocket, with a token service whose first token has expired. */
     @Test
     void readmeExampleRuns() {
