@@ -115,6 +115,23 @@ final class RawClient implements AutoCloseable {
         socket.getOutputStream().flush();
     }
 
+    /** Sends one masked frame with the FIN bit as given (fragments, or any opcode). */
+    synchronized void sendFrame(boolean fin, int opcode, byte[] payload) throws IOException {
+        ByteArrayOutputStream f = new ByteArrayOutputStream();
+        f.write((fin ? 0x80 : 0) | opcode);
+        if (payload.length < 126) {
+            f.write(0x80 | payload.length);
+        } else {
+            f.write(0x80 | 126);
+            f.write(payload.length >> 8);
+            f.write(payload.length & 0xFF);
+        }
+        f.write(new byte[4]);
+        f.write(payload);
+        socket.getOutputStream().write(f.toByteArray());
+        socket.getOutputStream().flush();
+    }
+
     boolean awaitEof(Duration timeout) throws InterruptedException {
         return eof.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
