@@ -119,12 +119,20 @@ public final class FaultProxy implements AutoCloseable {
     }
 
     private static void closeChannel(Channel ch, boolean reset) {
-        if (ch.isOpen()) {
+        // On the channel's own event loop: the socket may be closing already, and that is fine.
+        ch.eventLoop().execute(() -> {
+            if (!ch.isOpen()) {
+                return;
+            }
             if (reset) {
-                ch.config().setOption(ChannelOption.SO_LINGER, 0);
+                try {
+                    ch.config().setOption(ChannelOption.SO_LINGER, 0);
+                } catch (io.netty.channel.ChannelException closing) {
+                    // closed between the check and the option: a FIN instead of a RST, still closed
+                }
             }
             ch.close();
-        }
+        });
     }
 
     private final class Pair {
