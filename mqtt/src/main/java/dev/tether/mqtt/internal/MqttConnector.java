@@ -73,25 +73,30 @@ public final class MqttConnector implements Connector<MqttSession> {
         return Mono.create(sink -> {
             Scheme scheme = Scheme.of(attempt.endpoint());
             AtomicReference<@Nullable MqttConnection> handler = new AtomicReference<>();
-            Disposable opening = scheme.webSocket ? openWebSocket(attempt, scheme, sink, handler)
-                    : openTcp(attempt, scheme, sink, handler);
+            // Reactor Netty does not close a socket whose connect is cancelled before it hands the
+            // connection over; hold the channel from its creation so a cancel always closes it.
+            ChannelGuard guard = new ChannelGuard();
+            Disposable opening = scheme.webSocket ? openWebSocket(attempt, scheme, sink, handler, guard)
+                    : openTcp(attempt, scheme, sink, handler, guard);
             sink.onCancel(() -> {
                 opening.dispose();
                 MqttConnection h = handler.get();
                 if (h != null) {
                     h.abortNow();
                 }
+                guard.cancel();
             });
         });
     }
 
     private Disposable openTcp(Attempt attempt, Scheme scheme, MonoSink<EstablishedSession<MqttSession>> sink,
-                               AtomicReference<@Nullable MqttConnection> handler) {
+                               AtomicReference<@Nullable MqttConnection> handler, ChannelGuard guard) {
         Endpoint ep = attempt.endpoint();
         TcpClient client = TcpClient.create(ConnectionProvider.newConnection())
                 .host(ep.host())
                 .port(ep.port(scheme.defaultPort))
-                .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis());
+                .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis())
+                .doOnChannelInit((observer, channel, address) -> guard.opened(channel));
         if (scheme.tls) {
             SslContext ssl = ssl();
             client = client.secure(spec -> spec.sslContext(ssl));
@@ -103,7 +108,7 @@ public final class MqttConnector implements Connector<MqttSession> {
     }
 
     private Disposable openWebSocket(Attempt attempt, Scheme scheme, MonoSink<EstablishedSession<MqttSession>> sink,
-                                     AtomicReference<@Nullable MqttConnection> handler) {
+                                     AtomicReference<@Nullable MqttConnection> handler, ChannelGuard guard) {
         Endpoint ep = attempt.endpoint();
         Credentials creds = attempt.credentials();
         Map<String, String> headers = config.webSocketHeaders().apply(creds);
@@ -120,6 +125,7 @@ public final class MqttConnector implements Connector<MqttSession> {
                 + (q.length() == 0 ? "" : "?" + q);
         HttpClient http = HttpClient.create(ConnectionProvider.newConnection())
                 .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis())
+                .doOnChannelInit((observer, channel, address) -> guard.opened(channel))
                 .headers(h -> headers.forEach(h::set));
         if (scheme.tls) {
             SslContext ssl = ssl();
@@ -254,6 +260,27 @@ public final class MqttConnector implements Connector<MqttSession> {
                 default -> throw new IllegalArgumentException("endpoint scheme '" + endpoint.scheme() + "' of " + endpoint
                         + " is not supported: use tcp, mqtt, ssl, tls, mqtts, ws or wss");
             };
+        }
+    }
+
+    /** The channel of one attempt, closed by whichever comes second: its creation or the attempt's cancel. */
+    private static final class ChannelGuard {
+        private final java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
+        private final AtomicReference<io.netty.channel.@Nullable Channel> channel = new AtomicReference<>();
+
+        void opened(io.netty.channel.Channel ch) {
+            channel.set(ch);
+            if (cancelled.get()) {
+                ch.close();
+            }
+        }
+
+        void cancel() {
+            cancelled.set(true);
+            io.netty.channel.Channel ch = channel.get();
+            if (ch != null) {
+                ch.close();
+            }
         }
     }
 }
