@@ -17,6 +17,7 @@ import java.util.UUID;
  *   <li>{@code role=resilience host= port= trials=}</li>
  *   <li>{@code role=idle driver=<class> host= port= connections=}</li>
  *   <li>{@code role=storm host= port= clients=}</li>
+ *   <li>{@code role=wsserver sessions=} (prints {@code PORT <n>}, then waits for the sessions)</li>
  * </ul>
  */
 public final class ContenderMain {
@@ -43,6 +44,7 @@ public final class ContenderMain {
             case "resilience" -> resilience(a);
             case "idle" -> emit("idle", IdleWorkload.run(req(a, "driver"), req(a, "host"), Integer.parseInt(req(a, "port")),
                     Integer.parseInt(req(a, "connections"))));
+            case "wsserver" -> emit("wsserver", ServerIdleWorkload.run(Integer.parseInt(req(a, "sessions"))));
             case "storm" -> emit("storm", StormWorkload.run(req(a, "host"), Integer.parseInt(req(a, "port")),
                     Integer.parseInt(req(a, "clients"))));
             default -> throw new IllegalArgumentException("role must be mqtt, ws, resilience, idle or storm, but was "
@@ -96,6 +98,7 @@ public final class ContenderMain {
         int trials = Integer.parseInt(req(a, "trials"));
         emit("cut", ResilienceWorkloads.cuts(host, port, trials));
         emit("will", ResilienceWorkloads.abortToWill(host, port, trials));
+        emit("blackhole", ResilienceWorkloads.blackhole(host, port, Math.max(2, trials / 4)));
     }
 
     private static void emit(String prefix, Map<String, Double> values) {

@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /** Runs one contender in a JVM of its own and reads its {@code RESULT} lines. */
 final class ContenderProcess {
@@ -35,6 +36,14 @@ final class ContenderProcess {
      */
     static Map<String, Double> run(String java, String classpath, boolean pin, List<String> args, Duration timeout,
                                    Path log) throws IOException, InterruptedException {
+        return run(java, classpath, pin, args, timeout, log, line -> { });
+    }
+
+    /**
+     * Like {@link #run(String, String, boolean, List, Duration, Path)}, telling {@code onLine} every output line.
+     */
+    static Map<String, Double> run(String java, String classpath, boolean pin, List<String> args, Duration timeout,
+                                   Path log, Consumer<String> onLine) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         if (pin) {
             cmd.addAll(List.of("taskset", "-c", "1"));
@@ -53,6 +62,7 @@ final class ContenderProcess {
                 String line;
                 while ((line = r.readLine()) != null) {
                     parse(line, results);
+                    onLine.accept(line);
                 }
             } catch (IOException e) {
                 // The process ended; what was read counts.

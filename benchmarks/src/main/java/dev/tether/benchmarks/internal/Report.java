@@ -80,6 +80,13 @@ public final class Report {
                 one(resilience, "cut.connack_overhead_ms"), 20, "< 20 ms beyond backoff"));
         metrics.add(Metric.absolute("reconnect_overhead_to_first_message_after_rst", "ms",
                 one(resilience, "cut.first_message_overhead_ms"), 20, "< 20 ms beyond backoff"));
+        metrics.add(Metric.absolute("reconnect_overhead_to_resubscribed_after_rst", "ms",
+                one(resilience, "cut.suback_overhead_ms"), 20, "< 20 ms beyond backoff"));
+        metrics.add(Metric.absolute("blackhole_detected_by_keepalive", "ms", one(resilience, "blackhole.detect_ms"),
+                ResilienceWorkloads.KEEP_ALIVE.plus(ResilienceWorkloads.PING_TIMEOUT).toMillis() + 100.0,
+                "< keepalive + ping timeout + 100 ms"));
+        metrics.add(Metric.absolute("reconnect_overhead_to_connack_after_blackhole", "ms",
+                one(resilience, "blackhole.connack_overhead_ms"), 20, "< 20 ms beyond backoff"));
         metrics.add(Metric.absolute("qos1_lost_across_rst_cuts", "messages", one(resilience, "cut.lost"), 1, "0"));
         metrics.add(Metric.absolute("qos1_duplicates_across_rst_cuts", "messages", one(resilience, "cut.duplicates"),
                 Double.POSITIVE_INFINITY, null));
@@ -93,6 +100,14 @@ public final class Report {
             metrics.add(Metric.absolute(prefix + "all_back", "ms",
                     one(resilience, "storm." + jitter + ".all_back_ms"), Double.POSITIVE_INFINITY, null));
         }
+        metrics.add(Metric.absolute("ws_server_heap_per_idle_session_at_" + settings.serverSessions(), "bytes",
+                one(resilience, "wsserver.heap_bytes_per_session"), 16 * 1024, "< 16 KiB"));
+        metrics.add(Metric.absolute("ws_server_rss_per_idle_session_at_" + settings.serverSessions(), "bytes",
+                one(resilience, "wsserver.rss_bytes_per_session"), Double.POSITIVE_INFINITY, null));
+        metrics.add(Metric.absolute("ws_server_stop_drain_" + settings.serverSessions() + "_sessions", "ms",
+                one(resilience, "wsserver.drain_ms"), Double.POSITIVE_INFINITY, null));
+        metrics.add(Metric.absolute("ws_server_stop_sessions_aborted", "sessions",
+                one(resilience, "wsserver.drain_aborted"), Double.POSITIVE_INFINITY, null));
         idle.forEach((connections, byContender) -> {
             Map<String, Map<String, Double>> asRound = byContender;
             List<Map<String, Map<String, Double>>> single = List.of(asRound);
@@ -124,12 +139,19 @@ public final class Report {
                 + "; Tether's client runs under the core engine with its default heartbeat.");
         notes.add("Resilience: Tether only, through the fault proxy, backoff " + ResilienceWorkloads.BACKOFF.toMillis()
                 + " ms without jitter, " + settings.trials() + " RST cuts and " + settings.trials()
-                + " aborts; values are medians; the persistent session keeps QoS 1 messages across cuts. "
+                + " aborts; values are medians; the persistent session keeps QoS 1 messages across cuts; a second "
+                + "subscriber without a kept session times the resubscription (SUBACK); blackhole trials use keepalive "
+                + ResilienceWorkloads.KEEP_ALIVE.toSeconds() + " s and ping timeout "
+                + ResilienceWorkloads.PING_TIMEOUT.toMillis() + " ms, the proxy forwards again once the loss is seen. "
                 + "QoS 1 duplicates are allowed by the protocol and shown for information.");
         notes.add("Reconnect storm: scaled down from 2,000 to " + settings.stormClients()
                 + " Tether clients in one JVM (what this shared 2-core machine handles in the time budget); the fault "
                 + "proxy resets every connection and refuses new ones for " + StormWorkload.OUTAGE.toMillis()
                 + " ms, as a broker restart looks to the clients; backoff 100 ms doubling to 2 s.");
+        notes.add("WebSocket server: a Tether server in its own JVM with " + settings.serverSessions()
+                + " idle sessions opened by plain Reactor Netty clients from the harness JVM; heap after three "
+                + "System.gc() calls and RSS, before and after, per session; then stop() drains them all (close "
+                + "frame 1001, bounded wait, abort).");
         notes.add("Idle connections: " + settings.idle() + " MQTT connections in one JVM per contender (Tether, "
                 + "HiveMQ), measured once per count, after three System.gc() calls; per connection = (after the last "
                 + "- after the first) / (count - 1).");

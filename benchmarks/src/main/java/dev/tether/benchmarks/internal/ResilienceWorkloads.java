@@ -34,6 +34,8 @@ final class ResilienceWorkloads {
     static final Duration BACKOFF = Duration.ofMillis(100);
     static final Duration PUBLISH_INTERVAL = Duration.ofMillis(2);
     static final Duration STEP_TIMEOUT = Duration.ofSeconds(10);
+    static final Duration KEEP_ALIVE = Duration.ofSeconds(1);
+    static final Duration PING_TIMEOUT = Duration.ofMillis(500);
 
     private ResilienceWorkloads() {
     }
@@ -53,6 +55,7 @@ final class ResilienceWorkloads {
         Semaphore flow = new Semaphore(0);
         List<Double> connack = new ArrayList<>();
         List<Double> firstMessage = new ArrayList<>();
+        List<Double> subacks = new ArrayList<>();
         try (FaultProxy proxy = FaultProxy.start(host, port)) {
             MqttClient subscriber = MqttClient.builder()
                     .endpoint("tcp://127.0.0.1:" + proxy.port())
@@ -62,6 +65,17 @@ final class ResilienceWorkloads {
                     .build().start();
             MqttClient publisher = MqttClient.builder().endpoint("tcp://" + host + ":" + port)
                     .clientId("bench-pub-" + UUID.randomUUID().toString().substring(0, 8)).build().start();
+            BlockingQueue<Long> resubscribed = new ArrayBlockingQueue<>(trials + 4);
+            MqttClient clean = MqttClient.builder()
+                    .endpoint("tcp://127.0.0.1:" + proxy.port())
+                    .clientId("bench-clean-" + UUID.randomUUID().toString().substring(0, 8))
+                    .reconnect(policy)
+                    .build().start();
+            Disposable cleanEvents = clean.lifecycle()
+                    .filter(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("resubscribed"))
+                    .subscribe(e -> resubscribed.offer(System.nanoTime()));
+            Disposable cleanMessages = clean.subscribe(topic, MqttQos.AT_LEAST_ONCE).subscribe(m -> { });
+            clean.awaitConnected(STEP_TIMEOUT).block();
             Disposable events = subscriber.lifecycle()
                     .filter(e -> e instanceof LifecycleEvent.Connected)
                     .subscribe(e -> connected.offer(System.nanoTime()));
@@ -94,6 +108,7 @@ final class ResilienceWorkloads {
                 for (int i = 0; i < trials; i++) {
                     awaitMessageFlow(flow);
                     firstMessages.clear();
+                    resubscribed.clear();
                     long cut = System.nanoTime();
                     proxy.cutAll();
                     Long up = connected.poll(STEP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -105,6 +120,11 @@ final class ResilienceWorkloads {
                     if (first == null) {
                         throw new IllegalStateException("no message within " + STEP_TIMEOUT + " after cut " + i);
                     }
+                    Long suback = resubscribed.poll(STEP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    if (suback == null) {
+                        throw new IllegalStateException("no resubscription within " + STEP_TIMEOUT + " after cut " + i);
+                    }
+                    subacks.add((suback - cut) / 1e6 - BACKOFF.toMillis());
                     connack.add((up - cut) / 1e6 - BACKOFF.toMillis());
                     firstMessage.add((first - cut) / 1e6 - BACKOFF.toMillis());
                 }
@@ -115,11 +135,15 @@ final class ResilienceWorkloads {
             long lost = awaitAll(seen, published);
             events.dispose();
             messages.dispose();
+            cleanEvents.dispose();
+            cleanMessages.dispose();
+            clean.close().block(STEP_TIMEOUT);
             subscriber.close().block(STEP_TIMEOUT);
             publisher.close().block(STEP_TIMEOUT);
             Map<String, Double> result = new LinkedHashMap<>();
             result.put("connack_overhead_ms", Stats.median(connack));
             result.put("first_message_overhead_ms", Stats.median(firstMessage));
+            result.put("suback_overhead_ms", Stats.median(subacks));
             result.put("published", (double) published);
             result.put("lost", (double) lost);
             result.put("duplicates", (double) duplicates.get());
@@ -144,6 +168,63 @@ final class ResilienceWorkloads {
             }
             return Math.max(0, published - seen.get(0, (int) published).cardinality());
         }
+    }
+
+    /**
+     * A blackholed (half-open) connection: the keepalive finds it, then the proxy forwards again.
+     *
+     * @return detect_ms (blackhole to Disconnected, bounded by keepalive plus ping timeout) and
+     *         connack_overhead_ms (Disconnected to CONNACK minus the backoff), medians over the trials
+     */
+    static Map<String, Double> blackhole(String host, int port, int trials) throws Exception {
+        ReconnectPolicy policy = ReconnectPolicy.builder()
+                .initialDelay(BACKOFF).multiplier(1.0).jitter(Jitter.NONE).unlimited().build();
+        BlockingQueue<Long> down = new ArrayBlockingQueue<>(trials + 4);
+        BlockingQueue<Long> up = new ArrayBlockingQueue<>(trials + 4);
+        List<Double> detect = new ArrayList<>();
+        List<Double> overhead = new ArrayList<>();
+        try (FaultProxy proxy = FaultProxy.start(host, port)) {
+            MqttClient client = MqttClient.builder()
+                    .endpoint("tcp://127.0.0.1:" + proxy.port())
+                    .clientId("bench-bh-" + UUID.randomUUID().toString().substring(0, 8))
+                    .keepAlive(KEEP_ALIVE).pingTimeout(PING_TIMEOUT)
+                    .reconnect(policy)
+                    .build().start();
+            Disposable events = client.lifecycle().subscribe(e -> {
+                if (e instanceof LifecycleEvent.Disconnected) {
+                    proxy.blackhole(false);
+                    down.offer(System.nanoTime());
+                } else if (e instanceof LifecycleEvent.Connected) {
+                    up.offer(System.nanoTime());
+                }
+            });
+            try {
+                client.awaitConnected(STEP_TIMEOUT).block();
+                up.poll(STEP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                for (int i = 0; i < trials; i++) {
+                    down.clear();
+                    up.clear();
+                    long start = System.nanoTime();
+                    proxy.blackhole(true);
+                    Long lost = down.poll(STEP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    Long back = up.poll(STEP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    if (lost == null || back == null) {
+                        proxy.blackhole(false);
+                        throw new IllegalStateException("blackhole trial " + i + " did not end with a new CONNACK within "
+                                + STEP_TIMEOUT);
+                    }
+                    detect.add((lost - start) / 1e6);
+                    overhead.add((back - lost) / 1e6 - BACKOFF.toMillis());
+                }
+            } finally {
+                events.dispose();
+                client.abort().block(STEP_TIMEOUT);
+            }
+        }
+        Map<String, Double> result = new LinkedHashMap<>();
+        result.put("detect_ms", Stats.median(detect));
+        result.put("connack_overhead_ms", Stats.median(overhead));
+        return result;
     }
 
     /**

@@ -18,20 +18,22 @@ import java.util.List;
  * @param trials       resilience trials (cuts, aborts)
  * @param idle         idle connection counts for the memory runs
  * @param stormClients clients in the reconnect storm
+ * @param serverSessions idle sessions on the Tether WebSocket server
  */
 record Settings(boolean quick, int rounds, List<Integer> payloads, int window, Duration warmup, Duration measure,
-                int latencyRate, Duration latency, int wsPayload, int trials, List<Integer> idle, int stormClients) {
+                int latencyRate, Duration latency, int wsPayload, int trials, List<Integer> idle, int stormClients,
+                int serverSessions) {
 
     static final int WINDOW = 100;
 
     static Settings full() {
         return new Settings(false, 5, List.of(16, 100, 1024, 64 * 1024), WINDOW, Duration.ofMillis(500),
-                Duration.ofMillis(1500), 2000, Duration.ofSeconds(3), 100, 20, List.of(1000, 5000), 500);
+                Duration.ofMillis(1500), 2000, Duration.ofSeconds(3), 100, 20, List.of(1000, 5000), 500, 10_000);
     }
 
     static Settings quickRun() {
         return new Settings(true, 3, List.of(100, 1024), WINDOW, Duration.ofMillis(300), Duration.ofMillis(700),
-                1000, Duration.ofMillis(1500), 100, 5, List.of(1000), 100);
+                1000, Duration.ofMillis(1500), 100, 5, List.of(1000), 100, 1000);
     }
 
     /** @return a generous bound on one contender JVM's whole run */

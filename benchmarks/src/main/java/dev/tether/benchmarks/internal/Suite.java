@@ -118,6 +118,9 @@ public final class Suite {
                 idle.put(connections, byContender);
             }
             progress.printf("bench: idle connections done (%d s)%n", Duration.ofNanos(System.nanoTime() - started).toSeconds());
+            resilience.putAll(serverSessions(java));
+            progress.printf("bench: WebSocket server sessions done (%d s)%n",
+                    Duration.ofNanos(System.nanoTime() - started).toSeconds());
         }
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         return Report.build(settings, rounds, resilience, idle, failures, broker, pin, seed, took);
@@ -138,6 +141,33 @@ public final class Suite {
             Thread.currentThread().interrupt();
             failures.add("interrupted during " + c.id());
             return Map.of();
+        }
+    }
+
+    /** A Tether WebSocket server in its own JVM; the sessions are opened from here by plain Reactor Netty clients. */
+    private Map<String, Double> serverSessions(String java) {
+        int sessions = settings.serverSessions();
+        Path log = logs.resolve("wsserver-" + sessions + ".log");
+        SessionOpener[] opener = new SessionOpener[1];
+        try {
+            return ContenderProcess.run(java, classpaths.get("tether"), pin,
+                    List.of("role=wsserver", "sessions=" + sessions), Duration.ofMinutes(4), log, line -> {
+                        if (line.startsWith(ServerIdleWorkload.PORT_LINE + " ")) {
+                            String url = "ws://127.0.0.1:" + line.substring(5).trim() + "/idle";
+                            opener[0] = new SessionOpener(url, sessions);
+                        }
+                    });
+        } catch (IOException e) {
+            failures.add("WebSocket server sessions: " + e.getMessage());
+            return Map.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failures.add("interrupted during the WebSocket server sessions");
+            return Map.of();
+        } finally {
+            if (opener[0] != null) {
+                opener[0].close();
+            }
         }
     }
 
