@@ -4,7 +4,6 @@ package dev.tether.benchmarks.internal;
 final class Explanations {
 
     static final String NOT_MEASURED = """
-            - Write syscalls per message.
             - Paho v3 and v5 in the idle-connection runs (Paho starts threads per client; the target names HiveMQ).
             - Paho mqttv5 runs in the full suite only.
             """;

@@ -33,7 +33,7 @@ final class MqttWorkloads {
     }
 
     /**
-     * @return msgs_per_s, cpu_s_per_million, bytes_per_msg, errors
+     * @return msgs_per_s, cpu_s_per_million, bytes_per_msg, write_calls_per_msg, errors
      */
     static Map<String, Double> throughput(MqttDriver pub, MqttDriver sub, String topic, int qos, boolean endToEnd,
                                           int payloadSize, int window, Duration warmup, Duration measure)
@@ -102,6 +102,7 @@ final class MqttWorkloads {
         result.put("msgs_per_s", count > 0 ? first.rate(last, count) : 0.0);
         result.put("cpu_s_per_million", first.cpuSecondsPerMillion(last, count));
         result.put("bytes_per_msg", first.bytesPerOperation(last, count));
+        result.put("write_calls_per_msg", first.writeCallsPerOperation(last, count));
         result.put("errors", (double) errors.get());
         return result;
     }

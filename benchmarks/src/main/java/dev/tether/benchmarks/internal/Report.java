@@ -61,6 +61,14 @@ public final class Report {
                     series(rounds, Contender.TETHER, "qos1." + cpuSize + ".bytes_per_msg"), peer.label(),
                     series(rounds, peer.id(), "qos1." + cpuSize + ".bytes_per_msg"), Metric.RatioTarget.NONE, 0, ""));
         }
+        for (String qos : List.of("qos0", "qos1")) {
+            for (Contender peer : peers) {
+                metrics.add(Metric.compare("mqtt_" + qos + "_write_syscalls_per_msg_" + cpuSize + "B", "syscalls / msg",
+                        false, series(rounds, Contender.TETHER, qos + "." + cpuSize + ".write_calls_per_msg"),
+                        peer.label(), series(rounds, peer.id(), qos + "." + cpuSize + ".write_calls_per_msg"),
+                        Metric.RatioTarget.NONE, 0, ""));
+            }
+        }
         for (String p : List.of("p50", "p99", "p999")) {
             for (Contender peer : peers) {
                 metrics.add(Metric.compare("mqtt_qos1_e2e_latency_" + p + "_at_" + settings.latencyRate() + "_per_s",
@@ -132,6 +140,9 @@ public final class Report {
                 + settings.measure().toMillis() + " ms measured. QoS 0 is end to end (publisher and subscriber "
                 + "clients of the same library in one JVM; a window slot returns when the message arrives); QoS 1 "
                 + "counts PUBACKs. Tether, HiveMQ and Paho v5 speak MQTT 5, Paho v3 speaks 3.1.1.");
+        notes.add("Diagnostics: CPU seconds from the process CPU time, allocation from the JVM's per-thread "
+                + "counters (lower bound), write syscalls from syscw in /proc/self/io (write/writev family; the QoS 0 "
+                + "figure covers publisher and subscriber clients together), all over the measured window.");
         notes.add("Latency: QoS 1 end to end, open loop at " + settings.latencyRate() + " msg/s offered, 100 B, "
                 + settings.latency().toMillis() + " ms measured per round, HdrHistogram from the intended send time.");
         notes.add("WebSocket: both clients against the same Tether echo server in the harness JVM; "
@@ -147,7 +158,9 @@ public final class Report {
         notes.add("Reconnect storm: scaled down from 2,000 to " + settings.stormClients()
                 + " Tether clients in one JVM (what this shared 2-core machine handles in the time budget); the fault "
                 + "proxy resets every connection and refuses new ones for " + StormWorkload.OUTAGE.toMillis()
-                + " ms, as a broker restart looks to the clients; backoff 100 ms doubling to 2 s.");
+                + " ms, as a broker restart looks to the clients; backoff 100 ms doubling to 2 s. With a 100 ms first "
+                + "delay every mode puts the first retry wave into one or two 100 ms buckets, so the peak mostly "
+                + "shows that wave; jitter shows in the later waves, the mean and the time until all are back.");
         notes.add("WebSocket server: a Tether server in its own JVM with " + settings.serverSessions()
                 + " idle sessions opened by plain Reactor Netty clients from the harness JVM; heap after three "
                 + "System.gc() calls and RSS, before and after, per session; then stop() drains them all (close "
