@@ -28,7 +28,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * every connection to a target. Faults are real socket behaviour: {@link #cutAll()} resets (RST),
  * {@link #closeAll()} closes (FIN), {@link #blackhole(boolean)} stops forwarding while keeping the
  * sockets open (a half-open connection as seen through a dead NAT), {@link #latency(Duration)}
- * delays every chunk, {@link #refuse(boolean)} resets new connections at once.
+ * delays every chunk, {@link #bandwidth(long)} throttles both directions,
+ * {@link #swallowWebSocketClose(boolean)} drops WebSocket close frames (in both directions) while
+ * forwarding everything else, {@link #refuse(boolean)} resets new connections at once.
  */
 public final class FaultProxy implements AutoCloseable {
 
@@ -40,6 +42,8 @@ public final class FaultProxy implements AutoCloseable {
     private volatile boolean blackhole;
     private volatile boolean refuse;
     private volatile long latencyNanos;
+    private volatile long bytesPerSecond;
+    private volatile boolean swallowClose;
     private final Channel server;
 
     private FaultProxy(String targetHost, int targetPort) {
@@ -51,7 +55,7 @@ public final class FaultProxy implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new Front());
+                        ch.pipeline().addLast(shaper(bytesPerSecond), new Front());
                     }
                 })
                 .bind(new InetSocketAddress("127.0.0.1", 0)).syncUninterruptibly().channel();
@@ -89,6 +93,36 @@ public final class FaultProxy implements AutoCloseable {
     /** @param delay added to every forwarded chunk, in both directions */
     public void latency(Duration delay) {
         this.latencyNanos = delay.toNanos();
+    }
+
+    /**
+     * @param bytesPerSecond limit for each direction of each connection, 0 for none
+     */
+    public void bandwidth(long bytesPerSecond) {
+        this.bytesPerSecond = bytesPerSecond;
+        for (Pair p : pairs) {
+            shape(p.front);
+            Channel b = p.back;
+            if (b != null) {
+                shape(b);
+            }
+        }
+    }
+
+    /** @param on drop WebSocket close frames in both directions (true), or forward them again (false) */
+    public void swallowWebSocketClose(boolean on) {
+        this.swallowClose = on;
+    }
+
+    private void shape(Channel ch) {
+        io.netty.handler.traffic.ChannelTrafficShapingHandler h = ch.pipeline().get(io.netty.handler.traffic.ChannelTrafficShapingHandler.class);
+        if (h != null) {
+            h.configure(bytesPerSecond, 0);
+        }
+    }
+
+    private static io.netty.handler.traffic.ChannelTrafficShapingHandler shaper(long bytesPerSecond) {
+        return new io.netty.handler.traffic.ChannelTrafficShapingHandler(bytesPerSecond, 0, 100);
     }
 
     /** Resets (RST) every open connection, on both sides. */
@@ -138,12 +172,18 @@ public final class FaultProxy implements AutoCloseable {
     private final class Pair {
         final Channel front;
         volatile Channel back;
+        final WebSocketCloseFilter upstream = new WebSocketCloseFilter(() -> swallowClose);
+        final WebSocketCloseFilter downstream = new WebSocketCloseFilter(() -> swallowClose);
 
         Pair(Channel front) {
             this.front = front;
         }
 
         void close(boolean reset) {
+            front.eventLoop().execute(() -> {
+                upstream.release();
+                downstream.release();
+            });
             closeChannel(front, reset);
             Channel b = back;
             if (b != null) {
@@ -153,11 +193,21 @@ public final class FaultProxy implements AutoCloseable {
         }
     }
 
-    private void forward(Object msg, Channel to) {
+    private void forward(Object msg, Channel to, WebSocketCloseFilter filter) {
         if (blackhole || !to.isActive()) {
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (msg instanceof ByteBuf buf) {
+            for (ByteBuf chunk : filter.filter(buf, to.alloc())) {
+                forwardChunk(chunk, to);
+            }
+            return;
+        }
+        forwardChunk(msg, to);
+    }
+
+    private void forwardChunk(Object msg, Channel to) {
         long delay = latencyNanos;
         if (delay > 0) {
             to.eventLoop().schedule(() -> writeNow(msg, to), delay, TimeUnit.NANOSECONDS);
@@ -190,7 +240,12 @@ public final class FaultProxy implements AutoCloseable {
             pairs.add(pair);
             new Bootstrap().group(front.eventLoop()).channel(NioSocketChannel.class)
                     .option(ChannelOption.TCP_NODELAY, true)
-                    .handler(new Back(pair))
+                    .handler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(shaper(bytesPerSecond), new Back(pair));
+                        }
+                    })
                     .connect(targetHost, targetPort)
                     .addListener((ChannelFutureListener) f -> {
                         if (f.isSuccess()) {
@@ -210,7 +265,7 @@ public final class FaultProxy implements AutoCloseable {
                 ReferenceCountUtil.release(msg);
                 return;
             }
-            forward(msg, back);
+            forward(msg, back, pair.upstream);
         }
 
         @Override
@@ -241,7 +296,7 @@ public final class FaultProxy implements AutoCloseable {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof ByteBuf) {
-                forward(msg, pair.front);
+                forward(msg, pair.front, pair.downstream);
             } else {
                 ReferenceCountUtil.release(msg);
             }
