@@ -242,8 +242,12 @@ public final class MqttClient {
         public static final int DEFAULT_MAX_IN_FLIGHT = 100;
         /** Default Receive Maximum announced to an MQTT 5 broker: 65535. */
         public static final int DEFAULT_RECEIVE_MAXIMUM = 65535;
-        /** Default largest packet decoded: 1 MiB. */
+        /** Default largest packet received and sent: 1 MiB. */
         public static final int DEFAULT_MAX_PACKET_SIZE = 1024 * 1024;
+        /** The largest packet MQTT can express: a 268435455-byte remaining length plus a 5-byte fixed header. */
+        public static final int MAX_MQTT_PACKET_SIZE = 268_435_460;
+        /** Default bound on how long an inbound packet may stay incomplete: 10 s. */
+        public static final Duration DEFAULT_INCOMPLETE_PACKET_TIMEOUT = Duration.ofSeconds(10);
         /** Default wait for publishes in flight or waiting for a slot on a graceful close: 5 s. */
         public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(5);
         /** Default bound on the transport close handshake (WebSocket close frame reply, FIN): 2 s. */
@@ -264,6 +268,7 @@ public final class MqttClient {
         private int receiveMaximum = DEFAULT_RECEIVE_MAXIMUM;
         private int maxPacketSize = DEFAULT_MAX_PACKET_SIZE;
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
+        private Duration incompletePacketTimeout = DEFAULT_INCOMPLETE_PACKET_TIMEOUT;
         private Duration transportCloseTimeout = DEFAULT_TRANSPORT_CLOSE_TIMEOUT;
         private @Nullable SslContext sslContext;
         private Function<Credentials, Map<String, String>> webSocketHeaders = c -> prefixed(c, HEADER_ATTRIBUTE_PREFIX);
@@ -426,14 +431,37 @@ public final class MqttClient {
         }
 
         /**
-         * @param bytes the largest packet the client accepts; default {@link #DEFAULT_MAX_PACKET_SIZE}
+         * The largest MQTT packet, fixed header included, the client accepts and sends. MQTT 5 announces it
+         * to the broker in CONNECT (Maximum Packet Size). Inbound, a larger packet is refused as soon as its
+         * fixed header says so, without buffering its body: the connection is closed (MQTT 5: DISCONNECT
+         * 0x95 first) with an {@link MqttProtocolException} on the lifecycle, and the client reconnects.
+         * Outbound, a publish that would be larger fails alone with {@link MqttPacketTooLargeException};
+         * the connection stays up. The broker's own Maximum Packet Size (MQTT 5 CONNACK) applies too.
+         *
+         * @param bytes the largest packet (64..268435460); default {@link #DEFAULT_MAX_PACKET_SIZE}
          * @return this builder
          */
         public Builder maxPacketSize(int bytes) {
-            if (bytes < 64) {
-                throw new IllegalArgumentException("maxPacketSize must be >= 64, but was " + bytes);
+            if (bytes < 64 || bytes > MAX_MQTT_PACKET_SIZE) {
+                throw new IllegalArgumentException("maxPacketSize must be between 64 and " + MAX_MQTT_PACKET_SIZE
+                        + ", but was " + bytes);
             }
             this.maxPacketSize = bytes;
+            return this;
+        }
+
+        /**
+         * Bounds how long an inbound packet may stay incomplete: from its first byte, the rest must arrive
+         * within this time, or the connection is closed as a protocol error (MQTT 5: DISCONNECT 0x81
+         * first) with an {@link MqttProtocolException} on the lifecycle, and the client reconnects. It
+         * catches a broker (or a network) that stops in the middle of a packet, including CONNACK, long
+         * before keepalive would. Give it room for the largest packet over the slowest link expected.
+         *
+         * @param timeout the bound; default {@link #DEFAULT_INCOMPLETE_PACKET_TIMEOUT}
+         * @return this builder
+         */
+        public Builder incompletePacketTimeout(Duration timeout) {
+            this.incompletePacketTimeout = positive("incompletePacketTimeout", timeout);
             return this;
         }
 
@@ -598,7 +626,7 @@ public final class MqttClient {
             MqttClientConfig config = new MqttClientConfig(clientId, version, cleanStart, sessionExpiry, keepAlive,
                     pingTimeout, connackTimeout, will, offlineCapacity, overflowPolicy, maxInFlight, receiveMaximum,
                     maxPacketSize, drainTimeout, transportCloseTimeout, sslContext, webSocketHeaders, webSocketQuery,
-                    authenticationMethod);
+                    authenticationMethod, incompletePacketTimeout);
             ClientCore core = new ClientCore(config);
             ResilientConnection.Builder<MqttSession> b = ResilientConnection.builder(new MqttConnector(config, core))
                     .endpoints(endpoints).credentials(credentials).reconnect(reconnect).name(name);

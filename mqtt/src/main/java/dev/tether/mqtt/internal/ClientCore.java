@@ -5,6 +5,7 @@ import dev.tether.core.ConnectionClosedException;
 import dev.tether.core.CredentialsProvider;
 import dev.tether.core.CredentialsRequest;
 import dev.tether.mqtt.MqttMessage;
+import dev.tether.mqtt.MqttPacketTooLargeException;
 import dev.tether.mqtt.MqttQos;
 import dev.tether.mqtt.MqttRefusedException;
 import dev.tether.mqtt.MqttSession;
@@ -38,6 +39,7 @@ public final class ClientCore {
     private int serverReceiveMaximum = MAX_PACKET_ID;
     private MqttQos serverMaximumQos = MqttQos.EXACTLY_ONCE;
     private boolean serverRetainAvailable = true;
+    private long serverMaximumPacketSize = Long.MAX_VALUE;
     private final ArrayDeque<OutboundPublish> pending = new ArrayDeque<>();
     private final LinkedHashMap<Integer, OutboundPublish> inFlight = new LinkedHashMap<>();
     private final Set<Integer> idsInUse = new HashSet<>();
@@ -67,9 +69,12 @@ public final class ClientCore {
             sink.onCancel(() -> cancelPending(op));
             List<Runnable> after = new ArrayList<>();
             synchronized (this) {
+                MqttPacketTooLargeException tooLarge = tooLarge(message, config.maxPacketSize(), false);
                 if (shutdown) {
                     after.add(() -> sink.error(new ConnectionClosedException("the MQTT client is closed; publish to '"
                             + message.topic() + "' refused", null)));
+                } else if (tooLarge != null) {
+                    after.add(() -> sink.error(tooLarge));
                 } else if (usable(connection)) {
                     pending.add(op);
                     drain(after);
@@ -254,6 +259,7 @@ public final class ClientCore {
             serverReceiveMaximum = session.receiveMaximum();
             serverMaximumQos = session.maximumQos();
             serverRetainAvailable = session.retainAvailable();
+            serverMaximumPacketSize = session.maximumPacketSize().orElse(Long.MAX_VALUE);
             for (Integer id : subAcks.keySet()) {
                 idsInUse.remove(id);
             }
@@ -270,9 +276,17 @@ public final class ClientCore {
                             + inFlight.keySet();
                     after.add(() -> c.attempt().reportNotice("resent", details));
                 }
-                for (OutboundPublish op : inFlight.values()) {
+                for (java.util.Iterator<OutboundPublish> it = inFlight.values().iterator(); it.hasNext(); ) {
+                    OutboundPublish op = it.next();
+                    MqttPacketTooLargeException tooLarge = op.released ? null
+                            : tooLarge(op.message, serverMaximumPacketSize, true);
                     if (op.released) {
                         c.writePubRel(op.packetId);
+                    } else if (tooLarge != null) {
+                        // This broker takes smaller packets than the one that accepted the session.
+                        it.remove();
+                        idsInUse.remove(op.packetId);
+                        after.add(() -> op.sink.error(tooLarge));
                     } else {
                         c.writePublish(op.message, op.packetId, true);
                     }
@@ -522,6 +536,12 @@ public final class ClientCore {
                 // The broker's Maximum QoS caps what may be sent (MQTT 5); the result says which QoS was used.
                 op.message = op.message.toBuilder().qos(serverMaximumQos).build();
             }
+            MqttPacketTooLargeException tooLarge = tooLarge(op.message, serverMaximumPacketSize, true);
+            if (tooLarge != null) {
+                pending.pollFirst();
+                after.add(() -> op.sink.error(tooLarge));
+                continue;
+            }
             if (op.message.qos() == MqttQos.AT_MOST_ONCE) {
                 pending.pollFirst();
                 c.writePublish(op.message, 0, false).addListener(f -> {
@@ -545,6 +565,20 @@ public final class ClientCore {
             inFlight.put(id, op);
             c.writePublish(op.message, id, false);
         }
+    }
+
+    private @Nullable MqttPacketTooLargeException tooLarge(MqttMessage message, long limit, boolean broker) {
+        long size = PacketSizes.publish(message, config.isV5());
+        if (size <= limit) {
+            return null;
+        }
+        String serverLimit = serverMaximumPacketSize == Long.MAX_VALUE ? "not announced"
+                : serverMaximumPacketSize + " bytes";
+        return new MqttPacketTooLargeException("publish to '" + message.topic() + "' refused: its PUBLISH packet would be "
+                + size + " bytes, larger than the " + (broker ? "broker's Maximum Packet Size of " + limit
+                + " bytes (CONNACK)" : "client's maxPacketSize of " + limit + " bytes")
+                + "; client maxPacketSize " + config.maxPacketSize() + " bytes, broker Maximum Packet Size " + serverLimit
+                + "; the connection stays up", size, limit, broker);
     }
 
     private void sendSubscribe(MqttConnection c, List<Subscription> subs, boolean resubscribe) {

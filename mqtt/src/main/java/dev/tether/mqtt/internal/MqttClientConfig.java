@@ -26,13 +26,14 @@ import org.jspecify.annotations.Nullable;
  * @param overflowPolicy        what happens when the offline buffer is full
  * @param maxInFlight           client cap on QoS 1 and 2 publishes in flight
  * @param receiveMaximum        MQTT 5 Receive Maximum the client announces
- * @param maxPacketSize         largest packet the client decodes
+ * @param maxPacketSize         largest packet the client decodes and sends
  * @param drainTimeout          how long a graceful close waits for in-flight publishes
  * @param transportCloseTimeout how long the transport close handshake may take before TCP is closed
  * @param sslContext            TLS settings, or null for the JDK defaults
  * @param webSocketHeaders      per-attempt HTTP headers of the WebSocket upgrade
  * @param webSocketQuery        per-attempt query parameters of the WebSocket upgrade
  * @param authenticationMethod  MQTT 5 enhanced authentication method, or null for user name and password
+ * @param incompletePacketTimeout how long an inbound packet may stay incomplete before it is a protocol error
  */
 public record MqttClientConfig(String clientId, MqttVersion version, boolean cleanStart, Duration sessionExpiry,
                                Duration keepAlive, Duration pingTimeout, Duration connackTimeout,
@@ -41,7 +42,7 @@ public record MqttClientConfig(String clientId, MqttVersion version, boolean cle
                                Duration transportCloseTimeout, @Nullable SslContext sslContext,
                                Function<Credentials, Map<String, String>> webSocketHeaders,
                                Function<Credentials, Map<String, String>> webSocketQuery,
-                               @Nullable String authenticationMethod) {
+                               @Nullable String authenticationMethod, Duration incompletePacketTimeout) {
 
     /** @return whether MQTT 5 is spoken */
     public boolean isV5() {

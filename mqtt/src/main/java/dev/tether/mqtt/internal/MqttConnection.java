@@ -646,6 +646,10 @@ final class MqttConnection extends ChannelDuplexHandler {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof PacketFramer.FramingException fe) {
+            protocolError(fe.reasonCode, fe.getMessage(), null);
+            return;
+        }
         if (cause instanceof MqttProtocolException pe) {
             protocolError(0x82, pe.getMessage(), pe.getCause());
             return;

@@ -157,7 +157,10 @@ public final class MqttConnector implements Connector<MqttSession> {
         if (framing != null) {
             add(p, before, "tether.mqtt.websocket", framing);
         }
+        PacketFramer framer = new PacketFramer(config.maxPacketSize(), config.incompletePacketTimeout(), attempt.scheduler());
+        add(p, before, "tether.mqtt.framer", framer);
         add(p, before, "tether.mqtt.decoder", new MqttDecoder(config.maxPacketSize()));
+        add(p, before, "tether.mqtt.tally", framer.tally());
         add(p, before, "tether.mqtt.encoder", MqttEncoder.INSTANCE);
         add(p, before, "tether.mqtt.connection", mqtt);
     }

@@ -1,0 +1,271 @@
+package dev.tether.mqtt.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.DecoderException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import reactor.core.Disposable;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * Cuts the inbound byte stream into whole MQTT packets before Netty's MQTT decoder sees them, so that
+ * untrusted bytes are bounded three ways:
+ * <ul>
+ *   <li>a packet larger than the client's maximum packet size is refused as soon as its fixed header
+ *       says so, before any of its body is buffered (reason code 0x95);</li>
+ *   <li>a packet that starts but does not complete within the incomplete-packet timeout is a
+ *       protocol error (0x81) instead of a wait until keepalive notices;</li>
+ *   <li>a whole packet the decoder cannot finish (its internal lengths run past the remaining length
+ *       it announced) is a protocol error at once (0x81), because the decoder would otherwise wait for
+ *       bytes that belong to the next packet.</li>
+ * </ul>
+ * Failures travel up the pipeline as a {@link FramingException}; after one, input is discarded.
+ * Runs on the channel's event loop; the timer is scheduled on the attempt's scheduler (virtual time
+ * in tests) and hops back to the event loop.
+ */
+final class PacketFramer extends ByteToMessageDecoder {
+
+    /** The largest remaining length the four-byte variable integer can say. */
+    static final int MAX_REMAINING_LENGTH = 268_435_455;
+
+    private final int maxPacketSize;
+    private final Duration incompleteTimeout;
+    private final Scheduler scheduler;
+    private final Tally tally = new Tally();
+    private long framesForwarded;
+    private long timerFrames = -1;
+    private @Nullable Disposable timer;
+    private int expectedSize = -1;
+    private int expectedType = -1;
+    private boolean failed;
+
+    PacketFramer(int maxPacketSize, Duration incompleteTimeout, Scheduler scheduler) {
+        this.maxPacketSize = maxPacketSize;
+        this.incompleteTimeout = incompleteTimeout;
+        this.scheduler = scheduler;
+    }
+
+    /** @return the handler to place right after the MQTT decoder: it counts the packets decoded */
+    ChannelInboundHandlerAdapter tally() {
+        return tally;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        super.channelRead(ctx, msg);
+        // Packets cut before a failure have been passed on by now: the failure comes after them.
+        if (!failed) {
+            checkLastFrameDecoded();
+        }
+        if (failed) {
+            cancelTimer();
+            firePendingFailure(ctx);
+            return;
+        }
+        watchIncomplete(ctx);
+    }
+
+    /** The type and remaining length of the last packet passed on, for messages. */
+    private int lastFrameType = -1;
+    private int lastFrameRemaining = -1;
+    private int pendingCode;
+    private @Nullable String pendingMessage;
+
+    private void checkLastFrameDecoded() {
+        if (tally.decoded < framesForwarded) {
+            failLater(0x81, "the broker sent a " + typeName(lastFrameType) + " packet whose fields run past its "
+                    + "remaining length of " + lastFrameRemaining + " bytes (a length inside the packet disagrees "
+                    + "with its fixed header)");
+        }
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (!failed) {
+            // The packet passed on by the previous call must have been decoded whole by now.
+            checkLastFrameDecoded();
+        }
+        if (failed) {
+            in.skipBytes(in.readableBytes());
+            return;
+        }
+        int start = in.readerIndex();
+        int available = in.readableBytes();
+        int type = (in.getUnsignedByte(start) >> 4) & 0x0F;
+        int remaining = 0;
+        int multiplier = 1;
+        int headerLength = 1;
+        boolean complete = false;
+        for (int i = 1; i <= 4; i++) {
+            if (available < 1 + i) {
+                break;
+            }
+            int b = in.getUnsignedByte(start + i);
+            remaining += (b & 0x7F) * multiplier;
+            multiplier *= 128;
+            headerLength = 1 + i;
+            if ((b & 0x80) == 0) {
+                complete = true;
+                break;
+            }
+            if (i == 4) {
+                in.skipBytes(in.readableBytes());
+                failLater(0x81, "the broker sent a " + typeName(type) + " packet whose remaining length takes more "
+                        + "than 4 bytes (malformed fixed header)");
+                return;
+            }
+        }
+        if (!complete) {
+            expectedSize = -1;
+            expectedType = type;
+            return;
+        }
+        long total = (long) headerLength + remaining;
+        if (total > maxPacketSize) {
+            in.skipBytes(in.readableBytes());
+            failLater(0x95, "the broker sent a " + typeName(type) + " packet of " + total + " bytes, larger than "
+                    + "the client's maximum packet size of " + maxPacketSize + " bytes (maxPacketSize)");
+            return;
+        }
+        if (available < total) {
+            expectedSize = (int) total;
+            expectedType = type;
+            return;
+        }
+        expectedSize = -1;
+        expectedType = -1;
+        lastFrameType = type;
+        lastFrameRemaining = remaining;
+        framesForwarded++;
+        // One packet per call: it is passed on and decoded before the next one is cut.
+        out.add(in.readRetainedSlice((int) total));
+    }
+
+    private void failLater(int code, String message) {
+        if (failed) {
+            return;
+        }
+        failed = true;
+        pendingCode = code;
+        pendingMessage = message;
+    }
+
+    private void firePendingFailure(ChannelHandlerContext ctx) {
+        String message = pendingMessage;
+        if (message != null) {
+            pendingMessage = null;
+            ByteBuf buf = internalBuffer();
+            if (buf.isReadable()) {
+                buf.skipBytes(buf.readableBytes());
+            }
+            ctx.fireExceptionCaught(new FramingException(pendingCode, message));
+        }
+    }
+
+    private void watchIncomplete(ChannelHandlerContext ctx) {
+        boolean partial = actualReadableBytes() > 0;
+        if (!partial) {
+            cancelTimer();
+            return;
+        }
+        if (timer != null && timerFrames == framesForwarded) {
+            return;
+        }
+        // A new incomplete packet: its own full timeout, from now.
+        cancelTimer();
+        long frames = framesForwarded;
+        timerFrames = frames;
+        timer = scheduler.schedule(() -> ctx.executor().execute(() -> {
+            if (failed || framesForwarded != frames || actualReadableBytesSafe() == 0) {
+                return;
+            }
+            int have = actualReadableBytesSafe();
+            fail(ctx, 0x81, "the broker sent an incomplete " + typeName(expectedType) + " packet: "
+                    + (expectedSize > 0 ? have + " of " + expectedSize + " bytes" : have + " bytes of its fixed header")
+                    + " arrived and the rest did not within " + incompleteTimeout.toMillis() + " ms (incompletePacketTimeout)");
+        }), incompleteTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private int actualReadableBytesSafe() {
+        return internalBuffer().readableBytes();
+    }
+
+    private void fail(ChannelHandlerContext ctx, int reasonCode, String message) {
+        cancelTimer();
+        failLater(reasonCode, message);
+        firePendingFailure(ctx);
+    }
+
+    private void cancelTimer() {
+        Disposable t = timer;
+        timer = null;
+        timerFrames = -1;
+        if (t != null) {
+            t.dispose();
+        }
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        cancelTimer();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        cancelTimer();
+        failed = true;
+        super.channelInactive(ctx);
+    }
+
+    static String typeName(int type) {
+        return switch (type) {
+            case 1 -> "CONNECT";
+            case 2 -> "CONNACK";
+            case 3 -> "PUBLISH";
+            case 4 -> "PUBACK";
+            case 5 -> "PUBREC";
+            case 6 -> "PUBREL";
+            case 7 -> "PUBCOMP";
+            case 8 -> "SUBSCRIBE";
+            case 9 -> "SUBACK";
+            case 10 -> "UNSUBSCRIBE";
+            case 11 -> "UNSUBACK";
+            case 12 -> "PINGREQ";
+            case 13 -> "PINGRESP";
+            case 14 -> "DISCONNECT";
+            case 15 -> "AUTH";
+            case 0 -> "reserved (type 0)";
+            default -> "unknown";
+        };
+    }
+
+    /** Counts the packets the MQTT decoder produced, whole or failed. */
+    static final class Tally extends ChannelInboundHandlerAdapter {
+        long decoded;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            decoded++;
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    /** A framing failure: the bytes are not a sequence of MQTT packets the client accepts. */
+    static final class FramingException extends DecoderException {
+
+        private static final long serialVersionUID = 1L;
+
+        /** The MQTT 5 DISCONNECT reason code to send. */
+        final int reasonCode;
+
+        FramingException(int reasonCode, String message) {
+            super(message);
+            this.reasonCode = reasonCode;
+        }
+    }
+}

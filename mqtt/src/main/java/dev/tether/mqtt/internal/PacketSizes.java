@@ -1,0 +1,51 @@
+package dev.tether.mqtt.internal;
+
+import dev.tether.mqtt.MqttMessage;
+import dev.tether.mqtt.MqttQos;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/** Sizes of encoded packets, computed the way the MQTT encoder writes them. */
+final class PacketSizes {
+
+    private PacketSizes() {
+    }
+
+    /**
+     * @param message the message, with the QoS it is sent with
+     * @param v5      whether MQTT 5 (properties) is spoken
+     * @return the size of its PUBLISH packet, fixed header included
+     */
+    static long publish(MqttMessage message, boolean v5) {
+        long remaining = 2L + utf8Length(message.topic());
+        if (message.qos() != MqttQos.AT_MOST_ONCE) {
+            remaining += 2;
+        }
+        if (v5) {
+            long props = 0;
+            if (message.contentType().isPresent()) {
+                props += 1 + 2 + utf8Length(message.contentType().get());
+            }
+            for (Map.Entry<String, String> e : message.userProperties().entrySet()) {
+                props += 1 + 2 + utf8Length(e.getKey()) + 2 + utf8Length(e.getValue());
+            }
+            remaining += varIntLength(props) + props;
+        }
+        remaining += message.payloadSize();
+        return 1 + varIntLength(remaining) + remaining;
+    }
+
+    static int varIntLength(long value) {
+        int n = 1;
+        long v = value;
+        while (v >= 128) {
+            v /= 128;
+            n++;
+        }
+        return n;
+    }
+
+    private static long utf8Length(String s) {
+        return s.getBytes(StandardCharsets.UTF_8).length;
+    }
+}
