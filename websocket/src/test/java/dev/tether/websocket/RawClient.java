@@ -30,9 +30,15 @@ final class RawClient implements AutoCloseable {
     private final boolean answerClose;
 
     RawClient(int port, String path, boolean answerPings, boolean answerClose) throws IOException {
+        this(port, path, answerPings, answerClose, null);
+    }
+
+    /** The same from a given local address (e.g. 127.0.0.3, to be another client address on loopback). */
+    RawClient(int port, String path, boolean answerPings, boolean answerClose, String localAddress) throws IOException {
         this.answerPings = answerPings;
         this.answerClose = answerClose;
-        this.socket = new Socket(InetAddress.getLoopbackAddress(), port);
+        this.socket = localAddress == null ? new Socket(InetAddress.getLoopbackAddress(), port)
+                : new Socket(InetAddress.getLoopbackAddress(), port, InetAddress.getByName(localAddress), 0);
         OutputStream out = socket.getOutputStream();
         String key = Base64.getEncoder().encodeToString("tether-raw-client".substring(0, 16).getBytes(StandardCharsets.ISO_8859_1));
         out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

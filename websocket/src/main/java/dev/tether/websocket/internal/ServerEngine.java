@@ -277,16 +277,19 @@ public final class ServerEngine implements SessionRegistry {
         ServerLimits limits = config.limits();
         Admission a = new Admission();
         channel.attr(ADMISSION).set(a);
-        int pending = pendingHandshakes.incrementAndGet();
+        int pending;
+        do {
+            pending = pendingHandshakes.get();
+            if (pending >= limits.maxPendingHandshakes()) {
+                refusedByLimits.incrementAndGet();
+                log.warn("{} TCP connections are waiting for their WebSocket upgrade (maxPendingHandshakes); closing {}",
+                        pending, channel.remoteAddress());
+                channel.close();
+                return;
+            }
+        } while (!pendingHandshakes.compareAndSet(pending, pending + 1));
         a.pending = true;
         channel.closeFuture().addListener(f -> release(a));
-        if (pending > limits.maxPendingHandshakes()) {
-            refusedByLimits.incrementAndGet();
-            log.warn("{} TCP connections are waiting for their WebSocket upgrade (maxPendingHandshakes {}); closing {}",
-                    pending, limits.maxPendingHandshakes(), channel.remoteAddress());
-            channel.close();
-            return;
-        }
         Disposable timer = config.scheduler().schedule(() -> {
             if (!a.upgraded && channel.isActive()) {
                 log.debug("closing {}: no WebSocket upgrade within {} ms (handshakeTimeout)", channel.remoteAddress(),
