@@ -224,6 +224,7 @@ public final class WebSocketServer {
         private int inboundBuffer = WebSocketClient.DEFAULT_INBOUND_BUFFER;
         private boolean compression;
         private UnaryOperator<HttpServer> httpServer = UnaryOperator.identity();
+        private io.netty.handler.ssl.@Nullable SslContext sslContext;
         private @Nullable Scheduler scheduler;
         private int phase = DEFAULT_PHASE;
         private Authenticator authenticator = Authenticator.ALLOW_ALL;
@@ -515,6 +516,22 @@ public final class WebSocketServer {
         }
 
         /**
+         * Serves {@code wss}: TLS with the given context (built with Netty's {@code SslContextBuilder.forServer};
+         * set {@code clientAuth(ClientAuth.REQUIRE)} and a trust manager for client certificates, which the
+         * {@link Authenticator} then sees as {@link UpgradeRequest#peerCertificates()}).
+         *
+         * @param sslContext the server TLS context, or null for plain {@code ws} (the default)
+         * @return this builder
+         */
+        public Builder sslContext(io.netty.handler.ssl.@Nullable SslContext sslContext) {
+            if (sslContext != null && sslContext.isClient()) {
+                throw new IllegalArgumentException("sslContext must be a server context, but was a client context");
+            }
+            this.sslContext = sslContext;
+            return this;
+        }
+
+        /**
          * @param customizer applied to the Reactor Netty {@link HttpServer} (TLS, metrics, options); default none
          * @return this builder
          */
@@ -543,8 +560,11 @@ public final class WebSocketServer {
 
         /** @return the server, not yet started */
         public WebSocketServer build() {
+            io.netty.handler.ssl.SslContext tls = sslContext;
+            UnaryOperator<HttpServer> customizer = tls == null ? httpServer
+                    : s -> httpServer.apply(s.secure(spec -> spec.sslContext(tls)));
             ServerConfig config = new ServerConfig(host, port, path, handler, subprotocols, heartbeat, closeHandshakeTimeout,
-                    drainTimeout, announcer, maxFramePayload, maxMessageBytes, inboundBuffer, compression, httpServer,
+                    drainTimeout, announcer, maxFramePayload, maxMessageBytes, inboundBuffer, compression, customizer,
                     scheduler != null ? scheduler : Schedulers.parallel(),
                     new ServerLimits(authenticator, credentialsExpiredCloseCode, maxSessions, maxSessionsPerAddress,
                             maxPendingHandshakes, handshakeTimeout, maxOutboundBytes, rateLimiter, retryAfter));

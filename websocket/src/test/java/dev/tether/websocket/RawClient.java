@@ -96,12 +96,12 @@ final class RawClient implements AutoCloseable {
         } catch (IOException e) {
             // reset: the end of the stream all the same
         }
-        eof.countDown();
         try {
             socket.close();
         } catch (IOException ignored) {
             // closed already
         }
+        eof.countDown(); // after our close, so a kernel check right after the wait sees no socket of ours
     }
 
     /** Sends a masked client frame (with a zero mask, which leaves the payload as is). */

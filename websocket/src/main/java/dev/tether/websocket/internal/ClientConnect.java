@@ -93,7 +93,7 @@ public final class ClientConnect {
                     return h.closed().then();
                 }).subscribe(null, err -> {
                     if (created.get() == null) {
-                        sink.error(mapError(err));
+                        sink.error(mapError(err, endpoint.uri()));
                     }
                 }, () -> {
                     if (created.get() == null) {
@@ -109,6 +109,53 @@ public final class ClientConnect {
                             + safeUri(endpoint.uri()) + " did not complete within " + bound.toMillis() + " ms (handshakeTimeout)",
                             Initiator.LOCAL_DETECTION, -1, Verdict.retry(), e));
         });
+    }
+
+    static Throwable mapError(Throwable err, URI uri) {
+        Throwable mapped = mapError(err);
+        if (mapped != err) {
+            return mapped;
+        }
+        javax.net.ssl.SSLException tls = null;
+        for (Throwable t = err; t != null && tls == null; t = t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException e) {
+                tls = e;
+            }
+        }
+        if (tls == null) {
+            return err;
+        }
+        String host = uri.getHost() + ":" + (uri.getPort() == -1 ? 443 : uri.getPort());
+        return new ConnectionFailedException("TLS handshake with " + host + " failed: " + describeTls(tls, uri.getHost())
+                + ". The client verifies the server certificate and host name; give WebSocketClient.Builder.sslContext "
+                + "a trust store that holds the server's certificate or its CA, and connect by a name the certificate lists",
+                Initiator.LOCAL_DETECTION, -1, null, err);
+    }
+
+    /** Says what was wrong with the server's certificate, from the JDK's exception chain. */
+    static String describeTls(Throwable tls, String host) {
+        StringBuilder all = new StringBuilder();
+        for (Throwable t = tls; t != null; t = t.getCause()) {
+            if (t instanceof java.security.cert.CertificateExpiredException) {
+                return "the server certificate has expired (" + t.getMessage() + ")";
+            }
+            if (t instanceof java.security.cert.CertificateNotYetValidException) {
+                return "the server certificate is not yet valid (" + t.getMessage() + ")";
+            }
+            all.append(' ').append(t.getMessage());
+        }
+        String text = all.toString();
+        if (text.contains("No subject alternative") || text.contains("No name matching")) {
+            return "the server certificate does not name host '" + host + "' (host name verification failed)";
+        }
+        if (text.contains("PKIX path building failed") || text.contains("unable to find valid certification path")) {
+            return "the server certificate is not trusted (no chain to a trusted certificate authority; self-signed?)";
+        }
+        if (text.contains("bad_certificate") || text.contains("certificate_required")) {
+            return "the server refused our client certificate (or we sent none)";
+        }
+        String first = tls.getMessage() == null ? tls.getClass().getSimpleName() : tls.getMessage();
+        return first;
     }
 
     static Throwable mapError(Throwable err) {
