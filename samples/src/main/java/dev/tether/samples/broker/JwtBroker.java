@@ -41,6 +41,7 @@ public final class JwtBroker implements AutoCloseable {
         return t;
     });
     private volatile boolean disconnectAtExpiry;
+    private final java.util.Map<String, Long> refusedUntil = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Server server;
 
     private JwtBroker(JwtVerifier verifier, Consumer<String> refusals) throws IOException {
@@ -94,7 +95,26 @@ public final class JwtBroker implements AutoCloseable {
         }
     }
 
+    /**
+     * Disconnects a client and refuses it for a while, as a network outage for that client alone:
+     * the broker and its other clients carry on.
+     *
+     * @param clientId  the client
+     * @param refuseFor how long its reconnects are refused
+     * @return whether the client was connected
+     */
+    public boolean kick(String clientId, java.time.Duration refuseFor) {
+        refusedUntil.put(clientId, System.nanoTime() + refuseFor.toNanos());
+        Server s = server;
+        return s != null && s.disconnectClient(clientId);
+    }
+
     private boolean authenticate(String clientId, String username, byte[] password) {
+        Long until = refusedUntil.get(clientId);
+        if (until != null && System.nanoTime() < until) {
+            refuse(clientId, "kicked out for a while");
+            return false;
+        }
         if (password == null) {
             refuse(clientId, "no password (a JWT is required)");
             return false;
