@@ -12,6 +12,7 @@ import dev.tether.core.ResilientConnection;
 import dev.tether.mqtt.internal.ClientCore;
 import dev.tether.mqtt.internal.MqttClientConfig;
 import dev.tether.mqtt.internal.MqttConnector;
+import dev.tether.mqtt.internal.TlsSettings;
 import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,6 +46,17 @@ import reactor.core.scheduler.Scheduler;
  * client.subscribe("alerts/#", MqttQos.AT_LEAST_ONCE).subscribe(m -> System.out.println(m.payloadAsString()));
  * client.publish(MqttMessage.of("status/sensor-7", "up", MqttQos.AT_LEAST_ONCE)).subscribe();
  * }</pre>
+ *
+ * <p><b>TLS</b> ({@code ssl://}, {@code wss://}) is verified TLS: the server certificate must chain to a
+ * trusted certificate (the JDK's trust store unless {@link Builder#trustedCertificates} or
+ * {@link Builder#trustStore} says otherwise) and be issued for the endpoint's host name. No option turns
+ * verification off. A refused certificate is reported with the host, the certificate's subject, issuer
+ * and validity, and the problem (untrusted issuer, other host name, expired). Such a refusal is retried
+ * with backoff at most {@link Builder#TLS_REFUSALS_BEFORE_GIVING_UP} times in a row; at the next one the
+ * client gives up with a {@link dev.tether.core.RetriesExhaustedException}: retrying cannot repair a certificate
+ * or a trust configuration, so the client must not loop silently; yet a few tries let a broker that is
+ * mid-way through a certificate rotation, or failover to another endpoint with a good certificate,
+ * succeed without giving up at the first refusal.
  *
  * <p>Thread-safe.
  */
@@ -244,6 +256,8 @@ public final class MqttClient {
         public static final int DEFAULT_RECEIVE_MAXIMUM = 65535;
         /** Default largest packet received and sent: 1 MiB. */
         public static final int DEFAULT_MAX_PACKET_SIZE = 1024 * 1024;
+        /** TLS refusals (bad certificate, failed handshake) in a row retried before the client gives up at the next one: 3. */
+        public static final int TLS_REFUSALS_BEFORE_GIVING_UP = TlsSettings.MAX_TLS_FAILURES;
         /** The largest packet MQTT can express: a 268435455-byte remaining length plus a 5-byte fixed header. */
         public static final int MAX_MQTT_PACKET_SIZE = 268_435_460;
         /** Default bound on how long an inbound packet may stay incomplete: 10 s. */
@@ -271,6 +285,10 @@ public final class MqttClient {
         private Duration incompletePacketTimeout = DEFAULT_INCOMPLETE_PACKET_TIMEOUT;
         private Duration transportCloseTimeout = DEFAULT_TRANSPORT_CLOSE_TIMEOUT;
         private @Nullable SslContext sslContext;
+        private java.security.@Nullable KeyStore trustStore;
+        private @Nullable List<java.security.cert.X509Certificate> trustedCertificates;
+        private java.security.@Nullable PrivateKey clientKey;
+        private @Nullable List<java.security.cert.X509Certificate> clientChain;
         private Function<Credentials, Map<String, String>> webSocketHeaders = c -> prefixed(c, HEADER_ATTRIBUTE_PREFIX);
         private Function<Credentials, Map<String, String>> webSocketQuery = c -> prefixed(c, QUERY_ATTRIBUTE_PREFIX);
         private @Nullable String authenticationMethod;
@@ -492,7 +510,13 @@ public final class MqttClient {
         }
 
         /**
-         * @param sslContext TLS settings for {@code ssl} and {@code wss} endpoints; default the JDK's trust store
+         * Raw TLS settings for {@code ssl} and {@code wss} endpoints, for what the other TLS options do not
+         * cover. The host name is verified on every connection even with a raw context; trust is what the
+         * context says (a context that trusts everything trusts everything: do not ship one). Prefer
+         * {@link #trustedCertificates}, {@link #trustStore} and {@link #clientCertificate}, which explain
+         * refusals clearly. Cannot be combined with them.
+         *
+         * @param sslContext a client TLS context; default the JDK's trust store with host name verification
          * @return this builder
          */
         public Builder sslContext(SslContext sslContext) {
@@ -501,6 +525,57 @@ public final class MqttClient {
                 throw new IllegalArgumentException("sslContext must be a client context, but was a server context");
             }
             this.sslContext = sslContext;
+            return this;
+        }
+
+        /**
+         * Trusts these certificates (a private CA, or a broker's self-signed certificate) instead of the
+         * JDK's trust store for {@code ssl} and {@code wss} endpoints. The server certificate must chain to
+         * one of them and be issued for the endpoint's host name.
+         *
+         * @param certificates the trusted certificates, at least one
+         * @return this builder
+         */
+        public Builder trustedCertificates(java.security.cert.X509Certificate... certificates) {
+            Objects.requireNonNull(certificates, "trustedCertificates");
+            if (certificates.length == 0) {
+                throw new IllegalArgumentException("trustedCertificates must not be empty");
+            }
+            List<java.security.cert.X509Certificate> list = new ArrayList<>();
+            for (java.security.cert.X509Certificate c : certificates) {
+                list.add(Objects.requireNonNull(c, "trustedCertificates element"));
+            }
+            this.trustedCertificates = List.copyOf(list);
+            return this;
+        }
+
+        /**
+         * Trusts the certificates of this key store instead of the JDK's trust store for {@code ssl} and
+         * {@code wss} endpoints; host names are verified as always.
+         *
+         * @param trustStore a loaded key store holding trusted certificates
+         * @return this builder
+         */
+        public Builder trustStore(java.security.KeyStore trustStore) {
+            this.trustStore = Objects.requireNonNull(trustStore, "trustStore");
+            return this;
+        }
+
+        /**
+         * Mutual TLS: the client presents this certificate when the broker asks for one.
+         *
+         * @param key   the client's private key (never logged)
+         * @param chain the client's certificate, then its issuers
+         * @return this builder
+         */
+        public Builder clientCertificate(java.security.PrivateKey key, java.security.cert.X509Certificate... chain) {
+            Objects.requireNonNull(key, "clientCertificate key");
+            Objects.requireNonNull(chain, "clientCertificate chain");
+            if (chain.length == 0) {
+                throw new IllegalArgumentException("clientCertificate chain must not be empty");
+            }
+            this.clientKey = key;
+            this.clientChain = List.of(chain);
             return this;
         }
 
@@ -623,9 +698,21 @@ public final class MqttClient {
             if (authenticationMethod != null && version != MqttVersion.MQTT_5) {
                 throw new IllegalArgumentException("authenticationMethod needs MQTT 5, but version was " + version);
             }
+            boolean tlsOptions = trustStore != null || trustedCertificates != null || clientKey != null;
+            if (sslContext != null && tlsOptions) {
+                throw new IllegalArgumentException("sslContext cannot be combined with trustStore, trustedCertificates or "
+                        + "clientCertificate: put everything in the sslContext, or use only the other options");
+            }
+            if (trustStore != null && trustedCertificates != null) {
+                throw new IllegalArgumentException("trustStore and trustedCertificates cannot both be given: choose one");
+            }
+            SslContext ssl = sslContext;
+            if (tlsOptions) {
+                ssl = TlsSettings.clientContext(trustStore, trustedCertificates, clientKey, clientChain);
+            }
             MqttClientConfig config = new MqttClientConfig(clientId, version, cleanStart, sessionExpiry, keepAlive,
                     pingTimeout, connackTimeout, will, offlineCapacity, overflowPolicy, maxInFlight, receiveMaximum,
-                    maxPacketSize, drainTimeout, transportCloseTimeout, sslContext, webSocketHeaders, webSocketQuery,
+                    maxPacketSize, drainTimeout, transportCloseTimeout, ssl, webSocketHeaders, webSocketQuery,
                     authenticationMethod, incompletePacketTimeout);
             ClientCore core = new ClientCore(config);
             ResilientConnection.Builder<MqttSession> b = ResilientConnection.builder(new MqttConnector(config, core))

@@ -474,9 +474,13 @@ public final class ClientCore {
         return inboundQos2.add(id);
     }
 
-    /** PUBREL for an inbound QoS 2 message: forget its id. */
-    synchronized void releaseQos2(int id) {
-        inboundQos2.remove(id);
+    /**
+     * PUBREL for an inbound QoS 2 message: forget its id.
+     *
+     * @return whether a QoS 2 message with that id had been received
+     */
+    synchronized boolean releaseQos2(int id) {
+        return inboundQos2.remove(id);
     }
 
     /** Delivers an inbound message to every matching subscriber. */

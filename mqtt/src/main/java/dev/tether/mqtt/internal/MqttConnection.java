@@ -185,10 +185,14 @@ final class MqttConnection extends ChannelDuplexHandler {
     }
 
     private void writeAck(MqttMessageType type, int packetId) {
+        writeAck(type, packetId, 0x00);
+    }
+
+    private void writeAck(MqttMessageType type, int packetId, int reasonCode) {
         io.netty.handler.codec.mqtt.MqttQoS q = type == MqttMessageType.PUBREL
                 ? io.netty.handler.codec.mqtt.MqttQoS.AT_LEAST_ONCE : io.netty.handler.codec.mqtt.MqttQoS.AT_MOST_ONCE;
         write(new io.netty.handler.codec.mqtt.MqttMessage(new MqttFixedHeader(type, false, q, false, 0),
-                new MqttPubReplyMessageVariableHeader(packetId, (byte) 0, MqttProperties.NO_PROPERTIES)));
+                new MqttPubReplyMessageVariableHeader(packetId, (byte) reasonCode, MqttProperties.NO_PROPERTIES)));
     }
 
     // ------------------------------------------------------------------ the established session
@@ -393,8 +397,10 @@ final class MqttConnection extends ChannelDuplexHandler {
                 }
                 case PUBREL -> {
                     int id = packetId(m);
-                    core.releaseQos2(id);
-                    writeAck(MqttMessageType.PUBCOMP, id);
+                    // MQTT 5: 0x92 (packet identifier not found) for an id never received, so nothing is
+                    // confirmed that was not received; MQTT 3.1.1 has no reason codes.
+                    boolean known = core.releaseQos2(id);
+                    writeAck(MqttMessageType.PUBCOMP, id, known || !config.isV5() ? 0x00 : 0x92);
                 }
                 case SUBACK -> {
                     MqttSubAckMessage ack = (MqttSubAckMessage) m;
@@ -418,7 +424,7 @@ final class MqttConnection extends ChannelDuplexHandler {
                 case AUTH -> onAuth(m);
                 default -> protocolError(0x82, "the broker sent " + type + ", which a broker must never send", null);
             }
-        } catch (ClassCastException | IllegalArgumentException e) {
+        } catch (RuntimeException e) {
             protocolError(0x81, "the broker sent a packet that cannot be understood: " + e.getMessage(), e);
         } finally {
             ReferenceCountUtil.release(msg);
@@ -646,6 +652,15 @@ final class MqttConnection extends ChannelDuplexHandler {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ConnectionFailedException tls = TlsSettings.tlsFailure(attempt.endpoint(), cause);
+        if (tls != null) {
+            // E.g. the broker refused the client certificate after the handshake (TLS 1.3): not a decoding problem.
+            if (detected == null && !finished) {
+                detected = tls;
+            }
+            onTransportError(cause);
+            return;
+        }
         if (cause instanceof PacketFramer.FramingException fe) {
             protocolError(fe.reasonCode, fe.getMessage(), null);
             return;

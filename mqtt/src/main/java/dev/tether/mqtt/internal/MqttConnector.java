@@ -17,13 +17,11 @@ import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakeException;
 import io.netty.handler.codec.mqtt.MqttDecoder;
 import io.netty.handler.codec.mqtt.MqttEncoder;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
-import javax.net.ssl.SSLException;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
@@ -99,12 +97,15 @@ public final class MqttConnector implements Connector<MqttSession> {
                 .doOnChannelInit((observer, channel, address) -> guard.opened(channel));
         if (scheme.tls) {
             SslContext ssl = ssl();
-            client = client.secure(spec -> spec.sslContext(ssl));
+            client = client.secure(spec -> spec.sslContext(ssl).handlerConfigurator(TlsSettings::verifyHostName));
         }
         return client.connect().subscribe(
                 conn -> install(conn, attempt, TransportCloser.TCP, null, scheme.name, sink, handler),
-                err -> sink.error(new ConnectionFailedException("cannot connect to " + ep + ": " + err.getMessage(),
-                        Initiator.REMOTE_PEER, -1, null, err)));
+                err -> {
+                    ConnectionFailedException tls = TlsSettings.tlsFailure(ep, err);
+                    sink.error(tls != null ? tls : new ConnectionFailedException("cannot connect to " + ep + ": "
+                            + err.getMessage(), Initiator.REMOTE_PEER, -1, null, err));
+                });
     }
 
     private Disposable openWebSocket(Attempt attempt, Scheme scheme, MonoSink<EstablishedSession<MqttSession>> sink,
@@ -129,7 +130,7 @@ public final class MqttConnector implements Connector<MqttSession> {
                 .headers(h -> headers.forEach(h::set));
         if (scheme.tls) {
             SslContext ssl = ssl();
-            http = http.secure(spec -> spec.sslContext(ssl));
+            http = http.secure(spec -> spec.sslContext(ssl).handlerConfigurator(TlsSettings::verifyHostName));
         }
         WebsocketClientSpec spec = WebsocketClientSpec.builder().protocols("mqtt")
                 .maxFramePayloadLength(config.maxPacketSize()).handlePing(true).build();
@@ -174,6 +175,10 @@ public final class MqttConnector implements Connector<MqttSession> {
     }
 
     private static Throwable webSocketFailure(Endpoint ep, Throwable err) {
+        ConnectionFailedException tls = TlsSettings.tlsFailure(ep, err);
+        if (tls != null) {
+            return tls;
+        }
         if (err instanceof WebSocketClientHandshakeException hs && hs.response() != null) {
             int status = hs.response().status().code();
             Verdict verdict;
@@ -221,11 +226,7 @@ public final class MqttConnector implements Connector<MqttSession> {
         }
         SslContext ssl = defaultSsl;
         if (ssl == null) {
-            try {
-                ssl = SslContextBuilder.forClient().build();
-            } catch (SSLException e) {
-                throw new IllegalStateException("cannot create the default TLS context: " + e.getMessage(), e);
-            }
+            ssl = TlsSettings.clientContext(null, null, null, null);
             defaultSsl = ssl;
         }
         return ssl;
