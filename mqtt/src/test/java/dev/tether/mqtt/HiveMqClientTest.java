@@ -84,6 +84,33 @@ class HiveMqClientTest {
         assertThat(done).hasSize(20).allSatisfy(r -> assertThat(r.qos()).isEqualTo(MqttQos.EXACTLY_ONCE));
     }
 
+    @org.junit.jupiter.api.Test
+    void theBrokerHonoursTheAnnouncedMaximumPacketSizeAndTheClientsOwnLimitFailsOnlyThatPublish() {
+        MqttClient small = client("tcp").clientId("small-packets").maxPacketSize(256).build();
+        MqttClient pub = client("tcp").clientId("big-publisher").build().start();
+        Recorder<LifecycleEvent> events = Recorder.lifecycle(small.lifecycle());
+        Recorder<MqttMessage> received = Recorder.of(small.subscribe("size/#", MqttQos.AT_LEAST_ONCE));
+        small.start();
+        try {
+            events.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("subscribed"), Duration.ofSeconds(10));
+            // MQTT 5: the broker must not send the client a packet above the Maximum Packet Size it announced.
+            pub.publish(MqttMessage.of("size/big", new byte[1000], MqttQos.AT_LEAST_ONCE)).block(Duration.ofSeconds(10));
+            pub.publish(MqttMessage.of("size/small", "fits", MqttQos.AT_LEAST_ONCE)).block(Duration.ofSeconds(10));
+            received.await(m -> m.topic().equals("size/small"), Duration.ofSeconds(10));
+            assertThat(received.items()).extracting(MqttMessage::topic).containsExactly("size/small");
+            // Outbound, the client's own limit fails that publish alone.
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> small.publish(MqttMessage.of("size/mine", new byte[1000],
+                    MqttQos.AT_LEAST_ONCE)).block(Duration.ofSeconds(10)))
+                    .isInstanceOf(MqttPacketTooLargeException.class).hasMessageContaining("client's maxPacketSize of 256 bytes");
+            small.publish(MqttMessage.of("size/after", "still up", MqttQos.AT_LEAST_ONCE)).block(Duration.ofSeconds(10));
+            received.await(m -> m.topic().equals("size/after"), Duration.ofSeconds(10));
+            assertThat(events.items()).noneMatch(e -> e instanceof LifecycleEvent.Disconnected);
+        } finally {
+            small.close().block(Duration.ofSeconds(10));
+            pub.close().block(Duration.ofSeconds(10));
+        }
+    }
+
     static CredentialsProvider rotating(List<String> secrets) {
         java.util.concurrent.atomic.AtomicInteger i = new java.util.concurrent.atomic.AtomicInteger();
         return req -> reactor.core.publisher.Mono.fromSupplier(() -> Credentials.of("user",

@@ -52,4 +52,31 @@ class MoquetteClientTest {
             pub.close().block(Duration.ofSeconds(10));
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void aPacketOverTheClientsLimitFromAnMqtt311BrokerClosesTheConnectionAndTheClientComesBack() {
+        // MQTT 3.1.1 cannot announce a maximum packet size: the broker sends the large packet anyway.
+        MqttClient small = MqttClient.builder().endpoint(broker.tcpUri()).version(MqttVersion.MQTT_3_1_1)
+                .clientId("small-311").maxPacketSize(256)
+                .reconnect(dev.tether.core.ReconnectPolicy.builder().initialDelay(Duration.ofMillis(50))
+                        .maxDelay(Duration.ofMillis(200)).build()).build();
+        MqttClient pub = MqttClient.builder().endpoint(broker.tcpUri()).version(MqttVersion.MQTT_3_1_1).build().start();
+        Recorder<LifecycleEvent> events = Recorder.lifecycle(small.lifecycle());
+        Recorder<MqttMessage> received = Recorder.of(small.subscribe("size311/#", MqttQos.AT_LEAST_ONCE));
+        small.start();
+        try {
+            events.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("subscribed"), Duration.ofSeconds(10));
+            pub.publish(MqttMessage.of("size311/big", new byte[1000], MqttQos.AT_MOST_ONCE)).block(Duration.ofSeconds(10));
+            LifecycleEvent.Disconnected d = events.await(LifecycleEvent.Disconnected.class, Duration.ofSeconds(10));
+            assertThat(d.cause()).isInstanceOf(MqttProtocolException.class)
+                    .hasMessageContaining("PUBLISH packet of 1016 bytes, larger than the client's maximum packet size of 256 bytes");
+            events.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("resubscribed"), Duration.ofSeconds(10));
+            pub.publish(MqttMessage.of("size311/small", "fits", MqttQos.AT_LEAST_ONCE)).block(Duration.ofSeconds(10));
+            received.await(m -> m.topic().equals("size311/small"), Duration.ofSeconds(10));
+            assertThat(received.items()).extracting(MqttMessage::topic).containsExactly("size311/small");
+        } finally {
+            small.close().block(Duration.ofSeconds(10));
+            pub.close().block(Duration.ofSeconds(10));
+        }
+    }
 }
