@@ -94,6 +94,52 @@ class CredentialsRefusalTest {
     }
 
     @Test
+    void noSecretReachesTheLogsOverARefuseRefreshReconnectCycle() {
+        ch.qos.logback.classic.LoggerContext ctx = (ch.qos.logback.classic.LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory();
+        java.util.Queue<ch.qos.logback.classic.spi.ILoggingEvent> logged = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> capture = new ch.qos.logback.core.AppenderBase<>() {
+            @Override
+            protected void append(ch.qos.logback.classic.spi.ILoggingEvent event) {
+                logged.add(event);
+            }
+        };
+        capture.start();
+        List<String> names = List.of("dev.tether", "reactor", "io.netty");
+        java.util.Map<String, ch.qos.logback.classic.Level> before = new java.util.HashMap<>();
+        for (String name : names) {
+            ch.qos.logback.classic.Logger logger = ctx.getLogger(name);
+            before.put(name, logger.getLevel());
+            logger.setLevel(ch.qos.logback.classic.Level.DEBUG);
+            logger.addAppender(capture);
+        }
+        TokenSource tokens = new TokenSource();
+        MqttClient client = MqttClient.builder().endpoint(hivemq.tcpUri()).credentials(tokens).reconnect(fast()).build();
+        try {
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
+            client.start();
+            // Refused (expired token), refreshed, reconnected, closed.
+            events.await(e -> e instanceof LifecycleEvent.Connected c && c.generation() == 2, Duration.ofSeconds(10));
+            client.close().block(Duration.ofSeconds(10));
+            assertThat(tokens.requests).extracting(CredentialsRequest::refresh).contains(false, true);
+        } finally {
+            for (String name : names) {
+                ch.qos.logback.classic.Logger logger = ctx.getLogger(name);
+                logger.detachAppender(capture);
+                logger.setLevel(before.get(name));
+            }
+        }
+        assertThat(logged).as("log events captured").isNotEmpty();
+        StringBuilder all = new StringBuilder();
+        for (ch.qos.logback.classic.spi.ILoggingEvent e : logged) {
+            all.append(e.getFormattedMessage()).append('\n');
+            for (ch.qos.logback.classic.spi.IThrowableProxy t = e.getThrowableProxy(); t != null; t = t.getCause()) {
+                all.append(t.getClassName()).append(": ").append(t.getMessage()).append('\n');
+            }
+        }
+        assertThat(all.toString()).contains("connected to").contains("0x86").doesNotContain("expired-token").doesNotContain("valid-token");
+    }
+
+    @Test
     void bannedClientFailsFastWithoutRetrying() {
         MqttClient client = MqttClient.builder().endpoint(hivemq.tcpUri())
                 .credentials(CredentialsProvider.fixed(Credentials.of("banned", "valid-x"))).reconnect(fast()).build();

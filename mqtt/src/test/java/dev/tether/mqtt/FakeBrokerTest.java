@@ -239,8 +239,8 @@ class FakeBrokerTest {
 
     @Test
     void aPacketLongerThanItsLengthSaysDoesNotHangTheClient() {
-        // CONNACK, then a QoS 1 PUBLISH whose topic length (64) runs past its remaining length (6): the
-        // decoder waits for bytes that belong to no packet; the keepalive ends the wait.
+        // CONNACK, then a QoS 1 PUBLISH whose topic length (64) runs past its remaining length (6): Netty's
+        // decoder alone would wait for bytes that belong to no packet; the packet framer refuses it at once.
         byte[] lying = bytes(0x32, 0x06, 0x00, 0x40, 'a', '/', 0x00, 0x05);
         try (FakeBroker broker = FakeBroker.start(n -> n == 1 ? concat(CONNACK_V5_OK, lying) : CONNACK_V5_OK)) {
             MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).keepAlive(Duration.ofSeconds(1))

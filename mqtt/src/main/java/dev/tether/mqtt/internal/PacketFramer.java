@@ -186,7 +186,7 @@ final class PacketFramer extends ByteToMessageDecoder {
             }
             int have = actualReadableBytesSafe();
             fail(ctx, 0x81, "the broker sent an incomplete " + typeName(expectedType) + " packet: "
-                    + (expectedSize > 0 ? have + " of " + expectedSize + " bytes" : have + " bytes of its fixed header")
+                    + (expectedSize > 0 ? have + " of " + expectedSize + " bytes" : "only " + have + " byte(s) of its fixed header")
                     + " arrived and the rest did not within " + incompleteTimeout.toMillis() + " ms (incompletePacketTimeout)");
         }), incompleteTimeout.toNanos(), TimeUnit.NANOSECONDS);
     }
