@@ -17,6 +17,7 @@ import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import reactor.test.scheduler.VirtualTimeScheduler;
 
@@ -206,6 +207,31 @@ class PacketLimitsTest {
             assertThat(retry.cause()).isInstanceOf(MqttProtocolException.class)
                     .hasMessageContaining("incomplete CONNACK packet: 3 of 5 bytes arrived");
             client.awaitConnected(Duration.ofSeconds(10)).block();
+            client.close().block(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void overWebSocketAPacketSplitAcrossFramesIsBoundedByItsTotalSizeAndAPartialOneByTheTimeout() {
+        try (dev.tether.mqtt.test.FakeWebSocketBroker broker = dev.tether.mqtt.test.FakeWebSocketBroker.start()) {
+            // Three frames of 600 bytes each, smaller than the limit, carrying one PUBLISH of 1800 bytes.
+            byte[] big = publishOfSize(1800);
+            broker.afterNextConnack(List.of(Arrays.copyOfRange(big, 0, 600), Arrays.copyOfRange(big, 600, 1200),
+                    Arrays.copyOfRange(big, 1200, 1800)));
+            // The next connection: half a PUBLISH, then nothing.
+            broker.afterNextConnack(List.of(Arrays.copyOfRange(publishOfSize(200), 0, 100)));
+            MqttClient client = MqttClient.builder().endpoint(broker.wsUri()).maxPacketSize(1024)
+                    .incompletePacketTimeout(Duration.ofMillis(300)).reconnect(fast()).build();
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
+            client.start();
+            LifecycleEvent.Disconnected d = events.await(LifecycleEvent.Disconnected.class, Duration.ofSeconds(10));
+            assertThat(d.cause()).isInstanceOf(MqttProtocolException.class).hasMessageContaining("PUBLISH packet of 1800 bytes");
+            events.await(e -> e instanceof LifecycleEvent.Connected c && c.generation() == 2, Duration.ofSeconds(10));
+            LifecycleEvent.Disconnected second = events.await(e -> e instanceof LifecycleEvent.Disconnected x && x.generation() == 2,
+                    Duration.ofSeconds(10)) instanceof LifecycleEvent.Disconnected x ? x : null;
+            assertThat(second).isNotNull();
+            assertThat(second.cause()).isInstanceOf(MqttProtocolException.class)
+                    .hasMessageContaining("incomplete PUBLISH packet: 100 of 200 bytes");
             client.close().block(Duration.ofSeconds(5));
         }
     }

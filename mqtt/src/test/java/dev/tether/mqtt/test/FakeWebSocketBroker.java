@@ -35,6 +35,7 @@ public final class FakeWebSocketBroker implements AutoCloseable {
     private final DisposableServer server;
     private final boolean tls;
     private volatile boolean withholdCloseReply;
+    private final java.util.Queue<List<byte[]>> afterConnack = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final java.util.Set<io.netty.channel.Channel> channels = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private FakeWebSocketBroker(io.netty.handler.ssl.@org.jspecify.annotations.Nullable SslContext ssl) {
@@ -117,6 +118,14 @@ public final class FakeWebSocketBroker implements AutoCloseable {
         return tcpClosed.asFlux();
     }
 
+    /**
+     * @param frames binary frames to send after a CONNACK, one frame each; each call scripts one more
+     *               connection, in order
+     */
+    public void afterNextConnack(List<byte[]> frames) {
+        afterConnack.add(List.copyOf(frames));
+    }
+
     /** Closes every connection from the server side (TCP FIN, no close frame). */
     public void closeAllFromServer() {
         channels.forEach(io.netty.channel.Channel::close);
@@ -137,6 +146,10 @@ public final class FakeWebSocketBroker implements AutoCloseable {
                 bin.release();
                 if (type == 1) {
                     ctx.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(new byte[] {0x20, 0x03, 0x00, 0x00, 0x00})));
+                    List<byte[]> frames = afterConnack.poll();
+                    for (byte[] frame : frames == null ? List.<byte[]>of() : frames) {
+                        ctx.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(frame)));
+                    }
                 }
                 return;
             }
