@@ -4,12 +4,13 @@ import dev.tether.benchmarks.internal.Suite;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.List;
 
 /**
  * Runs the side-by-side benchmarks and writes {@code latest.json} and {@code latest.md}.
  *
  * <pre>
- * BenchMain [--quick] [--out DIR]
+ * BenchMain [--quick] [--out DIR] [--only PHASE,...]
  * </pre>
  *
  * <p>Every contender runs in a JVM of its own against the same broker (Mosquitto when installed,
@@ -26,11 +27,12 @@ public final class BenchMain {
     }
 
     /**
-     * @param args {@code --quick}, {@code --out DIR}, {@code --help}
+     * @param args {@code --quick}, {@code --out DIR}, {@code --only rounds,resilience,idle,wsserver}, {@code --help}
      */
     public static void main(String[] args) {
         boolean quick = false;
         Path out = Paths.get(DEFAULT_OUT);
+        List<String> phases = Suite.PHASES;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
@@ -41,8 +43,20 @@ public final class BenchMain {
                     }
                     out = Paths.get(args[++i]);
                 }
+                case "--only" -> {
+                    if (i + 1 >= args.length) {
+                        System.err.println("bench: --only needs phases, some of " + Suite.PHASES);
+                        System.exit(2);
+                    }
+                    phases = List.of(args[++i].split(","));
+                    if (!Suite.PHASES.containsAll(phases)) {
+                        System.err.println("bench: --only takes phases from " + Suite.PHASES + ", not " + phases);
+                        System.exit(2);
+                    }
+                }
                 case "--help", "-h" -> {
-                    System.out.println("usage: bench [--quick] [--out DIR]   (default DIR " + DEFAULT_OUT + ")");
+                    System.out.println("usage: bench [--quick] [--out DIR] [--only PHASE,...]   (default DIR " + DEFAULT_OUT
+                            + "; phases " + Suite.PHASES + ", all by default)");
                     return;
                 }
                 default -> {
@@ -54,8 +68,9 @@ public final class BenchMain {
         try {
             Path classes = Paths.get(BenchMain.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             Path logs = Files.createTempDirectory("tether-bench-logs");
-            Suite suite = new Suite(quick, classes, logs);
-            String command = "./tether bench" + (quick ? " --quick" : "");
+            Suite suite = new Suite(quick, classes, logs, phases);
+            String command = "./tether bench" + (quick ? " --quick" : "")
+                    + (phases.equals(Suite.PHASES) ? "" : " --only " + String.join(",", phases));
             suite.run(System.err).write(out, command);
             System.err.println("bench: wrote " + out.resolve("latest.json") + " and " + out.resolve("latest.md")
                     + " (contender logs in " + logs + ")");

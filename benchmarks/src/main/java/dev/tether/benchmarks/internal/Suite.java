@@ -33,6 +33,7 @@ public final class Suite {
     private final Map<Integer, Map<String, Map<String, Double>>> idle = new LinkedHashMap<>();
     private final List<String> failures = new ArrayList<>();
     private String broker = "";
+    private final List<String> phases;
 
     /**
      * @param quick   the quick suite
@@ -41,6 +42,26 @@ public final class Suite {
      * @throws IOException if a class path file is missing
      */
     public Suite(boolean quick, Path classes, Path logs) throws IOException {
+        this(quick, classes, logs, PHASES);
+    }
+
+    /** The phases of a run, in order. */
+    public static final List<String> PHASES = List.of("rounds", "resilience", "idle", "wsserver");
+
+    /**
+     * @param quick   the quick suite
+     * @param classes the benchmarks' compiled classes; the class path files are in {@code ../classpath}
+     * @param logs    where contender logs go
+     * @param phases  the phases to run, a subset of {@link #PHASES}
+     * @throws IOException if a class path file is missing
+     */
+    public Suite(boolean quick, Path classes, Path logs, List<String> phases) throws IOException {
+        for (String p : phases) {
+            if (!PHASES.contains(p)) {
+                throw new IllegalArgumentException("phase must be one of " + PHASES + ", but was " + p);
+            }
+        }
+        this.phases = List.copyOf(phases);
         this.settings = quick ? Settings.quickRun() : Settings.full();
         this.classes = classes;
         this.logs = logs;
@@ -78,7 +99,7 @@ public final class Suite {
             List<String> wsArgs = List.of("url=" + echo.url(), "payload=" + settings.wsPayload(),
                     "window=" + settings.window(), "warmup_ms=" + settings.warmup().toMillis(),
                     "measure_ms=" + (settings.measure().toMillis() * 2));
-            for (int r = 0; r < settings.rounds(); r++) {
+            for (int r = 0; phases.contains("rounds") && r < settings.rounds(); r++) {
                 List<Object[]> jobs = new ArrayList<>();
                 for (Contender c : Contender.mqttContenders(settings.quick())) {
                     jobs.add(new Object[]{c, mqttArgs});
@@ -98,14 +119,16 @@ public final class Suite {
                 progress.printf("bench: round %d/%d done (%d s)%n", r + 1, settings.rounds(),
                         Duration.ofNanos(System.nanoTime() - started).toSeconds());
             }
-            Contender res = new Contender("resilience", "Tether", "tether", List.of("role=resilience"));
-            resilience.putAll(runOne(java, res, List.of("host=127.0.0.1", "port=" + b.port(),
-                    "trials=" + settings.trials()), 0));
-            resilience.putAll(runOne(java, new Contender("storm", "Tether", "tether", List.of("role=storm")),
-                    List.of("host=127.0.0.1", "port=" + b.port(), "clients=" + settings.stormClients()), 0));
-            progress.printf("bench: resilience and reconnect storm done (%d s)%n",
-                    Duration.ofNanos(System.nanoTime() - started).toSeconds());
-            for (int connections : settings.idle()) {
+            if (phases.contains("resilience")) {
+                Contender res = new Contender("resilience", "Tether", "tether", List.of("role=resilience"));
+                resilience.putAll(runOne(java, res, List.of("host=127.0.0.1", "port=" + b.port(),
+                        "trials=" + settings.trials()), 0));
+                resilience.putAll(runOne(java, new Contender("storm", "Tether", "tether", List.of("role=storm")),
+                        List.of("host=127.0.0.1", "port=" + b.port(), "clients=" + settings.stormClients()), 0));
+                progress.printf("bench: resilience and reconnect storm done (%d s)%n",
+                        Duration.ofNanos(System.nanoTime() - started).toSeconds());
+            }
+            for (int connections : phases.contains("idle") ? settings.idle() : List.<Integer>of()) {
                 List<Contender> idlers = new ArrayList<>(Contender.mqttContenders(true).subList(0, 2));
                 Collections.shuffle(idlers, random);
                 Map<String, Map<String, Double>> byContender = new LinkedHashMap<>();
@@ -118,9 +141,11 @@ public final class Suite {
                 idle.put(connections, byContender);
             }
             progress.printf("bench: idle connections done (%d s)%n", Duration.ofNanos(System.nanoTime() - started).toSeconds());
-            resilience.putAll(serverSessions(java));
-            progress.printf("bench: WebSocket server sessions done (%d s)%n",
-                    Duration.ofNanos(System.nanoTime() - started).toSeconds());
+            if (phases.contains("wsserver")) {
+                resilience.putAll(serverSessions(java));
+                progress.printf("bench: WebSocket server sessions done (%d s)%n",
+                        Duration.ofNanos(System.nanoTime() - started).toSeconds());
+            }
         }
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         return Report.build(settings, rounds, resilience, idle, failures, broker, pin, seed, took);
