@@ -16,9 +16,25 @@ final class Kernel {
      * @return the ESTABLISHED TCP sockets whose source or destination port is {@code port}
      */
     static List<String> established(int port) {
+        return query("( sport = :" + port + " or dport = :" + port + " )");
+    }
+
+    /**
+     * The same for one connection: an ephemeral port alone is not unique on a busy machine (another
+     * process may use the same local port towards another destination).
+     *
+     * @param port      one end's port (e.g. our client's ephemeral port)
+     * @param otherPort the other end's port (e.g. the server's)
+     * @return the ESTABLISHED TCP sockets between those two ports
+     */
+    static List<String> established(int port, int otherPort) {
+        return query("( ( sport = :" + port + " and dport = :" + otherPort + " ) or ( sport = :" + otherPort
+                + " and dport = :" + port + " ) )");
+    }
+
+    private static List<String> query(String filter) {
         try {
-            Process p = new ProcessBuilder("ss", "-tanH", "state", "established",
-                    "( sport = :" + port + " or dport = :" + port + " )").redirectErrorStream(true).start();
+            Process p = new ProcessBuilder("ss", "-tanH", "state", "established", filter).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(20, TimeUnit.SECONDS) || p.exitValue() != 0) {
                 throw new AssertionError("ss failed: " + out);

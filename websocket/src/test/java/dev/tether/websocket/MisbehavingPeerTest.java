@@ -75,7 +75,7 @@ class MisbehavingPeerTest {
 
                 assertThat(pc.awaitEof(WAIT)).as("peer saw the client's FIN").isTrue();
                 assertThat(pc.count(RawPeer.OP_CLOSE)).isEqualTo(1);
-                assertThat(Kernel.established(clientPort)).isEmpty();
+                assertThat(Kernel.established(clientPort, peer.port())).isEmpty();
             }
         }
     }
@@ -108,7 +108,7 @@ class MisbehavingPeerTest {
                         "Disconnected", "Closed");
 
                 assertThat(pc.awaitEof(WAIT)).isTrue();
-                assertThat(Kernel.established(clientPort)).isEmpty();
+                assertThat(Kernel.established(clientPort, peer.port())).isEmpty();
             }
         }
     }
@@ -142,7 +142,7 @@ class MisbehavingPeerTest {
                 assertThat(notice.nanos() - dropped).isLessThan(SLACK_NANOS);
                 assertThat(events.names()).containsSubsequence("Connected", "Notice", "Disconnected", "RetryScheduled",
                         "Connecting", "Connected");
-                assertThat(Kernel.established(clientPort)).isEmpty();
+                assertThat(Kernel.established(clientPort, peer.port())).isEmpty();
                 peer.nextConnection(WAIT);
             } finally {
                 conn.abort().block(WAIT);
@@ -179,7 +179,7 @@ class MisbehavingPeerTest {
                 assertThat(pc.awaitEof(WAIT)).isTrue();
                 assertThat(pc.count(RawPeer.OP_PING)).isEqualTo(1);
                 assertThat(pc.frames).anyMatch(f -> f[0] == RawPeer.OP_CLOSE && f[1] == 1011);
-                assertThat(Kernel.established(clientPort)).isEmpty();
+                assertThat(Kernel.established(clientPort, peer.port())).isEmpty();
             } finally {
                 conn.abort().block(WAIT);
             }
@@ -218,7 +218,7 @@ class MisbehavingPeerTest {
                 assertThat(pc.count(RawPeer.OP_PING)).isGreaterThanOrEqualTo(3);
                 assertTook(connected.nanos(), notice.nanos(), watchdog);
                 assertThat(pc.awaitEof(WAIT)).isTrue();
-                assertThat(Kernel.established(clientPort)).isEmpty();
+                assertThat(Kernel.established(clientPort, peer.port())).isEmpty();
                 assertThat(List.copyOf(events.names())).containsSubsequence("Connected", "CloseSent", "CloseReceived", "Notice",
                         "Disconnected", "RetryScheduled");
             } finally {

@@ -26,6 +26,7 @@ final class RawClient implements AutoCloseable {
     final List<Integer> closeCodes = new CopyOnWriteArrayList<>();
     final CountDownLatch eof = new CountDownLatch(1);
     final CountDownLatch closeFrame = new CountDownLatch(1);
+    volatile IOException endedBy;
     private final boolean answerPings;
     private final boolean answerClose;
 
@@ -95,6 +96,7 @@ final class RawClient implements AutoCloseable {
             }
         } catch (IOException e) {
             // reset: the end of the stream all the same
+            endedBy = e;
         }
         try {
             socket.close();
@@ -106,6 +108,10 @@ final class RawClient implements AutoCloseable {
 
     /** Sends a masked client frame (with a zero mask, which leaves the payload as is). */
     synchronized void send(int opcode, byte[] payload) throws IOException {
+        if (socket.isClosed()) {
+            throw new IOException("the raw client's socket is closed already (texts " + texts + ", close codes " + closeCodes
+                    + ")", endedBy);
+        }
         ByteArrayOutputStream f = new ByteArrayOutputStream();
         f.write(0x80 | opcode);
         if (payload.length < 126) {
@@ -117,8 +123,8 @@ final class RawClient implements AutoCloseable {
         }
         f.write(new byte[4]);
         f.write(payload);
+        // one stream, one write: the peer may answer and our reader close the socket right after it
         socket.getOutputStream().write(f.toByteArray());
-        socket.getOutputStream().flush();
     }
 
     /** Sends one masked frame with the FIN bit as given (fragments, or any opcode). */
@@ -134,8 +140,8 @@ final class RawClient implements AutoCloseable {
         }
         f.write(new byte[4]);
         f.write(payload);
+        // one stream, one write: the peer may answer and our reader close the socket right after it
         socket.getOutputStream().write(f.toByteArray());
-        socket.getOutputStream().flush();
     }
 
     boolean awaitEof(Duration timeout) throws InterruptedException {

@@ -347,7 +347,9 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
                 state = CloseState.CLOSE_SENT;
                 markClosingStart();
             }
-            if (codeSent == CloseSummary.ABNORMAL && corrupt.closeStatus() != null) {
+            // On an invalid close frame Netty closes without sending any close frame of its own: report none.
+            boolean decoderSentClose = corrupt.getMessage() == null || !corrupt.getMessage().startsWith("Invalid close frame");
+            if (decoderSentClose && codeSent == CloseSummary.ABNORMAL && corrupt.closeStatus() != null) {
                 codeSent = corrupt.closeStatus().code();
                 reasonSent = corrupt.closeStatus().reasonText();
                 observer.closeSent(codeSent, reasonSent);
@@ -539,8 +541,10 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
                 initiator = Initiator.REMOTE_PEER;
                 state = CloseState.CLOSE_RECEIVED;
                 resumeReading();
-                // A close frame is always answered, echoing the code (none if the peer sent none).
-                ChannelFuture reply = writeClose(raw == -1 ? -1 : raw, "");
+                // A close frame is always answered, echoing the code (none if the peer sent none); a code
+                // that may not be sent (e.g. 5000, 1005 on the wire) is answered with 1002 instead of echoed.
+                boolean echo = raw == -1 || CloseCodes.sendable(raw);
+                ChannelFuture reply = writeClose(echo ? raw : 1002, echo ? "" : "invalid close code " + raw);
                 state = CloseState.HANDSHAKE_COMPLETE;
                 afterHandshake(reply);
             }
