@@ -3,7 +3,9 @@ package dev.tether.benchmarks.internal;
 import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
@@ -37,9 +39,15 @@ final class HiveMqDriver implements MqttDriver {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
         if (client != null) {
-            client.disconnect().get(10, TimeUnit.SECONDS);
+            try {
+                client.disconnect().get(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                throw new IllegalStateException("disconnect failed: " + e, e);
+            }
         }
     }
 

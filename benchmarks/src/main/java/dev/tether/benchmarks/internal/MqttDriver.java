@@ -40,9 +40,9 @@ interface MqttDriver extends AutoCloseable {
      */
     void publish(String topic, byte[] payload, int qos, Consumer<Throwable> done);
 
-    /** Disconnects and releases the library's threads. */
+    /** Disconnects and releases the library's threads; failures are reported as unchecked exceptions. */
     @Override
-    void close() throws Exception;
+    void close();
 
     /**
      * @param className the simple name of a driver class in this package

@@ -65,10 +65,14 @@ final class PahoV3Driver implements MqttDriver {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
         if (client != null) {
-            client.disconnect().waitForCompletion(TIMEOUT_MS);
-            client.close();
+            try {
+                client.disconnect().waitForCompletion(TIMEOUT_MS);
+                client.close();
+            } catch (MqttException e) {
+                throw new IllegalStateException("disconnect failed: " + e, e);
+            }
         }
     }
 

@@ -117,8 +117,7 @@ public final class Report {
         metrics.add(Metric.absolute("ws_server_stop_sessions_aborted", "sessions",
                 one(resilience, "wsserver.drain_aborted"), Double.POSITIVE_INFINITY, null));
         idle.forEach((connections, byContender) -> {
-            Map<String, Map<String, Double>> asRound = byContender;
-            List<Map<String, Map<String, Double>>> single = List.of(asRound);
+            List<Map<String, Map<String, Double>>> single = List.of(byContender);
             for (String[] m : new String[][]{{"heap_bytes_per_conn", "heap bytes / conn"},
                     {"rss_bytes_per_conn", "RSS bytes / conn"}, {"threads_per_conn", "threads / conn"}}) {
                 boolean memory = !m[0].startsWith("threads");

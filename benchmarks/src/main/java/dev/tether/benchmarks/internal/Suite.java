@@ -100,20 +100,17 @@ public final class Suite {
                     "window=" + settings.window(), "warmup_ms=" + settings.warmup().toMillis(),
                     "measure_ms=" + (settings.measure().toMillis() * 2));
             for (int r = 0; phases.contains("rounds") && r < settings.rounds(); r++) {
-                List<Object[]> jobs = new ArrayList<>();
+                List<Job> jobs = new ArrayList<>();
                 for (Contender c : Contender.mqttContenders(settings.quick())) {
-                    jobs.add(new Object[]{c, mqttArgs});
+                    jobs.add(new Job(c, mqttArgs));
                 }
                 for (Contender c : Contender.webSocketContenders()) {
-                    jobs.add(new Object[]{c, wsArgs});
+                    jobs.add(new Job(c, wsArgs));
                 }
                 Collections.shuffle(jobs, random);
                 Map<String, Map<String, Double>> round = new LinkedHashMap<>();
-                for (Object[] job : jobs) {
-                    Contender c = (Contender) job[0];
-                    @SuppressWarnings("unchecked")
-                    List<String> extra = (List<String>) job[1];
-                    round.put(c.id(), runOne(java, c, extra, r));
+                for (Job job : jobs) {
+                    round.put(job.contender().id(), runOne(java, job.contender(), job.args(), r));
                 }
                 rounds.add(round);
                 progress.printf("bench: round %d/%d done (%d s)%n", r + 1, settings.rounds(),
@@ -149,6 +146,10 @@ public final class Suite {
         }
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         return Report.build(settings, rounds, resilience, idle, failures, broker, pin, seed, took);
+    }
+
+    /** One contender JVM of a round and its run arguments. */
+    private record Job(Contender contender, List<String> args) {
     }
 
     private Map<String, Double> runOne(String java, Contender c, List<String> extra, int round) {

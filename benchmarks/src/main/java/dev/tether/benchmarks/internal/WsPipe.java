@@ -40,6 +40,10 @@ abstract class WsPipe implements AutoCloseable {
         outbound.emitNext(bytes, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
     }
 
+    /** Closes the connection. */
+    @Override
+    public abstract void close();
+
     static WsPipe open(String kind, String url) throws InterruptedException {
         return switch (kind) {
             case "tether" -> new TetherPipe(url);
