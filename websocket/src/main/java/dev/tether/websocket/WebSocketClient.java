@@ -42,7 +42,9 @@ import reactor.netty.http.client.HttpClient;
  *
  * <p>Headers, query parameters and subprotocols are computed for every attempt from the
  * {@link Attempt} (so a fresh token goes into each handshake); by default the credentials become an
- * {@code Authorization} header ({@code Bearer} for a token, {@code Basic} for user name and password).
+ * {@code Authorization} header ({@code Bearer} for a token, {@code Basic} for user name and password),
+ * every {@code header.*} credential attribute a header and every {@code query.*} attribute a query
+ * parameter. For {@code wss} the server certificate and host name are always verified.
  * The close handshake, heartbeat and watchdog are Tether's own (see {@link WebSocketSession}); their
  * steps appear on the connection's lifecycle as {@code CloseSent}, {@code CloseReceived} and a
  * {@code Notice} of kind {@value #CLOSED_NOTICE} carrying the {@link CloseSummary}.
