@@ -135,6 +135,22 @@ class TlsVerificationTest {
     }
 
     @Test
+    void theHostNameIsVerifiedEvenWithARawSslContextOverTls() throws Exception {
+        SslContext trusting = SslContextBuilder.forClient().trustManager(localhost.cert()).endpointIdentificationAlgorithm(null).build();
+        try (FakeBroker broker = FakeBroker.startTls(localhostServer, n -> CONNACK_V5_OK)) {
+            MqttClient c = MqttClient.builder().endpoint("ssl://127.0.0.1:" + broker.port()).sslContext(trusting)
+                    .reconnect(fast()).build();
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(c.lifecycle());
+            c.start();
+            LifecycleEvent.RetryScheduled retry = events.await(LifecycleEvent.RetryScheduled.class, Duration.ofSeconds(10));
+            assertThat(retry.cause()).hasMessageContaining("TLS").hasMessageContaining("127.0.0.1");
+            events.await(LifecycleEvent.Closed.class, Duration.ofSeconds(10));
+            assertThat(events.items()).noneMatch(e -> e instanceof LifecycleEvent.Connected);
+            assertThat(broker.received()).isEmpty();
+        }
+    }
+
+    @Test
     void mutualTlsConnectsWithTheClientCertificateAndNotWithout() throws Exception {
         SslContext server = SslContextBuilder.forServer(localhost.certificate(), localhost.privateKey())
                 .trustManager(clientCert.cert()).clientAuth(ClientAuth.REQUIRE).build();

@@ -30,9 +30,6 @@ import reactor.core.scheduler.Scheduler;
  */
 final class PacketFramer extends ByteToMessageDecoder {
 
-    /** The largest remaining length the four-byte variable integer can say. */
-    static final int MAX_REMAINING_LENGTH = 268_435_455;
-
     private final int maxPacketSize;
     private final Duration incompleteTimeout;
     private final Scheduler scheduler;
@@ -43,6 +40,12 @@ final class PacketFramer extends ByteToMessageDecoder {
     private int expectedSize = -1;
     private int expectedType = -1;
     private boolean failed;
+    /** The type and remaining length of the last packet passed on, for messages. */
+    private int lastFrameType = -1;
+    private int lastFrameRemaining = -1;
+    /** A failure found while cutting, passed on after the packets cut before it. */
+    private int pendingCode;
+    private @Nullable String pendingMessage;
 
     PacketFramer(int maxPacketSize, Duration incompleteTimeout, Scheduler scheduler) {
         this.maxPacketSize = maxPacketSize;
@@ -69,12 +72,6 @@ final class PacketFramer extends ByteToMessageDecoder {
         }
         watchIncomplete(ctx);
     }
-
-    /** The type and remaining length of the last packet passed on, for messages. */
-    private int lastFrameType = -1;
-    private int lastFrameRemaining = -1;
-    private int pendingCode;
-    private @Nullable String pendingMessage;
 
     private void checkLastFrameDecoded() {
         if (tally.decoded < framesForwarded) {
