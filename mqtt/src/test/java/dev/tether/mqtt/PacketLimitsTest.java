@@ -235,4 +235,21 @@ class PacketLimitsTest {
             client.close().block(Duration.ofSeconds(5));
         }
     }
+
+    @Test
+    void overWebSocketASingleFrameLargerThanTheLimitIsRefusedClearly() {
+        try (dev.tether.mqtt.test.FakeWebSocketBroker broker = dev.tether.mqtt.test.FakeWebSocketBroker.start()) {
+            broker.afterNextConnack(List.of(publishOfSize(1800)));
+            MqttClient client = MqttClient.builder().endpoint(broker.wsUri()).maxPacketSize(1024).reconnect(fast()).build();
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
+            client.start();
+            LifecycleEvent.Disconnected d = events.await(LifecycleEvent.Disconnected.class, Duration.ofSeconds(10));
+            assertThat(d.initiator()).isEqualTo(Initiator.LOCAL_DETECTION);
+            assertThat(d.cause()).isInstanceOf(MqttProtocolException.class)
+                    .hasMessageContaining("the broker sent a WebSocket frame the client refuses")
+                    .hasMessageContaining("maxPacketSize 1024 bounds WebSocket frames too");
+            events.await(e -> e instanceof LifecycleEvent.Connected c && c.generation() == 2, Duration.ofSeconds(10));
+            client.close().block(Duration.ofSeconds(5));
+        }
+    }
 }

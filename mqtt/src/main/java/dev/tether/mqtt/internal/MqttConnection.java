@@ -661,6 +661,13 @@ final class MqttConnection extends ChannelDuplexHandler {
             onTransportError(cause);
             return;
         }
+        if (cause instanceof io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException ws) {
+            boolean tooBig = ws.closeStatus() != null
+                    && ws.closeStatus().code() == io.netty.handler.codec.http.websocketx.WebSocketCloseStatus.MESSAGE_TOO_BIG.code();
+            protocolError(tooBig ? 0x95 : 0x81, "the broker sent a WebSocket frame the client refuses: " + ws.getMessage()
+                    + (tooBig ? " (maxPacketSize " + config.maxPacketSize() + " bounds WebSocket frames too)" : ""), ws);
+            return;
+        }
         if (cause instanceof PacketFramer.FramingException fe) {
             protocolError(fe.reasonCode, fe.getMessage(), null);
             return;
