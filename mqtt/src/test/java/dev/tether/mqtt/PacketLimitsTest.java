@@ -252,4 +252,24 @@ class PacketLimitsTest {
             client.close().block(Duration.ofSeconds(5));
         }
     }
+
+    @Test
+    void aTopicAliasTheClientNeverAllowedIsAProtocolError() {
+        // PUBLISH QoS 0, topic "p", properties: Topic Alias (0x23) = 5.
+        byte[] aliased = bytes(0x30, 0x08, 0x00, 0x01, 'p', 0x03, 0x23, 0x00, 0x05, 'x');
+        try (FakeBroker broker = FakeBroker.start(n -> n == 1 ? concat(CONNACK_V5_OK, aliased) : CONNACK_V5_OK)) {
+            MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).reconnect(fast()).build();
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
+            Recorder<MqttMessage> messages = Recorder.of(client.subscribe("p", MqttQos.AT_MOST_ONCE));
+            client.start();
+            LifecycleEvent.Disconnected d = events.await(LifecycleEvent.Disconnected.class, Duration.ofSeconds(10));
+            assertThat(d.cause()).isInstanceOf(MqttProtocolException.class).hasMessageContaining("Topic Alias 5");
+            broker.receivedTypes().filter(t -> t == MqttMessageType.DISCONNECT).next().block(Duration.ofSeconds(5));
+            assertThat(broker.received()).filteredOn(m -> m.fixedHeader().messageType() == MqttMessageType.DISCONNECT)
+                    .first().satisfies(m -> assertThat(((MqttReasonCodeAndPropertiesVariableHeader) m.variableHeader())
+                            .reasonCode() & 0xFF).isEqualTo(0x94));
+            assertThat(messages.items()).isEmpty();
+            client.close().block(Duration.ofSeconds(5));
+        }
+    }
 }

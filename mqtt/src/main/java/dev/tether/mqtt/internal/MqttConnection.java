@@ -476,6 +476,13 @@ final class MqttConnection extends ChannelDuplexHandler {
             protocolError(0x82, "the broker sent a QoS " + qos.value() + " PUBLISH without packet id", null);
             return;
         }
+        Integer alias = intProperty(p.variableHeader().properties(), MqttProperties.TOPIC_ALIAS);
+        if (alias != null) {
+            // CONNECT announced no Topic Alias Maximum, so the broker may use none (MQTT 5, 3.3.2.3.4).
+            protocolError(0x94, "the broker sent a PUBLISH with Topic Alias " + alias
+                    + ", but the client allows no topic aliases (Topic Alias Maximum 0)", null);
+            return;
+        }
         String topic = p.variableHeader().topicName();
         if (topic == null || topic.isEmpty()) {
             protocolError(0x82, "the broker sent a PUBLISH without topic name (topic aliases are not negotiated)", null);
