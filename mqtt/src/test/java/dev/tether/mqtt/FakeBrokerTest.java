@@ -254,4 +254,21 @@ class FakeBrokerTest {
             client.close().block(Duration.ofSeconds(5));
         }
     }
+
+    @Test
+    void aPubrelForAPacketIdNeverReceivedIsNotConfirmedAsReceived() {
+        // PUBREL for id 42, which no QoS 2 PUBLISH carried: MQTT 5 answers PUBCOMP 0x92 (packet identifier not found).
+        byte[] strayPubrel = bytes(0x62, 0x02, 0x00, 0x2A);
+        try (FakeBroker broker = FakeBroker.start(n -> concat(CONNACK_V5_OK, strayPubrel))) {
+            MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).reconnect(fast()).build().start();
+            broker.receivedTypes().filter(t -> t == MqttMessageType.PUBCOMP).next().block(Duration.ofSeconds(10));
+            assertThat(broker.received()).filteredOn(m -> m.fixedHeader().messageType() == MqttMessageType.PUBCOMP)
+                    .singleElement().satisfies(m -> {
+                        var h = (io.netty.handler.codec.mqtt.MqttPubReplyMessageVariableHeader) m.variableHeader();
+                        assertThat(h.messageId()).isEqualTo(42);
+                        assertThat(h.reasonCode() & 0xFF).isEqualTo(0x92);
+                    });
+            client.close().block(Duration.ofSeconds(5));
+        }
+    }
 }
