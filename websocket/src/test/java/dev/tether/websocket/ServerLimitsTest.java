@@ -195,6 +195,32 @@ class ServerLimitsTest {
     }
 
     @Test
+    void aHandlerThatDoesNotReadHoldsAboutOneLargestMessageBeforeReadingPauses() {
+        int max = 64 * 1024;
+        start(WebSocketServer.builder().maxMessageBytes(max).handler(session -> Mono.never()));
+        WebSocketSession client = open();
+        ServerAuthenticationTest.awaitSessions(server, 1);
+        dev.tether.websocket.internal.CloseHandshakeHandler onServer =
+                (dev.tether.websocket.internal.CloseHandshakeHandler) server.sessions().all().iterator().next();
+        dev.tether.websocket.internal.CloseHandshakeHandler sender = (dev.tether.websocket.internal.CloseHandshakeHandler) client;
+        reactor.core.Disposable sending = client.send(reactor.core.publisher.Flux.range(0, 400)
+                .map(i -> WebSocketMessage.binary(new byte[32 * 1024]))).subscribe(null, e -> { });
+        try {
+            // the server stopped reading: what the client writes now backs up on the client's side
+            // ... and what the server holds no longer changes (reading has paused) for half a second
+            reactor.core.publisher.Flux.interval(Duration.ofMillis(10))
+                    .map(i -> sender.pendingOutboundBytes() > 512 * 1024 ? onServer.heldInboundBytes() : -1L)
+                    .buffer(50, 1)
+                    .filter(w -> w.size() == 50 && w.get(0) >= 0 && w.stream().distinct().count() == 1)
+                    .next().block(Duration.ofSeconds(20));
+            assertThat(onServer.heldInboundBytes()).isLessThanOrEqualTo(max + 32 * 1024);
+        } finally {
+            sending.dispose();
+            client.abort().block(WAIT);
+        }
+    }
+
+    @Test
     void limitsValidateAtOnceNamingFieldAndValue() {
         assertThatThrownBy(() -> WebSocketServer.builder().maxSessions(0)).hasMessageContaining("maxSessions").hasMessageContaining("0");
         assertThatThrownBy(() -> WebSocketServer.builder().maxSessionsPerAddress(-1)).hasMessageContaining("maxSessionsPerAddress")

@@ -103,7 +103,8 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
     private boolean finished;
     private boolean peerClosedTls;
     private boolean flushScheduled;
-    private long pendingOutbound;
+    private volatile long pendingOutbound;
+    private volatile long inboundBytes;
 
     /**
      * @param channel     the upgraded channel
@@ -154,6 +155,11 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
     public Optional<Instant> credentialsExpireAt() {
         AuthDecision.Accepted a = auth;
         return a == null ? Optional.empty() : a.expiry();
+    }
+
+    /** @return bytes of inbound messages held for the application (event loop view) */
+    public long heldInboundBytes() {
+        return inboundBytes;
     }
 
     /** @return bytes written to this session and not yet handed to the socket (event loop view) */
@@ -493,8 +499,11 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
     private void deliver(boolean text, byte[] payload) {
         lastAppMessageNanos = nanos();
         inbound.add(WebSocketMessage.of(text ? WebSocketMessage.Type.TEXT : WebSocketMessage.Type.BINARY, payload));
+        inboundBytes += payload.length;
         drain();
-        if (!readingPaused && inbound.size() >= settings.inboundBuffer() && state == CloseState.OPEN) {
+        // Held messages are bounded in count and in bytes (about one largest message), whichever comes first.
+        boolean full = inbound.size() >= settings.inboundBuffer() || inboundBytes >= settings.maxMessageBytes();
+        if (!readingPaused && full && state == CloseState.OPEN) {
             readingPaused = true;
             channel.config().setAutoRead(false);
         }
@@ -503,10 +512,12 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
     private void drain() {
         FluxSink<WebSocketMessage> r = receiver;
         while (r != null && !inbound.isEmpty() && r.requestedFromDownstream() > 0) {
-            r.next(inbound.poll());
+            WebSocketMessage m = inbound.poll();
+            inboundBytes -= m.size();
+            r.next(m);
             r = receiver;
         }
-        if (readingPaused && inbound.size() <= settings.inboundBuffer() / 2) {
+        if (readingPaused && inbound.size() <= settings.inboundBuffer() / 2 && inboundBytes <= settings.maxMessageBytes() / 2) {
             resumeReading();
         }
         if (finished && inbound.isEmpty() && receiver != null) {
