@@ -1,5 +1,6 @@
 package dev.tether.websocket;
 
+import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetSocketAddress;
 import java.security.cert.Certificate;
 import java.util.ArrayList;
@@ -10,7 +11,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import io.netty.handler.codec.http.QueryStringDecoder;
 
 /**
  * What an {@link Authenticator} sees of a WebSocket upgrade, before the server answers it: the path,

@@ -523,7 +523,8 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
         }
 
         /**
-         * @param messages inbound messages held for a slow reader before reading from the socket pauses;
+         * @param messages inbound messages held for a slow reader before reading from the socket pauses (it also
+         *                 pauses once about {@code maxMessageBytes} are held);
          *                 default {@link #DEFAULT_INBOUND_BUFFER}
          * @return this builder
          */

@@ -494,7 +494,8 @@ public final class WebSocketServer {
         }
 
         /**
-         * @param messages inbound messages held per session before reading pauses;
+         * @param messages inbound messages held per session before reading pauses (it also pauses once about
+         *                 {@code maxMessageBytes} are held);
          *                 default {@link WebSocketClient#DEFAULT_INBOUND_BUFFER}
          * @return this builder
          */
