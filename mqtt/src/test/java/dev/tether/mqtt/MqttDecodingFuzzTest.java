@@ -28,20 +28,31 @@ import net.jqwik.api.lifecycle.BeforeContainer;
 class MqttDecodingFuzzTest {
 
     static FuzzHarness harness;
+    static FuzzHarness webSocketHarness;
 
     @BeforeContainer
     static void start() {
         harness = FuzzHarness.start();
+        webSocketHarness = FuzzHarness.startWebSocket();
     }
 
     @AfterContainer
     static void stop() {
-        harness.close();
+        try {
+            harness.close();
+        } finally {
+            webSocketHarness.close();
+        }
     }
 
     @Property(tries = 250, seed = "7215366", shrinking = ShrinkingMode.BOUNDED, edgeCases = EdgeCasesMode.NONE)
     void whateverTheBrokerSendsTheClientStaysInControl(@ForAll("brokerBytes") byte[] input) {
         Statistics.collect(harness.check(input));
+    }
+
+    @Property(tries = 60, seed = "5120931", shrinking = ShrinkingMode.BOUNDED, edgeCases = EdgeCasesMode.NONE)
+    void overWebSocketTooWhateverTheBrokerSendsTheClientStaysInControl(@ForAll("brokerBytes") byte[] input) {
+        Statistics.collect(webSocketHarness.check(input));
     }
 
     @Provide
