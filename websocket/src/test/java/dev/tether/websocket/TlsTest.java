@@ -99,6 +99,15 @@ class TlsTest {
     }
 
     @Test
+    void aClientContextThatTurnedHostNameVerificationOffIsStillVerified() throws Exception {
+        start(SslContextBuilder.forServer(otherHost.certificate(), otherHost.privateKey()).build(), Authenticator.ALLOW_ALL);
+        SslContext lax = SslContextBuilder.forClient().trustManager(otherHost.certificate()).endpointIdentificationAlgorithm(null).build();
+        Throwable t = failure(WebSocketClient.builder().sslContext(lax).build());
+        assertThat(t).isInstanceOf(ConnectionFailedException.class).hasMessageContaining("does not name host 'localhost'");
+        assertThat(server.stats().sessions()).isZero();
+    }
+
+    @Test
     void clientCertificatesAuthenticateAndTheAuthenticatorSeesThem() throws Exception {
         SslContext tls = SslContextBuilder.forServer(localhost.certificate(), localhost.privateKey())
                 .trustManager(clientCert.cert()).clientAuth(ClientAuth.REQUIRE).build();
