@@ -661,8 +661,9 @@ final class MqttConnection extends ChannelDuplexHandler {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         ConnectionFailedException tls = TlsSettings.tlsFailure(attempt.endpoint(), cause);
         if (tls != null) {
-            // E.g. the broker refused the client certificate after the handshake (TLS 1.3): not a decoding problem.
-            if (detected == null && !finished) {
+            // A TLS error is a transport problem, never a decoding one. Before CONNACK it is most likely the
+            // broker refusing the client certificate after the handshake (TLS 1.3): say so.
+            if (!established && detected == null && !finished) {
                 detected = tls;
             }
             onTransportError(cause);
