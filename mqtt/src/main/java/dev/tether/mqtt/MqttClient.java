@@ -256,7 +256,7 @@ public final class MqttClient {
         public static final int DEFAULT_RECEIVE_MAXIMUM = 65535;
         /** Default largest packet received and sent: 1 MiB. */
         public static final int DEFAULT_MAX_PACKET_SIZE = 1024 * 1024;
-        /** TLS refusals (bad certificate, failed handshake) in a row retried before the client gives up at the next one: 3. */
+        /** Certificate refusals (the broker's refused by the client, or the client's by the broker) in a row retried before the client gives up at the next one: 3. */
         public static final int TLS_REFUSALS_BEFORE_GIVING_UP = TlsSettings.MAX_TLS_FAILURES;
         /** The largest packet MQTT can express: a 268435455-byte remaining length plus a 5-byte fixed header. */
         public static final int MAX_MQTT_PACKET_SIZE = 268_435_460;

@@ -117,9 +117,15 @@ public final class TlsSettings {
                     Initiator.LOCAL_DETECTION, -1, CERTIFICATE_VERDICT, error);
         }
         if (ssl != null) {
-            return new ConnectionFailedException("TLS handshake with " + endpoint + " failed: " + ssl.getMessage()
-                    + " (if the broker asks for a client certificate, give one with clientCertificate(...))",
-                    Initiator.LOCAL_DETECTION, -1, CERTIFICATE_VERDICT, error);
+            String message = String.valueOf(ssl.getMessage());
+            // A certificate alert (bad_certificate, certificate_required, unknown_ca...) means the broker refused
+            // this client's certificate, or the lack of one: a configuration problem, capped like a refused
+            // server certificate. Other handshake failures (timeouts, resets) are retried like any I/O error.
+            boolean certificateAlert = message.toLowerCase(java.util.Locale.ROOT).contains("certificate")
+                    || message.toLowerCase(java.util.Locale.ROOT).contains("unknown_ca");
+            return new ConnectionFailedException("TLS handshake with " + endpoint + " failed: " + message
+                    + (certificateAlert ? " (if the broker asks for a client certificate, give one with clientCertificate(...))" : ""),
+                    Initiator.LOCAL_DETECTION, -1, certificateAlert ? CERTIFICATE_VERDICT : null, error);
         }
         return null;
     }
