@@ -86,7 +86,7 @@ public final class ServerEngine implements SessionRegistry {
     private final java.util.Set<String> drained = ConcurrentHashMap.newKeySet();
     private final AtomicInteger admitted = new AtomicInteger();
     private final AtomicInteger pendingHandshakes = new AtomicInteger();
-    private final Map<String, AtomicInteger> perAddress = new ConcurrentHashMap<>();
+    private final Map<String, Integer> perAddress = new ConcurrentHashMap<>();
     private final AtomicInteger refusedByLimits = new AtomicInteger();
     private volatile @Nullable DisposableServer listener;
     private volatile int boundPort;
@@ -311,9 +311,8 @@ public final class ServerEngine implements SessionRegistry {
             if (a.admitted) {
                 a.admitted = false;
                 admitted.decrementAndGet();
-                AtomicInteger n = a.address == null ? null : perAddress.get(a.address);
-                if (n != null && n.decrementAndGet() <= 0) {
-                    perAddress.remove(a.address, n);
+                if (a.address != null) {
+                    perAddress.computeIfPresent(a.address, (k, n) -> n <= 1 ? null : n - 1);
                 }
             }
         }
@@ -388,9 +387,16 @@ public final class ServerEngine implements SessionRegistry {
                     return refuse(res, HttpResponseStatus.SERVICE_UNAVAILABLE, seconds(limits.retryAfter()),
                             "server full: " + limits.maxSessions() + " sessions (maxSessions)");
                 }
-                AtomicInteger mine = perAddress.computeIfAbsent(address, k -> new AtomicInteger());
-                if (mine.incrementAndGet() > limits.maxSessionsPerAddress()) {
-                    mine.decrementAndGet();
+                boolean[] room = {false};
+                perAddress.compute(address, (k, n) -> {
+                    int held = n == null ? 0 : n;
+                    if (held >= limits.maxSessionsPerAddress()) {
+                        return n;
+                    }
+                    room[0] = true;
+                    return held + 1;
+                });
+                if (!room[0]) {
                     admitted.decrementAndGet();
                     return refuse(res, HttpResponseStatus.TOO_MANY_REQUESTS, seconds(limits.retryAfter()),
                             "too many sessions from " + address + ": " + limits.maxSessionsPerAddress() + " (maxSessionsPerAddress)");
