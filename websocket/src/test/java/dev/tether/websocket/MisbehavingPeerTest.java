@@ -177,7 +177,8 @@ class MisbehavingPeerTest {
                 assertTook(connected.nanos(), notice.nanos(), hb.interval().plus(hb.pongTimeout()));
 
                 assertThat(pc.awaitEof(WAIT)).isTrue();
-                assertThat(pc.count(RawPeer.OP_PING)).isEqualTo(1);
+                // The peer was pinged and never answered (how many pings left before the deadline depends on scheduling).
+                assertThat(pc.count(RawPeer.OP_PING)).isPositive();
                 assertThat(pc.frames).anyMatch(f -> f[0] == RawPeer.OP_CLOSE && f[1] == 1011);
                 assertThat(Kernel.established(clientPort, peer.port())).isEmpty();
             } finally {
