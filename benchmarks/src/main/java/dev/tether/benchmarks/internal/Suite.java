@@ -71,7 +71,8 @@ public final class Suite {
             if (!Files.isRegularFile(file)) {
                 throw new IOException("missing class path file " + file + "; build the benchmarks module first");
             }
-            classpaths.put(name, classes + java.io.File.pathSeparator + Files.readString(file, StandardCharsets.UTF_8).trim());
+            classpaths.put(name, classes + java.io.File.pathSeparator
+                    + snapshot(Files.readString(file, StandardCharsets.UTF_8).trim(), logs.resolve("jars")));
         }
         this.pin = Runtime.getRuntime().availableProcessors() >= 2 && onPath("taskset");
         this.seed = System.nanoTime();
@@ -195,6 +196,30 @@ public final class Suite {
                 opener[0].close();
             }
         }
+    }
+
+    /**
+     * Copies the jars of a class path, so that a jar re-installed into the local repository while the
+     * run goes on (other builds share this machine) cannot break a contender JVM halfway.
+     */
+    private static String snapshot(String classpath, Path dir) throws IOException {
+        Files.createDirectories(dir);
+        StringBuilder copied = new StringBuilder();
+        for (String entry : classpath.split(java.io.File.pathSeparator)) {
+            Path source = Path.of(entry);
+            Path target = source;
+            if (Files.isRegularFile(source) && entry.endsWith(".jar")) {
+                target = dir.resolve(Integer.toHexString(entry.hashCode()) + "-" + source.getFileName());
+                if (!Files.exists(target)) {
+                    Files.copy(source, target);
+                }
+            }
+            if (copied.length() > 0) {
+                copied.append(java.io.File.pathSeparator);
+            }
+            copied.append(target);
+        }
+        return copied.toString();
     }
 
     private static String join(List<Integer> values) {
