@@ -15,11 +15,15 @@ final class Explanations {
         String spread = m.minRatio() != null && m.maxRatio() != null && m.maxRatio() / Math.max(1e-9, m.minRatio()) > 1.5
                 ? " The rounds spread widely (min–max above), so this run alone does not settle it."
                 : "";
-        if (m.name().startsWith("mqtt_qos0") || m.name().startsWith("mqtt_qos1_puback")
-                || m.name().startsWith("mqtt_qos1_cpu")) {
-            return "Not profiled yet: the publish path (a Mono per publish through the core engine) is the first "
-                    + "suspect; on loopback with one window of " + Settings.WINDOW + " the broker on the other core "
-                    + "also bounds every client, which narrows the gap a 2x target asks for." + spread;
+        boolean paho = m.peerName() != null && m.peerName().startsWith("Paho");
+        if (m.name().startsWith("mqtt_qos0") || m.name().startsWith("mqtt_qos1_puback")) {
+            return "Not profiled yet; the publish path (a Mono per publish through the core engine, the in-flight "
+                    + "registry) is the first suspect."
+                    + (paho ? " On loopback the broker on the other core bounds every client, which leaves little "
+                    + "room for a 2x lead over Paho." : "") + spread;
+        }
+        if (m.name().startsWith("mqtt_qos1_cpu")) {
+            return "Not profiled yet; the same per-publish path is the first suspect." + spread;
         }
         if (m.name().startsWith("ws_stream")) {
             return "Tether's client adds its own close-handshake handler, heartbeat and a backpressured receive "
