@@ -12,6 +12,9 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "tether", mixinStandardHelpOptions = true, version = "tether 0.1.0",
         description = "Keeps MQTT and WebSocket connections alive and shows what they really do.",
+        footer = {"", "The launcher also runs:",
+                "  ./tether service          the Spring WebFlux telemetry service, on embedded defaults",
+                "  ./tether bench [--quick]  the side-by-side benchmarks (writes benchmarks/results/latest.{json,md})"},
         subcommands = {DemoCommand.class, ProbeCommand.class, WatchCommand.class, ServeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TetherCommand implements Runnable {
