@@ -147,8 +147,8 @@ final class LineConnector implements Connector<LineConnector.LineSession> {
                     conn.dispose();
                 }).then(conn.onDispose());
             }
-            return session.send("BYE")
-                    .doOnSuccess(v -> attempt.reportCloseSent(0, "BYE"))
+            // Reported as the goodbye is written: the server's FIN may be read before the write's completion is.
+            return Mono.fromRunnable(() -> attempt.reportCloseSent(0, "BYE")).then(session.send("BYE"))
                     .then(conn.onDispose())
                     .timeout(Duration.ofSeconds(2), Mono.fromRunnable(conn::dispose).then(conn.onDispose()));
         }
