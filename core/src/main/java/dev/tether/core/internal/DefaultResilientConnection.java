@@ -304,7 +304,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         stableTimer = scheduler.schedule(() -> serial.execute(() -> onStable(gen)),
                 policy.stablePeriod().toNanos(), TimeUnit.NANOSECONDS);
         est.terminated()
-                .switchIfEmpty(Mono.fromSupplier(() -> SessionEnd.detected(new IllegalStateException("session ended without saying why"))))
+                .switchIfEmpty(Mono.fromSupplier(() -> SessionEnd.detected(new java.io.IOException("the session ended without saying why"))))
                 .subscribe(end -> serial.execute(() -> onTerminated(gen, end)),
                         err -> serial.execute(() -> onTerminated(gen, SessionEnd.detected(err))));
     }
