@@ -37,16 +37,23 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscription;
 import reactor.core.Disposable;
+import reactor.core.Exceptions;
+import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
+import reactor.util.concurrent.Queues;
 
 /**
  * The WebSocket close handshake as a state machine, plus heartbeat, watchdog, message assembly and
@@ -63,6 +70,10 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
     public static final String NAME = "tether.ws.closeHandshake";
 
     private static final AtomicLong IDS = new AtomicLong();
+    /** Messages of one {@link #send(Publisher)} requested and not yet written to the socket. */
+    private static final int STREAM_WINDOW = 32;
+    /** Written messages after which {@link #send(Publisher)} asks its source for that many more. */
+    private static final int STREAM_REPLENISH = STREAM_WINDOW / 4;
 
     private final String id;
     private final Channel channel;
@@ -203,7 +214,12 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
 
     @Override
     public Mono<Void> send(Publisher<WebSocketMessage> messages) {
-        return Flux.from(messages).flatMap(this::send, 32, 1).then();
+        Objects.requireNonNull(messages, "messages");
+        return Mono.create(sink -> {
+            StreamSender sender = new StreamSender(sink);
+            sink.onDispose(sender::dispose);
+            Flux.from(messages).subscribe(sender);
+        });
     }
 
     @Override
@@ -788,6 +804,144 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
             });
         }
         return f;
+    }
+
+    /**
+     * Streams a publisher's messages onto the channel: messages cross to the event loop through one
+     * single-producer queue and are written in bursts by one drain task, instead of one task and one
+     * Mono per message. At most {@link #STREAM_WINDOW} messages are requested and not yet written to
+     * the socket, as before; the outbound byte bound of {@link #writeMessage} applies to each.
+     */
+    private final class StreamSender extends BaseSubscriber<WebSocketMessage> {
+        private final MonoSink<Void> result;
+        private final Queue<WebSocketMessage> queue = Queues.<WebSocketMessage>get(STREAM_WINDOW).get();
+        private final AtomicInteger wip = new AtomicInteger();
+        private volatile boolean upstreamDone;
+        private volatile @Nullable Throwable upstreamError;
+        // ---- event loop only ----
+        private long written;
+        private long completed;
+        private int toRequest;
+        private boolean allQueued;
+        private boolean ended;
+
+        StreamSender(MonoSink<Void> result) {
+            this.result = result;
+        }
+
+        @Override
+        protected void hookOnSubscribe(Subscription subscription) {
+            subscription.request(STREAM_WINDOW);
+        }
+
+        @Override
+        protected void hookOnNext(WebSocketMessage message) {
+            if (!queue.offer(message)) {
+                // the source ignored our requests: fail the send rather than drop a message
+                cancel();
+                upstreamError = Exceptions.failWithOverflow("send(Publisher) source emitted more than requested");
+                upstreamDone = true;
+            }
+            signal();
+        }
+
+        @Override
+        protected void hookOnComplete() {
+            upstreamDone = true;
+            signal();
+        }
+
+        @Override
+        protected void hookOnError(Throwable error) {
+            upstreamError = error;
+            upstreamDone = true;
+            signal();
+        }
+
+        private void signal() {
+            if (wip.getAndIncrement() == 0) {
+                onLoop(this::drainQueue);
+            }
+        }
+
+        private void drainQueue() {
+            int missed = 1;
+            while (true) {
+                if (ended) {
+                    queue.clear();
+                } else {
+                    writeQueued();
+                }
+                missed = wip.addAndGet(-missed);
+                if (missed == 0) {
+                    return;
+                }
+            }
+        }
+
+        private void writeQueued() {
+            while (!ended) {
+                boolean done = upstreamDone;
+                WebSocketMessage m = queue.poll();
+                if (m == null) {
+                    if (done) {
+                        Throwable error = upstreamError;
+                        if (error != null) {
+                            end(error);
+                        } else {
+                            allQueued = true;
+                            completeIfWritten();
+                        }
+                    }
+                    return;
+                }
+                ChannelHandlerContext c = ctx;
+                if (state != CloseState.OPEN || c == null) {
+                    end(new IOException("WebSocket session " + id + " is " + state + "; message not sent"));
+                    return;
+                }
+                written++;
+                writeMessage(c, m).addListener(this::onWritten);
+            }
+        }
+
+        private void onWritten(io.netty.util.concurrent.Future<? super Void> f) {
+            if (ended) {
+                return;
+            }
+            if (!f.isSuccess()) {
+                end(f.cause());
+                return;
+            }
+            completed++;
+            if (allQueued) {
+                completeIfWritten();
+                return;
+            }
+            // Ask for more in batches, as Reactor's limitRate does, so upstream is not asked once per message.
+            if (++toRequest >= STREAM_REPLENISH) {
+                int n = toRequest;
+                toRequest = 0;
+                request(n);
+            }
+        }
+
+        private void completeIfWritten() {
+            if (!ended && completed == written) {
+                ended = true;
+                result.success();
+            }
+        }
+
+        private void end(Throwable error) {
+            if (ended) {
+                return;
+            }
+            ended = true;
+            queue.clear();
+            cancel();
+            result.error(error);
+        }
     }
 
     private Disposable schedule(Duration delay, Runnable task) {
