@@ -526,6 +526,7 @@ public final class ClientCore {
         if (!usable(c)) {
             return;
         }
+        boolean onLoop = c.inEventLoop();
         int limit = Math.min(serverReceiveMaximum, config.maxInFlight());
         while (!pending.isEmpty()) {
             OutboundPublish op = pending.peekFirst();
@@ -548,7 +549,7 @@ public final class ClientCore {
             }
             if (op.message.qos() == MqttQos.AT_MOST_ONCE) {
                 pending.pollFirst();
-                c.writePublish(op.message, 0, false).addListener(f -> {
+                c.writePublishSoon(op.message, 0).addListener(f -> {
                     if (f.isSuccess()) {
                         op.sink.success(new PublishResult(op.message.topic(), MqttQos.AT_MOST_ONCE, 0, 0));
                     } else {
@@ -556,6 +557,12 @@ public final class ClientCore {
                     }
                 });
                 continue;
+            }
+            if (!onLoop) {
+                // QoS 1 and 2 publishes cross to the event loop in bursts: one task writes all that wait, with
+                // one flush, instead of one write-and-flush task per publish from the caller's thread.
+                c.scheduleDrain(this::drainOnLoop);
+                return;
             }
             if (inFlight.size() >= limit) {
                 return;
@@ -567,8 +574,17 @@ public final class ClientCore {
             pending.pollFirst();
             op.packetId = id;
             inFlight.put(id, op);
-            c.writePublish(op.message, id, false);
+            c.writePublishSoon(op.message, id);
         }
+    }
+
+    /** Runs on the connection's event loop: writes what waits, as far as the in-flight window allows. */
+    private void drainOnLoop() {
+        List<Runnable> after = new ArrayList<>();
+        synchronized (this) {
+            drainAndNotify(after);
+        }
+        after.forEach(Runnable::run);
     }
 
     private @Nullable MqttPacketTooLargeException tooLarge(MqttMessage message, long limit, boolean broker) {

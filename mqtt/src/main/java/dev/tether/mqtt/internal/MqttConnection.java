@@ -53,6 +53,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,6 +95,8 @@ final class MqttConnection extends ChannelDuplexHandler {
     private @Nullable Disposable pingTimer;
     private @Nullable Disposable closeGuard;
     private volatile long lastWriteNanos;
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private boolean flushScheduled;
     private volatile long lastReadNanos;
     private boolean pingOutstanding;
     private @Nullable MonoSink<Void> reauthSink;
@@ -145,7 +148,58 @@ final class MqttConnection extends ChannelDuplexHandler {
         return ch.writeAndFlush(message);
     }
 
+    /** @return whether the caller runs on this connection's event loop */
+    boolean inEventLoop() {
+        Channel ch = channel;
+        return ch != null && ch.eventLoop().inEventLoop();
+    }
+
+    /**
+     * Runs a task on the event loop once, however often it is asked for before it runs.
+     *
+     * @param task the task
+     */
+    void scheduleDrain(Runnable task) {
+        Channel ch = channel;
+        if (ch != null && drainScheduled.compareAndSet(false, true)) {
+            ch.eventLoop().execute(() -> {
+                drainScheduled.set(false);
+                task.run();
+            });
+        }
+    }
+
+    /**
+     * Writes a new publish on the event loop without flushing it at once: one flush follows the writes
+     * the event loop makes in the same run (a burst of PUBACKs read together frees slots for a burst
+     * of publishes, which then goes out in one syscall).
+     *
+     * @param message  the message
+     * @param packetId its packet id, 0 for QoS 0
+     * @return the write's future, done once flushed
+     */
+    ChannelFuture writePublishSoon(MqttMessage message, int packetId) {
+        Channel ch = channel;
+        if (ch == null || !ch.eventLoop().inEventLoop()) {
+            return writePublish(message, packetId, false);
+        }
+        lastWriteNanos = System.nanoTime();
+        ChannelFuture f = ch.write(publishPacket(message, packetId, false));
+        if (!flushScheduled) {
+            flushScheduled = true;
+            ch.eventLoop().execute(() -> {
+                flushScheduled = false;
+                ch.flush();
+            });
+        }
+        return f;
+    }
+
     ChannelFuture writePublish(MqttMessage message, int packetId, boolean dup) {
+        return write(publishPacket(message, packetId, dup));
+    }
+
+    private MqttPublishMessage publishPacket(MqttMessage message, int packetId, boolean dup) {
         MqttProperties props = MqttProperties.NO_PROPERTIES;
         if (config.isV5() && (message.contentType().isPresent() || !message.userProperties().isEmpty())) {
             MqttProperties p = new MqttProperties();
@@ -155,8 +209,8 @@ final class MqttConnection extends ChannelDuplexHandler {
         }
         MqttFixedHeader header = new MqttFixedHeader(MqttMessageType.PUBLISH, dup,
                 io.netty.handler.codec.mqtt.MqttQoS.valueOf(message.qos().value()), message.retain(), 0);
-        return write(new MqttPublishMessage(header, new MqttPublishVariableHeader(message.topic(), packetId, props),
-                Unpooled.wrappedBuffer(message.payload())));
+        return new MqttPublishMessage(header, new MqttPublishVariableHeader(message.topic(), packetId, props),
+                Unpooled.wrappedBuffer(message.payload()));
     }
 
     void writePubRel(int packetId) {
