@@ -25,11 +25,12 @@ public final class MqttMessage {
 
     private MqttMessage(Builder b) {
         this.topic = b.topic;
-        this.payload = b.payload.clone();
+        // The builder's array is already a private copy that nothing ever writes to: shared, not copied again.
+        this.payload = b.payload;
         this.qos = b.qos;
         this.retain = b.retain;
         this.contentType = b.contentType;
-        this.userProperties = Map.copyOf(b.userProperties);
+        this.userProperties = b.userProperties.isEmpty() ? Map.of() : Map.copyOf(b.userProperties);
     }
 
     /**

@@ -2,7 +2,6 @@ package dev.tether.mqtt.internal;
 
 import dev.tether.mqtt.MqttMessage;
 import dev.tether.mqtt.MqttQos;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /** Sizes of encoded packets, computed the way the MQTT encoder writes them. */
@@ -45,7 +44,24 @@ final class PacketSizes {
         return n;
     }
 
-    private static long utf8Length(String s) {
-        return s.getBytes(StandardCharsets.UTF_8).length;
+    /** The UTF-8 length, counted without encoding (a publish is sized twice on its way out). */
+    static long utf8Length(String s) {
+        long n = 0;
+        int len = s.length();
+        for (int i = 0; i < len; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n++;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else {
+                // a lone surrogate is encoded as '?' by String.getBytes, one byte
+                n += Character.isSurrogate(c) ? 1 : 3;
+            }
+        }
+        return n;
     }
 }

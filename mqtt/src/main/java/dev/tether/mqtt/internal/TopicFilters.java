@@ -15,21 +15,40 @@ final class TopicFilters {
         if (topic.startsWith("$") && (filter.startsWith("+") || filter.startsWith("#"))) {
             return false;
         }
-        String[] f = filter.split("/", -1);
-        String[] t = topic.split("/", -1);
-        int i = 0;
-        for (; i < f.length; i++) {
-            if (f[i].equals("#")) {
+        if (filter.equals(topic)) {
+            return true;
+        }
+        // Level by level, without splitting: this runs for every delivered message and subscription.
+        int fl = filter.length();
+        int tl = topic.length();
+        int fi = 0;
+        int ti = 0;
+        while (true) {
+            int fe = filter.indexOf('/', fi);
+            if (fe < 0) {
+                fe = fl;
+            }
+            int fLen = fe - fi;
+            if (fLen == 1 && filter.charAt(fi) == '#') {
                 return true;
             }
-            if (i >= t.length) {
+            if (ti > tl) {
+                return false; // the topic has no level left
+            }
+            int te = topic.indexOf('/', ti);
+            if (te < 0) {
+                te = tl;
+            }
+            boolean plus = fLen == 1 && filter.charAt(fi) == '+';
+            if (!plus && (fLen != te - ti || !filter.regionMatches(fi, topic, ti, fLen))) {
                 return false;
             }
-            if (!f[i].equals("+") && !f[i].equals(t[i])) {
-                return false;
+            if (fe == fl) {
+                return te == tl;
             }
+            fi = fe + 1;
+            ti = te + 1;
         }
-        return i == t.length;
     }
 
     /**
