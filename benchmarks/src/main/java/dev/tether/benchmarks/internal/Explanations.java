@@ -16,18 +16,30 @@ final class Explanations {
                 ? " The rounds spread widely (min–max above), so this run alone does not settle it."
                 : "";
         boolean paho = m.peerName() != null && m.peerName().startsWith("Paho");
+        if (m.name().startsWith("mqtt_qos1_puback") && !paho) {
+            return "Profiled (JFR): every publish builds a Mono, a sink, an in-flight entry and a result, and copies "
+                    + "its payload into the immutable message and again into the packet; publishes now cross to the "
+                    + "event loop in bursts with one flush (that fix roughly doubled QoS 1 throughput), what is left "
+                    + "is this per-publish work on the one core the client has, about 1.9x HiveMQ's allocation per "
+                    + "message." + spread;
+        }
         if (m.name().startsWith("mqtt_qos0") || m.name().startsWith("mqtt_qos1_puback")) {
-            return "Not profiled yet; the publish path (a Mono per publish through the core engine, the in-flight "
-                    + "registry) is the first suspect."
-                    + (paho ? " On loopback the broker on the other core bounds every client, which leaves little "
-                    + "room for a 2x lead over Paho." : "") + spread;
+            return (paho ? "On loopback the broker on the other core bounds every client, which leaves little room "
+                    + "for a 2x lead over Paho."
+                    : "QoS 0 end to end is bound by the round trip through the broker with the window of 100, not "
+                    + "by client CPU; writing QoS 0 publishes in event-loop bursts was tried and halved throughput "
+                    + "at 100 B, so QoS 0 keeps one write and flush per publish.") + spread;
         }
         if (m.name().startsWith("mqtt_qos1_cpu")) {
-            return "Not profiled yet; the same per-publish path is the first suspect." + spread;
+            return "Profiled (JFR): the per-publish objects and payload copies named above, plus the Mono each "
+                    + "publish returns; the burst writes cut it from about 2.1x to about 1.2-1.7x HiveMQ." + spread;
         }
         if (m.name().startsWith("ws_stream")) {
-            return "Tether's client adds its own close-handshake handler, heartbeat and a backpressured receive "
-                    + "buffer above Reactor Netty; not profiled yet which costs most." + spread;
+            return "Measured: send(Publisher) cost one Mono and one event-loop task per message (flatMap over "
+                    + "send(message)); it now writes bursts from one queue with one drain task, which took Tether "
+                    + "from about 44k to 110k msg/s. The rest is not profiled yet: each message is copied three "
+                    + "times on its way in and once on its way out (the plain client copies once), and the "
+                    + "close-handshake handler and heartbeat sit in the pipeline." + spread;
         }
         if (m.name().startsWith("blackhole")) {
             return "Detection waits for the keepalive to send PINGREQ and the ping timeout to expire." + spread;
