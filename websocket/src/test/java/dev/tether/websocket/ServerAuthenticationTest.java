@@ -59,12 +59,12 @@ class ServerAuthenticationTest {
     }
 
     private WebSocketSession open(Credentials credentials) {
-        return WebSocketClient.builder().build().connect(new CredentialsAttempt(Endpoint.of(uri()), credentials))
+        return WebSocketClient.builder().build().connect(new TestAttempt(Endpoint.of(uri()), credentials))
                 .map(EstablishedSession::session).block(WAIT);
     }
 
     private WebSocketUpgradeException refusal(Credentials credentials) {
-        return WebSocketClient.builder().build().connect(new CredentialsAttempt(Endpoint.of(uri()), credentials))
+        return WebSocketClient.builder().build().connect(new TestAttempt(Endpoint.of(uri()), credentials))
                 .map(x -> (Throwable) new AssertionError("the upgrade was accepted"))
                 .onErrorResume(Mono::just)
                 .map(t -> {

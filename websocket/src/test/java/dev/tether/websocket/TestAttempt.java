@@ -7,7 +7,12 @@ import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /** An attempt for using the client's connector directly, without the engine (many plain clients in one test). */
-record TestAttempt(Endpoint endpoint) implements Attempt {
+record TestAttempt(Endpoint endpoint, Credentials credentials) implements Attempt {
+
+    /** An attempt without credentials. */
+    TestAttempt(Endpoint endpoint) {
+        this(endpoint, Credentials.none());
+    }
 
     @Override
     public long generation() {
@@ -17,11 +22,6 @@ record TestAttempt(Endpoint endpoint) implements Attempt {
     @Override
     public int number() {
         return 1;
-    }
-
-    @Override
-    public Credentials credentials() {
-        return Credentials.none();
     }
 
     @Override
