@@ -179,7 +179,9 @@ public final class ServerEngine implements SessionRegistry {
                 tally = new Tally();
                 Mono<DrainReport> run = runDrain(reason).cache();
                 currentDrain = run;
-                run.subscribe(r -> clearDrain(), e -> clearDrain());
+                // Cleared inside the drain, before its report reaches anyone (a subscriber told the drain is
+                // over may stop again at once); on error, here.
+                run.subscribe(null, e -> clearDrain());
                 return run;
             }
         });
@@ -208,6 +210,7 @@ public final class ServerEngine implements SessionRegistry {
                 .then(Mono.defer(this::closeListener))
                 .then(Mono.defer(() -> reason == DrainReason.RELOAD ? bind() : Mono.fromRunnable(() -> state.set(State.STOPPED))))
                 .then(Mono.fromSupplier(() -> {
+                    clearDrain();
                     Tally t = tally;
                     int clean = t == null ? 0 : t.clean.get();
                     int aborted = t == null ? 0 : t.aborted.get();
