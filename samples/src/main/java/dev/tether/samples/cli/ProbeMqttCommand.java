@@ -1,6 +1,7 @@
 package dev.tether.samples.cli;
 
 import dev.tether.core.CredentialsProvider;
+import dev.tether.samples.LifecycleJson;
 import dev.tether.core.Endpoint;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
@@ -120,10 +121,15 @@ final class ProbeMqttCommand implements Callable<Integer> {
     }
 
     private MqttClient client(Endpoint endpoint, MqttVersion version, CredentialsProvider credentials, String clientId, MqttWill will) {
+        return client(endpoint, version, credentials, clientId, will, ReconnectPolicy.builder().maxAttempts(1).build());
+    }
+
+    private MqttClient client(Endpoint endpoint, MqttVersion version, CredentialsProvider credentials, String clientId, MqttWill will,
+                              ReconnectPolicy policy) {
         MqttClient.Builder b = MqttClient.builder().endpoint(endpoint).clientId(clientId).version(version)
                 .credentials(credentials).cleanStart(true).connackTimeout(timeout).attemptTimeout(timeout)
                 .transportCloseTimeout(Duration.ofSeconds(2))
-                .reconnect(ReconnectPolicy.builder().maxAttempts(1).build()).name(clientId);
+                .reconnect(policy).name(clientId);
         if (will != null) {
             b.will(will);
         }
@@ -184,11 +190,15 @@ final class ProbeMqttCommand implements Callable<Integer> {
                                           String run, String mode) throws InterruptedException {
         String willTopic = "tether/probe/" + run + "/" + mode + "/will";
         Map<String, Object> r = Json.object();
-        MqttClient observer = client(endpoint, version, credentials, "tether-probe-obs-" + run + "-" + mode, null);
+        // The observer is the probe's own instrument, not what is probed: it may retry within the step's bound.
+        MqttClient observer = client(endpoint, version, credentials, "tether-probe-obs-" + run + "-" + mode, null,
+                ReconnectPolicy.builder().initialDelay(Duration.ofMillis(50)).maxDelay(Duration.ofSeconds(1)).maxElapsed(timeout).build());
+        LifecycleEvent[] lastEvent = {null};
         CountDownLatch subscribed = new CountDownLatch(1);
         CountDownLatch willArrived = new CountDownLatch(1);
         long[] willAt = {0};
         Disposable notices = observer.lifecycle().subscribe(e -> {
+            lastEvent[0] = e;
             if (e instanceof LifecycleEvent.Notice n && n.kind().endsWith("subscribed")) {
                 subscribed.countDown();
             }
@@ -200,7 +210,9 @@ final class ProbeMqttCommand implements Callable<Integer> {
         observer.start();
         try {
             if (!subscribed.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                r.put("error", "the observer could not subscribe to " + willTopic);
+                LifecycleEvent last = lastEvent[0];
+                r.put("error", "the observer could not subscribe to " + willTopic + " within " + Durations.format(timeout)
+                        + (last == null ? "" : "; its last event: " + LifecycleJson.human(last).replaceAll("\\s+", " ").trim()));
                 return r;
             }
             MqttWill will = MqttWill.of(MqttMessage.of(willTopic, "gone: " + mode, MqttQos.AT_LEAST_ONCE));
