@@ -24,7 +24,6 @@ import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 
@@ -155,27 +154,78 @@ public final class MqttClient {
     }
 
     /**
-     * Subscribes to a topic filter. The subscription is kept in a registry that survives reconnects:
-     * it is sent again whenever the broker did not keep the session, and messages the broker delivers
-     * right after CONNACK are not lost. Cancelling the flux removes the subscriber; the last subscriber
-     * of a filter unsubscribes it at the broker. Every SUBACK is reported on {@link #lifecycle()} as a
-     * {@code Notice} of kind {@code subscribed} (or {@code resubscribed} after a reconnect) listing the
-     * granted QoS or refusal code per filter.
+     * Subscribes to a topic filter with the MQTT default options; see {@link #subscribe(MqttSubscription)}.
      *
-     * @param topicFilter the topic filter, wildcards allowed
+     * @param topicFilter the topic filter, wildcards allowed, or a shared subscription {@code $share/{group}/{filter}}
      * @param qos         the maximum QoS asked
-     * @return the messages; errors with {@link MqttRefusedException} if the broker refuses the
-     *         subscription; completes when the client is closed
+     * @return the messages
      * @throws IllegalArgumentException if the filter is invalid
      */
     public Flux<MqttMessage> subscribe(String topicFilter, MqttQos qos) {
-        Objects.requireNonNull(topicFilter, "topicFilter");
-        Objects.requireNonNull(qos, "qos");
-        ClientCore.validateFilter(topicFilter);
-        return Flux.create(sink -> {
-            sink.onDispose(() -> core.removeSubscriber(topicFilter, sink));
-            core.addSubscriber(topicFilter, qos, sink);
-        }, FluxSink.OverflowStrategy.BUFFER);
+        return subscribe(MqttSubscription.of(topicFilter, qos));
+    }
+
+    /**
+     * Subscribes. Each subscriber of the returned flux is one subscriber of the filter; the subscription is
+     * kept in a registry that survives reconnects (sent again whenever the broker did not keep the session).
+     * Cancelling removes the subscriber; the last subscriber of a filter unsubscribes it at the broker. Every
+     * SUBACK is reported on {@link #lifecycle()} as a {@code Notice} of kind {@code subscribed} (or
+     * {@code resubscribed} after a reconnect) with the granted QoS or the refusal code.
+     *
+     * <p><b>When a message is acknowledged.</b> A QoS 1 or 2 message is acknowledged to the broker (PUBACK,
+     * or PUBREC for QoS 2) once it has been emitted to every subscriber it matches, under each one's demand
+     * ({@code onNext} called) &mdash; never on arrival &mdash; and after every message that arrived before it
+     * was acknowledged (MQTT sends acknowledgements in order). So the broker's own flow control paces it: it
+     * may not have more than {@link Builder#receiveMaximum(int)} messages unacknowledged (MQTT 5; a 3.1.1
+     * broker applies its in-flight window). What a subscriber's own pipeline requested ahead (a
+     * {@code publishOn} or {@code concatMap} prefetch) counts as emitted: if the process dies, those are the
+     * messages it can lose. To acknowledge after your own work, use {@link #subscribeWithAcknowledgement}.
+     *
+     * <p><b>Buffers.</b> Each subscriber buffers at most {@link Builder#inboundBufferSize(int)} messages it has
+     * not requested yet (plus what one socket read already brought); when a buffer is full the client stops
+     * reading from the socket until it has room again, so TCP slows the broker down (see
+     * {@link Builder#dropQos0WhenFull(boolean)} for dropping QoS 0 instead). The keepalive keeps running while
+     * reads are paused.
+     *
+     * <p><b>Messages that match no subscriber</b> (a persistent session's messages arriving before the
+     * application subscribed, or a message in flight when a filter was unsubscribed): QoS 1 and 2 are neither
+     * acknowledged nor dropped; they wait, in order and bounded like a subscriber's buffer, for the first
+     * subscriber whose filter matches them, and go to it alone. If the connection ends first, they were
+     * never acknowledged, so a broker that keeps the session delivers them again. QoS 0 messages that match
+     * no subscriber are dropped and counted (a {@code Notice} of kind {@code inbound-dropped}).
+     *
+     * <p><b>Shared subscriptions</b> ({@code $share/{group}/{filter}}) are matched on their filter part. When
+     * the broker offers Subscription Identifiers (MQTT 5, {@link MqttSession#subscriptionIdentifiersAvailable()}),
+     * each filter gets one and every PUBLISH goes to the subscribers of the filters it names: overlapping
+     * filters never deliver one PUBLISH twice. Without them (MQTT 3.1.1), a PUBLISH goes to every subscriber
+     * whose filter matches its topic.
+     *
+     * <p><b>Retained messages</b> reach each subscriber as if it had subscribed alone, following its
+     * {@link RetainHandling}, and never twice: a subscriber joining a filter already subscribed makes the
+     * client subscribe again, and the retained messages that SUBSCRIBE brings go to it alone.
+     *
+     * @param subscription the filter, QoS and options
+     * @return the messages; errors with {@link MqttRefusedException} if the broker refuses the subscription,
+     *         with {@link IllegalArgumentException} if its options disagree with another subscriber of the same
+     *         filter; completes when the client is closed
+     */
+    public Flux<MqttMessage> subscribe(MqttSubscription subscription) {
+        return core.subscribe(subscription, false);
+    }
+
+    /**
+     * Subscribes with manual acknowledgement: a QoS 1 or 2 message is acknowledged to the broker only after
+     * the application called {@link MqttDelivery#acknowledge()} (after its own work, a database write), and
+     * every earlier message was acknowledged. A message never acknowledged is never acknowledged to the
+     * broker: if the process dies first, a broker that keeps the session (clean start off, session expiry)
+     * delivers it again. Unacknowledged messages count against {@link Builder#receiveMaximum(int)}: a
+     * subscriber that never acknowledges stops the flow. Otherwise like {@link #subscribe(MqttSubscription)}.
+     *
+     * @param subscription the filter, QoS and options
+     * @return the deliveries
+     */
+    public Flux<MqttDelivery> subscribeWithAcknowledgement(MqttSubscription subscription) {
+        return core.subscribe(subscription, true);
     }
 
     /**
@@ -252,8 +302,13 @@ public final class MqttClient {
         public static final OverflowPolicy DEFAULT_OVERFLOW_POLICY = OverflowPolicy.FAIL_NEWEST;
         /** Default client cap on QoS 1 and 2 publishes in flight: 100 (the broker's Receive Maximum may lower it). */
         public static final int DEFAULT_MAX_IN_FLIGHT = 100;
-        /** Default Receive Maximum announced to an MQTT 5 broker: 65535. */
-        public static final int DEFAULT_RECEIVE_MAXIMUM = 65535;
+        /**
+         * Default Receive Maximum announced to an MQTT 5 broker: 100 unacknowledged QoS 1 and 2 messages, so
+         * received messages the application has not taken hold at most 100 packets of {@link #DEFAULT_MAX_PACKET_SIZE}.
+         */
+        public static final int DEFAULT_RECEIVE_MAXIMUM = 100;
+        /** Default bound on the messages each subscriber buffers beyond its demand: 256. */
+        public static final int DEFAULT_INBOUND_BUFFER_SIZE = 256;
         /** Default largest packet received and sent: 1 MiB. */
         public static final int DEFAULT_MAX_PACKET_SIZE = 1024 * 1024;
         /** Certificate refusals (the broker's refused by the client, or the client's by the broker) in a row retried before the client gives up at the next one: 3. */
@@ -280,6 +335,8 @@ public final class MqttClient {
         private OverflowPolicy overflowPolicy = DEFAULT_OVERFLOW_POLICY;
         private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
         private int receiveMaximum = DEFAULT_RECEIVE_MAXIMUM;
+        private int inboundBufferSize = DEFAULT_INBOUND_BUFFER_SIZE;
+        private boolean dropQos0WhenFull;
         private int maxPacketSize = DEFAULT_MAX_PACKET_SIZE;
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private Duration incompletePacketTimeout = DEFAULT_INCOMPLETE_PACKET_TIMEOUT;
@@ -437,7 +494,9 @@ public final class MqttClient {
         }
 
         /**
-         * @param max MQTT 5 Receive Maximum announced to the broker (1..65535); default {@link #DEFAULT_RECEIVE_MAXIMUM}
+         * @param max MQTT 5 Receive Maximum announced to the broker (1..65535): how many received QoS 1 and 2
+         *            messages may be unacknowledged at once, so it bounds what waits for the application;
+         *            default {@link #DEFAULT_RECEIVE_MAXIMUM}. A broker that sends more is a protocol error (0x93)
          * @return this builder
          */
         public Builder receiveMaximum(int max) {
@@ -445,6 +504,34 @@ public final class MqttClient {
                 throw new IllegalArgumentException("receiveMaximum must be between 1 and 65535, but was " + max);
             }
             this.receiveMaximum = max;
+            return this;
+        }
+
+        /**
+         * @param messages how many messages each subscriber (and the hold of messages that match no subscriber)
+         *                 buffers beyond its demand before the client stops reading from the socket (1..65535);
+         *                 default {@link #DEFAULT_INBOUND_BUFFER_SIZE}. Worst case memory per subscriber: this
+         *                 many packets of {@link #maxPacketSize(int)}, plus one socket read
+         * @return this builder
+         */
+        public Builder inboundBufferSize(int messages) {
+            if (messages < 1 || messages > 65535) {
+                throw new IllegalArgumentException("inboundBufferSize must be between 1 and 65535, but was " + messages);
+            }
+            this.inboundBufferSize = messages;
+            return this;
+        }
+
+        /**
+         * @param drop what happens to a QoS 0 message whose subscriber's buffer is full: false (default) pauses
+         *             reading from the socket, so nothing is lost and TCP slows the broker; true drops the
+         *             message for that subscriber and counts it (a {@code Notice} of kind {@code inbound-dropped}
+         *             on the first drop and every thousandth), so one slow QoS 0 subscriber never slows the others.
+         *             QoS 1 and 2 messages are never dropped
+         * @return this builder
+         */
+        public Builder dropQos0WhenFull(boolean drop) {
+            this.dropQos0WhenFull = drop;
             return this;
         }
 
@@ -713,7 +800,7 @@ public final class MqttClient {
             MqttClientConfig config = new MqttClientConfig(clientId, version, cleanStart, sessionExpiry, keepAlive,
                     pingTimeout, connackTimeout, will, offlineCapacity, overflowPolicy, maxInFlight, receiveMaximum,
                     maxPacketSize, drainTimeout, transportCloseTimeout, ssl, webSocketHeaders, webSocketQuery,
-                    authenticationMethod, incompletePacketTimeout);
+                    authenticationMethod, incompletePacketTimeout, inboundBufferSize, dropQos0WhenFull);
             ClientCore core = new ClientCore(config);
             ResilientConnection.Builder<MqttSession> b = ResilientConnection.builder(new MqttConnector(config, core))
                     .endpoints(endpoints).credentials(credentials).reconnect(reconnect).name(name);

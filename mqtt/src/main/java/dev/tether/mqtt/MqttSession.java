@@ -35,4 +35,16 @@ public interface MqttSession {
 
     /** @return the transport, e.g. {@code tcp}, {@code ssl}, {@code ws}, {@code wss} */
     String transport();
+
+    /**
+     * @return whether the broker offers Subscription Identifiers (MQTT 5 CONNACK; true if unsaid, false for
+     *         MQTT 3.1.1); when it does, the client routes each PUBLISH by them
+     */
+    boolean subscriptionIdentifiersAvailable();
+
+    /**
+     * @return whether the broker says it supports shared subscriptions (MQTT 5 CONNACK; true if unsaid). MQTT
+     *         3.1.1 cannot say: true, and a broker without them refuses the SUBSCRIBE
+     */
+    boolean sharedSubscriptionsAvailable();
 }

@@ -4,11 +4,13 @@ import dev.tether.core.BufferOverflowException;
 import dev.tether.core.ConnectionClosedException;
 import dev.tether.core.CredentialsProvider;
 import dev.tether.core.CredentialsRequest;
+import dev.tether.mqtt.MqttDelivery;
 import dev.tether.mqtt.MqttMessage;
 import dev.tether.mqtt.MqttPacketTooLargeException;
 import dev.tether.mqtt.MqttQos;
 import dev.tether.mqtt.MqttRefusedException;
 import dev.tether.mqtt.MqttSession;
+import dev.tether.mqtt.MqttSubscription;
 import dev.tether.mqtt.PublishResult;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -16,11 +18,13 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.Objects;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
-import reactor.core.publisher.FluxSink;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 
@@ -44,8 +48,10 @@ public final class ClientCore {
     private final LinkedHashMap<Integer, OutboundPublish> inFlight = new LinkedHashMap<>();
     private final Set<Integer> idsInUse = new HashSet<>();
     private int nextId = 1;
-    private final Set<Integer> inboundQos2 = new HashSet<>();
-    private final Map<String, Subscription> subscriptions = new LinkedHashMap<>();
+    private final SubscriptionRegistry registry = new SubscriptionRegistry();
+    private final InboundDelivery inbound;
+    private final InboundSubscriber.Listener listener = new SubscriberListener();
+    private boolean subscriptionIdentifiers;
     private final Map<Integer, SubscribeRequest> subAcks = new HashMap<>();
     private final Map<Integer, List<String>> unsubAcks = new HashMap<>();
     private final Set<String> unsubscribeLater = new LinkedHashSet<>();
@@ -55,6 +61,8 @@ public final class ClientCore {
     /** @param config the client settings */
     public ClientCore(MqttClientConfig config) {
         this.config = config;
+        this.inbound = new InboundDelivery(config.inboundBufferSize(), config.dropQos0WhenFull()
+                ? InboundDelivery.Qos0Overflow.DROP : InboundDelivery.Qos0Overflow.PAUSE_READING);
     }
 
     // ------------------------------------------------------------------ user side
@@ -106,71 +114,94 @@ public final class ClientCore {
     }
 
     /**
-     * @param filter a topic filter
-     * @throws IllegalArgumentException if it is empty or uses wildcards wrongly
+     * The messages of one subscription, one registration per subscriber: each subscriber of the returned flux
+     * is a subscriber of the filter, with its own bounded buffer drained under its demand.
+     *
+     * @param spec   the subscription
+     * @param manual whether the subscriber acknowledges each message itself (elements are {@link MqttDelivery})
+     * @return the messages ({@link MqttMessage}) or deliveries ({@link MqttDelivery})
      */
-    public static void validateFilter(String filter) {
-        TopicFilters.validate(filter);
+    public <T> Flux<T> subscribe(MqttSubscription spec, boolean manual) {
+        Objects.requireNonNull(spec, "subscription");
+        return new Flux<>() {
+            @Override
+            public void subscribe(CoreSubscriber<? super T> actual) {
+                addSubscriber(new InboundSubscriber(actual, spec, manual, config.inboundBufferSize(), listener));
+            }
+        };
     }
 
-    /**
-     * Registers a subscriber; sends SUBSCRIBE now if connected, else at the next connect.
-     *
-     * @param filter the topic filter
-     * @param qos    the maximum QoS asked
-     * @param sink   where matching messages go
-     */
-    public void addSubscriber(String filter, MqttQos qos, FluxSink<MqttMessage> sink) {
-        TopicFilters.validate(filter);
-        List<Runnable> after = new ArrayList<>();
+    private void addSubscriber(InboundSubscriber s) {
+        Throwable refused = null;
+        boolean closed;
         synchronized (this) {
-            if (shutdown) {
-                after.add(sink::complete);
-            } else {
-                Subscription s = subscriptions.computeIfAbsent(filter, f -> new Subscription(f, qos));
-                s.sinks.add(sink);
-                unsubscribeLater.remove(filter);
-                if (qos.value() > s.qos.value()) {
-                    // A higher QoS for a filter already subscribed: subscribe again with it.
-                    s.qos = qos;
-                    s.confirmed = false;
-                }
-                MqttConnection c = connection;
-                if (!s.confirmed && s.pendingId == 0 && usable(c)) {
-                    sendSubscribe(c, List.of(s), false);
+            closed = shutdown;
+            if (!closed) {
+                try {
+                    SubscriptionRegistry.Filter f = registry.add(s);
+                    unsubscribeLater.remove(f.filter);
+                    inbound.claimHeld(s);
+                    MqttConnection c = connection;
+                    if (f.needsSubscribe && f.pendingId == 0 && usable(c)) {
+                        sendSubscribe(c, f);
+                    }
+                } catch (IllegalArgumentException e) {
+                    refused = e;
                 }
             }
         }
-        after.forEach(Runnable::run);
+        s.start();
+        if (refused != null) {
+            s.error(refused);
+        } else if (closed) {
+            s.complete();
+        }
+        s.drain();
     }
 
-    /**
-     * Removes a subscriber; the last one of a filter unsubscribes it at the broker.
-     *
-     * @param filter the topic filter
-     * @param sink   the subscriber
-     */
-    public void removeSubscriber(String filter, FluxSink<MqttMessage> sink) {
-        synchronized (this) {
-            Subscription s = subscriptions.get(filter);
-            if (s == null || !s.sinks.remove(sink) || !s.sinks.isEmpty()) {
-                return;
+    /** The client side of every subscriber. */
+    private final class SubscriberListener implements InboundSubscriber.Listener {
+        @Override
+        public void released(InboundEntry entry) {
+            synchronized (ClientCore.this) {
+                inbound.released(entry);
             }
-            subscriptions.remove(filter);
-            if (shutdown) {
-                return;
-            }
-            MqttConnection c = connection;
-            if (usable(c)) {
-                int id = allocateId();
-                if (id != 0) {
-                    unsubAcks.put(id, List.of(filter));
-                    c.writeUnsubscribe(id, List.of(filter));
-                    return;
+        }
+
+        @Override
+        public void cancelled(InboundSubscriber s, List<InboundEntry> notEmitted) {
+            List<InboundSubscriber> toDrain = new ArrayList<>();
+            synchronized (ClientCore.this) {
+                SubscriptionRegistry.Filter gone = registry.remove(s);
+                List<InboundEntry> all = new ArrayList<>(notEmitted);
+                all.addAll(s.takeRemaining());
+                inbound.abandoned(registry, all, toDrain);
+                if (gone != null && !shutdown) {
+                    unsubscribe(gone.filter);
                 }
             }
-            unsubscribeLater.add(filter);
+            toDrain.forEach(InboundSubscriber::drain);
         }
+
+        @Override
+        public void saturated(boolean on) {
+            synchronized (ClientCore.this) {
+                inbound.saturated(on);
+            }
+        }
+    }
+
+    private void unsubscribe(String filter) {
+        MqttConnection c = connection;
+        if (usable(c)) {
+            int id = allocateId();
+            if (id != 0) {
+                unsubAcks.put(id, List.of(filter));
+                c.writeUnsubscribe(id, List.of(filter));
+                return;
+            }
+        }
+        unsubscribeLater.add(filter);
     }
 
     /** @return completes when no publish is in flight or waiting to be sent */
@@ -233,12 +264,11 @@ public final class ClientCore {
             }
             pending.clear();
             inFlight.clear();
-            for (Subscription s : subscriptions.values()) {
-                for (FluxSink<MqttMessage> sink : s.sinks) {
-                    after.add(cause == null ? sink::complete : () -> sink.error(closed));
+            for (SubscriptionRegistry.Filter f : registry.all()) {
+                for (InboundSubscriber sub : f.subscribers) {
+                    after.add(cause == null ? sub::complete : () -> sub.error(closed));
                 }
             }
-            subscriptions.clear();
             drainWaiters.forEach(w -> after.add(w::success));
             drainWaiters.clear();
         }
@@ -269,7 +299,9 @@ public final class ClientCore {
                 unsubscribeLater.addAll(e.getValue());
             }
             unsubAcks.clear();
-            subscriptions.values().forEach(s -> s.pendingId = 0);
+            subscriptionIdentifiers = session.subscriptionIdentifiersAvailable();
+            registry.connected(sessionPresent);
+            inbound.connected(c, sessionPresent, config.isV5() ? config.receiveMaximum() : Integer.MAX_VALUE);
             if (sessionPresent) {
                 if (!inFlight.isEmpty()) {
                     String details = inFlight.size() + " publishes in flight resent with their original packet ids "
@@ -292,7 +324,6 @@ public final class ClientCore {
                     }
                 }
             } else {
-                inboundQos2.clear();
                 List<OutboundPublish> again = new ArrayList<>();
                 for (OutboundPublish op : inFlight.values()) {
                     idsInUse.remove(op.packetId);
@@ -313,16 +344,12 @@ public final class ClientCore {
                 for (int i = again.size() - 1; i >= 0; i--) {
                     pending.addFirst(again.get(i));
                 }
-                subscriptions.values().forEach(s -> s.confirmed = false);
                 unsubscribeLater.clear();
             }
-            List<Subscription> resubscribe = subscriptions.values().stream().filter(s -> !s.confirmed && s.granted).toList();
-            if (!resubscribe.isEmpty()) {
-                sendSubscribe(c, resubscribe, true);
-            }
-            List<Subscription> first = subscriptions.values().stream().filter(s -> !s.confirmed && !s.granted).toList();
-            if (!first.isEmpty()) {
-                sendSubscribe(c, first, false);
+            for (SubscriptionRegistry.Filter f : registry.all()) {
+                if (f.needsSubscribe) {
+                    sendSubscribe(c, f);
+                }
             }
             if (!unsubscribeLater.isEmpty()) {
                 int id = allocateId();
@@ -343,6 +370,9 @@ public final class ClientCore {
         if (connection == c) {
             connection = null;
         }
+        List<InboundSubscriber> all = new ArrayList<>();
+        registry.all().forEach(f -> all.addAll(f.subscribers));
+        inbound.disconnected(c, all);
     }
 
     /** The connection stopped taking new publishes (graceful close). */
@@ -414,41 +444,44 @@ public final class ClientCore {
         List<Runnable> after = new ArrayList<>();
         synchronized (this) {
             SubscribeRequest req = subAcks.get(id);
-            if (req == null || codes.size() != req.subscriptions.size()) {
+            if (req == null || codes.size() != 1) {
                 return false;
             }
             subAcks.remove(id);
             idsInUse.remove(id);
-            List<String> results = new ArrayList<>();
-            for (int i = 0; i < codes.size(); i++) {
-                Subscription s = req.subscriptions.get(i);
-                int code = codes.get(i);
-                s.pendingId = 0;
-                if (code < 0x80) {
-                    // A subscriber that asked for a higher QoS meanwhile gets another SUBSCRIBE below.
-                    s.confirmed = subscriptions.get(s.filter) == s && s.qos == req.requested.get(i);
-                    s.granted = true;
-                    results.add(s.filter + " -> granted QoS " + code);
-                } else {
-                    results.add(s.filter + " -> refused " + String.format("0x%02X", code));
-                    if (subscriptions.get(s.filter) == s) {
-                        subscriptions.remove(s.filter);
-                        MqttRefusedException refused = new MqttRefusedException("SUBACK", code, "the broker refused the "
-                                + "subscription to '" + s.filter + "' with code " + String.format("0x%02X", code)
-                                + "; check the filter and the broker's authorization rules");
-                        for (FluxSink<MqttMessage> sink : s.sinks) {
-                            after.add(() -> sink.error(refused));
-                        }
+            SubscriptionRegistry.Filter f = req.filter;
+            int code = codes.get(0);
+            if (f.pendingId == id) {
+                f.pendingId = 0;
+            }
+            String result;
+            if (code < 0x80) {
+                f.granted = true;
+                f.everGranted = true;
+                f.ackedRound = req.round;
+                result = f.filter + " -> granted QoS " + code;
+            } else {
+                result = f.filter + " -> refused " + String.format("0x%02X", code);
+                MqttRefusedException refused = new MqttRefusedException("SUBACK", code, "the broker refused the "
+                        + "subscription to '" + f.filter + "' with code " + String.format("0x%02X", code)
+                        + (f.filter.startsWith("$share/") ? "; check that the broker supports shared subscriptions, the filter"
+                        : "; check the filter") + " and the broker's authorization rules");
+                // The subscribers this SUBSCRIBE was for fail; the others keep what the broker granted before.
+                for (InboundSubscriber sub : List.copyOf(f.subscribers)) {
+                    if (!f.granted || sub.round == req.round) {
+                        f.subscribers.remove(sub);
+                        after.add(() -> sub.error(refused));
                     }
                 }
+                if (f.subscribers.isEmpty() && registry.contains(f)) {
+                    registry.remove(f);
+                }
             }
-            List<Subscription> upgraded = req.subscriptions.stream()
-                    .filter(s -> !s.confirmed && s.granted && s.pendingId == 0 && subscriptions.get(s.filter) == s).toList();
-            if (!upgraded.isEmpty() && usable(c)) {
-                sendSubscribe(c, upgraded, false);
+            if (f.needsSubscribe && f.pendingId == 0 && registry.contains(f) && usable(c)) {
+                sendSubscribe(c, f);
             }
             String kind = req.resubscribe ? "resubscribed" : "subscribed";
-            String details = kind + " " + results;
+            String details = kind + " [" + result + "]";
             after.add(() -> c.attempt().reportNotice(kind, details));
             drain(after);
         }
@@ -466,34 +499,39 @@ public final class ClientCore {
     }
 
     /**
-     * An inbound QoS 2 PUBLISH: records its id.
-     *
-     * @return true if it is new and must be delivered, false if it is a redelivery of one already delivered
-     */
-    synchronized boolean firstQos2(int id) {
-        return inboundQos2.add(id);
-    }
-
-    /**
      * PUBREL for an inbound QoS 2 message: forget its id.
      *
      * @return whether a QoS 2 message with that id had been received
      */
     synchronized boolean releaseQos2(int id) {
-        return inboundQos2.remove(id);
+        return inbound.onPubRel(id);
     }
 
-    /** Delivers an inbound message to every matching subscriber. */
-    void deliver(MqttMessage message) {
-        List<FluxSink<MqttMessage>> targets = new ArrayList<>();
+    /**
+     * An inbound PUBLISH: routed to its subscribers' buffers; its acknowledgement follows their demand.
+     *
+     * @return a protocol error to raise (reason code, message), or null
+     */
+    InboundDelivery.@Nullable Arrival onPublish(MqttConnection c, MqttMessage message, int packetId, List<Integer> identifiers) {
+        List<InboundSubscriber> toDrain = new ArrayList<>(2);
+        List<String[]> notices = new ArrayList<>(0);
+        InboundDelivery.Arrival arrival;
         synchronized (this) {
-            for (Subscription s : subscriptions.values()) {
-                if (TopicFilters.matches(s.filter, message.topic())) {
-                    targets.addAll(s.sinks);
-                }
-            }
+            arrival = inbound.onPublish(registry, message, packetId, identifiers, toDrain, notices);
         }
-        targets.forEach(t -> t.next(message));
+        for (String[] n : notices) {
+            c.attempt().reportNotice(n[0], n[1]);
+        }
+        for (int i = 0; i < toDrain.size(); i++) {
+            toDrain.get(i).drain();
+        }
+        return arrival.protocolError() == null ? null : arrival;
+    }
+
+    /** @return counters of the inbound side, for tests and the command line */
+    public synchronized String inboundState() {
+        return "unacknowledged=" + inbound.unacknowledged() + ", held=" + inbound.held() + ", readingPaused="
+                + inbound.readingPaused() + ", droppedQos0=" + inbound.droppedQos0();
     }
 
     // ------------------------------------------------------------------ internals (hold the monitor)
@@ -601,14 +639,16 @@ public final class ClientCore {
                 + "; the connection stays up", size, limit, broker);
     }
 
-    private void sendSubscribe(MqttConnection c, List<Subscription> subs, boolean resubscribe) {
+    private void sendSubscribe(MqttConnection c, SubscriptionRegistry.Filter f) {
         int id = allocateId();
         if (id == 0) {
             return;
         }
-        subs.forEach(s -> s.pendingId = id);
-        subAcks.put(id, new SubscribeRequest(List.copyOf(subs), subs.stream().map(s -> s.qos).toList(), resubscribe));
-        c.writeSubscribe(id, subs.stream().map(s -> Map.entry(s.filter, s.qos)).toList());
+        boolean resubscribe = f.everGranted && !f.granted;
+        int round = registry.subscribing(f, id);
+        subAcks.put(id, new SubscribeRequest(f, round, resubscribe));
+        c.writeSubscribe(id, f.filter, f.qos, f.noLocal, f.retainAsPublished, f.wireRetainHandling(round),
+                subscriptionIdentifiers ? f.identifier : 0);
     }
 
     private int allocateId() {
@@ -637,22 +677,7 @@ public final class ClientCore {
         }
     }
 
-    /** One topic filter of the registry and its subscribers. */
-    private static final class Subscription {
-        final String filter;
-        MqttQos qos;
-        final List<FluxSink<MqttMessage>> sinks = new ArrayList<>();
-        boolean confirmed;
-        boolean granted;
-        int pendingId;
-
-        Subscription(String filter, MqttQos qos) {
-            this.filter = filter;
-            this.qos = qos;
-        }
-    }
-
     /** A SUBSCRIBE waiting for its SUBACK. */
-    private record SubscribeRequest(List<Subscription> subscriptions, List<MqttQos> requested, boolean resubscribe) {
+    private record SubscribeRequest(SubscriptionRegistry.Filter filter, int round, boolean resubscribe) {
     }
 }

@@ -34,6 +34,8 @@ import org.jspecify.annotations.Nullable;
  * @param webSocketQuery        per-attempt query parameters of the WebSocket upgrade
  * @param authenticationMethod  MQTT 5 enhanced authentication method, or null for user name and password
  * @param incompletePacketTimeout how long an inbound packet may stay incomplete before it is a protocol error
+ * @param inboundBufferSize     messages each subscriber (and the unmatched hold) buffers before reading pauses
+ * @param dropQos0WhenFull      whether a QoS 0 message for a full subscriber buffer is dropped (counted) instead
  */
 public record MqttClientConfig(String clientId, MqttVersion version, boolean cleanStart, Duration sessionExpiry,
                                Duration keepAlive, Duration pingTimeout, Duration connackTimeout,
@@ -42,7 +44,8 @@ public record MqttClientConfig(String clientId, MqttVersion version, boolean cle
                                Duration transportCloseTimeout, @Nullable SslContext sslContext,
                                Function<Credentials, Map<String, String>> webSocketHeaders,
                                Function<Credentials, Map<String, String>> webSocketQuery,
-                               @Nullable String authenticationMethod, Duration incompletePacketTimeout) {
+                               @Nullable String authenticationMethod, Duration incompletePacketTimeout,
+                               int inboundBufferSize, boolean dropQos0WhenFull) {
 
     /** @return whether MQTT 5 is spoken */
     public boolean isV5() {

@@ -67,7 +67,7 @@ import reactor.core.publisher.Sinks;
  * waits for CONNACK, runs the keepalive, answers and routes every packet, and says how the
  * connection ended. Its state is touched on the channel's event loop only.
  */
-final class MqttConnection extends ChannelDuplexHandler {
+final class MqttConnection extends ChannelDuplexHandler implements AckWriter {
 
     private static final Logger log = LoggerFactory.getLogger(MqttConnection.class);
 
@@ -91,14 +91,14 @@ final class MqttConnection extends ChannelDuplexHandler {
     private @Nullable Endpoint serverReference;
     private @Nullable Throwable transportError;
     private @Nullable Disposable connackTimer;
-    private @Nullable Disposable keepAliveTimer;
-    private @Nullable Disposable pingTimer;
+    private @Nullable KeepAlive keepAlive;
     private @Nullable Disposable closeGuard;
-    private volatile long lastWriteNanos;
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private boolean flushScheduled;
-    private volatile long lastReadNanos;
-    private boolean pingOutstanding;
+    /** Acknowledgements of received messages, in the order they must leave (PUBREC flagged by the sign). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Integer> acks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final AtomicBoolean acksScheduled = new AtomicBoolean();
+    private volatile boolean readingPaused;
     private @Nullable MonoSink<Void> reauthSink;
     private @Nullable NegotiatedSession negotiated;
 
@@ -140,7 +140,7 @@ final class MqttConnection extends ChannelDuplexHandler {
 
     ChannelFuture write(Object message) {
         Channel ch = channel;
-        lastWriteNanos = System.nanoTime();
+        wrote();
         if (ch == null) {
             ReferenceCountUtil.release(message);
             throw new IllegalStateException("no channel");
@@ -183,7 +183,7 @@ final class MqttConnection extends ChannelDuplexHandler {
         if (ch == null || !ch.eventLoop().inEventLoop()) {
             return writePublish(message, packetId, false);
         }
-        lastWriteNanos = System.nanoTime();
+        wrote();
         ChannelFuture f = ch.write(publishPacket(message, packetId, false));
         if (!flushScheduled) {
             flushScheduled = true;
@@ -219,16 +219,86 @@ final class MqttConnection extends ChannelDuplexHandler {
                 new MqttPubReplyMessageVariableHeader(packetId, (byte) 0, MqttProperties.NO_PROPERTIES)));
     }
 
-    void writeSubscribe(int packetId, List<Map.Entry<String, MqttQos>> filters) {
-        List<MqttTopicSubscription> subs = new ArrayList<>();
-        for (Map.Entry<String, MqttQos> f : filters) {
-            subs.add(new MqttTopicSubscription(f.getKey(),
-                    MqttSubscriptionOption.onlyFromQos(io.netty.handler.codec.mqtt.MqttQoS.valueOf(f.getValue().value()))));
+    void writeSubscribe(int packetId, String filter, MqttQos qos, boolean noLocal, boolean retainAsPublished,
+                        dev.tether.mqtt.RetainHandling retainHandling, int subscriptionIdentifier) {
+        MqttSubscriptionOption option = config.isV5()
+                ? new MqttSubscriptionOption(io.netty.handler.codec.mqtt.MqttQoS.valueOf(qos.value()), noLocal,
+                        retainAsPublished, MqttSubscriptionOption.RetainedHandlingPolicy.valueOf(retainHandling.value()))
+                : MqttSubscriptionOption.onlyFromQos(io.netty.handler.codec.mqtt.MqttQoS.valueOf(qos.value()));
+        MqttProperties props = MqttProperties.NO_PROPERTIES;
+        if (config.isV5() && subscriptionIdentifier > 0) {
+            props = new MqttProperties();
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.SUBSCRIPTION_IDENTIFIER, subscriptionIdentifier));
         }
         write(new MqttSubscribeMessage(
                 new MqttFixedHeader(MqttMessageType.SUBSCRIBE, false, io.netty.handler.codec.mqtt.MqttQoS.AT_LEAST_ONCE, false, 0),
-                new MqttMessageIdAndPropertiesVariableHeader(packetId, MqttProperties.NO_PROPERTIES),
-                new MqttSubscribePayload(subs)));
+                new MqttMessageIdAndPropertiesVariableHeader(packetId, props),
+                new MqttSubscribePayload(List.of(new MqttTopicSubscription(filter, option)))));
+    }
+
+    // ------------------------------------------------------------------ acknowledgements and reads (AckWriter)
+
+    @Override
+    public void queueAck(boolean qos2, int packetId) {
+        acks.add(qos2 ? -packetId : packetId);
+        Channel ch = channel;
+        if (ch != null && acksScheduled.compareAndSet(false, true)) {
+            ch.eventLoop().execute(this::writeAcks);
+        }
+    }
+
+    /** Writes every queued acknowledgement with one flush. */
+    private void writeAcks() {
+        acksScheduled.set(false);
+        Channel ch = channel;
+        if (ch == null || finished) {
+            acks.clear();
+            return;
+        }
+        Integer next;
+        boolean any = false;
+        while ((next = acks.poll()) != null) {
+            int id = next;
+            MqttMessageType type = id < 0 ? MqttMessageType.PUBREC : MqttMessageType.PUBACK;
+            ch.write(new io.netty.handler.codec.mqtt.MqttMessage(new MqttFixedHeader(type, false,
+                    io.netty.handler.codec.mqtt.MqttQoS.AT_MOST_ONCE, false, 0),
+                    new MqttPubReplyMessageVariableHeader(Math.abs(id), (byte) 0, MqttProperties.NO_PROPERTIES)));
+            any = true;
+        }
+        if (any) {
+            wrote();
+            ch.flush();
+        }
+    }
+
+    @Override
+    public void pauseReading(boolean paused) {
+        Channel ch = channel;
+        if (ch == null) {
+            return;
+        }
+        ch.eventLoop().execute(() -> {
+            if (finished || closeMode != null) {
+                return;
+            }
+            readingPaused = paused;
+            ch.config().setAutoRead(!paused);
+            if (!paused) {
+                ch.read();
+                KeepAlive k = keepAlive;
+                if (k != null) {
+                    k.readingResumed();
+                }
+            }
+            log.debug("reading {} on {}", paused ? "paused: a subscriber's buffer is full" : "resumed", attempt.endpoint());
+        });
+    }
+
+    private void wrote() {
+        KeepAlive k = keepAlive;
+        if (k != null) {
+            k.wrote();
+        }
     }
 
     void writeUnsubscribe(int packetId, List<String> filters) {
@@ -323,7 +393,6 @@ final class MqttConnection extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
-        lastReadNanos = System.nanoTime();
         ctx.channel().config().setAutoRead(true);
         if (ctx.channel().isActive()) {
             sendConnect();
@@ -410,7 +479,10 @@ final class MqttConnection extends ChannelDuplexHandler {
             ctx.fireChannelRead(msg);
             return;
         }
-        lastReadNanos = System.nanoTime();
+        KeepAlive k = keepAlive;
+        if (k != null) {
+            k.read();
+        }
         try {
             if (m.decoderResult().isFailure()) {
                 protocolError(0x81, "the broker sent a malformed packet: " + m.decoderResult().cause().getMessage(),
@@ -470,9 +542,10 @@ final class MqttConnection extends ChannelDuplexHandler {
                     }
                 }
                 case PINGRESP -> {
-                    pingOutstanding = false;
-                    cancel(pingTimer);
-                    pingTimer = null;
+                    KeepAlive ka = keepAlive;
+                    if (ka != null) {
+                        ka.pingResponse();
+                    }
                 }
                 case DISCONNECT -> onServerDisconnect(m);
                 case AUTH -> onAuth(m);
@@ -510,12 +583,14 @@ final class MqttConnection extends ChannelDuplexHandler {
         Integer retain = intProperty(props, MqttProperties.RETAIN_AVAILABLE);
         Integer maxPacket = intProperty(props, MqttProperties.MAXIMUM_PACKET_SIZE);
         String assigned = stringProperty(props, MqttProperties.ASSIGNED_CLIENT_IDENTIFIER);
+        Integer subIds = intProperty(props, MqttProperties.SUBSCRIPTION_IDENTIFIER_AVAILABLE);
+        Integer shared = intProperty(props, MqttProperties.SHARED_SUBSCRIPTION_AVAILABLE);
         NegotiatedSession session = new NegotiatedSession(version, ack.variableHeader().isSessionPresent(),
                 assigned != null ? assigned : config.clientId(), keepAlive,
                 receiveMax == null || receiveMax == 0 ? 0xFFFF : receiveMax,
                 maxQos == null ? MqttQos.EXACTLY_ONCE : MqttQos.of(Math.min(2, maxQos)),
                 retain == null || retain != 0, Optional.ofNullable(maxPacket == null ? null : Integer.toUnsignedLong(maxPacket)),
-                transport);
+                transport, version == MqttVersion.MQTT_5 && (subIds == null || subIds != 0), shared == null || shared != 0);
         negotiated = session;
         established = true;
         startKeepAlive(keepAlive);
@@ -557,18 +632,23 @@ final class MqttConnection extends ChannelDuplexHandler {
             }
         }
         MqttMessage message = b.build();
-        switch (qos) {
-            case AT_MOST_ONCE -> core.deliver(message);
-            case AT_LEAST_ONCE -> {
-                core.deliver(message);
-                writeAck(MqttMessageType.PUBACK, id);
-            }
-            case EXACTLY_ONCE -> {
-                if (core.firstQos2(id)) {
-                    core.deliver(message);
+        List<Integer> identifiers = List.of();
+        if (config.isV5()) {
+            List<? extends MqttProperties.MqttProperty> ids = props.getProperties(MqttProperties.SUBSCRIPTION_IDENTIFIER);
+            if (!ids.isEmpty()) {
+                List<Integer> list = new ArrayList<>(ids.size());
+                for (MqttProperties.MqttProperty<?> idp : ids) {
+                    if (idp.value() instanceof Integer i) {
+                        list.add(i);
+                    }
                 }
-                writeAck(MqttMessageType.PUBREC, id);
+                identifiers = list;
             }
+        }
+        // Acknowledged by the core when the subscribers have taken it, never here.
+        InboundDelivery.Arrival refused = core.onPublish(this, message, qos == MqttQos.AT_MOST_ONCE ? 0 : id, identifiers);
+        if (refused != null) {
+            protocolError(refused.reasonCode(), String.valueOf(refused.protocolError()), null);
         }
     }
 
@@ -628,33 +708,34 @@ final class MqttConnection extends ChannelDuplexHandler {
 
     // ------------------------------------------------------------------ keepalive
 
-    private void startKeepAlive(Duration keepAlive) {
-        if (keepAlive.isZero()) {
-            return;
-        }
-        long tickNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(100), keepAlive.toNanos() / 2);
-        keepAliveTimer = attempt.scheduler().schedulePeriodically(() -> onLoop(() -> keepAliveTick(tickNanos, keepAlive)),
-                tickNanos, tickNanos, TimeUnit.NANOSECONDS);
-    }
+    private void startKeepAlive(Duration interval) {
+        Channel ch = channelOrThrow();
+        KeepAlive k = new KeepAlive(attempt.scheduler(), ch.eventLoop(), interval, config.pingTimeout(), new KeepAlive.Link() {
+            @Override
+            public void sendPing() {
+                if (!finished && closeMode == null) {
+                    write(io.netty.handler.codec.mqtt.MqttMessage.PINGREQ);
+                }
+            }
 
-    private void keepAliveTick(long tickNanos, Duration keepAlive) {
-        if (finished || pingOutstanding || closeMode != null) {
-            return;
-        }
-        long now = System.nanoTime();
-        if (now - lastWriteNanos >= tickNanos - TimeUnit.MILLISECONDS.toNanos(20) || now - lastReadNanos >= keepAlive.toNanos()) {
-            pingOutstanding = true;
-            write(io.netty.handler.codec.mqtt.MqttMessage.PINGREQ);
-            pingTimer = attempt.scheduler().schedule(() -> onLoop(() -> {
-                if (pingOutstanding && !finished && detected == null) {
-                    detected = new ConnectionFailedException("no PINGRESP within " + config.pingTimeout().toMillis()
+            @Override
+            public void dead(Duration pingTimeout) {
+                if (!finished && detected == null && closeMode == null) {
+                    detected = new ConnectionFailedException("no PINGRESP within " + pingTimeout.toMillis()
                             + " ms (pingTimeout): the connection to " + attempt.endpoint() + " is dead",
                             Initiator.LOCAL_DETECTION, -1, Verdict.retry(), null);
                     log.info("keepalive lost on {}", attempt.endpoint());
                     closer.abort(channelOrThrow());
                 }
-            }), config.pingTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        }
+            }
+
+            @Override
+            public boolean readingPaused() {
+                return readingPaused;
+            }
+        });
+        keepAlive = k;
+        k.start();
     }
 
     // ------------------------------------------------------------------ closing
@@ -665,6 +746,12 @@ final class MqttConnection extends ChannelDuplexHandler {
             return;
         }
         closeMode = mode;
+        if (readingPaused) {
+            // The close needs reads: the broker's DISCONNECT, the WebSocket close frame, the FIN.
+            readingPaused = false;
+            ch.config().setAutoRead(true);
+            ch.read();
+        }
         if (mode == CloseMode.ABORT || !ch.isActive()) {
             sending = false;
             core.stopSending(this);
@@ -762,8 +849,10 @@ final class MqttConnection extends ChannelDuplexHandler {
         }
         finished = true;
         cancel(connackTimer);
-        cancel(keepAliveTimer);
-        cancel(pingTimer);
+        KeepAlive k = keepAlive;
+        if (k != null) {
+            k.stop();
+        }
         cancel(closeGuard);
         MonoSink<Void> reauth = reauthSink;
         reauthSink = null;

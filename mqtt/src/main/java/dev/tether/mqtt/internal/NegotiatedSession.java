@@ -9,12 +9,15 @@ import java.util.Optional;
 /** What one CONNACK granted. */
 record NegotiatedSession(MqttVersion version, boolean sessionPresent, String clientId, Duration keepAlive,
                          int receiveMaximum, MqttQos maximumQos, boolean retainAvailable,
-                         Optional<Long> maximumPacketSize, String transport) implements MqttSession {
+                         Optional<Long> maximumPacketSize, String transport,
+                         boolean subscriptionIdentifiersAvailable, boolean sharedSubscriptionsAvailable) implements MqttSession {
 
     @Override
     public String toString() {
         return "MQTT " + (version == MqttVersion.MQTT_5 ? "5" : "3.1.1") + " over " + transport
                 + ", sessionPresent=" + sessionPresent + ", clientId=" + clientId + ", keepAlive=" + keepAlive.getSeconds()
-                + " s, receiveMaximum=" + receiveMaximum + ", maximumQos=" + maximumQos.value();
+                + " s, receiveMaximum=" + receiveMaximum + ", maximumQos=" + maximumQos.value()
+                + (version == MqttVersion.MQTT_5 ? ", subscriptionIdentifiers=" + subscriptionIdentifiersAvailable
+                + ", sharedSubscriptions=" + sharedSubscriptionsAvailable : "");
     }
 }

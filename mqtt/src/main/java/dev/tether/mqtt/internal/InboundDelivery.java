@@ -1,0 +1,352 @@
+package dev.tether.mqtt.internal;
+
+import dev.tether.mqtt.MqttMessage;
+import dev.tether.mqtt.MqttQos;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Inbound messages, from the PUBLISH to the acknowledgement.
+ *
+ * <ul>
+ *   <li>A QoS 1 or 2 message is acknowledged (PUBACK, PUBREC) only when every subscriber it goes to has
+ *       released it (see {@link InboundEntry}), and acknowledgements leave in the order the messages
+ *       arrived (MQTT 5 §4.6): a released message waits for the ones before it.</li>
+ *   <li>A QoS 1 or 2 message that matches no subscriber is neither acknowledged nor dropped: it waits in the
+ *       unmatched hold for the first subscriber whose filter matches it. A QoS 0 message that matches none
+ *       is dropped and counted.</li>
+ *   <li>QoS 2: the ids of messages received and not yet released by PUBREL, so a redelivery after a
+ *       reconnect (the broker kept the session) is acknowledged without being delivered twice.</li>
+ *   <li>Buffers are bounded: a subscriber whose buffer, or an unmatched hold that, reaches its bound pauses
+ *       reading from the socket until it has room again (TCP backpressure), unless the QoS 0 policy drops.</li>
+ * </ul>
+ *
+ * <p>Not thread-safe: used under the client's monitor. Items are enqueued here; the caller drains the
+ * subscribers it is given after releasing the monitor.
+ */
+final class InboundDelivery {
+
+    /** What happens to a QoS 0 message when its subscriber's buffer is full. */
+    enum Qos0Overflow { PAUSE_READING, DROP }
+
+    private final int holdCapacity;
+    private final Qos0Overflow qos0Overflow;
+    private @Nullable AckWriter connection;
+    private int receiveMaximum = Integer.MAX_VALUE;
+    /** Received QoS 1 and 2 messages of the current connection whose acknowledgement has not gone out, in order. */
+    private final ArrayDeque<InboundEntry> unacknowledged = new ArrayDeque<>();
+    private final ArrayDeque<InboundEntry> held = new ArrayDeque<>();
+    private final Map<Integer, InboundEntry> qos2Received = new HashMap<>();
+    private int saturated;
+    private boolean readingPaused;
+    private long droppedQos0;
+    private long droppedQos0Reported;
+
+    InboundDelivery(int holdCapacity, Qos0Overflow qos0Overflow) {
+        this.holdCapacity = holdCapacity;
+        this.qos0Overflow = qos0Overflow;
+    }
+
+    // ------------------------------------------------------------------ connection
+
+    /**
+     * A connection was accepted.
+     *
+     * @param c              where its acknowledgements go
+     * @param sessionPresent whether the broker kept the session (else the QoS 2 ids are forgotten)
+     * @param receiveMaximum the Receive Maximum the client announced (MQTT 5), or {@link Integer#MAX_VALUE}
+     */
+    void connected(AckWriter c, boolean sessionPresent, int receiveMaximum) {
+        connection = c;
+        this.receiveMaximum = receiveMaximum;
+        unacknowledged.clear();
+        if (!sessionPresent) {
+            qos2Received.clear();
+        }
+        readingPaused = false;
+        if (saturated > 0) {
+            readingPaused = true;
+            c.pauseReading(true);
+        }
+    }
+
+    /**
+     * The connection ended: nothing more is acknowledged on it. Messages no subscriber has had yet are
+     * withdrawn (the broker still owns them and redelivers them if it keeps the session); the others go on
+     * to the subscribers that have not had them.
+     *
+     * @param subscribers every subscriber, to purge withdrawn messages from
+     */
+    void disconnected(AckWriter c, Iterable<InboundSubscriber> subscribers) {
+        if (connection != c) {
+            return;
+        }
+        connection = null;
+        for (InboundEntry e : unacknowledged) {
+            if (!e.done && e.withdraw()) {
+                e.pending = 0;
+                e.done = true;
+                if (e.qos == MqttQos.EXACTLY_ONCE && qos2Received.get(e.packetId) == e) {
+                    qos2Received.remove(e.packetId);
+                }
+            }
+        }
+        unacknowledged.clear();
+        held.removeIf(InboundEntry::withdrawn);
+        for (InboundSubscriber s : subscribers) {
+            s.purgeWithdrawn();
+        }
+    }
+
+    // ------------------------------------------------------------------ arrival
+
+    /** The result of a PUBLISH: a protocol error to raise, or nothing. */
+    record Arrival(@Nullable String protocolError, int reasonCode) {
+        static final Arrival OK = new Arrival(null, 0);
+    }
+
+    /**
+     * A PUBLISH arrived on the current connection.
+     *
+     * @param registry    the subscriptions
+     * @param message     the message
+     * @param packetId    its packet id (0 for QoS 0)
+     * @param identifiers its Subscription Identifiers
+     * @param toDrain     collects the subscribers to drain afterwards
+     * @param notices     collects notices to report afterwards (kind, details)
+     */
+    Arrival onPublish(SubscriptionRegistry registry, MqttMessage message, int packetId, List<Integer> identifiers,
+                      List<InboundSubscriber> toDrain, List<String[]> notices) {
+        AckWriter c = connection;
+        MqttQos qos = message.qos();
+        List<InboundSubscriber> targets = new ArrayList<>(2);
+        List<SubscriptionRegistry.Filter> filters = registry.route(message.topic(), identifiers);
+        for (SubscriptionRegistry.Filter f : filters) {
+            SubscriptionRegistry.targets(f, message, targets);
+        }
+        if (qos == MqttQos.AT_MOST_ONCE) {
+            if (filters.isEmpty()) {
+                dropQos0(notices, "matches no subscription");
+                return Arrival.OK;
+            }
+            for (InboundSubscriber s : targets) {
+                if (qos0Overflow == Qos0Overflow.DROP && s.full()) {
+                    dropQos0(notices, "its subscriber's buffer of " + s.capacity + " messages is full");
+                    continue;
+                }
+                s.enqueue(message, null);
+                toDrain.add(s);
+            }
+            return Arrival.OK;
+        }
+        if (unacknowledged.size() >= receiveMaximum) {
+            return new Arrival("the broker sent more than the Receive Maximum of " + receiveMaximum
+                    + " unacknowledged QoS 1 and 2 messages the client announced", 0x93);
+        }
+        if (qos == MqttQos.EXACTLY_ONCE) {
+            InboundEntry earlier = qos2Received.get(packetId);
+            if (earlier != null) {
+                // Received before (a redelivery after a reconnect): acknowledge it once the first copy is released.
+                InboundEntry ack = new InboundEntry(c, packetId, qos, message);
+                unacknowledged.add(ack);
+                if (earlier.done) {
+                    ack.done = true;
+                    flushAcks();
+                } else {
+                    earlier.follow(ack);
+                }
+                return Arrival.OK;
+            }
+        }
+        InboundEntry entry = new InboundEntry(c, packetId, qos, message);
+        unacknowledged.add(entry);
+        if (qos == MqttQos.EXACTLY_ONCE) {
+            qos2Received.put(packetId, entry);
+        }
+        if (filters.isEmpty()) {
+            hold(entry);
+            return Arrival.OK;
+        }
+        if (targets.isEmpty()) {
+            // Matched, but a retained message none of the filter's subscribers asked for: nobody wants it.
+            entry.done = true;
+            flushAcks();
+            return Arrival.OK;
+        }
+        entry.pending = targets.size();
+        for (InboundSubscriber s : targets) {
+            s.enqueue(message, entry);
+            toDrain.add(s);
+        }
+        return Arrival.OK;
+    }
+
+    /**
+     * PUBREL for a received QoS 2 message.
+     *
+     * @return whether a message with that id had been received
+     */
+    boolean onPubRel(int packetId) {
+        return qos2Received.remove(packetId) != null;
+    }
+
+    // ------------------------------------------------------------------ subscribers
+
+    /** A target released the entry (emitted to an automatic subscriber, or acknowledged by the application). */
+    void released(InboundEntry entry) {
+        if (entry.done || --entry.pending > 0) {
+            return;
+        }
+        finish(entry);
+    }
+
+    /**
+     * A subscriber was added: the held messages its filter matches are now its own.
+     *
+     * @return whether any was handed over
+     */
+    boolean claimHeld(InboundSubscriber s) {
+        boolean any = false;
+        String filter = s.spec.matchingFilter();
+        for (Iterator<InboundEntry> it = held.iterator(); it.hasNext(); ) {
+            InboundEntry e = it.next();
+            if (TopicFilters.matches(filter, e.message.topic())) {
+                it.remove();
+                e.held = false;
+                e.pending = 1;
+                s.enqueue(e.message, e);
+                any = true;
+            }
+        }
+        updateHoldSaturation();
+        return any;
+    }
+
+    /**
+     * A subscriber cancelled (and is no longer in the registry): what it never emitted is released by it; a
+     * message nobody had goes to the other subscribers it matches, or back to the unmatched hold.
+     */
+    void abandoned(SubscriptionRegistry registry, List<InboundEntry> notEmitted, List<InboundSubscriber> toDrain) {
+        for (InboundEntry e : notEmitted) {
+            if (e.done || --e.pending > 0) {
+                continue;
+            }
+            if (e.emitted() || e.connection != connection || connection == null) {
+                finish(e);
+                continue;
+            }
+            List<InboundSubscriber> targets = new ArrayList<>(2);
+            for (SubscriptionRegistry.Filter f : registry.route(e.message.topic(), List.of())) {
+                targets.addAll(f.subscribers);
+            }
+            if (targets.isEmpty()) {
+                hold(e);
+            } else {
+                e.pending = targets.size();
+                for (InboundSubscriber s : targets) {
+                    s.enqueue(e.message, e);
+                    if (!toDrain.contains(s)) {
+                        toDrain.add(s);
+                    }
+                }
+            }
+        }
+    }
+
+    /** A subscriber's buffer crossed a water mark. */
+    void saturated(boolean on) {
+        saturated += on ? 1 : -1;
+        updateReading();
+    }
+
+    /** @return QoS 0 messages dropped so far */
+    long droppedQos0() {
+        return droppedQos0;
+    }
+
+    /** @return messages waiting in the unmatched hold */
+    int held() {
+        return held.size();
+    }
+
+    /** @return received QoS 1 and 2 messages whose acknowledgement has not gone out */
+    int unacknowledged() {
+        return unacknowledged.size();
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    private void hold(InboundEntry e) {
+        e.held = true;
+        e.pending = 1;
+        held.add(e);
+        updateHoldSaturation();
+    }
+
+    private boolean holdSaturated;
+
+    private void updateHoldSaturation() {
+        boolean full = held.size() >= holdCapacity;
+        boolean low = held.size() <= holdCapacity / 2;
+        if (full && !holdSaturated) {
+            holdSaturated = true;
+            saturated(true);
+        } else if (low && holdSaturated) {
+            holdSaturated = false;
+            saturated(false);
+        }
+    }
+
+    private void finish(InboundEntry entry) {
+        entry.pending = 0;
+        entry.done = true;
+        List<InboundEntry> followers = entry.followers;
+        if (followers != null) {
+            for (InboundEntry f : followers) {
+                f.done = true;
+            }
+            entry.followers = null;
+        }
+        flushAcks();
+    }
+
+    /** Sends the acknowledgements that are due, in arrival order. */
+    private void flushAcks() {
+        AckWriter c = connection;
+        while (!unacknowledged.isEmpty() && unacknowledged.peekFirst().done) {
+            InboundEntry e = unacknowledged.pollFirst();
+            if (c != null && e.connection == c && !e.withdrawn()) {
+                c.queueAck(e.qos == MqttQos.EXACTLY_ONCE, e.packetId);
+            }
+        }
+    }
+
+    private void updateReading() {
+        boolean pause = saturated > 0;
+        AckWriter c = connection;
+        if (pause != readingPaused && c != null) {
+            readingPaused = pause;
+            c.pauseReading(pause);
+        }
+    }
+
+    private void dropQos0(List<String[]> notices, String why) {
+        droppedQos0++;
+        // One notice for the first drop, then one per thousand, so a flood does not flood the lifecycle too.
+        if (droppedQos0 == 1 || droppedQos0 - droppedQos0Reported >= 1000) {
+            droppedQos0Reported = droppedQos0;
+            notices.add(new String[] {"inbound-dropped", "QoS 0 message dropped (" + why + "); " + droppedQos0
+                    + " QoS 0 messages dropped so far"});
+        }
+    }
+
+    /** @return the subscribers' and the hold's saturation, for tests */
+    boolean readingPaused() {
+        return readingPaused;
+    }
+}

@@ -1,0 +1,154 @@
+package dev.tether.mqtt.internal;
+
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import reactor.core.Disposable;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * The MQTT keepalive of one connection (MQTT 5 §3.1.2.10): a PINGREQ when the client has written nothing
+ * for half the keepalive, or read nothing for a whole keepalive; the connection is dead when no PINGRESP
+ * arrives within the ping timeout.
+ *
+ * <p>While the client pauses reading (its subscribers' buffers are full), a PINGRESP cannot be read, so the
+ * deadline waits until reading resumes; PINGREQs still go out so the broker sees the client alive.
+ *
+ * <p>Timers run on the attempt's scheduler (virtual time in tests); the state is touched on {@code loop}
+ * (the channel's event loop) only, except {@link #wrote()} and {@link #read()}, which any thread may call.
+ */
+final class KeepAlive {
+
+    /** What the keepalive acts on. */
+    interface Link {
+        /** Writes a PINGREQ. */
+        void sendPing();
+
+        /** No PINGRESP came in time: the connection is dead. */
+        void dead(Duration pingTimeout);
+
+        /** @return whether reading is paused by the client */
+        boolean readingPaused();
+    }
+
+    private final Scheduler scheduler;
+    private final Executor loop;
+    private final Duration keepAlive;
+    private final Duration pingTimeout;
+    private final Link link;
+    private final long tickNanos;
+    private volatile boolean wrote;
+    private volatile boolean read;
+    private int ticksWithoutRead;
+    private boolean pingOutstanding;
+    private boolean deadlineDeferred;
+    private boolean stopped;
+    private @Nullable Disposable ticker;
+    private @Nullable Disposable deadline;
+
+    KeepAlive(Scheduler scheduler, Executor loop, Duration keepAlive, Duration pingTimeout, Link link) {
+        this.scheduler = scheduler;
+        this.loop = loop;
+        this.keepAlive = keepAlive;
+        this.pingTimeout = pingTimeout;
+        this.link = link;
+        this.tickNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(100), keepAlive.toNanos() / 2);
+    }
+
+    /** Starts ticking; a zero keepalive disables it. */
+    void start() {
+        if (keepAlive.isZero()) {
+            return;
+        }
+        ticker = scheduler.schedulePeriodically(() -> loop.execute(this::tick), tickNanos, tickNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Something was written. */
+    void wrote() {
+        wrote = true;
+    }
+
+    /** Something was read. */
+    void read() {
+        read = true;
+    }
+
+    /** A PINGRESP arrived. */
+    void pingResponse() {
+        pingOutstanding = false;
+        deadlineDeferred = false;
+        cancel(deadline);
+        deadline = null;
+    }
+
+    /** Reading resumed after a pause: a deadline that came meanwhile starts again. */
+    void readingResumed() {
+        if (deadlineDeferred && !stopped) {
+            deadlineDeferred = false;
+            armDeadline();
+        }
+    }
+
+    /** Stops every timer. */
+    void stop() {
+        stopped = true;
+        cancel(ticker);
+        cancel(deadline);
+    }
+
+    /** @return whether a PINGREQ waits for its PINGRESP */
+    boolean pingOutstanding() {
+        return pingOutstanding;
+    }
+
+    private void tick() {
+        if (stopped) {
+            return;
+        }
+        boolean wroteSince = wrote;
+        wrote = false;
+        if (read) {
+            read = false;
+            ticksWithoutRead = 0;
+        } else {
+            ticksWithoutRead++;
+        }
+        boolean readIdle = (long) ticksWithoutRead * tickNanos >= keepAlive.toNanos();
+        if (pingOutstanding) {
+            if (link.readingPaused() && !wroteSince) {
+                link.sendPing(); // the broker must still hear from the client
+            }
+            return;
+        }
+        if (!wroteSince || readIdle) {
+            pingOutstanding = true;
+            link.sendPing();
+            armDeadline();
+        }
+    }
+
+    private void armDeadline() {
+        cancel(deadline);
+        deadline = scheduler.schedule(() -> loop.execute(this::deadlinePassed), pingTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void deadlinePassed() {
+        if (!pingOutstanding || stopped) {
+            return;
+        }
+        if (link.readingPaused()) {
+            deadlineDeferred = true;
+            return;
+        }
+        stopped = true;
+        cancel(ticker);
+        link.dead(pingTimeout);
+    }
+
+    private static void cancel(@Nullable Disposable d) {
+        if (d != null) {
+            d.dispose();
+        }
+    }
+}
