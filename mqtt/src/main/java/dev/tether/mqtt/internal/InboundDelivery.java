@@ -98,6 +98,7 @@ final class InboundDelivery {
         }
         unacknowledged.clear();
         held.removeIf(InboundEntry::withdrawn);
+        updateHoldSaturation();
         for (InboundSubscriber s : subscribers) {
             s.purgeWithdrawn();
         }
