@@ -140,7 +140,7 @@ final class InboundDelivery {
                     dropQos0(notices, "its subscriber's buffer of " + s.capacity + " messages is full");
                     continue;
                 }
-                s.enqueue(message, null);
+                s.enqueue(message, null, qos0Overflow == Qos0Overflow.PAUSE_READING);
                 toDrain.add(s);
             }
             return Arrival.OK;

@@ -86,8 +86,18 @@ final class InboundSubscriber implements Subscription {
 
     /** Adds a message; call {@link #drain()} afterwards, outside the client's monitor. */
     void enqueue(MqttMessage message, @Nullable InboundEntry entry) {
+        enqueue(message, entry, true);
+    }
+
+    /**
+     * Adds a message; call {@link #drain()} afterwards, outside the client's monitor.
+     *
+     * @param mayPause whether reaching the bound pauses reading (false for a QoS 0 message that the client
+     *                 drops, rather than pauses for, when the buffer is full)
+     */
+    void enqueue(MqttMessage message, @Nullable InboundEntry entry, boolean mayPause) {
         queue.offer(new Item(message, entry));
-        if (size.incrementAndGet() >= capacity && saturated.compareAndSet(false, true)) {
+        if (size.incrementAndGet() >= capacity && mayPause && saturated.compareAndSet(false, true)) {
             listener.saturated(true);
             relieveIfLow();
         }
