@@ -181,7 +181,7 @@ final class InboundDelivery {
         }
         entry.pending = targets.size();
         for (InboundSubscriber s : targets) {
-            s.enqueue(message, entry);
+            s.enqueue(message, entry, true);
             toDrain.add(s);
         }
         return Arrival.OK;
@@ -220,7 +220,7 @@ final class InboundDelivery {
                 it.remove();
                 e.held = false;
                 e.pending = 1;
-                s.enqueue(e.message, e);
+                s.enqueue(e.message, e, true);
                 any = true;
             }
         }
@@ -250,7 +250,7 @@ final class InboundDelivery {
             } else {
                 e.pending = targets.size();
                 for (InboundSubscriber s : targets) {
-                    s.enqueue(e.message, e);
+                    s.enqueue(e.message, e, true);
                     if (!toDrain.contains(s)) {
                         toDrain.add(s);
                     }

@@ -35,6 +35,8 @@ public final class HiveMqBroker implements AutoCloseable {
 
     private final AuthPolicy auth = new AuthPolicy();
     private final AtomicInteger reauthentications = new AtomicInteger();
+    private final java.util.concurrent.ConcurrentHashMap<String, AtomicInteger> pubacks = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ConcurrentHashMap<String, AtomicInteger> pubrecs = new java.util.concurrent.ConcurrentHashMap<>();
     private final int tcpPort = Ports.free();
     private final int wsPort = Ports.free();
     private final EmbeddedHiveMQ hivemq;
@@ -87,6 +89,24 @@ public final class HiveMqBroker implements AutoCloseable {
         return reauthentications.get();
     }
 
+    /**
+     * @param clientId a client identifier
+     * @return how many PUBACKs the broker received from that client so far
+     */
+    public int pubacksFrom(String clientId) {
+        AtomicInteger n = pubacks.get(clientId);
+        return n == null ? 0 : n.get();
+    }
+
+    /**
+     * @param clientId a client identifier
+     * @return how many PUBRECs the broker received from that client so far
+     */
+    public int pubrecsFrom(String clientId) {
+        AtomicInteger n = pubrecs.get(clientId);
+        return n == null ? 0 : n.get();
+    }
+
     /** @return e.g. {@code tcp://127.0.0.1:port} */
     public String tcpUri() {
         return "tcp://127.0.0.1:" + tcpPort;
@@ -117,6 +137,12 @@ public final class HiveMqBroker implements AutoCloseable {
         @Override
         public void extensionStart(ExtensionStartInput in, ExtensionStartOutput out) {
             Services.securityRegistry().setEnhancedAuthenticatorProvider(input -> new Authenticator());
+            // Counts, at the broker, the acknowledgements each client sends for the messages it receives.
+            Services.initializerRegistry().setClientInitializer((input, context) -> {
+                String id = input.getClientInformation().getClientId();
+                context.addPubackInboundInterceptor((pin, pout) -> pubacks.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet());
+                context.addPubrecInboundInterceptor((rin, rout) -> pubrecs.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet());
+            });
         }
 
         @Override
