@@ -38,6 +38,7 @@ final class InboundDelivery {
     private final Qos0Overflow qos0Overflow;
     private @Nullable AckWriter connection;
     private int receiveMaximum = Integer.MAX_VALUE;
+    private boolean receiveMaximumExceeded;
     /** Received QoS 1 and 2 messages of the current connection whose acknowledgement has not gone out, in order. */
     private final ArrayDeque<InboundEntry> unacknowledged = new ArrayDeque<>();
     private final ArrayDeque<InboundEntry> held = new ArrayDeque<>();
@@ -64,6 +65,7 @@ final class InboundDelivery {
     void connected(AckWriter c, boolean sessionPresent, int receiveMaximum) {
         connection = c;
         this.receiveMaximum = receiveMaximum;
+        this.receiveMaximumExceeded = false;
         unacknowledged.clear();
         if (!sessionPresent) {
             qos2Received.clear();
@@ -145,9 +147,14 @@ final class InboundDelivery {
             }
             return Arrival.OK;
         }
-        if (unacknowledged.size() >= receiveMaximum) {
-            return new Arrival("the broker sent more than the Receive Maximum of " + receiveMaximum
-                    + " unacknowledged QoS 1 and 2 messages the client announced", 0x93);
+        if (unacknowledged.size() >= receiveMaximum && !receiveMaximumExceeded) {
+            // MQTT 5 lets the client disconnect with 0x93 here. Some brokers overshoot (Mosquitto 2.0 does after a
+            // QoS 2 exchange), and the subscribers' bounded buffers keep memory bounded anyway: say so once per
+            // connection and go on, rather than drop a working connection into a reconnect loop.
+            receiveMaximumExceeded = true;
+            notices.add(new String[] {"receive-maximum-exceeded", "the broker sent more than the Receive Maximum of "
+                    + receiveMaximum + " unacknowledged QoS 1 and 2 messages the client announced (" + message.topic()
+                    + ", packet id " + packetId + "); the client keeps the connection, its buffers stay bounded"});
         }
         if (qos == MqttQos.EXACTLY_ONCE) {
             InboundEntry earlier = qos2Received.get(packetId);

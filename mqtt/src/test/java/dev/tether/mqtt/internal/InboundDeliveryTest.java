@@ -365,20 +365,22 @@ class InboundDeliveryTest {
     // ------------------------------------------------------------------ protocol limits and QoS 2
 
     @Test
-    void receiveMaximumExceededIsAProtocolError() {
+    void receiveMaximumExceededIsReportedOnceAndTheMessageStillDelivered() {
         Connection c = connect(false, 2);
         Probe p = subscribe("a");
         assertThat(publish("a", MqttQos.AT_LEAST_ONCE, 1, "1")).isEqualTo(InboundDelivery.Arrival.OK);
         assertThat(publish("a", MqttQos.EXACTLY_ONCE, 2, "2")).isEqualTo(InboundDelivery.Arrival.OK);
         assertThat(publish("a", MqttQos.AT_MOST_ONCE, 0, "qos 0 does not count")).isEqualTo(InboundDelivery.Arrival.OK);
+        assertThat(notices).isEmpty();
 
-        InboundDelivery.Arrival third = publish("a", MqttQos.AT_LEAST_ONCE, 3, "3");
-        assertThat(third.reasonCode()).isEqualTo(0x93);
-        assertThat(third.protocolError()).contains("Receive Maximum of 2");
-
-        p.request(1);
-        assertThat(c.acks).containsExactly("PUBACK 1");
+        assertThat(publish("a", MqttQos.AT_LEAST_ONCE, 3, "3")).isEqualTo(InboundDelivery.Arrival.OK);
         assertThat(publish("a", MqttQos.AT_LEAST_ONCE, 4, "4")).isEqualTo(InboundDelivery.Arrival.OK);
+        assertThat(notices).hasSize(1);
+        assertThat(notices.get(0)[0]).isEqualTo("receive-maximum-exceeded");
+        assertThat(notices.get(0)[1]).contains("Receive Maximum of 2");
+
+        p.request(Long.MAX_VALUE);
+        assertThat(c.acks).containsExactly("PUBACK 1", "PUBREC 2", "PUBACK 3", "PUBACK 4");
     }
 
     @Test
