@@ -207,7 +207,9 @@ public final class MqttClient {
      * @param subscription the filter, QoS and options
      * @return the messages; errors with {@link MqttRefusedException} if the broker refuses the subscription,
      *         with {@link IllegalArgumentException} if its options disagree with another subscriber of the same
-     *         filter; completes when the client is closed
+     *         filter; completes when the client is closed by the user ({@link #close()}, {@link #abort()}); errors
+     *         with {@link dev.tether.core.ConnectionClosedException}, caused by the terminal failure, when the
+     *         connection gives up (a FATAL verdict, retries exhausted). Messages already buffered are emitted first
      */
     public Flux<MqttMessage> subscribe(MqttSubscription subscription) {
         return core.subscribe(subscription, false);
@@ -222,7 +224,7 @@ public final class MqttClient {
      * subscriber that never acknowledges stops the flow. Otherwise like {@link #subscribe(MqttSubscription)}.
      *
      * @param subscription the filter, QoS and options
-     * @return the deliveries
+     * @return the deliveries; ends like {@link #subscribe(MqttSubscription)}
      */
     public Flux<MqttDelivery> subscribeWithAcknowledgement(MqttSubscription subscription) {
         return core.subscribe(subscription, true);
