@@ -15,7 +15,6 @@ import dev.tether.mqtt.PublishResult;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Objects;
@@ -36,18 +35,15 @@ import reactor.core.publisher.MonoSink;
  */
 public final class ClientCore {
 
-    private static final int MAX_PACKET_ID = 0xFFFF;
-
     private final MqttClientConfig config;
     private @Nullable MqttConnection connection;
-    private int serverReceiveMaximum = MAX_PACKET_ID;
+    private int serverReceiveMaximum = PacketIds.MAX;
     private MqttQos serverMaximumQos = MqttQos.EXACTLY_ONCE;
     private boolean serverRetainAvailable = true;
     private long serverMaximumPacketSize = Long.MAX_VALUE;
     private final ArrayDeque<OutboundPublish> pending = new ArrayDeque<>();
     private final LinkedHashMap<Integer, OutboundPublish> inFlight = new LinkedHashMap<>();
-    private final Set<Integer> idsInUse = new HashSet<>();
-    private int nextId = 1;
+    private final PacketIds ids = new PacketIds();
     private final SubscriptionRegistry registry = new SubscriptionRegistry();
     private final InboundDelivery inbound;
     private final InboundSubscriber.Listener listener = new SubscriberListener();
@@ -194,7 +190,7 @@ public final class ClientCore {
     private void unsubscribe(String filter) {
         MqttConnection c = connection;
         if (usable(c)) {
-            int id = allocateId();
+            int id = ids.allocate();
             if (id != 0) {
                 unsubAcks.put(id, List.of(filter));
                 c.writeUnsubscribe(id, List.of(filter));
@@ -291,11 +287,11 @@ public final class ClientCore {
             serverRetainAvailable = session.retainAvailable();
             serverMaximumPacketSize = session.maximumPacketSize().orElse(Long.MAX_VALUE);
             for (Integer id : subAcks.keySet()) {
-                idsInUse.remove(id);
+                ids.release(id);
             }
             subAcks.clear();
             for (Map.Entry<Integer, List<String>> e : unsubAcks.entrySet()) {
-                idsInUse.remove(e.getKey());
+                ids.release(e.getKey());
                 unsubscribeLater.addAll(e.getValue());
             }
             unsubAcks.clear();
@@ -317,7 +313,7 @@ public final class ClientCore {
                     } else if (tooLarge != null) {
                         // This broker takes smaller packets than the one that accepted the session.
                         it.remove();
-                        idsInUse.remove(op.packetId);
+                        ids.release(op.packetId);
                         after.add(() -> op.sink.error(tooLarge));
                     } else {
                         c.writePublish(op.message, op.packetId, true);
@@ -326,7 +322,7 @@ public final class ClientCore {
             } else {
                 List<OutboundPublish> again = new ArrayList<>();
                 for (OutboundPublish op : inFlight.values()) {
-                    idsInUse.remove(op.packetId);
+                    ids.release(op.packetId);
                     if (op.released) {
                         // PUBREC said the broker owns the message: it is delivered.
                         PublishResult r = new PublishResult(op.message.topic(), op.message.qos(), op.packetId, 0);
@@ -352,7 +348,7 @@ public final class ClientCore {
                 }
             }
             if (!unsubscribeLater.isEmpty()) {
-                int id = allocateId();
+                int id = ids.allocate();
                 if (id != 0) {
                     List<String> filters = List.copyOf(unsubscribeLater);
                     unsubscribeLater.clear();
@@ -391,7 +387,7 @@ public final class ClientCore {
                 return false;
             }
             inFlight.remove(id);
-            idsInUse.remove(id);
+            ids.release(id);
             complete(op, "PUBACK", reasonCode, after);
             drainAndNotify(after);
         }
@@ -409,7 +405,7 @@ public final class ClientCore {
             }
             if (reasonCode >= 0x80) {
                 inFlight.remove(id);
-                idsInUse.remove(id);
+                ids.release(id);
                 complete(op, "PUBREC", reasonCode, after);
                 drainAndNotify(after);
             } else {
@@ -430,7 +426,7 @@ public final class ClientCore {
                 return false;
             }
             inFlight.remove(id);
-            idsInUse.remove(id);
+            ids.release(id);
             PublishResult r = new PublishResult(op.message.topic(), op.message.qos(), id, reasonCode);
             after.add(() -> op.sink.success(r));
             drainAndNotify(after);
@@ -448,7 +444,7 @@ public final class ClientCore {
                 return false;
             }
             subAcks.remove(id);
-            idsInUse.remove(id);
+            ids.release(id);
             SubscriptionRegistry.Filter f = req.filter;
             int code = codes.get(0);
             if (f.pendingId == id) {
@@ -494,7 +490,7 @@ public final class ClientCore {
         if (unsubAcks.remove(id) == null) {
             return false;
         }
-        idsInUse.remove(id);
+        ids.release(id);
         return true;
     }
 
@@ -605,7 +601,7 @@ public final class ClientCore {
             if (inFlight.size() >= limit) {
                 return;
             }
-            int id = allocateId();
+            int id = ids.allocate();
             if (id == 0) {
                 return;
             }
@@ -640,7 +636,7 @@ public final class ClientCore {
     }
 
     private void sendSubscribe(MqttConnection c, SubscriptionRegistry.Filter f) {
-        int id = allocateId();
+        int id = ids.allocate();
         if (id == 0) {
             return;
         }
@@ -649,19 +645,6 @@ public final class ClientCore {
         subAcks.put(id, new SubscribeRequest(f, round, resubscribe));
         c.writeSubscribe(id, f.filter, f.qos, f.noLocal, f.retainAsPublished, f.wireRetainHandling(round),
                 subscriptionIdentifiers ? f.identifier : 0);
-    }
-
-    private int allocateId() {
-        if (idsInUse.size() >= MAX_PACKET_ID) {
-            return 0;
-        }
-        while (idsInUse.contains(nextId)) {
-            nextId = nextId == MAX_PACKET_ID ? 1 : nextId + 1;
-        }
-        int id = nextId;
-        idsInUse.add(id);
-        nextId = nextId == MAX_PACKET_ID ? 1 : nextId + 1;
-        return id;
     }
 
     /** A publish waiting to be sent or in flight. */

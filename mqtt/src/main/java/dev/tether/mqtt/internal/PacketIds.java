@@ -1,0 +1,49 @@
+package dev.tether.mqtt.internal;
+
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * The packet identifiers of one client: PUBLISH (QoS 1 and 2), SUBSCRIBE and UNSUBSCRIBE share one space of
+ * ids from 1 to 65535 (MQTT 5 §2.2.1). Ids are handed out in turn, wrapping after 65535 and skipping those
+ * still in use, so a freed id is not reused at once.
+ *
+ * <p>Not thread-safe: used under the client's monitor.
+ */
+final class PacketIds {
+
+    /** The largest packet identifier. */
+    static final int MAX = 0xFFFF;
+
+    private final Set<Integer> inUse = new HashSet<>();
+    private int next = 1;
+
+    /** @return a free id, now in use, or 0 if all 65535 are in use */
+    int allocate() {
+        if (inUse.size() >= MAX) {
+            return 0;
+        }
+        while (inUse.contains(next)) {
+            next = next == MAX ? 1 : next + 1;
+        }
+        int id = next;
+        inUse.add(id);
+        next = next == MAX ? 1 : next + 1;
+        return id;
+    }
+
+    /** Frees an id (its exchange is over); freeing an id not in use does nothing. */
+    void release(int id) {
+        inUse.remove(id);
+    }
+
+    /** @return how many ids are in use */
+    int inUse() {
+        return inUse.size();
+    }
+
+    /** @return whether the id is in use */
+    boolean isInUse(int id) {
+        return inUse.contains(id);
+    }
+}
