@@ -1,21 +1,16 @@
 package dev.tether.mqtt.internal;
 
-import dev.tether.core.BufferOverflowException;
 import dev.tether.core.ConnectionClosedException;
 import dev.tether.core.CredentialsProvider;
 import dev.tether.core.CredentialsRequest;
 import dev.tether.mqtt.MqttDelivery;
 import dev.tether.mqtt.MqttMessage;
-import dev.tether.mqtt.MqttPacketTooLargeException;
-import dev.tether.mqtt.MqttQos;
 import dev.tether.mqtt.MqttRefusedException;
 import dev.tether.mqtt.MqttSession;
 import dev.tether.mqtt.MqttSubscription;
 import dev.tether.mqtt.PublishResult;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.List;
@@ -25,7 +20,6 @@ import org.jspecify.annotations.Nullable;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.MonoSink;
 
 /**
  * The client state that outlives a single connection: publishes waiting to be sent, publishes in
@@ -37,13 +31,8 @@ public final class ClientCore {
 
     private final MqttClientConfig config;
     private @Nullable MqttConnection connection;
-    private int serverReceiveMaximum = PacketIds.MAX;
-    private MqttQos serverMaximumQos = MqttQos.EXACTLY_ONCE;
-    private boolean serverRetainAvailable = true;
-    private long serverMaximumPacketSize = Long.MAX_VALUE;
-    private final ArrayDeque<OutboundPublish> pending = new ArrayDeque<>();
-    private final LinkedHashMap<Integer, OutboundPublish> inFlight = new LinkedHashMap<>();
     private final PacketIds ids = new PacketIds();
+    private final OutboundPublishes outbound;
     private final SubscriptionRegistry registry = new SubscriptionRegistry();
     private final InboundDelivery inbound;
     private final InboundSubscriber.Listener listener = new SubscriberListener();
@@ -51,7 +40,6 @@ public final class ClientCore {
     private final Map<Integer, SubscribeRequest> subAcks = new HashMap<>();
     private final Map<Integer, List<String>> unsubAcks = new HashMap<>();
     private final Set<String> unsubscribeLater = new LinkedHashSet<>();
-    private final List<MonoSink<Void>> drainWaiters = new ArrayList<>();
     private boolean shutdown;
 
     /** @param config the client settings */
@@ -59,6 +47,8 @@ public final class ClientCore {
         this.config = config;
         this.inbound = new InboundDelivery(config.inboundBufferSize(), config.dropQos0WhenFull()
                 ? InboundDelivery.Qos0Overflow.DROP : InboundDelivery.Qos0Overflow.PAUSE_READING);
+        this.outbound = new OutboundPublishes(ids, config.offlineCapacity(), config.overflowPolicy(), config.maxInFlight(),
+                config.maxPacketSize(), config.isV5(), this::drainOnLoop);
     }
 
     // ------------------------------------------------------------------ user side
@@ -69,43 +59,24 @@ public final class ClientCore {
      */
     public Mono<PublishResult> publish(MqttMessage message) {
         return Mono.create(sink -> {
-            OutboundPublish op = new OutboundPublish(message, sink);
+            OutboundPublishes.Publish op = new OutboundPublishes.Publish(message, sink);
             sink.onCancel(() -> cancelPending(op));
             List<Runnable> after = new ArrayList<>();
             synchronized (this) {
-                MqttPacketTooLargeException tooLarge = tooLarge(message, config.maxPacketSize(), false);
                 if (shutdown) {
                     after.add(() -> sink.error(new ConnectionClosedException("the MQTT client is closed; publish to '"
                             + message.topic() + "' refused", null)));
-                } else if (tooLarge != null) {
-                    after.add(() -> sink.error(tooLarge));
-                } else if (usable(connection)) {
-                    pending.add(op);
-                    drain(after);
-                } else if (pending.size() >= config.offlineCapacity()) {
-                    switch (config.overflowPolicy()) {
-                        case FAIL_NEWEST -> after.add(() -> sink.error(new BufferOverflowException(config.offlineCapacity(),
-                                "MQTT publishes")));
-                        case DROP_NEWEST -> after.add(sink::success);
-                        case DROP_OLDEST -> {
-                            OutboundPublish oldest = pending.pollFirst();
-                            pending.add(op);
-                            if (oldest != null) {
-                                after.add(oldest.sink::success);
-                            }
-                        }
-                    }
                 } else {
-                    pending.add(op);
+                    outbound.publish(op, connection, after);
                 }
             }
             after.forEach(Runnable::run);
         });
     }
 
-    private void cancelPending(OutboundPublish op) {
+    private void cancelPending(OutboundPublishes.Publish op) {
         synchronized (this) {
-            pending.remove(op);
+            outbound.cancel(op);
         }
     }
 
@@ -205,9 +176,9 @@ public final class ClientCore {
         return Mono.create(sink -> {
             boolean now;
             synchronized (this) {
-                now = inFlight.isEmpty() && pending.isEmpty();
+                now = outbound.idle();
                 if (!now) {
-                    drainWaiters.add(sink);
+                    outbound.whenDrained(sink);
                 }
             }
             if (now) {
@@ -252,21 +223,13 @@ public final class ClientCore {
             shutdown = true;
             ConnectionClosedException closed = new ConnectionClosedException(cause == null ? "the MQTT client was closed"
                     : "the MQTT client closed for good: " + cause.getMessage(), cause);
-            for (OutboundPublish op : pending) {
-                after.add(() -> op.sink.error(closed));
-            }
-            for (OutboundPublish op : inFlight.values()) {
-                after.add(() -> op.sink.error(closed));
-            }
-            pending.clear();
-            inFlight.clear();
+            outbound.failAll(closed, after);
             for (SubscriptionRegistry.Filter f : registry.all()) {
                 for (InboundSubscriber sub : f.subscribers) {
                     after.add(cause == null ? sub::complete : () -> sub.error(closed));
                 }
             }
-            drainWaiters.forEach(w -> after.add(w::success));
-            drainWaiters.clear();
+            outbound.releaseDrainWaiters(after);
         }
         after.forEach(Runnable::run);
     }
@@ -282,10 +245,6 @@ public final class ClientCore {
         List<Runnable> after = new ArrayList<>();
         synchronized (this) {
             connection = c;
-            serverReceiveMaximum = session.receiveMaximum();
-            serverMaximumQos = session.maximumQos();
-            serverRetainAvailable = session.retainAvailable();
-            serverMaximumPacketSize = session.maximumPacketSize().orElse(Long.MAX_VALUE);
             for (Integer id : subAcks.keySet()) {
                 ids.release(id);
             }
@@ -298,48 +257,8 @@ public final class ClientCore {
             subscriptionIdentifiers = session.subscriptionIdentifiersAvailable();
             registry.connected(sessionPresent);
             inbound.connected(c, sessionPresent, config.isV5() ? config.receiveMaximum() : Integer.MAX_VALUE);
-            if (sessionPresent) {
-                if (!inFlight.isEmpty()) {
-                    String details = inFlight.size() + " publishes in flight resent with their original packet ids "
-                            + inFlight.keySet();
-                    after.add(() -> c.attempt().reportNotice("resent", details));
-                }
-                for (java.util.Iterator<OutboundPublish> it = inFlight.values().iterator(); it.hasNext(); ) {
-                    OutboundPublish op = it.next();
-                    MqttPacketTooLargeException tooLarge = op.released ? null
-                            : tooLarge(op.message, serverMaximumPacketSize, true);
-                    if (op.released) {
-                        c.writePubRel(op.packetId);
-                    } else if (tooLarge != null) {
-                        // This broker takes smaller packets than the one that accepted the session.
-                        it.remove();
-                        ids.release(op.packetId);
-                        after.add(() -> op.sink.error(tooLarge));
-                    } else {
-                        c.writePublish(op.message, op.packetId, true);
-                    }
-                }
-            } else {
-                List<OutboundPublish> again = new ArrayList<>();
-                for (OutboundPublish op : inFlight.values()) {
-                    ids.release(op.packetId);
-                    if (op.released) {
-                        // PUBREC said the broker owns the message: it is delivered.
-                        PublishResult r = new PublishResult(op.message.topic(), op.message.qos(), op.packetId, 0);
-                        after.add(() -> op.sink.success(r));
-                    } else {
-                        op.packetId = 0;
-                        again.add(op);
-                    }
-                }
-                inFlight.clear();
-                if (!again.isEmpty()) {
-                    String details = again.size() + " publishes in flight sent again as new publishes (the broker kept no session)";
-                    after.add(() -> c.attempt().reportNotice("republished", details));
-                }
-                for (int i = again.size() - 1; i >= 0; i--) {
-                    pending.addFirst(again.get(i));
-                }
+            outbound.connected(c, session, after);
+            if (!sessionPresent) {
                 unsubscribeLater.clear();
             }
             for (SubscriptionRegistry.Filter f : registry.all()) {
@@ -356,7 +275,7 @@ public final class ClientCore {
                     c.writeUnsubscribe(id, filters);
                 }
             }
-            drain(after);
+            outbound.drain(connection, after);
         }
         after.forEach(Runnable::run);
     }
@@ -381,58 +300,34 @@ public final class ClientCore {
     /** @return false if the id is not a QoS 1 publish in flight (a protocol violation) */
     boolean onPubAck(int id, int reasonCode) {
         List<Runnable> after = new ArrayList<>();
+        boolean known;
         synchronized (this) {
-            OutboundPublish op = inFlight.get(id);
-            if (op == null || op.message.qos() != MqttQos.AT_LEAST_ONCE) {
-                return false;
-            }
-            inFlight.remove(id);
-            ids.release(id);
-            complete(op, "PUBACK", reasonCode, after);
-            drainAndNotify(after);
+            known = outbound.onPubAck(connection, id, reasonCode, after);
         }
         after.forEach(Runnable::run);
-        return true;
+        return known;
     }
 
     /** @return false if the id is not a QoS 2 publish in flight */
     boolean onPubRec(MqttConnection c, int id, int reasonCode) {
         List<Runnable> after = new ArrayList<>();
+        boolean known;
         synchronized (this) {
-            OutboundPublish op = inFlight.get(id);
-            if (op == null || op.message.qos() != MqttQos.EXACTLY_ONCE) {
-                return false;
-            }
-            if (reasonCode >= 0x80) {
-                inFlight.remove(id);
-                ids.release(id);
-                complete(op, "PUBREC", reasonCode, after);
-                drainAndNotify(after);
-            } else {
-                op.released = true;
-                c.writePubRel(id);
-            }
+            known = outbound.onPubRec(c, connection, id, reasonCode, after);
         }
         after.forEach(Runnable::run);
-        return true;
+        return known;
     }
 
     /** @return false if the id is not a released QoS 2 publish */
     boolean onPubComp(int id, int reasonCode) {
         List<Runnable> after = new ArrayList<>();
+        boolean known;
         synchronized (this) {
-            OutboundPublish op = inFlight.get(id);
-            if (op == null || !op.released) {
-                return false;
-            }
-            inFlight.remove(id);
-            ids.release(id);
-            PublishResult r = new PublishResult(op.message.topic(), op.message.qos(), id, reasonCode);
-            after.add(() -> op.sink.success(r));
-            drainAndNotify(after);
+            known = outbound.onPubComp(connection, id, reasonCode, after);
         }
         after.forEach(Runnable::run);
-        return true;
+        return known;
     }
 
     /** @return false if no SUBSCRIBE waits for this id or the codes do not fit */
@@ -479,7 +374,7 @@ public final class ClientCore {
             String kind = req.resubscribe ? "resubscribed" : "subscribed";
             String details = kind + " [" + result + "]";
             after.add(() -> c.attempt().reportNotice(kind, details));
-            drain(after);
+            outbound.drain(connection, after);
         }
         after.forEach(Runnable::run);
         return true;
@@ -536,103 +431,13 @@ public final class ClientCore {
         return c != null && c.canSend();
     }
 
-    private void complete(OutboundPublish op, String packet, int reasonCode, List<Runnable> after) {
-        if (reasonCode >= 0x80) {
-            MqttRefusedException refused = new MqttRefusedException(packet, reasonCode, "the broker refused the publish to '"
-                    + op.message.topic() + "' with " + packet + " reason code " + String.format("0x%02X", reasonCode));
-            after.add(() -> op.sink.error(refused));
-        } else {
-            PublishResult r = new PublishResult(op.message.topic(), op.message.qos(), op.packetId, reasonCode);
-            after.add(() -> op.sink.success(r));
-        }
-    }
-
-    private void drainAndNotify(List<Runnable> after) {
-        drain(after);
-        if (inFlight.isEmpty() && pending.isEmpty() && !drainWaiters.isEmpty()) {
-            drainWaiters.forEach(w -> after.add(w::success));
-            drainWaiters.clear();
-        }
-    }
-
-    private void drain(List<Runnable> after) {
-        MqttConnection c = connection;
-        if (!usable(c)) {
-            return;
-        }
-        boolean onLoop = c.inEventLoop();
-        int limit = Math.min(serverReceiveMaximum, config.maxInFlight());
-        while (!pending.isEmpty()) {
-            OutboundPublish op = pending.peekFirst();
-            if (op.message.retain() && !serverRetainAvailable) {
-                pending.pollFirst();
-                MqttRefusedException refused = new MqttRefusedException("CONNACK", 0x9A, "the broker does not support "
-                        + "retained messages (CONNACK Retain Available 0); publish to '" + op.message.topic() + "' without retain");
-                after.add(() -> op.sink.error(refused));
-                continue;
-            }
-            if (op.message.qos().value() > serverMaximumQos.value()) {
-                // The broker's Maximum QoS caps what may be sent (MQTT 5); the result says which QoS was used.
-                op.message = op.message.toBuilder().qos(serverMaximumQos).build();
-            }
-            MqttPacketTooLargeException tooLarge = tooLarge(op.message, serverMaximumPacketSize, true);
-            if (tooLarge != null) {
-                pending.pollFirst();
-                after.add(() -> op.sink.error(tooLarge));
-                continue;
-            }
-            if (op.message.qos() == MqttQos.AT_MOST_ONCE) {
-                pending.pollFirst();
-                c.writePublishSoon(op.message, 0).addListener(f -> {
-                    if (f.isSuccess()) {
-                        op.sink.success(new PublishResult(op.message.topic(), MqttQos.AT_MOST_ONCE, 0, 0));
-                    } else {
-                        op.sink.error(f.cause());
-                    }
-                });
-                continue;
-            }
-            if (!onLoop) {
-                // QoS 1 and 2 publishes cross to the event loop in bursts: one task writes all that wait, with
-                // one flush, instead of one write-and-flush task per publish from the caller's thread.
-                c.scheduleDrain(this::drainOnLoop);
-                return;
-            }
-            if (inFlight.size() >= limit) {
-                return;
-            }
-            int id = ids.allocate();
-            if (id == 0) {
-                return;
-            }
-            pending.pollFirst();
-            op.packetId = id;
-            inFlight.put(id, op);
-            c.writePublishSoon(op.message, id);
-        }
-    }
-
     /** Runs on the connection's event loop: writes what waits, as far as the in-flight window allows. */
     private void drainOnLoop() {
         List<Runnable> after = new ArrayList<>();
         synchronized (this) {
-            drainAndNotify(after);
+            outbound.drainAndNotify(connection, after);
         }
         after.forEach(Runnable::run);
-    }
-
-    private @Nullable MqttPacketTooLargeException tooLarge(MqttMessage message, long limit, boolean broker) {
-        long size = PacketSizes.publish(message, config.isV5());
-        if (size <= limit) {
-            return null;
-        }
-        String serverLimit = serverMaximumPacketSize == Long.MAX_VALUE ? "not announced"
-                : serverMaximumPacketSize + " bytes";
-        return new MqttPacketTooLargeException("publish to '" + message.topic() + "' refused: its PUBLISH packet would be "
-                + size + " bytes, larger than the " + (broker ? "broker's Maximum Packet Size of " + limit
-                + " bytes (CONNACK)" : "client's maxPacketSize of " + limit + " bytes")
-                + "; client maxPacketSize " + config.maxPacketSize() + " bytes, broker Maximum Packet Size " + serverLimit
-                + "; the connection stays up", size, limit, broker);
     }
 
     private void sendSubscribe(MqttConnection c, SubscriptionRegistry.Filter f) {
@@ -645,19 +450,6 @@ public final class ClientCore {
         subAcks.put(id, new SubscribeRequest(f, round, resubscribe));
         c.writeSubscribe(id, f.filter, f.qos, f.noLocal, f.retainAsPublished, f.wireRetainHandling(round),
                 subscriptionIdentifiers ? f.identifier : 0);
-    }
-
-    /** A publish waiting to be sent or in flight. */
-    private static final class OutboundPublish {
-        MqttMessage message;
-        final MonoSink<PublishResult> sink;
-        int packetId;
-        boolean released;
-
-        OutboundPublish(MqttMessage message, MonoSink<PublishResult> sink) {
-            this.message = message;
-            this.sink = sink;
-        }
     }
 
     /** A SUBSCRIBE waiting for its SUBACK. */

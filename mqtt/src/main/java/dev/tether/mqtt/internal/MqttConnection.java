@@ -67,7 +67,7 @@ import reactor.core.publisher.Sinks;
  * waits for CONNACK, runs the keepalive, answers and routes every packet, and says how the
  * connection ended. Its state is touched on the channel's event loop only.
  */
-final class MqttConnection extends ChannelDuplexHandler implements AckWriter {
+final class MqttConnection extends ChannelDuplexHandler implements AckWriter, PublishWriter {
 
     private static final Logger log = LoggerFactory.getLogger(MqttConnection.class);
 
@@ -117,8 +117,14 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter {
         return attempt;
     }
 
+    @Override
+    public void reportNotice(String kind, String details) {
+        attempt.reportNotice(kind, details);
+    }
+
     /** @return whether new publishes and subscriptions may be sent on this connection */
-    boolean canSend() {
+    @Override
+    public boolean canSend() {
         Channel ch = channel;
         return established && sending && ch != null && ch.isActive();
     }
@@ -149,7 +155,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter {
     }
 
     /** @return whether the caller runs on this connection's event loop */
-    boolean inEventLoop() {
+    @Override
+    public boolean inEventLoop() {
         Channel ch = channel;
         return ch != null && ch.eventLoop().inEventLoop();
     }
@@ -159,7 +166,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter {
      *
      * @param task the task
      */
-    void scheduleDrain(Runnable task) {
+    @Override
+    public void scheduleDrain(Runnable task) {
         Channel ch = channel;
         if (ch != null && drainScheduled.compareAndSet(false, true)) {
             ch.eventLoop().execute(() -> {
@@ -178,7 +186,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter {
      * @param packetId its packet id, 0 for QoS 0
      * @return the write's future, done once flushed
      */
-    ChannelFuture writePublishSoon(MqttMessage message, int packetId) {
+    @Override
+    public ChannelFuture writePublishSoon(MqttMessage message, int packetId) {
         Channel ch = channel;
         if (ch == null || !ch.eventLoop().inEventLoop()) {
             return writePublish(message, packetId, false);
@@ -195,7 +204,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter {
         return f;
     }
 
-    ChannelFuture writePublish(MqttMessage message, int packetId, boolean dup) {
+    @Override
+    public ChannelFuture writePublish(MqttMessage message, int packetId, boolean dup) {
         return write(publishPacket(message, packetId, dup));
     }
 
@@ -213,7 +223,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter {
                 Unpooled.wrappedBuffer(message.payload()));
     }
 
-    void writePubRel(int packetId) {
+    @Override
+    public void writePubRel(int packetId) {
         write(new io.netty.handler.codec.mqtt.MqttMessage(
                 new MqttFixedHeader(MqttMessageType.PUBREL, false, io.netty.handler.codec.mqtt.MqttQoS.AT_LEAST_ONCE, false, 0),
                 new MqttPubReplyMessageVariableHeader(packetId, (byte) 0, MqttProperties.NO_PROPERTIES)));

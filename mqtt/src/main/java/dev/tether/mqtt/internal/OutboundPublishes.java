@@ -1,0 +1,384 @@
+package dev.tether.mqtt.internal;
+
+import dev.tether.core.BufferOverflowException;
+import dev.tether.core.ConnectionClosedException;
+import dev.tether.core.OverflowPolicy;
+import dev.tether.mqtt.MqttMessage;
+import dev.tether.mqtt.MqttPacketTooLargeException;
+import dev.tether.mqtt.MqttQos;
+import dev.tether.mqtt.MqttRefusedException;
+import dev.tether.mqtt.MqttSession;
+import dev.tether.mqtt.PublishResult;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.MonoSink;
+
+/**
+ * Outbound publishes, from {@code publish()} to the acknowledgement: those waiting to be sent (the offline
+ * buffer, bounded by its {@link OverflowPolicy} while no connection can send) and those in flight with their
+ * packet ids. They are written as far as the broker's Receive Maximum and the client's maxInFlight allow, and
+ * complete on PUBACK (QoS 1), PUBCOMP (QoS 2) or when written (QoS 0). On a new connection the publishes in
+ * flight are resent with their original ids if the broker kept the session, or sent again as new publishes if
+ * it did not.
+ *
+ * <p>Not thread-safe: used under the client's monitor. User-facing completions are added to the caller's
+ * {@code after} list and run by the caller once the monitor is released.
+ */
+final class OutboundPublishes {
+
+    /** A publish waiting to be sent or in flight. */
+    static final class Publish {
+        MqttMessage message;
+        final MonoSink<PublishResult> sink;
+        int packetId;
+        boolean released;
+
+        Publish(MqttMessage message, MonoSink<PublishResult> sink) {
+            this.message = message;
+            this.sink = sink;
+        }
+    }
+
+    private final PacketIds ids;
+    private final int offlineCapacity;
+    private final OverflowPolicy overflowPolicy;
+    private final int maxInFlight;
+    private final int maxPacketSize;
+    private final boolean v5;
+    private final Runnable drainOnLoop;
+    private int serverReceiveMaximum = PacketIds.MAX;
+    private MqttQos serverMaximumQos = MqttQos.EXACTLY_ONCE;
+    private boolean serverRetainAvailable = true;
+    private long serverMaximumPacketSize = Long.MAX_VALUE;
+    private final ArrayDeque<Publish> pending = new ArrayDeque<>();
+    private final LinkedHashMap<Integer, Publish> inFlight = new LinkedHashMap<>();
+    private final List<MonoSink<Void>> drainWaiters = new ArrayList<>();
+
+    /**
+     * @param ids             the client's packet ids, shared with SUBSCRIBE and UNSUBSCRIBE
+     * @param offlineCapacity how many publishes wait while no connection can send
+     * @param overflowPolicy  what happens to a publish when that buffer is full
+     * @param maxInFlight     client cap on QoS 1 and 2 publishes in flight
+     * @param maxPacketSize   the client's maxPacketSize
+     * @param v5              whether MQTT 5 is spoken (PUBLISH properties count in its size)
+     * @param drainOnLoop     takes the monitor and calls {@link #drainAndNotify} with the current connection; run
+     *                        on the event loop when publishes must cross to it
+     */
+    OutboundPublishes(PacketIds ids, int offlineCapacity, OverflowPolicy overflowPolicy, int maxInFlight,
+                      int maxPacketSize, boolean v5, Runnable drainOnLoop) {
+        this.ids = ids;
+        this.offlineCapacity = offlineCapacity;
+        this.overflowPolicy = overflowPolicy;
+        this.maxInFlight = maxInFlight;
+        this.maxPacketSize = maxPacketSize;
+        this.v5 = v5;
+        this.drainOnLoop = drainOnLoop;
+    }
+
+    // ------------------------------------------------------------------ user side
+
+    /**
+     * A new publish: refused if larger than the client's maxPacketSize, sent if the connection can send,
+     * else buffered under the overflow policy.
+     *
+     * @param op    the publish
+     * @param c     the current connection, or null
+     * @param after collects the completions to run once the monitor is released
+     */
+    void publish(Publish op, @Nullable PublishWriter c, List<Runnable> after) {
+        MqttPacketTooLargeException tooLarge = tooLarge(op.message, maxPacketSize, false);
+        if (tooLarge != null) {
+            after.add(() -> op.sink.error(tooLarge));
+        } else if (usable(c)) {
+            pending.add(op);
+            drain(c, after);
+        } else if (pending.size() >= offlineCapacity) {
+            switch (overflowPolicy) {
+                case FAIL_NEWEST -> after.add(() -> op.sink.error(new BufferOverflowException(offlineCapacity,
+                        "MQTT publishes")));
+                case DROP_NEWEST -> after.add(op.sink::success);
+                case DROP_OLDEST -> {
+                    Publish oldest = pending.pollFirst();
+                    pending.add(op);
+                    if (oldest != null) {
+                        after.add(oldest.sink::success);
+                    }
+                }
+            }
+        } else {
+            pending.add(op);
+        }
+    }
+
+    /** The publish's subscriber cancelled: it is no longer sent if it still waits. */
+    void cancel(Publish op) {
+        pending.remove(op);
+    }
+
+    /** @return whether no publish is in flight or waiting to be sent */
+    boolean idle() {
+        return inFlight.isEmpty() && pending.isEmpty();
+    }
+
+    /** Completes the sink when no publish is in flight or waiting any more (or on shutdown). */
+    void whenDrained(MonoSink<Void> waiter) {
+        drainWaiters.add(waiter);
+    }
+
+    /**
+     * The client is closed for good: every publish waiting or in flight fails.
+     *
+     * @param closed the error they fail with
+     */
+    void failAll(ConnectionClosedException closed, List<Runnable> after) {
+        for (Publish op : pending) {
+            after.add(() -> op.sink.error(closed));
+        }
+        for (Publish op : inFlight.values()) {
+            after.add(() -> op.sink.error(closed));
+        }
+        pending.clear();
+        inFlight.clear();
+    }
+
+    /** Completes every {@link #whenDrained} waiter (the client is closed). */
+    void releaseDrainWaiters(List<Runnable> after) {
+        drainWaiters.forEach(w -> after.add(w::success));
+        drainWaiters.clear();
+    }
+
+    // ------------------------------------------------------------------ connection side
+
+    /**
+     * A connection was accepted: takes the broker's limits, then resends what is in flight with the original
+     * packet ids (session present) or puts it back at the head of the waiting publishes (no session; a QoS 2
+     * publish the broker already received, PUBREC, is delivered). Does not drain: the caller does once it has
+     * resubscribed.
+     */
+    void connected(PublishWriter c, MqttSession session, List<Runnable> after) {
+        serverReceiveMaximum = session.receiveMaximum();
+        serverMaximumQos = session.maximumQos();
+        serverRetainAvailable = session.retainAvailable();
+        serverMaximumPacketSize = session.maximumPacketSize().orElse(Long.MAX_VALUE);
+        if (session.sessionPresent()) {
+            if (!inFlight.isEmpty()) {
+                String details = inFlight.size() + " publishes in flight resent with their original packet ids "
+                        + inFlight.keySet();
+                after.add(() -> c.reportNotice("resent", details));
+            }
+            for (Iterator<Publish> it = inFlight.values().iterator(); it.hasNext(); ) {
+                Publish op = it.next();
+                MqttPacketTooLargeException tooLarge = op.released ? null
+                        : tooLarge(op.message, serverMaximumPacketSize, true);
+                if (op.released) {
+                    c.writePubRel(op.packetId);
+                } else if (tooLarge != null) {
+                    // This broker takes smaller packets than the one that accepted the session.
+                    it.remove();
+                    ids.release(op.packetId);
+                    after.add(() -> op.sink.error(tooLarge));
+                } else {
+                    c.writePublish(op.message, op.packetId, true);
+                }
+            }
+        } else {
+            List<Publish> again = new ArrayList<>();
+            for (Publish op : inFlight.values()) {
+                ids.release(op.packetId);
+                if (op.released) {
+                    // PUBREC said the broker owns the message: it is delivered.
+                    PublishResult r = new PublishResult(op.message.topic(), op.message.qos(), op.packetId, 0);
+                    after.add(() -> op.sink.success(r));
+                } else {
+                    op.packetId = 0;
+                    again.add(op);
+                }
+            }
+            inFlight.clear();
+            if (!again.isEmpty()) {
+                String details = again.size() + " publishes in flight sent again as new publishes (the broker kept no session)";
+                after.add(() -> c.reportNotice("republished", details));
+            }
+            for (int i = again.size() - 1; i >= 0; i--) {
+                pending.addFirst(again.get(i));
+            }
+        }
+    }
+
+    /**
+     * PUBACK.
+     *
+     * @param current the connection new publishes go to, or null
+     * @return false if the id is not a QoS 1 publish in flight (a protocol violation)
+     */
+    boolean onPubAck(@Nullable PublishWriter current, int id, int reasonCode, List<Runnable> after) {
+        Publish op = inFlight.get(id);
+        if (op == null || op.message.qos() != MqttQos.AT_LEAST_ONCE) {
+            return false;
+        }
+        inFlight.remove(id);
+        ids.release(id);
+        complete(op, "PUBACK", reasonCode, after);
+        drainAndNotify(current, after);
+        return true;
+    }
+
+    /**
+     * PUBREC: an error code fails the publish, else PUBREL goes out on the connection it came from.
+     *
+     * @param from    the connection the PUBREC came from
+     * @param current the connection new publishes go to, or null
+     * @return false if the id is not a QoS 2 publish in flight
+     */
+    boolean onPubRec(PublishWriter from, @Nullable PublishWriter current, int id, int reasonCode, List<Runnable> after) {
+        Publish op = inFlight.get(id);
+        if (op == null || op.message.qos() != MqttQos.EXACTLY_ONCE) {
+            return false;
+        }
+        if (reasonCode >= 0x80) {
+            inFlight.remove(id);
+            ids.release(id);
+            complete(op, "PUBREC", reasonCode, after);
+            drainAndNotify(current, after);
+        } else {
+            op.released = true;
+            from.writePubRel(id);
+        }
+        return true;
+    }
+
+    /**
+     * PUBCOMP.
+     *
+     * @param current the connection new publishes go to, or null
+     * @return false if the id is not a released QoS 2 publish
+     */
+    boolean onPubComp(@Nullable PublishWriter current, int id, int reasonCode, List<Runnable> after) {
+        Publish op = inFlight.get(id);
+        if (op == null || !op.released) {
+            return false;
+        }
+        inFlight.remove(id);
+        ids.release(id);
+        PublishResult r = new PublishResult(op.message.topic(), op.message.qos(), id, reasonCode);
+        after.add(() -> op.sink.success(r));
+        drainAndNotify(current, after);
+        return true;
+    }
+
+    /** Drains, then completes the {@link #whenDrained} waiters if nothing is left. */
+    void drainAndNotify(@Nullable PublishWriter c, List<Runnable> after) {
+        drain(c, after);
+        if (inFlight.isEmpty() && pending.isEmpty() && !drainWaiters.isEmpty()) {
+            drainWaiters.forEach(w -> after.add(w::success));
+            drainWaiters.clear();
+        }
+    }
+
+    /**
+     * Writes what waits, as far as the in-flight window allows. QoS 1 and 2 publishes are written on the
+     * event loop only: from another thread the drain is scheduled there.
+     *
+     * @param c the current connection, or null (nothing happens)
+     */
+    void drain(@Nullable PublishWriter c, List<Runnable> after) {
+        if (!usable(c)) {
+            return;
+        }
+        boolean onLoop = c.inEventLoop();
+        int limit = Math.min(serverReceiveMaximum, maxInFlight);
+        while (!pending.isEmpty()) {
+            Publish op = pending.peekFirst();
+            if (op.message.retain() && !serverRetainAvailable) {
+                pending.pollFirst();
+                MqttRefusedException refused = new MqttRefusedException("CONNACK", 0x9A, "the broker does not support "
+                        + "retained messages (CONNACK Retain Available 0); publish to '" + op.message.topic() + "' without retain");
+                after.add(() -> op.sink.error(refused));
+                continue;
+            }
+            if (op.message.qos().value() > serverMaximumQos.value()) {
+                // The broker's Maximum QoS caps what may be sent (MQTT 5); the result says which QoS was used.
+                op.message = op.message.toBuilder().qos(serverMaximumQos).build();
+            }
+            MqttPacketTooLargeException tooLarge = tooLarge(op.message, serverMaximumPacketSize, true);
+            if (tooLarge != null) {
+                pending.pollFirst();
+                after.add(() -> op.sink.error(tooLarge));
+                continue;
+            }
+            if (op.message.qos() == MqttQos.AT_MOST_ONCE) {
+                pending.pollFirst();
+                c.writePublishSoon(op.message, 0).addListener(f -> {
+                    if (f.isSuccess()) {
+                        op.sink.success(new PublishResult(op.message.topic(), MqttQos.AT_MOST_ONCE, 0, 0));
+                    } else {
+                        op.sink.error(f.cause());
+                    }
+                });
+                continue;
+            }
+            if (!onLoop) {
+                // QoS 1 and 2 publishes cross to the event loop in bursts: one task writes all that wait, with
+                // one flush, instead of one write-and-flush task per publish from the caller's thread.
+                c.scheduleDrain(drainOnLoop);
+                return;
+            }
+            if (inFlight.size() >= limit) {
+                return;
+            }
+            int id = ids.allocate();
+            if (id == 0) {
+                return;
+            }
+            pending.pollFirst();
+            op.packetId = id;
+            inFlight.put(id, op);
+            c.writePublishSoon(op.message, id);
+        }
+    }
+
+    /** @return publishes waiting to be sent */
+    int waiting() {
+        return pending.size();
+    }
+
+    /** @return the packet ids of the publishes in flight, in the order they were sent */
+    List<Integer> inFlightIds() {
+        return List.copyOf(inFlight.keySet());
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    private static boolean usable(@Nullable PublishWriter c) {
+        return c != null && c.canSend();
+    }
+
+    private void complete(Publish op, String packet, int reasonCode, List<Runnable> after) {
+        if (reasonCode >= 0x80) {
+            MqttRefusedException refused = new MqttRefusedException(packet, reasonCode, "the broker refused the publish to '"
+                    + op.message.topic() + "' with " + packet + " reason code " + String.format("0x%02X", reasonCode));
+            after.add(() -> op.sink.error(refused));
+        } else {
+            PublishResult r = new PublishResult(op.message.topic(), op.message.qos(), op.packetId, reasonCode);
+            after.add(() -> op.sink.success(r));
+        }
+    }
+
+    private @Nullable MqttPacketTooLargeException tooLarge(MqttMessage message, long limit, boolean broker) {
+        long size = PacketSizes.publish(message, v5);
+        if (size <= limit) {
+            return null;
+        }
+        String serverLimit = serverMaximumPacketSize == Long.MAX_VALUE ? "not announced"
+                : serverMaximumPacketSize + " bytes";
+        return new MqttPacketTooLargeException("publish to '" + message.topic() + "' refused: its PUBLISH packet would be "
+                + size + " bytes, larger than the " + (broker ? "broker's Maximum Packet Size of " + limit
+                + " bytes (CONNACK)" : "client's maxPacketSize of " + limit + " bytes")
+                + "; client maxPacketSize " + maxPacketSize + " bytes, broker Maximum Packet Size " + serverLimit
+                + "; the connection stays up", size, limit, broker);
+    }
+}
