@@ -27,7 +27,7 @@ public final class BenchMain {
     }
 
     /**
-     * @param args {@code --quick}, {@code --out DIR}, {@code --only rounds,resilience,idle,wsserver}, {@code --help}
+     * @param args {@code --quick}, {@code --out DIR}, {@code --only rounds,resilience,idle,slowconsumer,wsserver}, {@code --help}
      */
     public static void main(String[] args) {
         boolean quick = false;
@@ -60,7 +60,8 @@ public final class BenchMain {
                     return;
                 }
                 default -> {
-                    System.err.println("bench: unknown argument " + args[i] + "; usage: bench [--quick] [--out DIR]");
+                    System.err.println("bench: unknown argument " + args[i]
+                            + "; usage: bench [--quick] [--out DIR] [--only PHASE,...]");
                     System.exit(2);
                 }
             }

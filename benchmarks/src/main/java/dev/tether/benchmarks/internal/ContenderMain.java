@@ -17,6 +17,8 @@ import java.util.UUID;
  *   <li>{@code role=resilience host= port= trials=}</li>
  *   <li>{@code role=idle driver=<class> host= port= connections=}</li>
  *   <li>{@code role=storm host= port= clients=}</li>
+ *   <li>{@code role=slowconsumer driver=<class> host= port=} (prints {@code READY <topic>}, then waits for the
+ *       harness's flood)</li>
  *   <li>{@code role=wsserver sessions=} (prints {@code PORT <n>}, then waits for the sessions)</li>
  * </ul>
  */
@@ -45,9 +47,11 @@ public final class ContenderMain {
             case "idle" -> emit("idle", IdleWorkload.run(req(a, "driver"), req(a, "host"), Integer.parseInt(req(a, "port")),
                     Integer.parseInt(req(a, "connections"))));
             case "wsserver" -> emit("wsserver", ServerIdleWorkload.run(Integer.parseInt(req(a, "sessions"))));
+            case "slowconsumer" -> emit("slow", SlowConsumerWorkload.run(req(a, "driver"), req(a, "host"),
+                    Integer.parseInt(req(a, "port"))));
             case "storm" -> emit("storm", StormWorkload.run(req(a, "host"), Integer.parseInt(req(a, "port")),
                     Integer.parseInt(req(a, "clients"))));
-            default -> throw new IllegalArgumentException("role must be mqtt, ws, resilience, idle or storm, but was "
+            default -> throw new IllegalArgumentException("role must be mqtt, ws, resilience, idle, storm, slowconsumer or wsserver, but was "
                     + a.get("role"));
         }
         System.out.flush();

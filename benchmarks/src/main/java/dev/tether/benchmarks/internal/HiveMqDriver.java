@@ -3,16 +3,35 @@ package dev.tether.benchmarks.internal;
 import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
+import io.reactivex.Scheduler;
+import io.reactivex.disposables.CompositeDisposable;
+import io.reactivex.schedulers.Schedulers;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
-/** HiveMQ's MQTT client (MQTT 5, async API), in a JVM of its own with its Netty 4.1. */
+/**
+ * HiveMQ's MQTT client (MQTT 5, async API; its RxJava 2 API for the slow consumer), in a JVM of its own
+ * with its Netty 4.1.
+ */
 final class HiveMqDriver implements MqttDriver {
 
     private @Nullable Mqtt5AsyncClient client;
+    private final CompositeDisposable subscriptions = new CompositeDisposable();
+    private final List<ExecutorService> workers = new CopyOnWriteArrayList<>();
+    private final AtomicLong disconnects = new AtomicLong();
+
+    @Override
+    public long disconnects() {
+        return disconnects.get();
+    }
 
     @Override
     public void connect(String host, int port, String clientId, int window) throws Exception {
@@ -23,6 +42,36 @@ final class HiveMqDriver implements MqttDriver {
                 .restrictions().sendMaximum(window).applyRestrictions()
                 .send().get(10, TimeUnit.SECONDS);
         client = c;
+    }
+
+    @Override
+    public void connect(String host, int port, String clientId, int window, int receiveMaximum) throws Exception {
+        Mqtt5AsyncClient c = MqttClient.builder().useMqttVersion5()
+                .identifier(clientId).serverHost(host).serverPort(port)
+                .addDisconnectedListener(context -> {
+                    disconnects.incrementAndGet();
+                    System.err.println("hivemq: disconnected (" + context.getSource() + "): " + context.getCause());
+                })
+                .buildAsync();
+        c.connectWith().cleanStart(true)
+                .restrictions().sendMaximum(window).receiveMaximum(receiveMaximum).applyRestrictions()
+                .send().get(10, TimeUnit.SECONDS);
+        client = c;
+    }
+
+    @Override
+    public void subscribeOnWorker(String topic, int qos, int prefetch, Consumer<byte[]> work) {
+        ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "bench-worker");
+            t.setDaemon(true);
+            return t;
+        });
+        workers.add(executor);
+        Scheduler worker = Schedulers.from(executor);
+        subscriptions.add(client().toRx().subscribePublishesWith().topicFilter(topic).qos(qos(qos)).applySubscribe()
+                .observeOn(worker, false, prefetch)
+                .subscribe(p -> work.accept(p.getPayloadAsBytes()),
+                        e -> System.err.println("hivemq: the subscription ended: " + e)));
     }
 
     @Override
@@ -40,6 +89,8 @@ final class HiveMqDriver implements MqttDriver {
 
     @Override
     public void close() {
+        subscriptions.dispose();
+        workers.forEach(ExecutorService::shutdownNow);
         if (client != null) {
             try {
                 client.disconnect().get(10, TimeUnit.SECONDS);

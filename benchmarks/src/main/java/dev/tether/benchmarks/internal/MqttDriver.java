@@ -21,6 +21,44 @@ interface MqttDriver extends AutoCloseable {
     void connect(String host, int port, String clientId, int window) throws Exception;
 
     /**
+     * Connects (clean start) with a Receive Maximum of its own (MQTT 5: how many QoS 1 and 2 messages the
+     * broker may send unacknowledged), for the slow-consumer run.
+     *
+     * @param host           the broker host
+     * @param port           the broker port
+     * @param clientId       the client identifier
+     * @param window         the in-flight window for publishes
+     * @param receiveMaximum the Receive Maximum the client announces in CONNECT
+     * @throws Exception if the connection fails
+     * @throws UnsupportedOperationException if the driver does not take part in the slow-consumer run
+     */
+    default void connect(String host, int port, String clientId, int window, int receiveMaximum) throws Exception {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not set a Receive Maximum");
+    }
+
+    /**
+     * Subscribes a slow consumer the way the library's reactive API is meant to be used: messages cross
+     * to one worker thread of the library's reactive stack with the given prefetch ({@code publishOn},
+     * {@code observeOn}), and {@code work} runs there, never on the network thread. Acknowledgements are
+     * the library's default for that API.
+     *
+     * @param topic    the topic (no wildcards)
+     * @param qos      0 or 1
+     * @param prefetch how many messages the worker requests ahead
+     * @param work     called with each payload, on the worker
+     * @throws Exception if the subscription cannot be sent
+     * @throws UnsupportedOperationException if the driver does not take part in the slow-consumer run
+     */
+    default void subscribeOnWorker(String topic, int qos, int prefetch, Consumer<byte[]> work) throws Exception {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no reactive subscribe");
+    }
+
+    /** @return how many times the connection was lost since {@code connect}, or -1 if the driver does not count */
+    default long disconnects() {
+        return -1;
+    }
+
+    /**
      * Subscribes; may return before the broker acknowledged (callers probe until a message arrives).
      *
      * @param topic     the topic (no wildcards)

@@ -36,7 +36,8 @@ public final class Report {
     }
 
     static Report build(Settings settings, List<Map<String, Map<String, Double>>> rounds, Map<String, Double> resilience,
-                        Map<Integer, Map<String, Map<String, Double>>> idle, List<String> failures, String broker, boolean pinned, long seed, Duration took) {
+                        Map<Integer, Map<String, Map<String, Double>>> idle, Map<String, Map<String, Double>> slow,
+                        List<String> failures, String broker, boolean pinned, long seed, Duration took) {
         List<Metric> metrics = new ArrayList<>();
         List<Contender> peers = Contender.mqttContenders(settings.quick()).subList(1,
                 Contender.mqttContenders(settings.quick()).size());
@@ -127,6 +128,25 @@ public final class Report {
                         memory ? Metric.RatioTarget.AT_MOST : Metric.RatioTarget.NONE, 1.0, "<= 1.0x HiveMQ"));
             }
         });
+        String slowName = "mqtt_slow_consumer_" + SlowConsumerWorkload.MESSAGES + "x"
+                + SlowConsumerWorkload.PAYLOAD / 1024 + "KiB_";
+        List<Map<String, Map<String, Double>>> slowRun = List.of(slow);
+        metrics.add(Metric.absolute(slowName + "peak_heap_after_gc", "MiB",
+                series(slowRun, Contender.TETHER, "slow.peak_heap_after_gc_mib"), SLOW_CONSUMER_BOUND_MIB,
+                "bounded: < " + (int) SLOW_CONSUMER_BOUND_MIB + " MiB"));
+        // Side by side only when both clients took the whole flood: a run cut short measured a smaller load.
+        metrics.add(Metric.compare(slowName + "peak_heap_after_gc", "MiB", false,
+                series(slowRun, Contender.TETHER, "slow.peak_heap_after_gc_mib"), HIVEMQ,
+                complete(slow, "hivemq", "slow.peak_heap_after_gc_mib"), Metric.RatioTarget.NONE, 0, ""));
+        metrics.add(Metric.compare(slowName + "heap_growth_after_gc", "MiB", false,
+                growth(slow, Contender.TETHER), HIVEMQ, complete(slow, "hivemq", null), Metric.RatioTarget.NONE, 0, ""));
+        metrics.add(Metric.compare(slowName + "peak_heap_sampled", "MiB", false,
+                series(slowRun, Contender.TETHER, "slow.peak_heap_sampled_mib"), HIVEMQ,
+                complete(slow, "hivemq", "slow.peak_heap_sampled_mib"), Metric.RatioTarget.NONE, 0, ""));
+        metrics.add(Metric.absolute(slowName + "messages_missing", "messages",
+                series(slowRun, Contender.TETHER, "slow.missing"), 1, "0"));
+        metrics.add(Metric.compare(slowName + "drain", "s", false, series(slowRun, Contender.TETHER, "slow.drain_s"),
+                HIVEMQ, complete(slow, "hivemq", "slow.drain_s"), Metric.RatioTarget.NONE, 0, ""));
 
         List<String> notes = new ArrayList<>();
         notes.add("Mode: " + (settings.quick() ? "quick" : "full") + "; " + settings.rounds()
@@ -167,6 +187,20 @@ public final class Report {
         notes.add("Idle connections: " + settings.idle() + " MQTT connections in one JVM per contender (Tether, "
                 + "HiveMQ), measured once per count, after three System.gc() calls; per connection = (after the last "
                 + "- after the first) / (count - 1).");
+        notes.add("Slow consumer: one subscriber JVM per client (Tether, HiveMQ; same JVM options), QoS 1, Receive "
+                + "Maximum " + SlowConsumerWorkload.RECEIVE_MAXIMUM + " for both (Tether's default; HiveMQ's is 65535), "
+                + "messages handed to one worker thread by the client's reactive API (Reactor publishOn / RxJava "
+                + "observeOn, prefetch " + SlowConsumerWorkload.PREFETCH + "), " + SlowConsumerWorkload.WORK.toMillis()
+                + " ms of CPU work per message on that worker; once subscribed, the harness JVM publishes "
+                + String.format(Locale.ROOT, "%,d", SlowConsumerWorkload.MESSAGES) + " x "
+                + SlowConsumerWorkload.PAYLOAD / 1024 + " KiB at QoS 1 as fast as the broker takes them. Peak heap "
+                + "after GC = the largest used heap right after a collection pause (GC notifications), what the "
+                + "client still referenced; heap growth after GC = that peak minus the heap after three System.gc() "
+                + "calls just before the flood; peak heap sampled = the largest used heap sampled every "
+                + SlowConsumerWorkload.SAMPLE_EVERY.toMillis() + " ms, garbage not yet collected included, so it "
+                + "follows the collector's young-generation sizing more than the client. One run per client; HiveMQ's "
+                + "values are shown only when it processed every message (see its contender log otherwise). "
+                + slowSummary(slow));
         notes.add("Noise: a 2-core machine shared with other builds; single runs vary by tens of percent. "
                 + "Read min/max before the median.");
         for (String f : failures) {
@@ -174,6 +208,52 @@ public final class Report {
         }
         String date = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"));
         return new Report(date, Machine.describe(), rounds.size(), metrics, notes);
+    }
+
+    /** The bound on the slow consumer's peak heap after GC, MiB. */
+    static final double SLOW_CONSUMER_BOUND_MIB = 64;
+    private static final String HIVEMQ = "HiveMQ client 1.4.2";
+
+    /** Peak heap after GC minus the heap after three collections before the flood: what the flood cost. */
+    private static List<Double> growth(Map<String, Map<String, Double>> slow, String id) {
+        Map<String, Double> v = slow.getOrDefault(id, Map.of());
+        Double peak = v.get("slow.peak_heap_after_gc_mib");
+        Double base = v.get("slow.baseline_heap_mib");
+        return List.of(peak == null || base == null ? Double.NaN : peak - base);
+    }
+
+    /**
+     * @param key the value, or null for the heap growth
+     * @return the contender's value if it processed every message of the flood, else NaN
+     */
+    private static List<Double> complete(Map<String, Map<String, Double>> slow, String id, String key) {
+        Double missing = slow.getOrDefault(id, Map.of()).get("slow.missing");
+        if (missing == null || missing != 0.0) {
+            return List.of(Double.NaN);
+        }
+        return key == null ? growth(slow, id) : series(List.of(slow), id, key);
+    }
+
+    private static String slowSummary(Map<String, Map<String, Double>> slow) {
+        StringBuilder s = new StringBuilder();
+        slow.forEach((id, values) -> {
+            if (values.isEmpty()) {
+                return;
+            }
+            s.append(id.equals(Contender.TETHER) ? "Tether" : id.equals("hivemq") ? "HiveMQ" : id).append(": ")
+                    .append(num(values.get("slow.processed"))).append(" processed, ")
+                    .append(num(values.get("slow.duplicates"))).append(" duplicates, ")
+                    .append(Double.valueOf(1.0).equals(values.get("slow.stalled"))
+                            ? "stopped after " + SlowConsumerWorkload.STALL.toSeconds() + " s without a new message (missing "
+                            + "sequence numbers " + num(values.get("slow.first_missing")) + " to "
+                            + num(values.get("slow.last_missing")) + "), " : "")
+                    .append(num(values.get("slow.disconnects"))).append(" connections lost, ")
+                    .append(num(values.get("slow.gc_count"))).append(" collections, idle heap before the flood ")
+                    .append(num(values.get("slow.baseline_heap_mib"))).append(" MiB, old generation peak ")
+                    .append(num(values.get("slow.peak_old_gen_mib"))).append(" MiB, publisher done after ")
+                    .append(num(values.get("slow.flood_s"))).append(" s. ");
+        });
+        return s.toString().trim();
     }
 
     private static Metric throughput(String name, List<Map<String, Map<String, Double>>> rounds, String key, Contender peer) {

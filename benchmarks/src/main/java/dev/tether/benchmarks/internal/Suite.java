@@ -31,6 +31,8 @@ public final class Suite {
     private final Map<String, Double> resilience = new HashMap<>();
     /** connections -> contender id -> key -> value */
     private final Map<Integer, Map<String, Map<String, Double>>> idle = new LinkedHashMap<>();
+    /** contender id -> key -> value */
+    private final Map<String, Map<String, Double>> slow = new LinkedHashMap<>();
     private final List<String> failures = new ArrayList<>();
     private String broker = "";
     private final List<String> phases;
@@ -46,7 +48,7 @@ public final class Suite {
     }
 
     /** The phases of a run, in order. */
-    public static final List<String> PHASES = List.of("rounds", "resilience", "idle", "wsserver");
+    public static final List<String> PHASES = List.of("rounds", "resilience", "idle", "slowconsumer", "wsserver");
 
     /**
      * @param quick   the quick suite
@@ -138,7 +140,18 @@ public final class Suite {
                 }
                 idle.put(connections, byContender);
             }
-            progress.printf("bench: idle connections done (%d s)%n", Duration.ofNanos(System.nanoTime() - started).toSeconds());
+            if (phases.contains("idle")) {
+                progress.printf("bench: idle connections done (%d s)%n",
+                        Duration.ofNanos(System.nanoTime() - started).toSeconds());
+            }
+            if (phases.contains("slowconsumer")) {
+                List<Contender> consumers = new ArrayList<>(Contender.mqttContenders(true).subList(0, 2));
+                Collections.shuffle(consumers, random);
+                for (Contender c : consumers) {
+                    slow.put(c.id(), slowConsumer(java, c, b.port()));
+                }
+                progress.printf("bench: slow consumer done (%d s)%n", Duration.ofNanos(System.nanoTime() - started).toSeconds());
+            }
             if (phases.contains("wsserver")) {
                 resilience.putAll(serverSessions(java));
                 progress.printf("bench: WebSocket server sessions done (%d s)%n",
@@ -146,7 +159,7 @@ public final class Suite {
             }
         }
         Duration took = Duration.ofNanos(System.nanoTime() - started);
-        return Report.build(settings, rounds, resilience, idle, failures, broker, pin, seed, took);
+        return Report.build(settings, rounds, resilience, idle, slow, failures, broker, pin, seed, took);
     }
 
     /** One contender JVM of a round and its run arguments. */
@@ -194,6 +207,44 @@ public final class Suite {
         } finally {
             if (opener[0] != null) {
                 opener[0].close();
+            }
+        }
+    }
+
+    /**
+     * One subscriber JVM ({@link SlowConsumerWorkload}); once it says {@code READY <topic>}, this JVM floods
+     * the topic ({@link Flood}).
+     */
+    private Map<String, Double> slowConsumer(String java, Contender c, int port) {
+        Path log = logs.resolve("slowconsumer-" + c.id() + ".log");
+        Flood[] flood = new Flood[1];
+        List<String> args = List.of("role=slowconsumer", c.args().get(1), "host=127.0.0.1", "port=" + port);
+        try {
+            Map<String, Double> result = new HashMap<>(ContenderProcess.run(java, classpaths.get(c.classpath()), pin, args,
+                    SlowConsumerWorkload.TIMEOUT.plusMinutes(1), log, line -> {
+                        if (line.startsWith(SlowConsumerWorkload.READY_LINE + " ") && flood[0] == null) {
+                            flood[0] = Flood.start("127.0.0.1", port, line.substring(SlowConsumerWorkload.READY_LINE.length() + 1).trim());
+                        }
+                    }));
+            if (flood[0] != null) {
+                flood[0].close();
+                result.put("slow.flood_s", flood[0].seconds());
+                if (flood[0].failure() != null) {
+                    failures.add("slow consumer, publisher for " + c.label() + ": " + flood[0].failure());
+                }
+            }
+            return result;
+        } catch (IOException e) {
+            failures.add("slow consumer, " + c.label() + ": " + e.getMessage());
+            return Map.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failures.add("interrupted during the slow consumer");
+            return Map.of();
+        } finally {
+            // A subscriber that failed early must not leave the publisher flooding into the next run.
+            if (flood[0] != null) {
+                flood[0].stop();
             }
         }
     }

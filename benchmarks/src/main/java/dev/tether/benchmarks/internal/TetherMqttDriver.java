@@ -1,29 +1,61 @@
 package dev.tether.benchmarks.internal;
 
+import dev.tether.core.LifecycleEvent;
 import dev.tether.mqtt.MqttClient;
 import dev.tether.mqtt.MqttQos;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 
 /** Tether's MQTT client (MQTT 5). */
 final class TetherMqttDriver implements MqttDriver {
 
     private @Nullable MqttClient client;
     private final Disposable.Composite subscriptions = Disposables.composite();
+    private final AtomicLong disconnects = new AtomicLong();
+
+    @Override
+    public long disconnects() {
+        return disconnects.get();
+    }
 
     @Override
     public void connect(String host, int port, String clientId, int window) {
-        MqttClient c = MqttClient.builder()
-                .endpoint("tcp://" + host + ":" + port)
-                .clientId(clientId)
-                .maxInFlight(window)
-                .build()
-                .start();
+        connect(MqttClient.builder().endpoint("tcp://" + host + ":" + port).clientId(clientId).maxInFlight(window));
+    }
+
+    @Override
+    public void connect(String host, int port, String clientId, int window, int receiveMaximum) {
+        connect(MqttClient.builder().endpoint("tcp://" + host + ":" + port).clientId(clientId).maxInFlight(window)
+                .receiveMaximum(receiveMaximum));
+    }
+
+    private void connect(MqttClient.Builder builder) {
+        MqttClient c = builder.build();
+        subscriptions.add(c.lifecycle().subscribe(e -> {
+            if (e instanceof LifecycleEvent.Disconnected d) {
+                disconnects.incrementAndGet();
+                System.err.println("tether: disconnected: " + d);
+            } else if (e instanceof LifecycleEvent.Notice n && n.kind().startsWith("receive-maximum")) {
+                System.err.println("tether: " + n.details());
+            }
+        }, e -> { }));
+        c.start();
         c.awaitConnected(Duration.ofSeconds(10)).block();
         client = c;
+    }
+
+    @Override
+    public void subscribeOnWorker(String topic, int qos, int prefetch, Consumer<byte[]> work) {
+        Scheduler worker = Schedulers.newSingle("bench-worker", true);
+        subscriptions.add(worker);
+        subscriptions.add(client().subscribe(topic, qos(qos)).publishOn(worker, prefetch)
+                .subscribe(m -> work.accept(m.payload())));
     }
 
     @Override

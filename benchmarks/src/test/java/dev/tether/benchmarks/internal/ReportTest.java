@@ -34,7 +34,12 @@ class ReportTest {
         Map<Integer, Map<String, Map<String, Double>>> idle = Map.of(1000, Map.of(
                 "tether", Map.of("idle.heap_bytes_per_conn", 8000.0, "idle.rss_bytes_per_conn", 20000.0),
                 "hivemq", Map.of("idle.heap_bytes_per_conn", 4000.0, "idle.rss_bytes_per_conn", 40000.0)));
-        Report report = Report.build(quick, rounds, resilience, idle, List.of("round 2, Paho: exited with 1"),
+        Map<String, Map<String, Double>> slow = Map.of(
+                "tether", Map.of("slow.peak_heap_after_gc_mib", 20.0, "slow.peak_heap_sampled_mib", 90.0,
+                        "slow.missing", 0.0, "slow.processed", 10_000.0, "slow.drain_s", 21.0, "slow.baseline_heap_mib", 6.0),
+                "hivemq", Map.of("slow.peak_heap_after_gc_mib", 40.0, "slow.peak_heap_sampled_mib", 90.0,
+                        "slow.missing", 0.0, "slow.processed", 10_000.0, "slow.drain_s", 21.0));
+        Report report = Report.build(quick, rounds, resilience, idle, slow, List.of("round 2, Paho: exited with 1"),
                 "test broker", false, 42, Duration.ofSeconds(90));
         report.write(dir, "./tether bench --quick");
 
@@ -57,9 +62,30 @@ class ReportTest {
                 .filter(m -> m.name().equals("qos1_duplicates_across_rst_cuts")).findFirst().orElseThrow();
         assertThat(duplicates.met()).isNull();
 
+        Metric slowBound = report.metrics().stream()
+                .filter(m -> m.name().equals("mqtt_slow_consumer_10000x16KiB_peak_heap_after_gc") && m.peerName() == null)
+                .findFirst().orElseThrow();
+        assertThat(slowBound.tether()).isEqualTo(20.0);
+        assertThat(slowBound.unit()).isEqualTo("MiB");
+        assertThat(slowBound.target()).isEqualTo("bounded: < 64 MiB");
+        assertThat(slowBound.met()).isTrue();
+        Metric slowVsHive = find(report, "mqtt_slow_consumer_10000x16KiB_peak_heap_after_gc", "HiveMQ client 1.4.2");
+        assertThat(slowVsHive.ratio()).isEqualTo(0.5);
+        assertThat(slowVsHive.met()).isNull();
+
+        // A peer whose run was cut short (its connection lost, messages missing) is not compared.
+        Map<String, Map<String, Double>> cut = Map.of("tether", slow.get("tether"),
+                "hivemq", Map.of("slow.peak_heap_after_gc_mib", 4.0, "slow.missing", 9_713.0, "slow.processed", 287.0));
+        Report shortPeer = Report.build(quick, rounds, resilience, idle, cut, List.of(), "test broker", false, 42,
+                Duration.ofSeconds(90));
+        Metric notCompared = find(shortPeer, "mqtt_slow_consumer_10000x16KiB_peak_heap_after_gc", "HiveMQ client 1.4.2");
+        assertThat(notCompared.tether()).isEqualTo(20.0);
+        assertThat(notCompared.ratio()).isNull();
+
         String md = Files.readString(dir.resolve("latest.md"));
         assertThat(md).contains("| Metric |", "./tether bench --quick", "FAILED: round 2, Paho",
-                "## Missed targets", "reconnect_overhead_to_first_message_after_rst", "Noise");
+                "## Missed targets", "reconnect_overhead_to_first_message_after_rst", "Noise",
+                "| mqtt_slow_consumer_10000x16KiB_peak_heap_after_gc | MiB | lower | 20.0 | — |", "Slow consumer: ");
     }
 
     private static Metric find(Report report, String name, String peer) {
