@@ -8,6 +8,10 @@ import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.ResilientConnection;
 import dev.tether.mqtt.MqttClient;
 import dev.tether.mqtt.MqttQos;
+import dev.tether.mqtt.MqttRefusedException;
+import dev.tether.mqtt.MqttSession;
+import dev.tether.mqtt.MqttSubscription;
+import dev.tether.mqtt.MqttVersion;
 import dev.tether.websocket.WebSocketClient;
 import dev.tether.websocket.WebSocketSession;
 import java.io.PrintWriter;
@@ -29,7 +33,9 @@ import reactor.core.publisher.Mono;
 
 /**
  * {@code tether watch}: keeps a resilient connection and prints every lifecycle event, and every
- * message received, as it happens.
+ * message received, as it happens. For MQTT it also prints, on every connect, what the session
+ * negotiated (Subscription Identifiers, shared subscriptions) and when inbound messages are
+ * acknowledged; a refused subscription is printed with its SUBACK code.
  */
 @Command(name = "watch", mixinStandardHelpOptions = true,
         description = "Keep a resilient MQTT or WebSocket connection and print every lifecycle event as it happens.")
@@ -44,7 +50,9 @@ final class WatchCommand implements Callable<Integer> {
     @Mixin
     AuthOptions auth;
 
-    @Option(names = "--subscribe", paramLabel = "TOPIC", description = "MQTT: subscribe to this topic filter and count messages.")
+    @Option(names = "--subscribe", paramLabel = "TOPIC", description = {
+            "MQTT: subscribe to this topic filter (QoS 1) and count messages; a shared subscription",
+            "$share/<group>/<filter> is accepted and checked against what the broker says it supports."})
     String topic;
 
     @Option(names = "--mqtt-version", paramLabel = "3|5", defaultValue = "5", description = "MQTT version (default: ${DEFAULT-VALUE}).")
@@ -73,6 +81,7 @@ final class WatchCommand implements Callable<Integer> {
         AtomicLong messages = new AtomicLong();
         Flux<LifecycleEvent> lifecycle;
         Flux<Map<String, Object>> inbound;
+        Flux<Map<String, Object>> sessions = Flux.never();
         Runnable start;
         Mono<Void> close;
         Mono<Void> closed;
@@ -81,14 +90,26 @@ final class WatchCommand implements Callable<Integer> {
                 if (!endpoint.scheme().matches("tcp|mqtt|ssl|tls|mqtts|ws|wss")) {
                     throw new CommandLine.ParameterException(cl, "unknown scheme '" + endpoint.scheme() + "' for mqtt: use tcp://, ssl://, ws:// or wss://");
                 }
+                MqttSubscription subscription = null;
+                if (topic != null) {
+                    try {
+                        subscription = MqttSubscription.of(topic, MqttQos.AT_LEAST_ONCE);
+                    } catch (IllegalArgumentException e) {
+                        throw new CommandLine.ParameterException(cl, "--subscribe: " + e.getMessage());
+                    }
+                }
+                MqttSubscription wanted = subscription;
                 MqttClient client = MqttClient.builder().endpoint(endpoint).name("watch")
                         .version(mqttVersion == 3 ? dev.tether.mqtt.MqttVersion.MQTT_3_1_1 : dev.tether.mqtt.MqttVersion.MQTT_5)
                         .clientId("tether-watch-" + ProcessHandle.current().pid())
                         .credentials(auth.provider(cl, false)).reconnect(ReconnectPolicy.defaults()).build();
                 lifecycle = client.lifecycle();
-                inbound = topic == null ? Flux.never() : client.subscribe(topic, MqttQos.AT_LEAST_ONCE).map(m -> {
+                sessions = client.lifecycle().filter(e -> e instanceof LifecycleEvent.Connected c
+                        && c.details() instanceof MqttSession).map(e -> session((MqttSession) ((LifecycleEvent.Connected) e).details(), wanted));
+                inbound = wanted == null ? Flux.never() : client.subscribe(wanted).map(m -> {
                     Map<String, Object> o = Json.object();
                     o.put("topic", m.topic());
+                    o.put("qos", m.qos().value());
                     o.put("bytes", m.payloadSize());
                     return o;
                 });
@@ -121,6 +142,11 @@ final class WatchCommand implements Callable<Integer> {
                 out.println(json ? Json.write(LifecycleJson.json(e)) : LifecycleJson.human(e));
             }
         }, e -> { });
+        Disposable negotiated = sessions.subscribe(o -> {
+            synchronized (lock) {
+                out.println(json ? Json.write(o) : humanSession(o));
+            }
+        }, e -> { });
         Disposable msgs = inbound.subscribe(m -> {
             long n = messages.incrementAndGet();
             m.put("count", n);
@@ -131,7 +157,19 @@ final class WatchCommand implements Callable<Integer> {
             synchronized (lock) {
                 out.println(json ? Json.write(o) : "message #" + n + " " + m);
             }
-        }, e -> { });
+        }, e -> {
+            // The subscription ended (the connection keeps running): say why, with the SUBACK code if refused.
+            Map<String, Object> o = Json.object();
+            o.put("time", Instant.now().toString());
+            o.put("event", "subscription_failed");
+            o.put("filter", topic);
+            o.put("suback_code", e instanceof MqttRefusedException r ? String.format("0x%02X", r.reasonCode()) : null);
+            o.put("reason", LifecycleJson.message(e));
+            synchronized (lock) {
+                out.println(json ? Json.write(o) : "subscription to " + topic + " failed"
+                        + (o.get("suback_code") == null ? "" : " (SUBACK " + o.get("suback_code") + ")") + ": " + o.get("reason"));
+            }
+        });
         CountDownLatch done = new CountDownLatch(1);
         closed.subscribe(null, e -> done.countDown(), done::countDown);
         Thread hook = new Thread(() -> close.block(Duration.ofSeconds(10)));
@@ -147,9 +185,61 @@ final class WatchCommand implements Callable<Integer> {
             // the hook is running: it closes the connection
         }
         events.dispose();
+        negotiated.dispose();
         msgs.dispose();
         Throwable failure = closed.then(Mono.<Throwable>empty()).onErrorResume(Mono::just).block(Duration.ofSeconds(1));
         return failure == null ? 0 : 1;
+    }
+
+    /** What the broker granted on a connect, and when this watcher's messages are acknowledged. */
+    static Map<String, Object> session(MqttSession s, MqttSubscription spec) {
+        boolean v5 = s.version() == MqttVersion.MQTT_5;
+        Map<String, Object> o = Json.object();
+        o.put("time", Instant.now().toString());
+        o.put("event", "session");
+        o.put("mqtt_version", v5 ? "5" : "3.1.1");
+        o.put("session_present", s.sessionPresent());
+        o.put("receive_maximum", s.receiveMaximum());
+        o.put("maximum_qos", s.maximumQos().value());
+        o.put("subscription_identifiers", s.subscriptionIdentifiersAvailable());
+        // MQTT 3.1.1 cannot say whether shared subscriptions exist; the client then reports true.
+        o.put("shared_subscriptions", v5 ? s.sharedSubscriptionsAvailable() : null);
+        o.put("routing", s.subscriptionIdentifiersAvailable()
+                ? "by Subscription Identifier: overlapping filters never deliver one PUBLISH twice"
+                : "by topic: every subscriber whose filter matches the topic");
+        if (spec != null) {
+            o.put("subscription", spec.topicFilter());
+            o.put("shared_group", spec.shareGroup().orElse(null));
+            o.put("acknowledgement", "QoS 1/2: after emission to this watcher under its demand (it requests without "
+                    + "bound, so once the message line is printed), in arrival order");
+            if (spec.isShared() && v5 && !s.sharedSubscriptionsAvailable()) {
+                o.put("warning", "the broker says it has no shared subscriptions (CONNACK): expect the SUBSCRIBE to "
+                        + "be refused (0x9E)");
+            } else if (spec.isShared() && !v5) {
+                o.put("warning", "MQTT 3.1.1 cannot say whether the broker has shared subscriptions; one without "
+                        + "them refuses the SUBSCRIBE, or takes $share/... as an ordinary filter that nothing matches");
+            }
+        }
+        return o;
+    }
+
+    private static String humanSession(Map<String, Object> o) {
+        StringBuilder sb = new StringBuilder("session  MQTT ").append(o.get("mqtt_version"))
+                .append(", receiveMaximum=").append(o.get("receive_maximum"))
+                .append(", maximumQos=").append(o.get("maximum_qos"))
+                .append(", subscriptionIdentifiers=").append(o.get("subscription_identifiers"))
+                .append(", sharedSubscriptions=").append(o.get("shared_subscriptions") == null
+                        ? "unknown (MQTT 3.1.1 cannot say)" : o.get("shared_subscriptions"))
+                .append("; routing ").append(o.get("routing"));
+        if (o.containsKey("subscription")) {
+            sb.append(System.lineSeparator()).append("         ").append(o.get("subscription"))
+                    .append(o.get("shared_group") == null ? "" : " (shared, group " + o.get("shared_group") + ")")
+                    .append(": acknowledged ").append(o.get("acknowledgement"));
+        }
+        if (o.containsKey("warning")) {
+            sb.append(System.lineSeparator()).append("warning  ").append(o.get("warning"));
+        }
+        return sb.toString();
     }
 
     private static boolean awaitForever(CountDownLatch done) throws InterruptedException {

@@ -59,6 +59,11 @@ class TetherCommandTest {
         assertThat(both.code()).isEqualTo(2);
         assertThat(both.err()).contains("not both");
 
+        Result share = run("watch", "mqtt", "tcp://127.0.0.1:1", "--subscribe", "$share/nogroup");
+        assertThat(share.code()).isEqualTo(2);
+        assertThat(share.err()).contains("--subscribe: shared subscription '$share/nogroup' needs a group and a filter")
+                .doesNotContain("\tat ");
+
         Result protocol = run("watch", "amqp", "tcp://127.0.0.1:1");
         assertThat(protocol.code()).isEqualTo(2);
         assertThat(protocol.err()).contains("unknown protocol 'amqp'");
