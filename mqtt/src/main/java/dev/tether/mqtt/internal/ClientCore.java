@@ -5,27 +5,26 @@ import dev.tether.core.CredentialsProvider;
 import dev.tether.core.CredentialsRequest;
 import dev.tether.mqtt.MqttDelivery;
 import dev.tether.mqtt.MqttMessage;
-import dev.tether.mqtt.MqttRefusedException;
 import dev.tether.mqtt.MqttSession;
 import dev.tether.mqtt.MqttSubscription;
 import dev.tether.mqtt.PublishResult;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * The client state that outlives a single connection: publishes waiting to be sent, publishes in
- * flight with their packet ids, the subscription registry, and QoS 2 packet ids received.
+ * The client state that outlives a single connection, behind one monitor: the connection in use, the packet
+ * ids ({@link PacketIds}), outbound publishes ({@link OutboundPublishes}), the subscriptions
+ * ({@link SubscriptionRegistry}) and their SUBSCRIBE/UNSUBSCRIBE exchanges ({@link SubscribeFlow}), and inbound
+ * delivery ({@link InboundDelivery}). This class is the facade: the user's calls and the connection's events
+ * take the monitor and hand over to those parts, which are not thread-safe themselves.
  *
- * <p>Guarded by its own monitor. Completions of user-facing signals run after the monitor is released.
+ * <p>Guarded by its own monitor. Completions of user-facing signals are collected while it is held and run after
+ * it is released.
  */
 public final class ClientCore {
 
@@ -34,12 +33,9 @@ public final class ClientCore {
     private final PacketIds ids = new PacketIds();
     private final OutboundPublishes outbound;
     private final SubscriptionRegistry registry = new SubscriptionRegistry();
+    private final SubscribeFlow subscriptions = new SubscribeFlow(ids, registry);
     private final InboundDelivery inbound;
     private final InboundSubscriber.Listener listener = new SubscriberListener();
-    private boolean subscriptionIdentifiers;
-    private final Map<Integer, SubscribeRequest> subAcks = new HashMap<>();
-    private final Map<Integer, List<String>> unsubAcks = new HashMap<>();
-    private final Set<String> unsubscribeLater = new LinkedHashSet<>();
     private boolean shutdown;
 
     /** @param config the client settings */
@@ -105,13 +101,9 @@ public final class ClientCore {
             closed = shutdown;
             if (!closed) {
                 try {
-                    SubscriptionRegistry.Filter f = registry.add(s);
-                    unsubscribeLater.remove(f.filter);
+                    SubscriptionRegistry.Filter f = subscriptions.add(s);
                     inbound.claimHeld(s);
-                    MqttConnection c = connection;
-                    if (f.needsSubscribe && f.pendingId == 0 && usable(c)) {
-                        sendSubscribe(c, f);
-                    }
+                    subscriptions.subscribeIfNeeded(f, connection);
                 } catch (IllegalArgumentException e) {
                     refused = e;
                 }
@@ -144,7 +136,7 @@ public final class ClientCore {
                 all.addAll(s.takeRemaining());
                 inbound.abandoned(registry, all, toDrain);
                 if (gone != null && !shutdown) {
-                    unsubscribe(gone.filter);
+                    subscriptions.unsubscribe(gone.filter, connection);
                 }
             }
             toDrain.forEach(InboundSubscriber::drain);
@@ -156,19 +148,6 @@ public final class ClientCore {
                 inbound.saturated(on);
             }
         }
-    }
-
-    private void unsubscribe(String filter) {
-        MqttConnection c = connection;
-        if (usable(c)) {
-            int id = ids.allocate();
-            if (id != 0) {
-                unsubAcks.put(id, List.of(filter));
-                c.writeUnsubscribe(id, List.of(filter));
-                return;
-            }
-        }
-        unsubscribeLater.add(filter);
     }
 
     /** @return completes when no publish is in flight or waiting to be sent */
@@ -245,36 +224,10 @@ public final class ClientCore {
         List<Runnable> after = new ArrayList<>();
         synchronized (this) {
             connection = c;
-            for (Integer id : subAcks.keySet()) {
-                ids.release(id);
-            }
-            subAcks.clear();
-            for (Map.Entry<Integer, List<String>> e : unsubAcks.entrySet()) {
-                ids.release(e.getKey());
-                unsubscribeLater.addAll(e.getValue());
-            }
-            unsubAcks.clear();
-            subscriptionIdentifiers = session.subscriptionIdentifiersAvailable();
-            registry.connected(sessionPresent);
+            subscriptions.connecting(session);
             inbound.connected(c, sessionPresent, config.isV5() ? config.receiveMaximum() : Integer.MAX_VALUE);
             outbound.connected(c, session, after);
-            if (!sessionPresent) {
-                unsubscribeLater.clear();
-            }
-            for (SubscriptionRegistry.Filter f : registry.all()) {
-                if (f.needsSubscribe) {
-                    sendSubscribe(c, f);
-                }
-            }
-            if (!unsubscribeLater.isEmpty()) {
-                int id = ids.allocate();
-                if (id != 0) {
-                    List<String> filters = List.copyOf(unsubscribeLater);
-                    unsubscribeLater.clear();
-                    unsubAcks.put(id, filters);
-                    c.writeUnsubscribe(id, filters);
-                }
-            }
+            subscriptions.resubscribe(c, sessionPresent);
             outbound.drain(connection, after);
         }
         after.forEach(Runnable::run);
@@ -334,46 +287,9 @@ public final class ClientCore {
     boolean onSubAck(MqttConnection c, int id, List<Integer> codes) {
         List<Runnable> after = new ArrayList<>();
         synchronized (this) {
-            SubscribeRequest req = subAcks.get(id);
-            if (req == null || codes.size() != 1) {
+            if (!subscriptions.onSubAck(c, id, codes, after)) {
                 return false;
             }
-            subAcks.remove(id);
-            ids.release(id);
-            SubscriptionRegistry.Filter f = req.filter;
-            int code = codes.get(0);
-            if (f.pendingId == id) {
-                f.pendingId = 0;
-            }
-            String result;
-            if (code < 0x80) {
-                f.granted = true;
-                f.everGranted = true;
-                f.ackedRound = req.round;
-                result = f.filter + " -> granted QoS " + code;
-            } else {
-                result = f.filter + " -> refused " + String.format("0x%02X", code);
-                MqttRefusedException refused = new MqttRefusedException("SUBACK", code, "the broker refused the "
-                        + "subscription to '" + f.filter + "' with code " + String.format("0x%02X", code)
-                        + (f.filter.startsWith("$share/") ? "; check that the broker supports shared subscriptions, the filter"
-                        : "; check the filter") + " and the broker's authorization rules");
-                // The subscribers this SUBSCRIBE was for fail; the others keep what the broker granted before.
-                for (InboundSubscriber sub : List.copyOf(f.subscribers)) {
-                    if (!f.granted || sub.round == req.round) {
-                        f.subscribers.remove(sub);
-                        after.add(() -> sub.error(refused));
-                    }
-                }
-                if (f.subscribers.isEmpty() && registry.contains(f)) {
-                    registry.remove(f);
-                }
-            }
-            if (f.needsSubscribe && f.pendingId == 0 && registry.contains(f) && usable(c)) {
-                sendSubscribe(c, f);
-            }
-            String kind = req.resubscribe ? "resubscribed" : "subscribed";
-            String details = kind + " [" + result + "]";
-            after.add(() -> c.attempt().reportNotice(kind, details));
             outbound.drain(connection, after);
         }
         after.forEach(Runnable::run);
@@ -382,11 +298,7 @@ public final class ClientCore {
 
     /** @return false if no UNSUBSCRIBE waits for this id */
     synchronized boolean onUnsubAck(int id) {
-        if (unsubAcks.remove(id) == null) {
-            return false;
-        }
-        ids.release(id);
-        return true;
+        return subscriptions.onUnsubAck(id);
     }
 
     /**
@@ -438,21 +350,5 @@ public final class ClientCore {
             outbound.drainAndNotify(connection, after);
         }
         after.forEach(Runnable::run);
-    }
-
-    private void sendSubscribe(MqttConnection c, SubscriptionRegistry.Filter f) {
-        int id = ids.allocate();
-        if (id == 0) {
-            return;
-        }
-        boolean resubscribe = f.everGranted && !f.granted;
-        int round = registry.subscribing(f, id);
-        subAcks.put(id, new SubscribeRequest(f, round, resubscribe));
-        c.writeSubscribe(id, f.filter, f.qos, f.noLocal, f.retainAsPublished, f.wireRetainHandling(round),
-                subscriptionIdentifiers ? f.identifier : 0);
-    }
-
-    /** A SUBSCRIBE waiting for its SUBACK. */
-    private record SubscribeRequest(SubscriptionRegistry.Filter filter, int round, boolean resubscribe) {
     }
 }

@@ -67,7 +67,7 @@ import reactor.core.publisher.Sinks;
  * waits for CONNACK, runs the keepalive, answers and routes every packet, and says how the
  * connection ended. Its state is touched on the channel's event loop only.
  */
-final class MqttConnection extends ChannelDuplexHandler implements AckWriter, PublishWriter {
+final class MqttConnection extends ChannelDuplexHandler implements AckWriter, PublishWriter, SubscribeWriter {
 
     private static final Logger log = LoggerFactory.getLogger(MqttConnection.class);
 
@@ -230,7 +230,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
                 new MqttPubReplyMessageVariableHeader(packetId, (byte) 0, MqttProperties.NO_PROPERTIES)));
     }
 
-    void writeSubscribe(int packetId, String filter, MqttQos qos, boolean noLocal, boolean retainAsPublished,
+    @Override
+    public void writeSubscribe(int packetId, String filter, MqttQos qos, boolean noLocal, boolean retainAsPublished,
                         dev.tether.mqtt.RetainHandling retainHandling, int subscriptionIdentifier) {
         MqttSubscriptionOption option = config.isV5()
                 ? new MqttSubscriptionOption(io.netty.handler.codec.mqtt.MqttQoS.valueOf(qos.value()), noLocal,
@@ -312,7 +313,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         }
     }
 
-    void writeUnsubscribe(int packetId, List<String> filters) {
+    @Override
+    public void writeUnsubscribe(int packetId, List<String> filters) {
         write(new MqttUnsubscribeMessage(
                 new MqttFixedHeader(MqttMessageType.UNSUBSCRIBE, false, io.netty.handler.codec.mqtt.MqttQoS.AT_LEAST_ONCE, false, 0),
                 new MqttMessageIdAndPropertiesVariableHeader(packetId, MqttProperties.NO_PROPERTIES),

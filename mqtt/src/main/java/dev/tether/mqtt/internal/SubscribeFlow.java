@@ -1,0 +1,199 @@
+package dev.tether.mqtt.internal;
+
+import dev.tether.mqtt.MqttRefusedException;
+import dev.tether.mqtt.MqttSession;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The SUBSCRIBE and UNSUBSCRIBE exchanges of the {@link SubscriptionRegistry}'s filters: a SUBSCRIBE when a
+ * filter needs one and a connection can send, its SUBACK (granted, or refused: the subscribers it was for
+ * fail), an UNSUBSCRIBE when a filter's last subscriber leaves (or on the next connection if none can send
+ * now), and on a new connection the SUBSCRIBEs and UNSUBSCRIBEs lost with the previous one.
+ *
+ * <p>Not thread-safe: used under the client's monitor. Subscriber errors and notices are added to the caller's
+ * {@code after} list and run by the caller once the monitor is released.
+ */
+final class SubscribeFlow {
+
+    /** A SUBSCRIBE waiting for its SUBACK. */
+    private record SubscribeRequest(SubscriptionRegistry.Filter filter, int round, boolean resubscribe) {
+    }
+
+    private final PacketIds ids;
+    private final SubscriptionRegistry registry;
+    private boolean subscriptionIdentifiers;
+    private final Map<Integer, SubscribeRequest> subAcks = new HashMap<>();
+    private final Map<Integer, List<String>> unsubAcks = new HashMap<>();
+    private final Set<String> unsubscribeLater = new LinkedHashSet<>();
+
+    /**
+     * @param ids      the client's packet ids, shared with the publishes
+     * @param registry the subscriptions
+     */
+    SubscribeFlow(PacketIds ids, SubscriptionRegistry registry) {
+        this.ids = ids;
+        this.registry = registry;
+    }
+
+    /**
+     * Registers a subscriber; call {@link #subscribeIfNeeded} next.
+     *
+     * @return its filter
+     * @throws IllegalArgumentException if the options disagree with the filter's other subscribers
+     */
+    SubscriptionRegistry.Filter add(InboundSubscriber s) {
+        SubscriptionRegistry.Filter f = registry.add(s);
+        unsubscribeLater.remove(f.filter);
+        return f;
+    }
+
+    /**
+     * Sends a SUBSCRIBE of the filter if it needs one, none is in flight and the connection can send.
+     *
+     * @param c the current connection, or null
+     */
+    void subscribeIfNeeded(SubscriptionRegistry.Filter f, @Nullable SubscribeWriter c) {
+        if (f.needsSubscribe && f.pendingId == 0 && usable(c)) {
+            sendSubscribe(c, f);
+        }
+    }
+
+    /**
+     * The filter's last subscriber left: UNSUBSCRIBE now, or on the next connection.
+     *
+     * @param c the current connection, or null
+     */
+    void unsubscribe(String filter, @Nullable SubscribeWriter c) {
+        if (usable(c)) {
+            int id = ids.allocate();
+            if (id != 0) {
+                unsubAcks.put(id, List.of(filter));
+                c.writeUnsubscribe(id, List.of(filter));
+                return;
+            }
+        }
+        unsubscribeLater.add(filter);
+    }
+
+    /**
+     * A connection was accepted, before anything is sent on it: the SUBSCRIBEs and UNSUBSCRIBEs in flight are
+     * lost (the UNSUBSCRIBEs go again), and the registry learns whether the broker kept the session.
+     */
+    void connecting(MqttSession session) {
+        for (Integer id : subAcks.keySet()) {
+            ids.release(id);
+        }
+        subAcks.clear();
+        for (Map.Entry<Integer, List<String>> e : unsubAcks.entrySet()) {
+            ids.release(e.getKey());
+            unsubscribeLater.addAll(e.getValue());
+        }
+        unsubAcks.clear();
+        subscriptionIdentifiers = session.subscriptionIdentifiersAvailable();
+        registry.connected(session.sessionPresent());
+    }
+
+    /**
+     * Sends, on the new connection, a SUBSCRIBE for every filter that needs one and one UNSUBSCRIBE of the
+     * filters left meanwhile (forgotten if the broker kept no session: it has no subscriptions to remove).
+     */
+    void resubscribe(SubscribeWriter c, boolean sessionPresent) {
+        if (!sessionPresent) {
+            unsubscribeLater.clear();
+        }
+        for (SubscriptionRegistry.Filter f : registry.all()) {
+            if (f.needsSubscribe) {
+                sendSubscribe(c, f);
+            }
+        }
+        if (!unsubscribeLater.isEmpty()) {
+            int id = ids.allocate();
+            if (id != 0) {
+                List<String> filters = List.copyOf(unsubscribeLater);
+                unsubscribeLater.clear();
+                unsubAcks.put(id, filters);
+                c.writeUnsubscribe(id, filters);
+            }
+        }
+    }
+
+    /**
+     * SUBACK.
+     *
+     * @param c the connection it came from
+     * @return false if no SUBSCRIBE waits for this id or the codes do not fit
+     */
+    boolean onSubAck(SubscribeWriter c, int id, List<Integer> codes, List<Runnable> after) {
+        SubscribeRequest req = subAcks.get(id);
+        if (req == null || codes.size() != 1) {
+            return false;
+        }
+        subAcks.remove(id);
+        ids.release(id);
+        SubscriptionRegistry.Filter f = req.filter;
+        int code = codes.get(0);
+        if (f.pendingId == id) {
+            f.pendingId = 0;
+        }
+        String result;
+        if (code < 0x80) {
+            f.granted = true;
+            f.everGranted = true;
+            f.ackedRound = req.round;
+            result = f.filter + " -> granted QoS " + code;
+        } else {
+            result = f.filter + " -> refused " + String.format("0x%02X", code);
+            MqttRefusedException refused = new MqttRefusedException("SUBACK", code, "the broker refused the "
+                    + "subscription to '" + f.filter + "' with code " + String.format("0x%02X", code)
+                    + (f.filter.startsWith("$share/") ? "; check that the broker supports shared subscriptions, the filter"
+                    : "; check the filter") + " and the broker's authorization rules");
+            // The subscribers this SUBSCRIBE was for fail; the others keep what the broker granted before.
+            for (InboundSubscriber sub : List.copyOf(f.subscribers)) {
+                if (!f.granted || sub.round == req.round) {
+                    f.subscribers.remove(sub);
+                    after.add(() -> sub.error(refused));
+                }
+            }
+            if (f.subscribers.isEmpty() && registry.contains(f)) {
+                registry.remove(f);
+            }
+        }
+        if (f.needsSubscribe && f.pendingId == 0 && registry.contains(f) && usable(c)) {
+            sendSubscribe(c, f);
+        }
+        String kind = req.resubscribe ? "resubscribed" : "subscribed";
+        String details = kind + " [" + result + "]";
+        after.add(() -> c.reportNotice(kind, details));
+        return true;
+    }
+
+    /** @return false if no UNSUBSCRIBE waits for this id */
+    boolean onUnsubAck(int id) {
+        if (unsubAcks.remove(id) == null) {
+            return false;
+        }
+        ids.release(id);
+        return true;
+    }
+
+    private static boolean usable(@Nullable SubscribeWriter c) {
+        return c != null && c.canSend();
+    }
+
+    private void sendSubscribe(SubscribeWriter c, SubscriptionRegistry.Filter f) {
+        int id = ids.allocate();
+        if (id == 0) {
+            return;
+        }
+        boolean resubscribe = f.everGranted && !f.granted;
+        int round = registry.subscribing(f, id);
+        subAcks.put(id, new SubscribeRequest(f, round, resubscribe));
+        c.writeSubscribe(id, f.filter, f.qos, f.noLocal, f.retainAsPublished, f.wireRetainHandling(round),
+                subscriptionIdentifiers ? f.identifier : 0);
+    }
+}
