@@ -81,6 +81,8 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     private @Nullable Disposable backoffTimer;
     private @Nullable Disposable stableTimer;
     private @Nullable Disposable closeTimer;
+    /** Whether the current attempt holds a circuit-breaker permission not yet recorded or released. */
+    private boolean permitHeld;
     private Retry.AsyncContext<Void> retryContext;
     private int failuresInStreak;
     private long streakStartMillis;
@@ -258,6 +260,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
                     Verdict.retryAfter(wait), CallNotPermittedException.createCallNotPermittedException(circuitBreaker)), 0);
             return;
         }
+        permitHeld = circuitBreaker != null;
         long startNanos = System.nanoTime();
         Mono<EstablishedSession<S>> attempt = Mono.defer(() -> credentialsProvider.credentials(new CredentialsRequest(number, endpoint, refresh)))
                 .switchIfEmpty(Mono.error(() -> new IllegalStateException("the credentials provider completed without credentials")))
@@ -288,7 +291,8 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             return;
         }
         attemptSubscription = null;
-        if (circuitBreaker != null) {
+        if (circuitBreaker != null && permitHeld) {
+            permitHeld = false;
             circuitBreaker.onSuccess(tookNanos, TimeUnit.NANOSECONDS);
         }
         refreshNext = false;
@@ -360,7 +364,8 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             return;
         }
         attemptSubscription = null;
-        if (circuitBreaker != null && !(error.getCause() instanceof CallNotPermittedException)) {
+        if (circuitBreaker != null && permitHeld) {
+            permitHeld = false;
             circuitBreaker.onError(tookNanos, TimeUnit.NANOSECONDS, error);
         }
         if (redirectTarget != null && redirectTarget.equals(endpoint)) {
@@ -485,6 +490,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         cancel(closeTimer);
         cancel(attemptSubscription);
         backoffTimer = stableTimer = closeTimer = attemptSubscription = null;
+        releasePermit();
         emitState(new LifecycleEvent.Closed(generation, now(), cause));
         if (cause != null) {
             log.warn("[{}] closed for good: {}", name, cause.getMessage());
@@ -504,6 +510,19 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             closedSink.tryEmitEmpty();
         } else {
             closedSink.tryEmitError(cause);
+        }
+    }
+
+    /**
+     * An attempt abandoned by a close is neither a success nor a failure: its circuit-breaker
+     * permission goes back, or a half-open breaker shared with other connections would wait forever
+     * for the outcome of a call that never ends. A session that arrives after the close finds the
+     * permission already returned and is aborted without touching the breaker.
+     */
+    private void releasePermit() {
+        if (circuitBreaker != null && permitHeld) {
+            permitHeld = false;
+            circuitBreaker.releasePermission();
         }
     }
 

@@ -1,0 +1,99 @@
+package dev.tether.core;
+
+import static dev.tether.core.ScriptedConnector.fail;
+import static dev.tether.core.ScriptedConnector.hang;
+import static dev.tether.core.ScriptedConnector.succeed;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+import reactor.test.scheduler.VirtualTimeScheduler;
+
+/**
+ * The engine's edges: a shared circuit breaker across closes, abort during a graceful close, and
+ * how every user stream ends after a terminal verdict or a user close. Virtual time throughout.
+ */
+class EngineEdgesTest {
+
+    private static final Duration SHORT = Duration.ofSeconds(1);
+
+    private final VirtualTimeScheduler vts = VirtualTimeScheduler.create();
+    private final List<LifecycleEvent> events = new CopyOnWriteArrayList<>();
+
+    private static final ReconnectPolicy NO_JITTER = ReconnectPolicy.builder()
+            .initialDelay(Duration.ofMillis(100)).multiplier(2).maxDelay(Duration.ofSeconds(2))
+            .jitter(Jitter.NONE).stablePeriod(Duration.ofSeconds(5)).build();
+
+    private ResilientConnection<ScriptedConnector.Session> connection(ScriptedConnector connector, ReconnectPolicy policy,
+                                                                     String name) {
+        ResilientConnection<ScriptedConnector.Session> c = ResilientConnection.builder(connector).name(name)
+                .endpoint(Endpoint.of("tcp://127.0.0.1:1")).reconnect(policy).scheduler(vts)
+                .closeTimeout(Duration.ofSeconds(30)).build();
+        c.lifecycle().subscribe(events::add, e -> { });
+        return c;
+    }
+
+    private static CircuitBreaker halfOpenBreakerWithOnePermission() {
+        CircuitBreaker breaker = CircuitBreaker.of("shared", CircuitBreakerConfig.custom()
+                .permittedNumberOfCallsInHalfOpenState(1).waitDurationInOpenState(Duration.ofSeconds(10)).build());
+        breaker.transitionToOpenState();
+        breaker.transitionToHalfOpenState();
+        return breaker;
+    }
+
+    // ------------------------------------------------------------------ 1. shared circuit breaker
+
+    @Test
+    void closeDuringAHalfOpenAttemptGivesTheBreakerPermissionBack() {
+        CircuitBreaker breaker = halfOpenBreakerWithOnePermission();
+        ReconnectPolicy shared = NO_JITTER.toBuilder().circuitBreaker(breaker).build();
+        ScriptedConnector hanging = new ScriptedConnector().then(hang());
+        ResilientConnection<ScriptedConnector.Session> first = connection(hanging, shared, "first");
+        first.start();
+        assertThat(first.state()).isEqualTo(ConnectionState.CONNECTING);
+        assertThat(breaker.getMetrics().getNumberOfNotPermittedCalls()).isZero();
+
+        StepVerifier.create(first.close()).verifyComplete();
+        assertThat(hanging.cancelledHangs).hasValue(1);
+
+        ScriptedConnector healthy = new ScriptedConnector().otherwise(succeed());
+        ResilientConnection<ScriptedConnector.Session> second = connection(healthy, shared, "second");
+        second.start();
+        vts.advanceTimeBy(Duration.ofMinutes(1));
+        assertThat(second.state()).as("the half-open permission came back when the first connection closed; breaker %s",
+                breaker.getState()).isEqualTo(ConnectionState.CONNECTED);
+        assertThat(breaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+    }
+
+    @Test
+    void aSessionEstablishedAfterCloseGivesTheBreakerPermissionBack() {
+        CircuitBreaker breaker = halfOpenBreakerWithOnePermission();
+        ReconnectPolicy shared = NO_JITTER.toBuilder().circuitBreaker(breaker).build();
+        ScriptedConnector late = new ScriptedConnector().then(succeed());
+        ResilientConnection<ScriptedConnector.Session> first = ResilientConnection.builder(late).name("first")
+                .endpoint(Endpoint.of("tcp://127.0.0.1:1")).reconnect(shared).scheduler(vts).build();
+        // The close is queued while the attempt is being made: the session arrives after the close.
+        first.lifecycle().ofType(LifecycleEvent.Connecting.class).subscribe(c -> first.close().subscribe());
+        first.start();
+        assertThat(first.state()).isEqualTo(ConnectionState.CLOSED);
+        assertThat(late.sessions).hasSize(1);
+        assertThat(late.sessions.get(0).closeRequests).as("the late session is not leaked").containsExactly(CloseMode.ABORT);
+
+        ScriptedConnector healthy = new ScriptedConnector().otherwise(succeed());
+        ResilientConnection<ScriptedConnector.Session> second = connection(healthy, shared, "second");
+        second.start();
+        vts.advanceTimeBy(Duration.ofMinutes(1));
+        assertThat(second.state()).as("breaker %s", breaker.getState()).isEqualTo(ConnectionState.CONNECTED);
+    }
+}
