@@ -96,4 +96,61 @@ class EngineEdgesTest {
         vts.advanceTimeBy(Duration.ofMinutes(1));
         assertThat(second.state()).as("breaker %s", breaker.getState()).isEqualTo(ConnectionState.CONNECTED);
     }
+
+    // ------------------------------------------------------------------ 2. abort during a graceful close
+
+    @Test
+    void abortCutsADrainingGracefulCloseShortAtOnce() {
+        ScriptedConnector connector = new ScriptedConnector().then(succeed());
+        ResilientConnection<ScriptedConnector.Session> c = connection(connector, NO_JITTER, "drain");
+        c.start();
+        ScriptedConnector.Session session = connector.sessions.get(0);
+        session.slowGoodbye = true;
+        AtomicBoolean gracefulDone = new AtomicBoolean();
+        c.close().subscribe(null, e -> { }, () -> gracefulDone.set(true));
+        assertThat(c.state()).isEqualTo(ConnectionState.CLOSING);
+
+        AtomicBoolean abortDone = new AtomicBoolean();
+        c.abort().subscribe(null, e -> { }, () -> abortDone.set(true));
+        // No virtual time passes: the abort does not wait for the 30 s close timeout.
+        assertThat(session.closeRequests).containsExactly(CloseMode.GRACEFUL, CloseMode.ABORT);
+        assertThat(c.state()).isEqualTo(ConnectionState.CLOSED);
+        assertThat(abortDone).isTrue();
+        assertThat(gracefulDone).isTrue();
+        assertThat(events).extracting(e -> e.getClass().getSimpleName()).containsExactly(
+                "Idle", "Connecting", "Connected", "CloseRequested", "CloseSent", "CloseRequested", "Disconnected", "Closed");
+        assertThat(events.stream().filter(e -> e instanceof LifecycleEvent.CloseRequested)
+                .map(e -> ((LifecycleEvent.CloseRequested) e).mode()).toList()).containsExactly(CloseMode.GRACEFUL, CloseMode.ABORT);
+    }
+
+    @Test
+    void anAbortThatTheConnectorNeverReportsIsStillBounded() {
+        ScriptedConnector connector = new ScriptedConnector().then(succeed());
+        ResilientConnection<ScriptedConnector.Session> c = connection(connector, NO_JITTER, "deaf");
+        c.start();
+        connector.sessions.get(0).deaf = true;
+        c.close().subscribe();
+        vts.advanceTimeBy(Duration.ofSeconds(1));
+        c.abort().subscribe();
+        assertThat(connector.sessions.get(0).closeRequests).containsExactly(CloseMode.GRACEFUL, CloseMode.ABORT);
+        assertThat(c.state()).isEqualTo(ConnectionState.CLOSING);
+        vts.advanceTimeBy(Duration.ofSeconds(30));
+        assertThat(c.state()).isEqualTo(ConnectionState.CLOSED);
+        assertThat(connector.sessions.get(0).closeRequests).as("aborted once, not again by the close timer")
+                .containsExactly(CloseMode.GRACEFUL, CloseMode.ABORT);
+    }
+
+    @Test
+    void aSecondGracefulCloseChangesNothing() {
+        ScriptedConnector connector = new ScriptedConnector().then(succeed());
+        ResilientConnection<ScriptedConnector.Session> c = connection(connector, NO_JITTER, "twice");
+        c.start();
+        connector.sessions.get(0).slowGoodbye = true;
+        c.close().subscribe();
+        c.close(CloseMode.GRACEFUL_WITH_WILL).subscribe();
+        assertThat(connector.sessions.get(0).closeRequests).containsExactly(CloseMode.GRACEFUL);
+        vts.advanceTimeBy(Duration.ofSeconds(30));
+        assertThat(connector.sessions.get(0).closeRequests).containsExactly(CloseMode.GRACEFUL, CloseMode.ABORT);
+        assertThat(c.state()).isEqualTo(ConnectionState.CLOSED);
+    }
 }

@@ -81,6 +81,8 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     private @Nullable Disposable backoffTimer;
     private @Nullable Disposable stableTimer;
     private @Nullable Disposable closeTimer;
+    private @Nullable Disposable gracefulClose;
+    private @Nullable CloseMode closeMode;
     /** Whether the current attempt holds a circuit-breaker permission not yet recorded or released. */
     private boolean permitHeld;
     private Retry.AsyncContext<Void> retryContext;
@@ -430,6 +432,17 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     // ------------------------------------------------------------------ closing
 
     private void requestClose(CloseMode mode) {
+        if (state == ConnectionState.CLOSING && mode == CloseMode.ABORT && closeMode != CloseMode.ABORT) {
+            // An abort while a graceful close drains cuts it short: the transport is closed now.
+            closeMode = CloseMode.ABORT;
+            emitState(new LifecycleEvent.CloseRequested(generation, now(), mode));
+            SessionScope<S> scope = current;
+            if (scope != null) {
+                log.debug("[{}] abort requested during a graceful close", name);
+                abortSession(scope);
+            }
+            return;
+        }
         switch (state) {
             case CLOSING, CLOSED -> {
                 return;
@@ -438,6 +451,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         }
         ConnectionState was = state;
         state = ConnectionState.CLOSING;
+        closeMode = mode;
         emitState(new LifecycleEvent.CloseRequested(generation, now(), mode));
         switch (was) {
             case IDLE -> finishClosed(null);
@@ -457,26 +471,44 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
                     finishClosed(null);
                     return;
                 }
+                if (mode == CloseMode.ABORT) {
+                    abortSession(scope);
+                    return;
+                }
                 long gen = scope.generation();
                 closeTimer = scheduler.schedule(() -> serial.execute(() -> {
-                    if (state == ConnectionState.CLOSING && current == scope) {
+                    if (state == ConnectionState.CLOSING && current == scope && closeMode != CloseMode.ABORT) {
                         log.warn("[{}] graceful close did not finish within {} (closeTimeout); aborting", name, closeTimeout);
-                        scope.established().close(CloseMode.ABORT).subscribe(null, e -> { });
-                        // Last resort: a connector that never reports the end must not keep close() waiting forever.
-                        closeTimer = scheduler.schedule(() -> serial.execute(() -> {
-                            if (state == ConnectionState.CLOSING && current == scope) {
-                                log.error("[{}] the connector did not report the end of generation {} even after an abort", name, gen);
-                                onTerminated(gen, SessionEnd.byUser(-1, new java.io.IOException(
-                                        "the transport did not report its closure within twice the closeTimeout")));
-                            }
-                        }), closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                        closeMode = CloseMode.ABORT;
+                        abortSession(scope);
                     }
                 }), closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
-                scope.established().close(mode).subscribe(null,
+                gracefulClose = scope.established().close(mode).subscribe(null,
                         err -> serial.execute(() -> onTerminated(gen, SessionEnd.byUser(-1, err))));
             }
             default -> { }
         }
+    }
+
+    /**
+     * Closes the session's transport at once: a graceful close still running is cancelled, and a
+     * connector that never reports the end is given up on after one more {@code closeTimeout}.
+     */
+    private void abortSession(SessionScope<S> scope) {
+        long gen = scope.generation();
+        cancel(closeTimer);
+        cancel(gracefulClose);
+        gracefulClose = null;
+        // Last resort: a connector that never reports the end must not keep close() waiting forever.
+        closeTimer = scheduler.schedule(() -> serial.execute(() -> {
+            if (state == ConnectionState.CLOSING && current == scope) {
+                log.error("[{}] the connector did not report the end of generation {} even after an abort", name, gen);
+                onTerminated(gen, SessionEnd.byUser(-1, new java.io.IOException(
+                        "the transport did not report its closure within the closeTimeout after an abort")));
+            }
+        }), closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        scope.established().close(CloseMode.ABORT).subscribe(null,
+                err -> serial.execute(() -> onTerminated(gen, SessionEnd.byUser(-1, err))));
     }
 
     private void finishClosed(@Nullable Throwable cause) {
