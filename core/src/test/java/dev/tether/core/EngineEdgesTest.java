@@ -153,4 +153,105 @@ class EngineEdgesTest {
         assertThat(connector.sessions.get(0).closeRequests).containsExactly(CloseMode.GRACEFUL, CloseMode.ABORT);
         assertThat(c.state()).isEqualTo(ConnectionState.CLOSED);
     }
+
+    // ------------------------------------------------------------------ 3. user streams after the end
+
+    private ScriptedConnector fatalAfterOneSession() {
+        return new ScriptedConnector().then(succeed())
+                .classifiedBy(f -> f.getMessage() != null && f.getMessage().contains("banned")
+                        ? Optional.of(Verdict.fatal("the client was banned")) : Optional.empty());
+    }
+
+    @Test
+    void afterAFatalVerdictSessionStreamsErrorWithTheCauseInsideConnectionClosed() {
+        ScriptedConnector connector = fatalAfterOneSession();
+        ResilientConnection<ScriptedConnector.Session> c = connection(connector, NO_JITTER, "banned");
+        List<Long> sessions = new CopyOnWriteArrayList<>();
+        AtomicReference<Throwable> sessionsEnd = new AtomicReference<>();
+        AtomicReference<Throwable> perSessionEnd = new AtomicReference<>();
+        AtomicBoolean completed = new AtomicBoolean();
+        c.sessions().subscribe(s -> sessions.add(s.generation), sessionsEnd::set, () -> completed.set(true));
+        c.perSession(s -> Flux.never()).subscribe(x -> { }, perSessionEnd::set, () -> completed.set(true));
+        c.start();
+        connector.sessions.get(0).dropByPeer(new IOException("banned by the server"));
+
+        assertThat(c.state()).isEqualTo(ConnectionState.CLOSED);
+        assertThat(sessions).containsExactly(1L);
+        assertThat(completed).as("no stream completes after a terminal verdict").isFalse();
+        for (Throwable end : List.of(sessionsEnd.get(), perSessionEnd.get())) {
+            assertThat(end).isInstanceOf(ConnectionClosedException.class).hasMessageContaining("the client was banned")
+                    .cause().isInstanceOf(FatalConnectionException.class);
+        }
+        // Late subscribers get the same end.
+        StepVerifier.create(c.sessions()).expectErrorSatisfies(e -> assertThat(e)
+                .isInstanceOf(ConnectionClosedException.class).cause().isInstanceOf(FatalConnectionException.class)).verify(SHORT);
+        StepVerifier.create(c.perSession(s -> Flux.just(1))).expectErrorSatisfies(e -> assertThat(e)
+                .isInstanceOf(ConnectionClosedException.class).cause().isInstanceOf(FatalConnectionException.class)).verify(SHORT);
+        StepVerifier.create(c.session()).expectErrorSatisfies(e -> assertThat(e)
+                .isInstanceOf(ConnectionClosedException.class).cause().isInstanceOf(FatalConnectionException.class)).verify(SHORT);
+        StepVerifier.create(Flux.just(1).transform(ConnectionOperators.pauseWhileDisconnected(c))).expectErrorSatisfies(e -> assertThat(e)
+                .isInstanceOf(ConnectionClosedException.class).cause().isInstanceOf(FatalConnectionException.class)).verify(SHORT);
+        // The streams that report the verdict itself carry it unwrapped.
+        StepVerifier.create(c.onClosed()).expectError(FatalConnectionException.class).verify(SHORT);
+        StepVerifier.create(c.lifecycle()).expectNextMatches(e -> e instanceof LifecycleEvent.Closed)
+                .expectError(FatalConnectionException.class).verify(SHORT);
+    }
+
+    @Test
+    void afterRetriesAreExhaustedPerSessionWorkErrorsWithTheCause() {
+        ScriptedConnector connector = new ScriptedConnector().then(succeed());
+        ResilientConnection<ScriptedConnector.Session> c = connection(connector, NO_JITTER.toBuilder().maxAttempts(2).build(), "exhausted");
+        c.start();
+        StepVerifier.create(c.perSession(s -> Flux.<String>never()))
+                .then(() -> connector.sessions.get(0).dropByPeer(new IOException("gone")))
+                .then(() -> vts.advanceTimeBy(Duration.ofSeconds(10)))
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(ConnectionClosedException.class)
+                        .cause().isInstanceOf(RetriesExhaustedException.class))
+                .verify(SHORT);
+    }
+
+    @Test
+    void healthEndsDownThenErrorsAfterATerminalVerdict() {
+        ScriptedConnector connector = fatalAfterOneSession();
+        ResilientConnection<ScriptedConnector.Session> c = connection(connector, NO_JITTER, "health");
+        c.start();
+        StepVerifier.create(ConnectionOperators.health(c).map(Health::status))
+                .expectNext(Health.Status.UP)
+                .then(() -> connector.sessions.get(0).dropByPeer(new IOException("banned")))
+                .thenConsumeWhile(s -> s == Health.Status.RECONNECTING)   // the disconnect, told before its verdict
+                .expectNext(Health.Status.DOWN)
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(ConnectionClosedException.class)
+                        .cause().isInstanceOf(FatalConnectionException.class))
+                .verify(SHORT);
+    }
+
+    @Test
+    void afterAUserCloseManyValueStreamsCompleteAndWaitsForOneValueError() {
+        ScriptedConnector connector = new ScriptedConnector().then(succeed());
+        ResilientConnection<ScriptedConnector.Session> c = connection(connector, NO_JITTER, "user");
+        c.start();
+        StepVerifier.create(c.perSession(s -> Flux.never()).mergeWith(c.sessions().then(Mono.empty())))
+                .then(() -> c.close().subscribe())
+                .verifyComplete();
+        StepVerifier.create(c.sessions()).verifyComplete();
+        StepVerifier.create(c.perSession(s -> Flux.just(1))).verifyComplete();
+        StepVerifier.create(ConnectionOperators.health(c).map(Health::status)).expectNext(Health.Status.OUT_OF_SERVICE).verifyComplete();
+        StepVerifier.create(c.onClosed()).verifyComplete();
+        StepVerifier.create(c.lifecycle()).expectNextMatches(e -> e instanceof LifecycleEvent.Closed).verifyComplete();
+        StepVerifier.create(c.session()).expectErrorSatisfies(e -> assertThat(e).isInstanceOf(ConnectionClosedException.class)
+                .hasNoCause()).verify(SHORT);
+        StepVerifier.create(Flux.just(1).transform(ConnectionOperators.pauseWhileDisconnected(c)))
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(ConnectionClosedException.class).hasNoCause()).verify(SHORT);
+    }
+
+    @Test
+    void aFatalFailureOfTheFirstAttemptEndsSessionWaitersWithTheCause() {
+        ScriptedConnector connector = new ScriptedConnector().then(fail(new IllegalArgumentException("unknown scheme")));
+        ResilientConnection<ScriptedConnector.Session> c = connection(connector, NO_JITTER, "misconfigured");
+        StepVerifier.create(c.sessions())
+                .then(c::start)
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(ConnectionClosedException.class)
+                        .hasMessageContaining("unknown scheme").cause().isInstanceOf(FatalConnectionException.class))
+                .verify(SHORT);
+    }
 }

@@ -534,7 +534,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         subs.forEach(this::terminate);
         List<FluxSink<SessionScope<S>>> sessionSubs = new ArrayList<>(sessionSubscribers);
         sessionSubscribers.clear();
-        sessionSubs.forEach(FluxSink::complete);
+        sessionSubs.forEach(this::terminateScopes);
         List<MonoSink<S>> waiters = new ArrayList<>(sessionWaiters);
         sessionWaiters.clear();
         waiters.forEach(w -> w.error(closedError()));
@@ -566,6 +566,15 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         }
     }
 
+    /** Streams of sessions complete after a user close and error with {@link #closedError()} after a terminal verdict. */
+    private void terminateScopes(FluxSink<SessionScope<S>> sink) {
+        if (terminalCause != null) {
+            sink.error(closedError());
+        } else {
+            sink.complete();
+        }
+    }
+
     private ConnectionClosedException closedError() {
         return new ConnectionClosedException(terminalCause == null ? "connection '" + name + "' is closed"
                 : "connection '" + name + "' closed for good: " + terminalCause.getMessage(), terminalCause);
@@ -576,7 +585,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     private Flux<SessionScope<S>> scopes() {
         return Flux.create(sink -> serial.execute(() -> {
             if (state == ConnectionState.CLOSED) {
-                sink.complete();
+                terminateScopes(sink);
                 return;
             }
             SessionScope<S> scope = current;
