@@ -280,7 +280,8 @@ public interface ResilientConnection<S> extends Disposable {
         }
 
         /**
-         * @param name a name for logs and meters; default {@code tether}
+         * @param name a name for logs, meters and the Resilience4j instances the connection puts in the
+         *             registries of its {@link ReconnectPolicy}; default {@code tether}
          * @return this builder
          */
         public Builder<S> name(String name) {
@@ -295,6 +296,10 @@ public interface ResilientConnection<S> extends Disposable {
         /**
          * @return the connection, not yet started
          * @throws IllegalArgumentException if no endpoint was given
+         * @throws IllegalStateException    if the policy's {@code RetryRegistry} or
+         *                                  {@code CircuitBreakerRegistry} already holds an instance with this
+         *                                  connection's name (connections sharing a registry need distinct
+         *                                  names; a closed connection gives its name back)
          */
         public ResilientConnection<S> build() {
             if (endpoints.isEmpty()) {
