@@ -254,4 +254,20 @@ class EngineEdgesTest {
                         .hasMessageContaining("unknown scheme").cause().isInstanceOf(FatalConnectionException.class))
                 .verify(SHORT);
     }
+
+    // ------------------------------------------------------------------ 5. no engine time on the backoff path
+
+    @Test
+    void aZeroBackoffStillTellsTheRetryBeforeTheAttempt() {
+        ScriptedConnector connector = new ScriptedConnector().then(fail(new IOException("reset")), succeed());
+        ResilientConnection<ScriptedConnector.Session> c = connection(connector, NO_JITTER.toBuilder()
+                .initialDelay(Duration.ZERO).build(), "zero");
+        // A subscriber that takes its time does not delay the timer, and still sees the events in order.
+        c.lifecycle().ofType(LifecycleEvent.RetryScheduled.class).subscribe(r -> vts.advanceTimeBy(Duration.ZERO));
+        c.start();
+        assertThat(c.state()).isEqualTo(ConnectionState.CONNECTED);
+        assertThat(events).extracting(e -> e.getClass().getSimpleName())
+                .containsExactly("Idle", "Connecting", "RetryScheduled", "Connecting", "Connected");
+        assertThat(events).extracting(LifecycleEvent::generation).containsExactly(0L, 1L, 1L, 2L, 2L);
+    }
 }

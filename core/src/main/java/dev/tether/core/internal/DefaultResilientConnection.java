@@ -461,14 +461,16 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             default -> { }
         }
         state = ConnectionState.WAITING_TO_RETRY;
-        emitState(new LifecycleEvent.RetryScheduled(gen, now(), failuresInStreak + 1, delay, verdict, error));
-        log.info("[{}] retry {} in {} ms ({})", name, failuresInStreak + 1, delayMillis, verdict);
+        // The timer starts before subscribers and the log are told, so their time is not added to the
+        // backoff; the attempt still comes after the event, because the timer's task is serial too.
         backoffTimer = scheduler.schedule(() -> serial.execute(() -> {
             if (gen == generation && state == ConnectionState.WAITING_TO_RETRY) {
                 backoffTimer = null;
                 attemptNow();
             }
         }), delayMillis, TimeUnit.MILLISECONDS);
+        emitState(new LifecycleEvent.RetryScheduled(gen, now(), failuresInStreak + 1, delay, verdict, error));
+        log.info("[{}] retry {} in {} ms ({})", name, failuresInStreak + 1, delayMillis, verdict);
     }
 
     /**
