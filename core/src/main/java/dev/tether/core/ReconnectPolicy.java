@@ -162,7 +162,7 @@ public final class ReconnectPolicy {
 
     /**
      * @return the registry from which each connection takes a circuit breaker of its own, named after
-     *         the connection and configured by the registry's default configuration, if any
+     *         the connection, if any
      */
     public Optional<CircuitBreakerRegistry> circuitBreakerRegistry() {
         return Optional.ofNullable(circuitBreakerRegistry);
@@ -339,9 +339,12 @@ public final class ReconnectPolicy {
 
         /**
          * @param circuitBreakerRegistry a Resilience4j registry from which each connection built with this
-         *                               policy takes a circuit breaker of its own, named after the connection
-         *                               and configured by the registry's default configuration, or null for
-         *                               none (the default). Not together with {@link #circuitBreaker}.
+         *                               policy takes a circuit breaker of its own, named after the connection,
+         *                               or null for none (the default). A breaker already in the registry
+         *                               under that name is used as it is (so one connection can have its own
+         *                               configuration) and left there; otherwise one is created with the
+         *                               registry's default configuration and removed when the connection
+         *                               closes. Not together with {@link #circuitBreaker}.
          * @return this builder
          */
         public Builder circuitBreakerRegistry(@Nullable CircuitBreakerRegistry circuitBreakerRegistry) {

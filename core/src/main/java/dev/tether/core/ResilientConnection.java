@@ -296,10 +296,9 @@ public interface ResilientConnection<S> extends Disposable {
         /**
          * @return the connection, not yet started
          * @throws IllegalArgumentException if no endpoint was given
-         * @throws IllegalStateException    if the policy's {@code RetryRegistry} or
-         *                                  {@code CircuitBreakerRegistry} already holds an instance with this
-         *                                  connection's name (connections sharing a registry need distinct
-         *                                  names; a closed connection gives its name back)
+         * @throws IllegalStateException    if the policy's {@code RetryRegistry} already holds a {@code Retry}
+         *                                  with this connection's name (connections sharing a registry need
+         *                                  distinct names; a closed connection gives its name back)
          */
         public ResilientConnection<S> build() {
             if (endpoints.isEmpty()) {

@@ -224,6 +224,19 @@ class Resilience4jAccountTest {
     }
 
     @Test
+    void aBreakerPutInTheRegistryBeforehandIsUsedAndLeftInPlace() {
+        CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
+        CircuitBreaker own = breakers.circuitBreaker("gateway", CircuitBreakerConfig.custom().slidingWindowSize(7).build());
+        connector.then(succeed());
+        ResilientConnection<ScriptedConnector.Session> c = connection("gateway", policy.toBuilder()
+                .retryRegistry(null).circuitBreakerRegistry(breakers).build());
+        c.start();
+        assertThat(own.getMetrics().getNumberOfSuccessfulCalls()).isEqualTo(1);
+        c.close().block(Duration.ofSeconds(1));
+        assertThat(breakers.find("gateway")).containsSame(own);
+    }
+
+    @Test
     void aSharedBreakerAndABreakerRegistryDoNotGoTogether() {
         assertThatThrownBy(() -> ReconnectPolicy.builder().circuitBreaker(CircuitBreaker.ofDefaults("shared"))
                 .circuitBreakerRegistry(CircuitBreakerRegistry.ofDefaults()).build())

@@ -67,7 +67,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     private final Retry retry;
     private final @Nullable RetryRegistry retryRegistry;
     private final @Nullable CircuitBreaker circuitBreaker;
-    /** Set when the circuit breaker was taken from a registry for this connection alone. */
+    /** Set when the circuit breaker was created in the user's registry for this connection, which removes it at close. */
     private final @Nullable CircuitBreakerRegistry circuitBreakerRegistry;
 
     private final SerialExecutor serial = new SerialExecutor();
@@ -145,17 +145,14 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             this.circuitBreaker = policy.circuitBreaker().orElse(null);
             this.circuitBreakerRegistry = null;
         } else {
+            // A breaker the user put in the registry under this name beforehand is used as it is (that is how
+            // one connection gets a configuration of its own) and stays there; one created here is removed at close.
             boolean[] created = {false};
             this.circuitBreaker = breakers.circuitBreaker(name, () -> {
                 created[0] = true;
                 return breakers.getDefaultConfig();
             });
-            if (!created[0]) {
-                unregister();
-                throw new IllegalStateException("the CircuitBreakerRegistry already holds a CircuitBreaker named '" + name
-                        + "': give each connection that shares the registry its own name(...)");
-            }
-            this.circuitBreakerRegistry = breakers;
+            this.circuitBreakerRegistry = created[0] ? breakers : null;
         }
         this.retryContext = retry.asyncContext();
         this.stateEvent = new LifecycleEvent.Idle(0, now());
