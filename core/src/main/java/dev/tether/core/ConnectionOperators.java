@@ -42,6 +42,8 @@ public final class ConnectionOperators {
      * @param connection the connection to wait for
      * @param <T>        the element type
      * @return the operator; errors with {@link ConnectionClosedException} when the connection closes
+     *         while an element waits (its cause is the terminal exception after a terminal verdict,
+     *         null after a user close)
      */
     public static <T> Function<Flux<T>, Flux<T>> pauseWhileDisconnected(ResilientConnection<?> connection) {
         Objects.requireNonNull(connection, "connection");
@@ -101,14 +103,17 @@ public final class ConnectionOperators {
      * Maps the lifecycle to a health status, emitting only when the status changes.
      *
      * @param connection the connection
-     * @return the health, current first
+     * @return the health, current first; after a user close it ends with {@code OUT_OF_SERVICE} and
+     *         completes, after a terminal verdict it ends with {@code DOWN} and errors with a
+     *         {@link ConnectionClosedException} caused by the terminal exception
      */
     public static Flux<Health> health(ResilientConnection<?> connection) {
         Objects.requireNonNull(connection, "connection");
         return Flux.defer(() -> {
             boolean[] flags = {false, false};
             return connection.lifecycle()
-                    .onErrorResume(e -> Mono.empty())
+                    .onErrorMap(e -> !(e instanceof ConnectionClosedException), e -> new ConnectionClosedException(
+                            "connection '" + connection.name() + "' closed for good: " + e.getMessage(), e))
                     .<Health>handle((event, sink) -> {
                         Health h = toHealth(event, flags);
                         if (h != null) {

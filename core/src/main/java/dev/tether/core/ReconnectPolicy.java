@@ -1,6 +1,8 @@
 package dev.tether.core;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.retry.RetryRegistry;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -16,6 +18,19 @@ import org.jspecify.annotations.Nullable;
  * delay a {@link Verdict} demands. The streak of failures, and with it the backoff, is reset only
  * when a session has stayed up for {@link #stablePeriod()}: a server that accepts and then kicks
  * the client at once does not get hammered.
+ *
+ * <p><b>Resilience4j.</b> Each connection runs its attempts through a Resilience4j {@code Retry}
+ * named after the connection, and the account it gives is the real one: one {@code onRetry} event
+ * per retry the connection schedules (with the delay it will wait), one {@code onSuccess} event when
+ * a session is established after failures, and one {@code onError} event when the connection gives
+ * up (retries exhausted by {@link #maxAttempts()}, {@link #maxElapsed()} or a verdict's cap, or a
+ * {@link Verdict.Kind#FATAL} verdict). The events carry the real failure. A streak that ends with a
+ * session counts as a successful call, with or without retry. Give a {@link Builder#retryRegistry
+ * RetryRegistry} to see these instances in Resilience4j's own event publishers and Micrometer
+ * binders ({@code TaggedRetryMetrics}); give a {@link Builder#circuitBreakerRegistry
+ * CircuitBreakerRegistry} to give each connection its own breaker, or a {@link Builder#circuitBreaker
+ * CircuitBreaker} to share one between connections. An instance a connection puts in a registry is
+ * removed from it when the connection closes.
  */
 public final class ReconnectPolicy {
 
@@ -42,6 +57,8 @@ public final class ReconnectPolicy {
     private final @Nullable Duration maxElapsed;
     private final Duration stablePeriod;
     private final @Nullable CircuitBreaker circuitBreaker;
+    private final @Nullable RetryRegistry retryRegistry;
+    private final @Nullable CircuitBreakerRegistry circuitBreakerRegistry;
 
     private ReconnectPolicy(Builder b) {
         this.initialDelay = b.initialDelay;
@@ -52,6 +69,8 @@ public final class ReconnectPolicy {
         this.maxElapsed = b.maxElapsed;
         this.stablePeriod = b.stablePeriod;
         this.circuitBreaker = b.circuitBreaker;
+        this.retryRegistry = b.retryRegistry;
+        this.circuitBreakerRegistry = b.circuitBreakerRegistry;
     }
 
     /** @return the default policy: 200 ms, x2, 30 s cap, full jitter, unlimited, 10 s stable period */
@@ -128,9 +147,25 @@ public final class ReconnectPolicy {
         return stablePeriod;
     }
 
-    /** @return the circuit breaker every attempt must pass, if any */
+    /** @return the circuit breaker every attempt must pass, shared by every connection with this policy, if any */
     public Optional<CircuitBreaker> circuitBreaker() {
         return Optional.ofNullable(circuitBreaker);
+    }
+
+    /**
+     * @return the registry in which each connection puts its {@code Retry}, named after the
+     *         connection, if any
+     */
+    public Optional<RetryRegistry> retryRegistry() {
+        return Optional.ofNullable(retryRegistry);
+    }
+
+    /**
+     * @return the registry from which each connection takes a circuit breaker of its own, named after
+     *         the connection, if any
+     */
+    public Optional<CircuitBreakerRegistry> circuitBreakerRegistry() {
+        return Optional.ofNullable(circuitBreakerRegistry);
     }
 
     @Override
@@ -139,7 +174,8 @@ public final class ReconnectPolicy {
                 && Double.compare(multiplier, p.multiplier) == 0 && maxDelay.equals(p.maxDelay)
                 && jitter == p.jitter && maxAttempts == p.maxAttempts
                 && Objects.equals(maxElapsed, p.maxElapsed) && stablePeriod.equals(p.stablePeriod)
-                && circuitBreaker == p.circuitBreaker;
+                && circuitBreaker == p.circuitBreaker && retryRegistry == p.retryRegistry
+                && circuitBreakerRegistry == p.circuitBreakerRegistry;
     }
 
     @Override
@@ -153,7 +189,9 @@ public final class ReconnectPolicy {
         return "ReconnectPolicy{initialDelay=" + initialDelay + ", multiplier=" + multiplier + ", maxDelay=" + maxDelay
                 + ", jitter=" + jitter + ", maxAttempts=" + (maxAttempts == 0 ? "unlimited" : maxAttempts)
                 + ", maxElapsed=" + (maxElapsed == null ? "unlimited" : maxElapsed) + ", stablePeriod=" + stablePeriod
-                + (circuitBreaker == null ? "" : ", circuitBreaker=" + circuitBreaker.getName()) + "}";
+                + (circuitBreaker == null ? "" : ", circuitBreaker=" + circuitBreaker.getName())
+                + (retryRegistry == null ? "" : ", retryRegistry")
+                + (circuitBreakerRegistry == null ? "" : ", circuitBreakerRegistry") + "}";
     }
 
     /**
@@ -169,6 +207,8 @@ public final class ReconnectPolicy {
         private @Nullable Duration maxElapsed;
         private Duration stablePeriod = DEFAULT_STABLE_PERIOD;
         private @Nullable CircuitBreaker circuitBreaker;
+        private @Nullable RetryRegistry retryRegistry;
+        private @Nullable CircuitBreakerRegistry circuitBreakerRegistry;
 
         private Builder() {
         }
@@ -182,6 +222,8 @@ public final class ReconnectPolicy {
             maxElapsed = p.maxElapsed;
             stablePeriod = p.stablePeriod;
             circuitBreaker = p.circuitBreaker;
+            retryRegistry = p.retryRegistry;
+            circuitBreakerRegistry = p.circuitBreakerRegistry;
         }
 
         /**
@@ -271,8 +313,10 @@ public final class ReconnectPolicy {
         }
 
         /**
-         * @param circuitBreaker a Resilience4j circuit breaker every attempt must pass, or null for none
-         *                       (the default); while it is open, attempts are refused and retried later
+         * @param circuitBreaker a Resilience4j circuit breaker every attempt must pass, shared by every
+         *                       connection built with this policy, or null for none (the default); while
+         *                       it is open, attempts are refused and retried later. Not together with
+         *                       {@link #circuitBreakerRegistry}.
          * @return this builder
          */
         public Builder circuitBreaker(@Nullable CircuitBreaker circuitBreaker) {
@@ -281,10 +325,43 @@ public final class ReconnectPolicy {
         }
 
         /**
+         * @param retryRegistry a Resilience4j registry in which each connection built with this policy
+         *                      puts its {@code Retry}, named after the connection (its configuration is
+         *                      this policy's, not the registry's default), or null for none (the
+         *                      default: the {@code Retry} is private to the connection). Connections that
+         *                      share a registry need distinct names.
+         * @return this builder
+         */
+        public Builder retryRegistry(@Nullable RetryRegistry retryRegistry) {
+            this.retryRegistry = retryRegistry;
+            return this;
+        }
+
+        /**
+         * @param circuitBreakerRegistry a Resilience4j registry from which each connection built with this
+         *                               policy takes a circuit breaker of its own, named after the connection,
+         *                               or null for none (the default). A breaker already in the registry
+         *                               under that name is used as it is (so one connection can have its own
+         *                               configuration) and left there; otherwise one is created with the
+         *                               registry's default configuration and removed when the connection
+         *                               closes. Not together with {@link #circuitBreaker}.
+         * @return this builder
+         */
+        public Builder circuitBreakerRegistry(@Nullable CircuitBreakerRegistry circuitBreakerRegistry) {
+            this.circuitBreakerRegistry = circuitBreakerRegistry;
+            return this;
+        }
+
+        /**
          * @return the policy
-         * @throws IllegalArgumentException if {@code initialDelay} exceeds {@code maxDelay}
+         * @throws IllegalArgumentException if {@code initialDelay} exceeds {@code maxDelay}, or if both a
+         *                                  shared circuit breaker and a circuit-breaker registry were given
          */
         public ReconnectPolicy build() {
+            if (circuitBreaker != null && circuitBreakerRegistry != null) {
+                throw new IllegalArgumentException("give either circuitBreaker (one breaker shared by the connections) or "
+                        + "circuitBreakerRegistry (one breaker per connection), not both");
+            }
             if (initialDelay.compareTo(maxDelay) > 0) {
                 throw new IllegalArgumentException("initialDelay (" + initialDelay + ") must not exceed maxDelay (" + maxDelay + ")");
             }

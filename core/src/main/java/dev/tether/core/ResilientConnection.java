@@ -34,6 +34,24 @@ import reactor.core.scheduler.Schedulers;
  * conn.start();
  * }</pre>
  *
+ * <p><b>How every stream ends.</b> When the connection reaches {@code CLOSED}, every stream it
+ * handed out ends in the same step, by one rule:
+ * <ul>
+ *   <li>after a <em>user close</em> ({@link #close()}, {@link #abort()}, {@link #dispose()}), a stream
+ *       that can end normally completes: {@link #lifecycle()}, {@link #onClosed()}, {@link #sessions()},
+ *       {@link #perSession(Function)}, {@link ConnectionOperators#health(ResilientConnection)}. A wait for
+ *       one value that can no longer come ({@link #session()}, {@link #awaitConnected(Duration)}, an
+ *       element held by {@link ConnectionOperators#pauseWhileDisconnected(ResilientConnection)}) errors
+ *       with a {@link ConnectionClosedException} whose cause is null;</li>
+ *   <li>after a <em>terminal verdict</em> (a {@link FatalConnectionException} or a
+ *       {@link RetriesExhaustedException}), every stream errors and the error leads to that terminal
+ *       exception: {@link #lifecycle()} (after its {@code Closed} event) and {@link #onClosed()}, which
+ *       report the verdict itself, error with the terminal exception as it is; every other stream
+ *       errors with a {@link ConnectionClosedException} whose {@link Throwable#getCause() cause} is the
+ *       terminal exception.</li>
+ * </ul>
+ * A subscriber that arrives after the end gets the same signal at once.
+ *
  * <p>Thread-safe. {@link #dispose()} closes gracefully without waiting.
  *
  * @param <S> the protocol session type
@@ -63,7 +81,8 @@ public interface ResilientConnection<S> extends Disposable {
      * The lifecycle, hot: a new subscriber first receives the event that describes the current state
      * ({@code Idle}, {@code Connecting}, {@code Connected}, {@code RetryScheduled}, {@code CloseRequested}
      * or {@code Closed}), then every event as it happens. After {@code Closed} the stream completes,
-     * or errors with the terminal cause when the connection failed for good.
+     * or errors with the terminal exception itself ({@link FatalConnectionException},
+     * {@link RetriesExhaustedException}) when the connection failed for good.
      *
      * @return the lifecycle events
      */
@@ -80,20 +99,22 @@ public interface ResilientConnection<S> extends Disposable {
 
     /**
      * @return the current session, or the next one once connected; errors with
-     *         {@link ConnectionClosedException} if the connection closes first
+     *         {@link ConnectionClosedException} if the connection closes first (its cause is the
+     *         terminal exception after a terminal verdict, null after a user close)
      */
     Mono<S> session();
 
     /**
      * @param timeout how long to wait
-     * @return like {@link #session()}, failing with a {@link java.util.concurrent.TimeoutException} that
+     * @return like {@link #session()} (including how it ends when the connection closes), failing with a {@link java.util.concurrent.TimeoutException} that
      *         says what the connection was doing when the time ran out
      */
     Mono<S> awaitConnected(Duration timeout);
 
     /**
-     * @return every session as it is established, the current one first; completes when the
-     *         connection closes
+     * @return every session as it is established, the current one first; completes after a user
+     *         close, errors with a {@link ConnectionClosedException} caused by the terminal exception
+     *         after a terminal verdict
      */
     Flux<S> sessions();
 
@@ -103,7 +124,9 @@ public interface ResilientConnection<S> extends Disposable {
      *
      * @param work the work for one session
      * @param <T>  the result type
-     * @return the merged results; completes when the connection closes
+     * @return the merged results; completes after a user close, errors with a
+     *         {@link ConnectionClosedException} caused by the terminal exception after a terminal
+     *         verdict (the work of the last session is cancelled first)
      */
     <T> Flux<T> perSession(Function<? super S, ? extends Publisher<T>> work);
 
@@ -134,7 +157,10 @@ public interface ResilientConnection<S> extends Disposable {
         return close(CloseMode.ABORT);
     }
 
-    /** @return completes when the connection is closed, or errors with the terminal cause */
+    /**
+     * @return completes when the connection is closed by the user, or errors with the terminal
+     *         exception itself ({@link FatalConnectionException}, {@link RetriesExhaustedException})
+     */
     Mono<Void> onClosed();
 
     /**
@@ -254,7 +280,8 @@ public interface ResilientConnection<S> extends Disposable {
         }
 
         /**
-         * @param name a name for logs and meters; default {@code tether}
+         * @param name a name for logs, meters and the Resilience4j instances the connection puts in the
+         *             registries of its {@link ReconnectPolicy}; default {@code tether}
          * @return this builder
          */
         public Builder<S> name(String name) {
@@ -269,6 +296,9 @@ public interface ResilientConnection<S> extends Disposable {
         /**
          * @return the connection, not yet started
          * @throws IllegalArgumentException if no endpoint was given
+         * @throws IllegalStateException    if the policy's {@code RetryRegistry} already holds a {@code Retry}
+         *                                  with this connection's name (connections sharing a registry need
+         *                                  distinct names; a closed connection gives its name back)
          */
         public ResilientConnection<S> build() {
             if (endpoints.isEmpty()) {

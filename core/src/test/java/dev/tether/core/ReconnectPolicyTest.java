@@ -71,6 +71,21 @@ class ReconnectPolicyTest {
     }
 
     @Test
+    void resilience4jRegistriesAreCarriedAlongAndCompared() {
+        io.github.resilience4j.retry.RetryRegistry retries = io.github.resilience4j.retry.RetryRegistry.ofDefaults();
+        io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry breakers =
+                io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry.ofDefaults();
+        ReconnectPolicy p = ReconnectPolicy.builder().retryRegistry(retries).circuitBreakerRegistry(breakers).build();
+        assertThat(p.retryRegistry()).containsSame(retries);
+        assertThat(p.circuitBreakerRegistry()).containsSame(breakers);
+        assertThat(p.toBuilder().build()).isEqualTo(p).hasSameHashCodeAs(p);
+        assertThat(p.toBuilder().retryRegistry(io.github.resilience4j.retry.RetryRegistry.ofDefaults()).build()).isNotEqualTo(p);
+        assertThat(p.toBuilder().retryRegistry(null).circuitBreakerRegistry(null).build()).isEqualTo(ReconnectPolicy.defaults());
+        assertThat(p.toString()).contains("retryRegistry").contains("circuitBreakerRegistry");
+        assertThat(ReconnectPolicy.defaults().retryRegistry()).isEmpty();
+    }
+
+    @Test
     void connectionBuilderRejectsBadConfiguration() {
         ScriptedConnector c = new ScriptedConnector();
         assertThatThrownBy(() -> ResilientConnection.builder(c).build())

@@ -36,6 +36,8 @@ final class ScriptedConnector implements Connector<ScriptedConnector.Session> {
         final List<CloseMode> closeRequests = new CopyOnWriteArrayList<>();
         final Attempt attempt;
         volatile boolean deaf;
+        /** A graceful close that drains forever: only an abort ends the session. */
+        volatile boolean slowGoodbye;
 
         Session(Attempt attempt) {
             this.attempt = attempt;
@@ -70,6 +72,9 @@ final class ScriptedConnector implements Connector<ScriptedConnector.Session> {
                 }
                 if (mode != CloseMode.ABORT) {
                     attempt.reportCloseSent(1000, "bye");
+                    if (slowGoodbye) {
+                        return;
+                    }
                 }
                 end.tryEmitValue(SessionEnd.byUser());
             });

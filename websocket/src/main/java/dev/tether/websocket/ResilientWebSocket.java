@@ -51,7 +51,7 @@ public final class ResilientWebSocket implements Disposable {
         this.connection = Objects.requireNonNull(connection, "connection");
         this.capacity = capacity;
         this.policy = policy;
-        this.sessions = connection.sessions().subscribe(this::onSession, e -> shutdown(e), () -> shutdown(null));
+        this.sessions = connection.sessions().subscribe(this::onSession, e -> shutdown(e.getCause() != null ? e.getCause() : e), () -> shutdown(null));
     }
 
     /**
@@ -85,7 +85,7 @@ public final class ResilientWebSocket implements Disposable {
      * Inbound messages of every session, in order within a session. Subscribe once: each session's
      * {@link WebSocketSession#receive()} admits one subscriber.
      *
-     * @return the messages; completes when the connection closes
+     * @return the messages; completes after a user close, errors with a {@link ConnectionClosedException} caused by the terminal exception after a terminal verdict
      */
     public Flux<WebSocketMessage> receive() {
         return connection.perSession(WebSocketSession::receive);

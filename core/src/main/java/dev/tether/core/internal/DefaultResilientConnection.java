@@ -21,8 +21,10 @@ import dev.tether.core.SessionEnd;
 import dev.tether.core.Verdict;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
+import io.github.resilience4j.retry.RetryRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -63,7 +65,10 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     private final Scheduler scheduler;
     private final DoubleSupplier random;
     private final Retry retry;
+    private final @Nullable RetryRegistry retryRegistry;
     private final @Nullable CircuitBreaker circuitBreaker;
+    /** Set when the circuit breaker was created in the user's registry for this connection, which removes it at close. */
+    private final @Nullable CircuitBreakerRegistry circuitBreakerRegistry;
 
     private final SerialExecutor serial = new SerialExecutor();
     private final Sinks.Empty<Void> closedSink = Sinks.empty();
@@ -81,7 +86,17 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     private @Nullable Disposable backoffTimer;
     private @Nullable Disposable stableTimer;
     private @Nullable Disposable closeTimer;
-    private Retry.AsyncContext<Void> retryContext;
+    private @Nullable Disposable gracefulClose;
+    private @Nullable CloseMode closeMode;
+    /** Whether the current attempt holds a circuit-breaker permission not yet recorded or released. */
+    private boolean permitHeld;
+    private Retry.AsyncContext<Object> retryContext;
+    /** The verdict of the failure being reported to the retry context (read by {@link #intervalMillis}). */
+    private @Nullable Verdict pendingVerdict;
+    /** Set when the engine gives up on the failure being reported; the retry context then reports an error. */
+    private @Nullable Throwable givingUp;
+    /** The delay {@link #intervalMillis} decided for the failure being reported, -1 to give up. */
+    private long decidedDelay;
     private int failuresInStreak;
     private long streakStartMillis;
     private int endpointIndex;
@@ -105,21 +120,40 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         this.closeTimeout = closeTimeout;
         this.scheduler = scheduler;
         this.random = random;
-        this.circuitBreaker = policy.circuitBreaker().orElse(null);
-        this.retry = Retry.of(name, RetryConfig.<Void>custom()
+        RetryConfig retryConfig = RetryConfig.custom()
                 .maxAttempts(policy.maxAttempts() == 0 ? Integer.MAX_VALUE : policy.maxAttempts())
-                .intervalBiFunction((failures, either) -> {
-                    Duration d = policy.delay(failures, random.getAsDouble());
-                    if (either.isLeft() && either.getLeft() instanceof ClassifiedFailure cf) {
-                        Duration min = cf.verdict().minimumDelay();
-                        if (d.compareTo(min) < 0) {
-                            d = min;
-                        }
-                    }
-                    return d.toMillis();
-                })
-                .retryOnException(t -> t instanceof ClassifiedFailure cf && cf.verdict().isRetryable())
-                .build());
+                .intervalBiFunction((failures, either) -> intervalMillis(failures, either.isLeft() ? either.getLeft() : null))
+                .retryOnException(t -> true)
+                .build();
+        RetryRegistry retries = policy.retryRegistry().orElse(null);
+        CircuitBreakerRegistry breakers = policy.circuitBreakerRegistry().orElse(null);
+        if (retries == null) {
+            this.retry = Retry.of(name, retryConfig);
+        } else {
+            boolean[] created = {false};
+            this.retry = retries.retry(name, () -> {
+                created[0] = true;
+                return retryConfig;
+            });
+            if (!created[0]) {
+                throw new IllegalStateException("the RetryRegistry already holds a Retry named '" + name
+                        + "': give each connection that shares the registry its own name(...)");
+            }
+        }
+        this.retryRegistry = retries;
+        if (breakers == null) {
+            this.circuitBreaker = policy.circuitBreaker().orElse(null);
+            this.circuitBreakerRegistry = null;
+        } else {
+            // A breaker the user put in the registry under this name beforehand is used as it is (that is how
+            // one connection gets a configuration of its own) and stays there; one created here is removed at close.
+            boolean[] created = {false};
+            this.circuitBreaker = breakers.circuitBreaker(name, () -> {
+                created[0] = true;
+                return breakers.getDefaultConfig();
+            });
+            this.circuitBreakerRegistry = created[0] ? breakers : null;
+        }
         this.retryContext = retry.asyncContext();
         this.stateEvent = new LifecycleEvent.Idle(0, now());
     }
@@ -250,7 +284,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         emitState(new LifecycleEvent.Connecting(gen, now(), number, endpoint));
         log.debug("[{}] attempt {} (generation {}) to {}", name, number, gen, endpoint);
 
-        if (circuitBreaker != null && !circuitBreaker.tryAcquirePermission()) {
+        if (circuitBreaker != null && !tryAcquirePermission(circuitBreaker)) {
             // The breaker is open: no attempt reaches the connector, and the next one waits the breaker out.
             Duration wait = Duration.ofMillis(circuitBreaker.getCircuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(1));
             onAttemptFailed(gen, endpoint, new ConnectionFailedException("circuit breaker '" + circuitBreaker.getName()
@@ -258,6 +292,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
                     Verdict.retryAfter(wait), CallNotPermittedException.createCallNotPermittedException(circuitBreaker)), 0);
             return;
         }
+        permitHeld = circuitBreaker != null;
         long startNanos = System.nanoTime();
         Mono<EstablishedSession<S>> attempt = Mono.defer(() -> credentialsProvider.credentials(new CredentialsRequest(number, endpoint, refresh)))
                 .switchIfEmpty(Mono.error(() -> new IllegalStateException("the credentials provider completed without credentials")))
@@ -288,13 +323,18 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             return;
         }
         attemptSubscription = null;
-        if (circuitBreaker != null) {
-            circuitBreaker.onSuccess(tookNanos, TimeUnit.NANOSECONDS);
+        CircuitBreaker breaker = circuitBreaker;
+        if (breaker != null && permitHeld) {
+            permitHeld = false;
+            guarded("circuit breaker", () -> breaker.onSuccess(tookNanos, TimeUnit.NANOSECONDS));
         }
         refreshNext = false;
         SessionScope<S> scope = new SessionScope<>(gen, est, Sinks.empty());
         current = scope;
         state = ConnectionState.CONNECTED;
+        // The call Resilience4j's retry accounts for succeeded: with retry after failures in this streak.
+        Retry.AsyncContext<Object> context = retryContext;
+        guarded("retry", context::onComplete);
         emitState(new LifecycleEvent.Connected(gen, now(), endpoint, est.details()));
         log.info("[{}] connected to {} (generation {}): {}", name, endpoint, gen, est.details());
         List<MonoSink<S>> waiters = new ArrayList<>(sessionWaiters);
@@ -360,8 +400,10 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             return;
         }
         attemptSubscription = null;
-        if (circuitBreaker != null && !(error.getCause() instanceof CallNotPermittedException)) {
-            circuitBreaker.onError(tookNanos, TimeUnit.NANOSECONDS, error);
+        CircuitBreaker breaker = circuitBreaker;
+        if (breaker != null && permitHeld) {
+            permitHeld = false;
+            guarded("circuit breaker", () -> breaker.onError(tookNanos, TimeUnit.NANOSECONDS, error));
         }
         if (redirectTarget != null && redirectTarget.equals(endpoint)) {
             redirectTarget = null; // the redirect target failed: back to the configured list
@@ -374,11 +416,6 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
 
     private void handleFailure(long gen, Throwable error) {
         Verdict verdict = classifier.classify(error).orElseGet(Verdict::retry);
-        if (verdict.kind() == Verdict.Kind.FATAL) {
-            finishClosed(new FatalConnectionException("connection '" + name + "' gave up: " + verdict.explanation()
-                    + " (cause: " + error + ")", verdict, error));
-            return;
-        }
         if (verdict.equals(lastVerdict)) {
             sameVerdictCount++;
         } else {
@@ -386,45 +423,91 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             sameVerdictCount = 1;
         }
         failuresInStreak++;
-        if (verdict.maxConsecutive().isPresent() && sameVerdictCount > verdict.maxConsecutive().getAsInt()) {
-            finishClosed(new RetriesExhaustedException("connection '" + name + "' gave up after " + sameVerdictCount
-                    + " failures in a row classified " + verdict + "; last: " + error, failuresInStreak, error));
-            return;
+        if (verdict.kind() == Verdict.Kind.FATAL) {
+            givingUp = new FatalConnectionException("connection '" + name + "' gave up: " + verdict.explanation()
+                    + " (cause: " + error + ")", verdict, error);
+        } else if (verdict.maxConsecutive().isPresent() && sameVerdictCount > verdict.maxConsecutive().getAsInt()) {
+            givingUp = new RetriesExhaustedException("connection '" + name + "' gave up after " + sameVerdictCount
+                    + " failures in a row classified " + verdict + "; last: " + error, failuresInStreak, error);
         }
-        long delayMillis = retryContext.onError(new ClassifiedFailure(verdict, error));
+        // Resilience4j's retry decides with us: it counts the failure, enforces maxAttempts, asks
+        // intervalMillis for the delay (where maxElapsed and the verdict's minimum apply) and tells its
+        // event consumers about the retry or the end, with the real failure.
+        pendingVerdict = verdict;
+        decidedDelay = -1;
+        long delayMillis;
+        try {
+            delayMillis = retryContext.onError(error);
+        } catch (RuntimeException consumerFailure) {
+            log.warn("[{}] a Resilience4j retry event consumer failed: {}", name, consumerFailure.toString());
+            delayMillis = givingUp != null ? -1 : decidedDelay;
+        }
+        Throwable terminal = givingUp;
+        pendingVerdict = null;
+        givingUp = null;
         if (delayMillis < 0) {
-            finishClosed(new RetriesExhaustedException("connection '" + name + "' gave up after " + failuresInStreak
-                    + " attempts (maxAttempts " + policy.maxAttempts() + "); last failure: " + error
+            finishClosed(terminal != null ? terminal : new RetriesExhaustedException("connection '" + name + "' gave up after "
+                    + failuresInStreak + " attempts (maxAttempts " + policy.maxAttempts() + "); last failure: " + error
                     + ". Raise ReconnectPolicy.maxAttempts or fix the cause.", failuresInStreak, error));
             return;
         }
         Duration delay = Duration.ofMillis(delayMillis);
-        Optional<Duration> maxElapsed = policy.maxElapsed();
-        if (maxElapsed.isPresent() && nowMillis() + delayMillis - streakStartMillis > maxElapsed.get().toMillis()) {
-            finishClosed(new RetriesExhaustedException("connection '" + name + "' gave up: reconnecting would exceed maxElapsed "
-                    + maxElapsed.get() + " after " + failuresInStreak + " attempts; last failure: " + error,
-                    failuresInStreak, error));
-            return;
-        }
         switch (verdict.kind()) {
             case REFRESH_CREDENTIALS_THEN_RETRY -> refreshNext = true;
             case REDIRECT -> redirectTarget = verdict.redirectTarget().orElse(null);
             default -> { }
         }
         state = ConnectionState.WAITING_TO_RETRY;
-        emitState(new LifecycleEvent.RetryScheduled(gen, now(), failuresInStreak + 1, delay, verdict, error));
-        log.info("[{}] retry {} in {} ms ({})", name, failuresInStreak + 1, delayMillis, verdict);
+        // The timer starts before subscribers and the log are told, so their time is not added to the
+        // backoff; the attempt still comes after the event, because the timer's task is serial too.
         backoffTimer = scheduler.schedule(() -> serial.execute(() -> {
             if (gen == generation && state == ConnectionState.WAITING_TO_RETRY) {
                 backoffTimer = null;
                 attemptNow();
             }
         }), delayMillis, TimeUnit.MILLISECONDS);
+        emitState(new LifecycleEvent.RetryScheduled(gen, now(), failuresInStreak + 1, delay, verdict, error));
+        log.info("[{}] retry {} in {} ms ({})", name, failuresInStreak + 1, delayMillis, verdict);
+    }
+
+    /**
+     * The delay before the next attempt after {@code failures} failures in a row, as Resilience4j's
+     * {@code IntervalBiFunction}: the policy's backoff, at least the verdict's minimum; -1 (give up)
+     * when the engine already decided to, or when waiting would exceed {@code maxElapsed}.
+     */
+    private long intervalMillis(int failures, @Nullable Throwable error) {
+        if (givingUp != null) {
+            return decidedDelay = -1;
+        }
+        Duration d = policy.delay(failures, random.getAsDouble());
+        Verdict verdict = pendingVerdict;
+        if (verdict != null && d.compareTo(verdict.minimumDelay()) < 0) {
+            d = verdict.minimumDelay();
+        }
+        Optional<Duration> maxElapsed = policy.maxElapsed();
+        if (maxElapsed.isPresent() && nowMillis() + d.toMillis() - streakStartMillis > maxElapsed.get().toMillis()) {
+            givingUp = new RetriesExhaustedException("connection '" + name + "' gave up: reconnecting would exceed maxElapsed "
+                    + maxElapsed.get() + " after " + failuresInStreak + " attempts; last failure: " + error,
+                    failuresInStreak, error);
+            return decidedDelay = -1;
+        }
+        return decidedDelay = d.toMillis();
     }
 
     // ------------------------------------------------------------------ closing
 
     private void requestClose(CloseMode mode) {
+        if (state == ConnectionState.CLOSING && mode == CloseMode.ABORT && closeMode != CloseMode.ABORT) {
+            // An abort while a graceful close drains cuts it short: the transport is closed now.
+            closeMode = CloseMode.ABORT;
+            emitState(new LifecycleEvent.CloseRequested(generation, now(), mode));
+            SessionScope<S> scope = current;
+            if (scope != null) {
+                log.debug("[{}] abort requested during a graceful close", name);
+                abortSession(scope);
+            }
+            return;
+        }
         switch (state) {
             case CLOSING, CLOSED -> {
                 return;
@@ -433,6 +516,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         }
         ConnectionState was = state;
         state = ConnectionState.CLOSING;
+        closeMode = mode;
         emitState(new LifecycleEvent.CloseRequested(generation, now(), mode));
         switch (was) {
             case IDLE -> finishClosed(null);
@@ -452,26 +536,44 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
                     finishClosed(null);
                     return;
                 }
+                if (mode == CloseMode.ABORT) {
+                    abortSession(scope);
+                    return;
+                }
                 long gen = scope.generation();
                 closeTimer = scheduler.schedule(() -> serial.execute(() -> {
-                    if (state == ConnectionState.CLOSING && current == scope) {
+                    if (state == ConnectionState.CLOSING && current == scope && closeMode != CloseMode.ABORT) {
                         log.warn("[{}] graceful close did not finish within {} (closeTimeout); aborting", name, closeTimeout);
-                        scope.established().close(CloseMode.ABORT).subscribe(null, e -> { });
-                        // Last resort: a connector that never reports the end must not keep close() waiting forever.
-                        closeTimer = scheduler.schedule(() -> serial.execute(() -> {
-                            if (state == ConnectionState.CLOSING && current == scope) {
-                                log.error("[{}] the connector did not report the end of generation {} even after an abort", name, gen);
-                                onTerminated(gen, SessionEnd.byUser(-1, new java.io.IOException(
-                                        "the transport did not report its closure within twice the closeTimeout")));
-                            }
-                        }), closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                        closeMode = CloseMode.ABORT;
+                        abortSession(scope);
                     }
                 }), closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
-                scope.established().close(mode).subscribe(null,
+                gracefulClose = scope.established().close(mode).subscribe(null,
                         err -> serial.execute(() -> onTerminated(gen, SessionEnd.byUser(-1, err))));
             }
             default -> { }
         }
+    }
+
+    /**
+     * Closes the session's transport at once: a graceful close still running is cancelled, and a
+     * connector that never reports the end is given up on after one more {@code closeTimeout}.
+     */
+    private void abortSession(SessionScope<S> scope) {
+        long gen = scope.generation();
+        cancel(closeTimer);
+        cancel(gracefulClose);
+        gracefulClose = null;
+        // Last resort: a connector that never reports the end must not keep close() waiting forever.
+        closeTimer = scheduler.schedule(() -> serial.execute(() -> {
+            if (state == ConnectionState.CLOSING && current == scope) {
+                log.error("[{}] the connector did not report the end of generation {} even after an abort", name, gen);
+                onTerminated(gen, SessionEnd.byUser(-1, new java.io.IOException(
+                        "the transport did not report its closure within the closeTimeout after an abort")));
+            }
+        }), closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        scope.established().close(CloseMode.ABORT).subscribe(null,
+                err -> serial.execute(() -> onTerminated(gen, SessionEnd.byUser(-1, err))));
     }
 
     private void finishClosed(@Nullable Throwable cause) {
@@ -485,6 +587,8 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         cancel(closeTimer);
         cancel(attemptSubscription);
         backoffTimer = stableTimer = closeTimer = attemptSubscription = null;
+        releasePermit();
+        unregister();
         emitState(new LifecycleEvent.Closed(generation, now(), cause));
         if (cause != null) {
             log.warn("[{}] closed for good: {}", name, cause.getMessage());
@@ -496,7 +600,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         subs.forEach(this::terminate);
         List<FluxSink<SessionScope<S>>> sessionSubs = new ArrayList<>(sessionSubscribers);
         sessionSubscribers.clear();
-        sessionSubs.forEach(FluxSink::complete);
+        sessionSubs.forEach(this::terminateScopes);
         List<MonoSink<S>> waiters = new ArrayList<>(sessionWaiters);
         sessionWaiters.clear();
         waiters.forEach(w -> w.error(closedError()));
@@ -507,9 +611,66 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         }
     }
 
+    /**
+     * An attempt abandoned by a close is neither a success nor a failure: its circuit-breaker
+     * permission goes back, or a half-open breaker shared with other connections would wait forever
+     * for the outcome of a call that never ends. A session that arrives after the close finds the
+     * permission already returned and is aborted without touching the breaker.
+     */
+    private void releasePermit() {
+        CircuitBreaker breaker = circuitBreaker;
+        if (breaker != null && permitHeld) {
+            permitHeld = false;
+            guarded("circuit breaker", breaker::releasePermission);
+        }
+    }
+
+    /**
+     * Takes this connection's own Resilience4j instances out of the user's registries, so that their
+     * meters go away and the name can be used again; an instance someone replaced is left alone.
+     */
+    private void unregister() {
+        RetryRegistry retries = retryRegistry;
+        if (retries != null && retries.find(name).filter(r -> r == retry).isPresent()) {
+            retries.remove(name);
+        }
+        CircuitBreakerRegistry breakers = circuitBreakerRegistry;
+        if (breakers != null && breakers.find(name).filter(b -> b == circuitBreaker).isPresent()) {
+            breakers.remove(name);
+        }
+    }
+
+    private boolean tryAcquirePermission(CircuitBreaker breaker) {
+        try {
+            return breaker.tryAcquirePermission();
+        } catch (RuntimeException e) {
+            // Thrown by an event consumer: whether a permission was taken is unknown, so none is assumed.
+            log.warn("[{}] a Resilience4j circuit breaker event consumer failed: {}", name, e.toString());
+            return false;
+        }
+    }
+
+    /** Resilience4j calls its event consumers on our thread: a failing consumer must not stop the engine. */
+    private void guarded(String what, Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            log.warn("[{}] a Resilience4j {} event consumer failed: {}", name, what, e.toString());
+        }
+    }
+
     private void terminate(FluxSink<LifecycleEvent> sink) {
         if (terminalCause != null) {
             sink.error(terminalCause);
+        } else {
+            sink.complete();
+        }
+    }
+
+    /** Streams of sessions complete after a user close and error with {@link #closedError()} after a terminal verdict. */
+    private void terminateScopes(FluxSink<SessionScope<S>> sink) {
+        if (terminalCause != null) {
+            sink.error(closedError());
         } else {
             sink.complete();
         }
@@ -525,7 +686,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     private Flux<SessionScope<S>> scopes() {
         return Flux.create(sink -> serial.execute(() -> {
             if (state == ConnectionState.CLOSED) {
-                sink.complete();
+                terminateScopes(sink);
                 return;
             }
             SessionScope<S> scope = current;
