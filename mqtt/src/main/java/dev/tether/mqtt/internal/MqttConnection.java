@@ -17,41 +17,25 @@ import dev.tether.mqtt.MqttRefusedException;
 import dev.tether.mqtt.MqttSession;
 import dev.tether.mqtt.MqttVerdicts;
 import dev.tether.mqtt.MqttVersion;
-import dev.tether.mqtt.MqttWill;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
-import io.netty.handler.codec.mqtt.MqttFixedHeader;
-import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttConnectMessage;
 import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttPubReplyMessageVariableHeader;
 import io.netty.handler.codec.mqtt.MqttPublishMessage;
-import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
 import io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader;
 import io.netty.handler.codec.mqtt.MqttSubAckMessage;
-import io.netty.handler.codec.mqtt.MqttSubscriptionOption;
-import io.netty.handler.codec.mqtt.MqttTopicSubscription;
 import io.netty.handler.codec.mqtt.MqttUnsubAckMessage;
-import io.netty.handler.codec.mqtt.MqttUnsubscribeMessage;
-import io.netty.handler.codec.mqtt.MqttUnsubscribePayload;
-import io.netty.handler.codec.mqtt.MqttMessageIdAndPropertiesVariableHeader;
-import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
-import io.netty.handler.codec.mqtt.MqttSubscribePayload;
 import io.netty.util.ReferenceCountUtil;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
@@ -65,7 +49,11 @@ import reactor.core.publisher.Sinks;
 /**
  * One MQTT connection: the protocol handler placed after the MQTT codec. Sends CONNECT when added,
  * waits for CONNACK, runs the keepalive, answers and routes every packet, and says how the
- * connection ended. Its state is touched on the channel's event loop only.
+ * connection ended. The packets themselves are built by {@link ConnectPackets} (CONNECT, CONNACK) and
+ * {@link Packets} (the others); the client state they act on is {@link ClientCore}'s.
+ *
+ * <p>Its state is touched on the channel's event loop only; the writes ({@link PublishWriter},
+ * {@link SubscribeWriter}, {@link AckWriter}) may be called from any thread.
  */
 final class MqttConnection extends ChannelDuplexHandler implements AckWriter, PublishWriter, SubscribeWriter {
 
@@ -193,7 +181,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             return writePublish(message, packetId, false);
         }
         wrote();
-        ChannelFuture f = ch.write(publishPacket(message, packetId, false));
+        ChannelFuture f = ch.write(Packets.publish(message, packetId, false, config.isV5()));
         if (!flushScheduled) {
             flushScheduled = true;
             ch.eventLoop().execute(() -> {
@@ -206,46 +194,19 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
 
     @Override
     public ChannelFuture writePublish(MqttMessage message, int packetId, boolean dup) {
-        return write(publishPacket(message, packetId, dup));
-    }
-
-    private MqttPublishMessage publishPacket(MqttMessage message, int packetId, boolean dup) {
-        MqttProperties props = MqttProperties.NO_PROPERTIES;
-        if (config.isV5() && (message.contentType().isPresent() || !message.userProperties().isEmpty())) {
-            MqttProperties p = new MqttProperties();
-            message.contentType().ifPresent(ct -> p.add(new MqttProperties.StringProperty(MqttProperties.CONTENT_TYPE, ct)));
-            addUserProperties(p, message.userProperties());
-            props = p;
-        }
-        MqttFixedHeader header = new MqttFixedHeader(MqttMessageType.PUBLISH, dup,
-                io.netty.handler.codec.mqtt.MqttQoS.valueOf(message.qos().value()), message.retain(), 0);
-        return new MqttPublishMessage(header, new MqttPublishVariableHeader(message.topic(), packetId, props),
-                Unpooled.wrappedBuffer(message.payload()));
+        return write(Packets.publish(message, packetId, dup, config.isV5()));
     }
 
     @Override
     public void writePubRel(int packetId) {
-        write(new io.netty.handler.codec.mqtt.MqttMessage(
-                new MqttFixedHeader(MqttMessageType.PUBREL, false, io.netty.handler.codec.mqtt.MqttQoS.AT_LEAST_ONCE, false, 0),
-                new MqttPubReplyMessageVariableHeader(packetId, (byte) 0, MqttProperties.NO_PROPERTIES)));
+        write(Packets.reply(MqttMessageType.PUBREL, packetId, 0x00));
     }
 
     @Override
     public void writeSubscribe(int packetId, String filter, MqttQos qos, boolean noLocal, boolean retainAsPublished,
                         dev.tether.mqtt.RetainHandling retainHandling, int subscriptionIdentifier) {
-        MqttSubscriptionOption option = config.isV5()
-                ? new MqttSubscriptionOption(io.netty.handler.codec.mqtt.MqttQoS.valueOf(qos.value()), noLocal,
-                        retainAsPublished, MqttSubscriptionOption.RetainedHandlingPolicy.valueOf(retainHandling.value()))
-                : MqttSubscriptionOption.onlyFromQos(io.netty.handler.codec.mqtt.MqttQoS.valueOf(qos.value()));
-        MqttProperties props = MqttProperties.NO_PROPERTIES;
-        if (config.isV5() && subscriptionIdentifier > 0) {
-            props = new MqttProperties();
-            props.add(new MqttProperties.IntegerProperty(MqttProperties.SUBSCRIPTION_IDENTIFIER, subscriptionIdentifier));
-        }
-        write(new MqttSubscribeMessage(
-                new MqttFixedHeader(MqttMessageType.SUBSCRIBE, false, io.netty.handler.codec.mqtt.MqttQoS.AT_LEAST_ONCE, false, 0),
-                new MqttMessageIdAndPropertiesVariableHeader(packetId, props),
-                new MqttSubscribePayload(List.of(new MqttTopicSubscription(filter, option)))));
+        write(Packets.subscribe(packetId, filter, qos, noLocal, retainAsPublished, retainHandling, subscriptionIdentifier,
+                config.isV5()));
     }
 
     // ------------------------------------------------------------------ acknowledgements and reads (AckWriter)
@@ -272,9 +233,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         while ((next = acks.poll()) != null) {
             int id = next;
             MqttMessageType type = id < 0 ? MqttMessageType.PUBREC : MqttMessageType.PUBACK;
-            ch.write(new io.netty.handler.codec.mqtt.MqttMessage(new MqttFixedHeader(type, false,
-                    io.netty.handler.codec.mqtt.MqttQoS.AT_MOST_ONCE, false, 0),
-                    new MqttPubReplyMessageVariableHeader(Math.abs(id), (byte) 0, MqttProperties.NO_PROPERTIES)));
+            ch.write(Packets.reply(type, Math.abs(id), 0x00));
             any = true;
         }
         if (any) {
@@ -315,21 +274,11 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
 
     @Override
     public void writeUnsubscribe(int packetId, List<String> filters) {
-        write(new MqttUnsubscribeMessage(
-                new MqttFixedHeader(MqttMessageType.UNSUBSCRIBE, false, io.netty.handler.codec.mqtt.MqttQoS.AT_LEAST_ONCE, false, 0),
-                new MqttMessageIdAndPropertiesVariableHeader(packetId, MqttProperties.NO_PROPERTIES),
-                new MqttUnsubscribePayload(filters)));
-    }
-
-    private void writeAck(MqttMessageType type, int packetId) {
-        writeAck(type, packetId, 0x00);
+        write(Packets.unsubscribe(packetId, filters));
     }
 
     private void writeAck(MqttMessageType type, int packetId, int reasonCode) {
-        io.netty.handler.codec.mqtt.MqttQoS q = type == MqttMessageType.PUBREL
-                ? io.netty.handler.codec.mqtt.MqttQoS.AT_LEAST_ONCE : io.netty.handler.codec.mqtt.MqttQoS.AT_MOST_ONCE;
-        write(new io.netty.handler.codec.mqtt.MqttMessage(new MqttFixedHeader(type, false, q, false, 0),
-                new MqttPubReplyMessageVariableHeader(packetId, (byte) reasonCode, MqttProperties.NO_PROPERTIES)));
+        write(Packets.reply(type, packetId, reasonCode));
     }
 
     // ------------------------------------------------------------------ the established session
@@ -358,11 +307,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
                     return;
                 }
                 reauthSink = sink;
-                MqttProperties props = new MqttProperties();
-                props.add(new MqttProperties.StringProperty(MqttProperties.AUTHENTICATION_METHOD, method));
-                credentials.secret().ifPresent(s -> props.add(new MqttProperties.BinaryProperty(
-                        MqttProperties.AUTHENTICATION_DATA, s.getBytes(StandardCharsets.UTF_8))));
-                write(MqttMessageBuilders.auth().reasonCode((byte) 0x19).properties(props).build());
+                write(Packets.reauthenticate(method, credentials.secret()));
             });
         });
     }
@@ -414,63 +359,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     }
 
     private void sendConnect() {
-        Credentials creds = attempt.credentials();
         MqttClientConfig c = config;
-        MqttMessageBuilders.ConnectBuilder b = MqttMessageBuilders.connect()
-                .protocolVersion(c.isV5() ? io.netty.handler.codec.mqtt.MqttVersion.MQTT_5
-                        : io.netty.handler.codec.mqtt.MqttVersion.MQTT_3_1_1)
-                .clientId(c.clientId())
-                .cleanSession(c.cleanStart())
-                .keepAlive((int) Math.min(0xFFFF, c.keepAlive().getSeconds()));
-        String username = creds.username().orElse(null);
-        String secret = creds.secret().orElse(null);
-        MqttProperties props = new MqttProperties();
-        if (c.isV5()) {
-            if (!c.sessionExpiry().isZero()) {
-                props.add(new MqttProperties.IntegerProperty(MqttProperties.SESSION_EXPIRY_INTERVAL,
-                        (int) Math.min(0xFFFFFFFFL, c.sessionExpiry().getSeconds())));
-            }
-            if (c.receiveMaximum() != 0xFFFF) {
-                props.add(new MqttProperties.IntegerProperty(MqttProperties.RECEIVE_MAXIMUM, c.receiveMaximum()));
-            }
-            props.add(new MqttProperties.IntegerProperty(MqttProperties.MAXIMUM_PACKET_SIZE, c.maxPacketSize()));
-            String method = c.authenticationMethod();
-            if (method != null) {
-                props.add(new MqttProperties.StringProperty(MqttProperties.AUTHENTICATION_METHOD, method));
-                if (secret != null) {
-                    props.add(new MqttProperties.BinaryProperty(MqttProperties.AUTHENTICATION_DATA,
-                            secret.getBytes(StandardCharsets.UTF_8)));
-                }
-                secret = null;
-            }
-        }
-        if (secret != null && username == null && !c.isV5()) {
-            username = "";
-        }
-        if (username != null) {
-            b.hasUser(true).username(username);
-        }
-        if (secret != null) {
-            b.hasPassword(true).password(secret.getBytes(StandardCharsets.UTF_8));
-        }
-        MqttWill will = c.will();
-        if (will != null) {
-            MqttMessage m = will.message();
-            b.willFlag(true).willTopic(m.topic()).willMessage(m.payload()).willRetain(m.retain())
-                    .willQoS(io.netty.handler.codec.mqtt.MqttQoS.valueOf(m.qos().value()));
-            if (c.isV5()) {
-                MqttProperties wp = new MqttProperties();
-                if (!will.delay().isZero()) {
-                    wp.add(new MqttProperties.IntegerProperty(MqttProperties.WILL_DELAY_INTERVAL, (int) will.delay().getSeconds()));
-                }
-                will.messageExpiry().ifPresent(e -> wp.add(new MqttProperties.IntegerProperty(
-                        MqttProperties.PUBLICATION_EXPIRY_INTERVAL, (int) e.getSeconds())));
-                m.contentType().ifPresent(ct -> wp.add(new MqttProperties.StringProperty(MqttProperties.CONTENT_TYPE, ct)));
-                addUserProperties(wp, m.userProperties());
-                b.willProperties(wp);
-            }
-        }
-        b.properties(props);
+        MqttConnectMessage connect = ConnectPackets.connect(c, attempt.credentials());
         // The timer starts before CONNECT is written, so the CONNACK wait is never shorter than configured.
         connackTimer = attempt.scheduler().schedule(() -> onLoop(() -> {
             if (!established && !finished) {
@@ -479,7 +369,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
                 closer.abort(channelOrThrow());
             }
         }), c.connackTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        write(b.build()).addListener(f -> {
+        write(connect).addListener(f -> {
             if (!f.isSuccess()) {
                 onTransportError(f.cause());
             }
@@ -574,39 +464,17 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private void onConnAck(MqttConnAckMessage ack) {
         cancel(connackTimer);
         connackTimer = null;
-        int code = ack.variableHeader().connectReturnCode().byteValue() & 0xFF;
-        MqttProperties props = ack.variableHeader().properties();
-        MqttVersion version = config.version();
-        if (code != 0) {
-            Endpoint ref = serverReference(props);
-            MqttConnackRefusedException refused = new MqttConnackRefusedException(version, code,
-                    stringProperty(props, MqttProperties.REASON_STRING), ref);
+        MqttConnackRefusedException refused = ConnectPackets.refusal(ack, config.version(), attempt.endpoint());
+        if (refused != null) {
             log.debug("CONNACK refused: {}", refused.getMessage());
             connectSink.error(refused);
             closer.abort(channelOrThrow());
             return;
         }
-        Duration keepAlive = config.keepAlive();
-        Integer serverKeepAlive = intProperty(props, MqttProperties.SERVER_KEEP_ALIVE);
-        if (serverKeepAlive != null) {
-            keepAlive = Duration.ofSeconds(serverKeepAlive);
-        }
-        Integer receiveMax = intProperty(props, MqttProperties.RECEIVE_MAXIMUM);
-        Integer maxQos = intProperty(props, MqttProperties.MAXIMUM_QOS);
-        Integer retain = intProperty(props, MqttProperties.RETAIN_AVAILABLE);
-        Integer maxPacket = intProperty(props, MqttProperties.MAXIMUM_PACKET_SIZE);
-        String assigned = stringProperty(props, MqttProperties.ASSIGNED_CLIENT_IDENTIFIER);
-        Integer subIds = intProperty(props, MqttProperties.SUBSCRIPTION_IDENTIFIER_AVAILABLE);
-        Integer shared = intProperty(props, MqttProperties.SHARED_SUBSCRIPTION_AVAILABLE);
-        NegotiatedSession session = new NegotiatedSession(version, ack.variableHeader().isSessionPresent(),
-                assigned != null ? assigned : config.clientId(), keepAlive,
-                receiveMax == null || receiveMax == 0 ? 0xFFFF : receiveMax,
-                maxQos == null ? MqttQos.EXACTLY_ONCE : MqttQos.of(Math.min(2, maxQos)),
-                retain == null || retain != 0, Optional.ofNullable(maxPacket == null ? null : Integer.toUnsignedLong(maxPacket)),
-                transport, version == MqttVersion.MQTT_5 && (subIds == null || subIds != 0), shared == null || shared != 0);
+        NegotiatedSession session = ConnectPackets.negotiated(ack, config, transport);
         negotiated = session;
         established = true;
-        startKeepAlive(keepAlive);
+        startKeepAlive(session.keepAlive());
         core.connected(this, session);
         connectSink.success(new Established(session));
     }
@@ -618,7 +486,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             protocolError(0x82, "the broker sent a QoS " + qos.value() + " PUBLISH without packet id", null);
             return;
         }
-        Integer alias = intProperty(p.variableHeader().properties(), MqttProperties.TOPIC_ALIAS);
+        Integer alias = Packets.intProperty(p.variableHeader().properties(), MqttProperties.TOPIC_ALIAS);
         if (alias != null) {
             // CONNECT announced no Topic Alias Maximum, so the broker may use none (MQTT 5, 3.3.2.3.4).
             protocolError(0x94, "the broker sent a PUBLISH with Topic Alias " + alias
@@ -633,7 +501,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         MqttMessage.Builder b = MqttMessage.builder(topic).payload(ByteBufUtil.getBytes(p.payload()))
                 .qos(qos).retain(p.fixedHeader().isRetain());
         MqttProperties props = p.variableHeader().properties();
-        String ct = stringProperty(props, MqttProperties.CONTENT_TYPE);
+        String ct = Packets.stringProperty(props, MqttProperties.CONTENT_TYPE);
         if (ct != null) {
             b.contentType(ct);
         }
@@ -670,9 +538,9 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         String reason = "";
         if (m.variableHeader() instanceof MqttReasonCodeAndPropertiesVariableHeader h) {
             code = h.reasonCode() & 0xFF;
-            String rs = stringProperty(h.properties(), MqttProperties.REASON_STRING);
+            String rs = Packets.stringProperty(h.properties(), MqttProperties.REASON_STRING);
             reason = rs == null ? "" : rs;
-            serverReference = serverReference(h.properties());
+            serverReference = ConnectPackets.serverReference(h.properties(), attempt.endpoint());
         }
         serverDisconnectCode = code;
         serverDisconnectReason = reason;
@@ -713,7 +581,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         }
         Channel ch = channelOrThrow();
         if (config.isV5() && ch.isActive()) {
-            write(MqttMessageBuilders.disconnect().reasonCode((byte) disconnectCode).build());
+            write(Packets.disconnect(disconnectCode));
             attempt.reportCloseSent(disconnectCode, message);
         }
         closer.abort(ch);
@@ -790,7 +658,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         ChannelFuture sent;
         if (config.isV5()) {
             int code = mode == CloseMode.GRACEFUL_WITH_WILL ? 0x04 : 0x00;
-            sent = write(MqttMessageBuilders.disconnect().reasonCode((byte) code).build());
+            sent = write(Packets.disconnect(code));
             closeCodeSent = code;
             attempt.reportCloseSent(code, code == 0 ? "normal disconnection" : "disconnect with Will message");
         } else if (mode == CloseMode.GRACEFUL) {
@@ -949,41 +817,6 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
 
     private static int reasonCode(io.netty.handler.codec.mqtt.MqttMessage m) {
         return m.variableHeader() instanceof MqttPubReplyMessageVariableHeader h ? h.reasonCode() & 0xFF : 0;
-    }
-
-    private static @Nullable Integer intProperty(MqttProperties props, int id) {
-        MqttProperties.MqttProperty<?> p = props.getProperty(id);
-        return p != null && p.value() instanceof Integer i ? i : null;
-    }
-
-    private static @Nullable String stringProperty(MqttProperties props, int id) {
-        MqttProperties.MqttProperty<?> p = props.getProperty(id);
-        return p != null && p.value() instanceof String s ? s : null;
-    }
-
-    private @Nullable Endpoint serverReference(MqttProperties props) {
-        String ref = stringProperty(props, MqttProperties.SERVER_REFERENCE);
-        if (ref == null || ref.isBlank()) {
-            return null;
-        }
-        String first = ref.trim().split("\\s+")[0];
-        URI current = attempt.endpoint().uri();
-        try {
-            URI parsed = URI.create(current.getScheme() + "://" + first);
-            return Endpoint.of(new URI(current.getScheme(), null, parsed.getHost(),
-                    parsed.getPort() == -1 ? current.getPort() : parsed.getPort(), current.getPath(), current.getQuery(), null));
-        } catch (Exception e) {
-            log.debug("unusable server reference '{}': {}", first, e.toString());
-            return null;
-        }
-    }
-
-    private static void addUserProperties(MqttProperties props, Map<String, String> user) {
-        if (!user.isEmpty()) {
-            List<MqttProperties.StringPair> pairs = new ArrayList<>();
-            user.forEach((k, v) -> pairs.add(new MqttProperties.StringPair(k, v)));
-            props.add(new MqttProperties.UserProperties(pairs));
-        }
     }
 
     @Override

@@ -1,0 +1,171 @@
+package dev.tether.mqtt.internal;
+
+import dev.tether.core.Credentials;
+import dev.tether.core.Endpoint;
+import dev.tether.mqtt.MqttConnackRefusedException;
+import dev.tether.mqtt.MqttMessage;
+import dev.tether.mqtt.MqttQos;
+import dev.tether.mqtt.MqttVersion;
+import dev.tether.mqtt.MqttWill;
+import io.netty.handler.codec.mqtt.MqttConnAckMessage;
+import io.netty.handler.codec.mqtt.MqttConnectMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttProperties;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The connection handshake's packets: the CONNECT built from the settings and the attempt's credentials
+ * (protocol version, client id, credentials, MQTT 5 properties, Will), and the CONNACK read into a refusal or
+ * a {@link NegotiatedSession}; also the Server Reference a CONNACK or DISCONNECT may carry.
+ *
+ * <p>Stateless: static functions, any thread.
+ */
+final class ConnectPackets {
+
+    /** The connection's logger: these lines belong to the connection's story. */
+    private static final Logger log = LoggerFactory.getLogger(MqttConnection.class);
+
+    private ConnectPackets() {
+    }
+
+    /**
+     * @param c     the client settings
+     * @param creds the attempt's credentials: user name and password, or with an MQTT 5 authentication method
+     *              the secret as authentication data
+     * @return the CONNECT packet
+     */
+    static MqttConnectMessage connect(MqttClientConfig c, Credentials creds) {
+        MqttMessageBuilders.ConnectBuilder b = MqttMessageBuilders.connect()
+                .protocolVersion(c.isV5() ? io.netty.handler.codec.mqtt.MqttVersion.MQTT_5
+                        : io.netty.handler.codec.mqtt.MqttVersion.MQTT_3_1_1)
+                .clientId(c.clientId())
+                .cleanSession(c.cleanStart())
+                .keepAlive((int) Math.min(0xFFFF, c.keepAlive().getSeconds()));
+        String username = creds.username().orElse(null);
+        String secret = creds.secret().orElse(null);
+        MqttProperties props = new MqttProperties();
+        if (c.isV5()) {
+            if (!c.sessionExpiry().isZero()) {
+                props.add(new MqttProperties.IntegerProperty(MqttProperties.SESSION_EXPIRY_INTERVAL,
+                        (int) Math.min(0xFFFFFFFFL, c.sessionExpiry().getSeconds())));
+            }
+            if (c.receiveMaximum() != 0xFFFF) {
+                props.add(new MqttProperties.IntegerProperty(MqttProperties.RECEIVE_MAXIMUM, c.receiveMaximum()));
+            }
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.MAXIMUM_PACKET_SIZE, c.maxPacketSize()));
+            String method = c.authenticationMethod();
+            if (method != null) {
+                props.add(new MqttProperties.StringProperty(MqttProperties.AUTHENTICATION_METHOD, method));
+                if (secret != null) {
+                    props.add(new MqttProperties.BinaryProperty(MqttProperties.AUTHENTICATION_DATA,
+                            secret.getBytes(StandardCharsets.UTF_8)));
+                }
+                secret = null;
+            }
+        }
+        if (secret != null && username == null && !c.isV5()) {
+            username = "";
+        }
+        if (username != null) {
+            b.hasUser(true).username(username);
+        }
+        if (secret != null) {
+            b.hasPassword(true).password(secret.getBytes(StandardCharsets.UTF_8));
+        }
+        MqttWill will = c.will();
+        if (will != null) {
+            MqttMessage m = will.message();
+            b.willFlag(true).willTopic(m.topic()).willMessage(m.payload()).willRetain(m.retain())
+                    .willQoS(io.netty.handler.codec.mqtt.MqttQoS.valueOf(m.qos().value()));
+            if (c.isV5()) {
+                MqttProperties wp = new MqttProperties();
+                if (!will.delay().isZero()) {
+                    wp.add(new MqttProperties.IntegerProperty(MqttProperties.WILL_DELAY_INTERVAL, (int) will.delay().getSeconds()));
+                }
+                will.messageExpiry().ifPresent(e -> wp.add(new MqttProperties.IntegerProperty(
+                        MqttProperties.PUBLICATION_EXPIRY_INTERVAL, (int) e.getSeconds())));
+                m.contentType().ifPresent(ct -> wp.add(new MqttProperties.StringProperty(MqttProperties.CONTENT_TYPE, ct)));
+                Packets.addUserProperties(wp, m.userProperties());
+                b.willProperties(wp);
+            }
+        }
+        b.properties(props);
+        return b.build();
+    }
+
+    /**
+     * @param ack     the CONNACK
+     * @param version the protocol version spoken
+     * @param current the endpoint connected to (a Server Reference keeps its scheme and path)
+     * @return the refusal if the CONNACK refuses the connection, null if it accepts it
+     */
+    static @Nullable MqttConnackRefusedException refusal(MqttConnAckMessage ack, MqttVersion version, Endpoint current) {
+        int code = ack.variableHeader().connectReturnCode().byteValue() & 0xFF;
+        if (code == 0) {
+            return null;
+        }
+        MqttProperties props = ack.variableHeader().properties();
+        Endpoint ref = serverReference(props, current);
+        return new MqttConnackRefusedException(version, code,
+                Packets.stringProperty(props, MqttProperties.REASON_STRING), ref);
+    }
+
+    /**
+     * @param ack       a CONNACK that accepts the connection
+     * @param config    the client settings (what the broker does not override)
+     * @param transport the transport's name, for the session's description
+     * @return what the CONNACK granted
+     */
+    static NegotiatedSession negotiated(MqttConnAckMessage ack, MqttClientConfig config, String transport) {
+        MqttProperties props = ack.variableHeader().properties();
+        MqttVersion version = config.version();
+        Duration keepAlive = config.keepAlive();
+        Integer serverKeepAlive = Packets.intProperty(props, MqttProperties.SERVER_KEEP_ALIVE);
+        if (serverKeepAlive != null) {
+            keepAlive = Duration.ofSeconds(serverKeepAlive);
+        }
+        Integer receiveMax = Packets.intProperty(props, MqttProperties.RECEIVE_MAXIMUM);
+        Integer maxQos = Packets.intProperty(props, MqttProperties.MAXIMUM_QOS);
+        Integer retain = Packets.intProperty(props, MqttProperties.RETAIN_AVAILABLE);
+        Integer maxPacket = Packets.intProperty(props, MqttProperties.MAXIMUM_PACKET_SIZE);
+        String assigned = Packets.stringProperty(props, MqttProperties.ASSIGNED_CLIENT_IDENTIFIER);
+        Integer subIds = Packets.intProperty(props, MqttProperties.SUBSCRIPTION_IDENTIFIER_AVAILABLE);
+        Integer shared = Packets.intProperty(props, MqttProperties.SHARED_SUBSCRIPTION_AVAILABLE);
+        return new NegotiatedSession(version, ack.variableHeader().isSessionPresent(),
+                assigned != null ? assigned : config.clientId(), keepAlive,
+                receiveMax == null || receiveMax == 0 ? 0xFFFF : receiveMax,
+                maxQos == null ? MqttQos.EXACTLY_ONCE : MqttQos.of(Math.min(2, maxQos)),
+                retain == null || retain != 0, Optional.ofNullable(maxPacket == null ? null : Integer.toUnsignedLong(maxPacket)),
+                transport, version == MqttVersion.MQTT_5 && (subIds == null || subIds != 0), shared == null || shared != 0);
+    }
+
+    /**
+     * The first server of a Server Reference (MQTT 5 §4.11), on the current endpoint's scheme, path and query.
+     *
+     * @param props   the CONNACK's or DISCONNECT's properties
+     * @param current the endpoint connected to
+     * @return the endpoint, or null if there is no usable reference
+     */
+    static @Nullable Endpoint serverReference(MqttProperties props, Endpoint current) {
+        String ref = Packets.stringProperty(props, MqttProperties.SERVER_REFERENCE);
+        if (ref == null || ref.isBlank()) {
+            return null;
+        }
+        String first = ref.trim().split("\\s+")[0];
+        URI uri = current.uri();
+        try {
+            URI parsed = URI.create(uri.getScheme() + "://" + first);
+            return Endpoint.of(new URI(uri.getScheme(), null, parsed.getHost(),
+                    parsed.getPort() == -1 ? uri.getPort() : parsed.getPort(), uri.getPath(), uri.getQuery(), null));
+        } catch (Exception e) {
+            log.debug("unusable server reference '{}': {}", first, e.toString());
+            return null;
+        }
+    }
+}
