@@ -13,6 +13,14 @@ interface AckWriter {
     void queueAck(boolean qos2, int packetId);
 
     /**
+     * Queues a PUBCOMP behind the acknowledgements already queued; called under the client's monitor.
+     *
+     * @param packetId   the packet id
+     * @param reasonCode its reason code (MQTT 5; 0 for 3.1.1)
+     */
+    void queueComplete(int packetId, int reasonCode);
+
+    /**
      * Stops or resumes reading from the socket (TCP backpressure when subscribers' buffers are full).
      *
      * @param paused whether reading is paused

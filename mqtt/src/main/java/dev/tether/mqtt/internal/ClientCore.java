@@ -37,6 +37,7 @@ public final class ClientCore {
     private final InboundDelivery inbound;
     private final InboundSubscriber.Listener listener = new SubscriberListener();
     private boolean shutdown;
+    private @Nullable ConnectionClosedException terminal;
 
     /** @param config the client settings */
     public ClientCore(MqttClientConfig config) {
@@ -97,8 +98,10 @@ public final class ClientCore {
     private void addSubscriber(InboundSubscriber s) {
         Throwable refused = null;
         boolean closed;
+        ConnectionClosedException ended;
         synchronized (this) {
             closed = shutdown;
+            ended = terminal;
             if (!closed) {
                 try {
                     SubscriptionRegistry.Filter f = subscriptions.add(s);
@@ -112,6 +115,8 @@ public final class ClientCore {
         s.start();
         if (refused != null) {
             s.error(refused);
+        } else if (closed && ended != null) {
+            s.error(ended);
         } else if (closed) {
             s.complete();
         }
@@ -202,6 +207,7 @@ public final class ClientCore {
             shutdown = true;
             ConnectionClosedException closed = new ConnectionClosedException(cause == null ? "the MQTT client was closed"
                     : "the MQTT client closed for good: " + cause.getMessage(), cause);
+            terminal = cause == null ? null : closed;
             outbound.failAll(closed, after);
             for (SubscriptionRegistry.Filter f : registry.all()) {
                 for (InboundSubscriber sub : f.subscribers) {
@@ -302,25 +308,27 @@ public final class ClientCore {
     }
 
     /**
-     * PUBREL for an inbound QoS 2 message: forget its id.
+     * PUBREL for an inbound QoS 2 message: forget its id and queue the PUBCOMP behind the PUBREC it answers.
      *
-     * @return whether a QoS 2 message with that id had been received
+     * @return false if the broker sent PUBREL before the client sent PUBREC (a protocol violation)
      */
-    synchronized boolean releaseQos2(int id) {
-        return inbound.onPubRel(id);
+    synchronized boolean releaseQos2(AckWriter c, int id, boolean v5) {
+        InboundDelivery.Release r = inbound.onPubRel(id);
+        if (r == InboundDelivery.Release.PREMATURE) {
+            return false;
+        }
+        // MQTT 5: 0x92 (packet identifier not found) for an id not received, so nothing is confirmed that was
+        // not received; MQTT 3.1.1 has no reason codes.
+        c.queueComplete(id, r == InboundDelivery.Release.RELEASED || !v5 ? 0x00 : 0x92);
+        return true;
     }
 
-    /**
-     * An inbound PUBLISH: routed to its subscribers' buffers; its acknowledgement follows their demand.
-     *
-     * @return a protocol error to raise (reason code, message), or null
-     */
-    InboundDelivery.@Nullable Arrival onPublish(MqttConnection c, MqttMessage message, int packetId, List<Integer> identifiers) {
+    /** An inbound PUBLISH: routed to its subscribers' buffers; its acknowledgement follows their demand. */
+    void onPublish(MqttConnection c, MqttMessage message, int packetId, List<Integer> identifiers) {
         List<InboundSubscriber> toDrain = new ArrayList<>(2);
         List<String[]> notices = new ArrayList<>(0);
-        InboundDelivery.Arrival arrival;
         synchronized (this) {
-            arrival = inbound.onPublish(registry, message, packetId, identifiers, toDrain, notices);
+            inbound.onPublish(registry, message, packetId, identifiers, toDrain, notices);
         }
         for (String[] n : notices) {
             c.attempt().reportNotice(n[0], n[1]);
@@ -328,7 +336,6 @@ public final class ClientCore {
         for (int i = 0; i < toDrain.size(); i++) {
             toDrain.get(i).drain();
         }
-        return arrival.protocolError() == null ? null : arrival;
     }
 
     /** @return counters of the inbound side, for tests and the command line */

@@ -43,6 +43,8 @@ final class InboundDelivery {
     private final ArrayDeque<InboundEntry> unacknowledged = new ArrayDeque<>();
     private final ArrayDeque<InboundEntry> held = new ArrayDeque<>();
     private final Map<Integer, InboundEntry> qos2Received = new HashMap<>();
+    /** QoS 2 ids whose PUBREC went out and whose PUBREL has not come yet (kept with the session). */
+    private final java.util.Set<Integer> pubrecSent = new java.util.HashSet<>();
     private int saturated;
     private boolean readingPaused;
     private long droppedQos0;
@@ -69,6 +71,7 @@ final class InboundDelivery {
         unacknowledged.clear();
         if (!sessionPresent) {
             qos2Received.clear();
+            pubrecSent.clear();
         }
         readingPaused = false;
         if (saturated > 0) {
@@ -108,11 +111,6 @@ final class InboundDelivery {
 
     // ------------------------------------------------------------------ arrival
 
-    /** The result of a PUBLISH: a protocol error to raise, or nothing. */
-    record Arrival(@Nullable String protocolError, int reasonCode) {
-        static final Arrival OK = new Arrival(null, 0);
-    }
-
     /**
      * A PUBLISH arrived on the current connection.
      *
@@ -123,7 +121,7 @@ final class InboundDelivery {
      * @param toDrain     collects the subscribers to drain afterwards
      * @param notices     collects notices to report afterwards (kind, details)
      */
-    Arrival onPublish(SubscriptionRegistry registry, MqttMessage message, int packetId, List<Integer> identifiers,
+    void onPublish(SubscriptionRegistry registry, MqttMessage message, int packetId, List<Integer> identifiers,
                       List<InboundSubscriber> toDrain, List<String[]> notices) {
         AckWriter c = connection;
         MqttQos qos = message.qos();
@@ -135,7 +133,7 @@ final class InboundDelivery {
         if (qos == MqttQos.AT_MOST_ONCE) {
             if (filters.isEmpty()) {
                 dropQos0(notices, "matches no subscription");
-                return Arrival.OK;
+                return;
             }
             for (InboundSubscriber s : targets) {
                 if (qos0Overflow == Qos0Overflow.DROP && s.full()) {
@@ -145,7 +143,7 @@ final class InboundDelivery {
                 s.enqueue(message, null, qos0Overflow == Qos0Overflow.PAUSE_READING);
                 toDrain.add(s);
             }
-            return Arrival.OK;
+            return;
         }
         if (unacknowledged.size() >= receiveMaximum && !receiveMaximumExceeded) {
             // MQTT 5 lets the client disconnect with 0x93 here. Some brokers overshoot (Mosquitto 2.0 does after a
@@ -168,7 +166,7 @@ final class InboundDelivery {
                 } else {
                     earlier.follow(ack);
                 }
-                return Arrival.OK;
+                return;
             }
         }
         InboundEntry entry = new InboundEntry(c, packetId, qos, message);
@@ -178,29 +176,43 @@ final class InboundDelivery {
         }
         if (filters.isEmpty()) {
             hold(entry);
-            return Arrival.OK;
+            return;
         }
         if (targets.isEmpty()) {
             // Matched, but a retained message none of the filter's subscribers asked for: nobody wants it.
             entry.done = true;
             flushAcks();
-            return Arrival.OK;
+            return;
         }
         entry.pending = targets.size();
         for (InboundSubscriber s : targets) {
             s.enqueue(message, entry, true);
             toDrain.add(s);
         }
-        return Arrival.OK;
+    }
+
+    /** What a PUBREL found. */
+    enum Release {
+        /** The PUBREC went out: forget the id, answer PUBCOMP. */
+        RELEASED,
+        /** No message with that id is known (released before, or never received): PUBCOMP 0x92 in MQTT 5. */
+        UNKNOWN,
+        /** The message was received but its PUBREC has not gone out: the broker broke the QoS 2 flow. */
+        PREMATURE
     }
 
     /**
-     * PUBREL for a received QoS 2 message.
+     * PUBREL for a received QoS 2 message. The PUBCOMP answer is queued behind the acknowledgements
+     * already queued, so it never overtakes the PUBREC it answers.
      *
-     * @return whether a message with that id had been received
+     * @return what the PUBREL found
      */
-    boolean onPubRel(int packetId) {
-        return qos2Received.remove(packetId) != null;
+    Release onPubRel(int packetId) {
+        if (pubrecSent.remove(packetId)) {
+            qos2Received.remove(packetId);
+            return Release.RELEASED;
+        }
+        return qos2Received.containsKey(packetId) ? Release.PREMATURE : Release.UNKNOWN;
     }
 
     // ------------------------------------------------------------------ subscribers
@@ -330,6 +342,9 @@ final class InboundDelivery {
             InboundEntry e = unacknowledged.pollFirst();
             if (c != null && e.connection == c && !e.withdrawn()) {
                 c.queueAck(e.qos == MqttQos.EXACTLY_ONCE, e.packetId);
+                if (e.qos == MqttQos.EXACTLY_ONCE) {
+                    pubrecSent.add(e.packetId);
+                }
             }
         }
     }

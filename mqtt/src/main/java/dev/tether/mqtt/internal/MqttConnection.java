@@ -84,7 +84,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private boolean flushScheduled;
     /** Acknowledgements of received messages, in the order they must leave (PUBREC flagged by the sign). */
-    private final java.util.concurrent.ConcurrentLinkedQueue<Integer> acks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.ConcurrentLinkedQueue<Long> acks = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicBoolean acksScheduled = new AtomicBoolean();
     private volatile boolean readingPaused;
     private @Nullable MonoSink<Void> reauthSink;
@@ -213,7 +213,20 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
 
     @Override
     public void queueAck(boolean qos2, int packetId) {
-        acks.add(qos2 ? -packetId : packetId);
+        enqueueAck((qos2 ? PUBREC : PUBACK) | packetId);
+    }
+
+    @Override
+    public void queueComplete(int packetId, int reasonCode) {
+        enqueueAck(PUBCOMP | ((long) reasonCode << 16) | packetId);
+    }
+
+    private static final long PUBACK = 0L;
+    private static final long PUBREC = 1L << 32;
+    private static final long PUBCOMP = 2L << 32;
+
+    private void enqueueAck(long ack) {
+        acks.add(ack);
         Channel ch = channel;
         if (ch != null && acksScheduled.compareAndSet(false, true)) {
             ch.eventLoop().execute(this::writeAcks);
@@ -228,12 +241,14 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             acks.clear();
             return;
         }
-        Integer next;
+        Long next;
         boolean any = false;
         while ((next = acks.poll()) != null) {
-            int id = next;
-            MqttMessageType type = id < 0 ? MqttMessageType.PUBREC : MqttMessageType.PUBACK;
-            ch.write(Packets.reply(type, Math.abs(id), 0x00));
+            long ack = next;
+            long kind = ack & (3L << 32);
+            MqttMessageType type = kind == PUBCOMP ? MqttMessageType.PUBCOMP : kind == PUBREC ? MqttMessageType.PUBREC
+                    : MqttMessageType.PUBACK;
+            ch.write(Packets.reply(type, (int) (ack & 0xFFFF), (int) ((ack >>> 16) & 0xFF)));
             any = true;
         }
         if (any) {
@@ -277,9 +292,6 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         write(Packets.unsubscribe(packetId, filters));
     }
 
-    private void writeAck(MqttMessageType type, int packetId, int reasonCode) {
-        write(Packets.reply(type, packetId, reasonCode));
-    }
 
     // ------------------------------------------------------------------ the established session
 
@@ -426,10 +438,10 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
                 }
                 case PUBREL -> {
                     int id = packetId(m);
-                    // MQTT 5: 0x92 (packet identifier not found) for an id never received, so nothing is
-                    // confirmed that was not received; MQTT 3.1.1 has no reason codes.
-                    boolean known = core.releaseQos2(id);
-                    writeAck(MqttMessageType.PUBCOMP, id, known || !config.isV5() ? 0x00 : 0x92);
+                    if (!core.releaseQos2(this, id, config.isV5())) {
+                        protocolError(0x82, "the broker sent PUBREL for packet id " + id
+                                + " before the client sent PUBREC for it", null);
+                    }
                 }
                 case SUBACK -> {
                     MqttSubAckMessage ack = (MqttSubAckMessage) m;
@@ -527,10 +539,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             }
         }
         // Acknowledged by the core when the subscribers have taken it, never here.
-        InboundDelivery.Arrival refused = core.onPublish(this, message, qos == MqttQos.AT_MOST_ONCE ? 0 : id, identifiers);
-        if (refused != null) {
-            protocolError(refused.reasonCode(), String.valueOf(refused.protocolError()), null);
-        }
+        core.onPublish(this, message, qos == MqttQos.AT_MOST_ONCE ? 0 : id, identifiers);
     }
 
     private void onServerDisconnect(io.netty.handler.codec.mqtt.MqttMessage m) {
@@ -623,7 +632,17 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
 
     private void startClose(CloseMode mode) {
         Channel ch = channelOrThrow();
-        if (closeMode != null || finished) {
+        if (finished) {
+            return;
+        }
+        if (closeMode != null) {
+            // An abort cuts a graceful close short at once (the engine asks for it while the drain runs).
+            if (mode == CloseMode.ABORT && closeMode != CloseMode.ABORT) {
+                closeMode = CloseMode.ABORT;
+                sending = false;
+                core.stopSending(this);
+                closer.abort(ch);
+            }
             return;
         }
         closeMode = mode;

@@ -34,6 +34,11 @@ class InboundDeliveryTest {
         }
 
         @Override
+        public void queueComplete(int packetId, int reasonCode) {
+            acks.add("PUBCOMP " + packetId + " 0x" + Integer.toHexString(reasonCode));
+        }
+
+        @Override
         public void pauseReading(boolean paused) {
             pauses.add(paused);
         }
@@ -146,12 +151,10 @@ class InboundDeliveryTest {
         return p;
     }
 
-    private InboundDelivery.Arrival publish(String topic, MqttQos qos, int packetId, String payload) {
+    private void publish(String topic, MqttQos qos, int packetId, String payload) {
         List<InboundSubscriber> toDrain = new ArrayList<>();
-        InboundDelivery.Arrival a = delivery.onPublish(registry, MqttMessage.of(topic, payload, qos), packetId, List.of(),
-                toDrain, notices);
+        delivery.onPublish(registry, MqttMessage.of(topic, payload, qos), packetId, List.of(), toDrain, notices);
         toDrain.forEach(InboundSubscriber::drain);
-        return a;
     }
 
     // ------------------------------------------------------------------ acknowledgement follows demand
@@ -161,7 +164,7 @@ class InboundDeliveryTest {
         Connection c = connect(false);
         Probe p = subscribe("a/#");
 
-        assertThat(publish("a/b", MqttQos.AT_LEAST_ONCE, 1, "m1")).isEqualTo(InboundDelivery.Arrival.OK);
+        publish("a/b", MqttQos.AT_LEAST_ONCE, 1, "m1");
         assertThat(p.received).isEmpty();
         assertThat(c.acks).isEmpty();
         assertThat(delivery.unacknowledged()).isEqualTo(1);
@@ -368,19 +371,32 @@ class InboundDeliveryTest {
     void receiveMaximumExceededIsReportedOnceAndTheMessageStillDelivered() {
         Connection c = connect(false, 2);
         Probe p = subscribe("a");
-        assertThat(publish("a", MqttQos.AT_LEAST_ONCE, 1, "1")).isEqualTo(InboundDelivery.Arrival.OK);
-        assertThat(publish("a", MqttQos.EXACTLY_ONCE, 2, "2")).isEqualTo(InboundDelivery.Arrival.OK);
-        assertThat(publish("a", MqttQos.AT_MOST_ONCE, 0, "qos 0 does not count")).isEqualTo(InboundDelivery.Arrival.OK);
+        publish("a", MqttQos.AT_LEAST_ONCE, 1, "1");
+        publish("a", MqttQos.EXACTLY_ONCE, 2, "2");
+        publish("a", MqttQos.AT_MOST_ONCE, 0, "qos 0 does not count");
         assertThat(notices).isEmpty();
 
-        assertThat(publish("a", MqttQos.AT_LEAST_ONCE, 3, "3")).isEqualTo(InboundDelivery.Arrival.OK);
-        assertThat(publish("a", MqttQos.AT_LEAST_ONCE, 4, "4")).isEqualTo(InboundDelivery.Arrival.OK);
+        publish("a", MqttQos.AT_LEAST_ONCE, 3, "3");
+        publish("a", MqttQos.AT_LEAST_ONCE, 4, "4");
         assertThat(notices).hasSize(1);
         assertThat(notices.get(0)[0]).isEqualTo("receive-maximum-exceeded");
         assertThat(notices.get(0)[1]).contains("Receive Maximum of 2");
 
         p.request(Long.MAX_VALUE);
         assertThat(c.acks).containsExactly("PUBACK 1", "PUBREC 2", "PUBACK 3", "PUBACK 4");
+    }
+
+    @Test
+    void aPubrelBeforeThePubrecIsPrematureAndReleasesNothing() {
+        Connection c = connect(false);
+        Probe p = subscribe("a");
+        publish("a", MqttQos.EXACTLY_ONCE, 9, "not yet emitted");
+        assertThat(delivery.onPubRel(9)).isEqualTo(InboundDelivery.Release.PREMATURE);
+        assertThat(c.acks).isEmpty();
+        p.request(1);
+        assertThat(c.acks).containsExactly("PUBREC 9");
+        assertThat(delivery.onPubRel(9)).isEqualTo(InboundDelivery.Release.RELEASED);
+        assertThat(delivery.onPubRel(77)).isEqualTo(InboundDelivery.Release.UNKNOWN);
     }
 
     @Test
@@ -393,12 +409,13 @@ class InboundDeliveryTest {
 
         disconnect(c1); // the PUBREC may never have reached the broker
         Connection c2 = connect(true);
-        assertThat(publish("a", MqttQos.EXACTLY_ONCE, 5, "once")).isEqualTo(InboundDelivery.Arrival.OK);
+        publish("a", MqttQos.EXACTLY_ONCE, 5, "once");
 
         assertThat(p.payloads()).containsExactly("once");
         assertThat(c2.acks).containsExactly("PUBREC 5");
 
-        assertThat(delivery.onPubRel(5)).isTrue();
+        assertThat(delivery.onPubRel(5)).isEqualTo(InboundDelivery.Release.RELEASED);
+        assertThat(delivery.onPubRel(5)).as("released twice").isEqualTo(InboundDelivery.Release.UNKNOWN);
         publish("a", MqttQos.EXACTLY_ONCE, 5, "new message, same id");
         assertThat(p.payloads()).containsExactly("once", "new message, same id");
         assertThat(c2.acks).containsExactly("PUBREC 5", "PUBREC 5");
