@@ -57,7 +57,7 @@ public final class ClientConnect {
             List<String> protocols = client.subprotocols().apply(attempt);
             SessionSettings settings = new SessionSettings(true, client.closeHandshakeTimeout(), client.tcpCloseWait(),
                     client.heartbeat(), client.watchdog().orElse(null), client.maxFramePayload(), client.maxMessageBytes(),
-                    client.inboundBuffer(), attempt.scheduler());
+                    client.inboundBuffer(), attempt.scheduler(), Long.MAX_VALUE, client.lingerTimeout(), client.lingerBytes());
             // WebSocket connections are never reused: no pool (a pool would also cap concurrent sessions per host).
             HttpClient http = client.httpClient().apply(HttpClient.newConnection()
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, client.handshakeTimeout().toMillis()))

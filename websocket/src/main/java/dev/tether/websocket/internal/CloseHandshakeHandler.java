@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -88,6 +89,7 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
 
     // ---- event loop only ----
     private @Nullable ChannelHandlerContext ctx;
+    private @Nullable LingerGate gate;
     private int codeSent = CloseSummary.ABNORMAL;
     private String reasonSent = "";
     private int codeReceived = CloseSummary.ABNORMAL;
@@ -325,6 +327,7 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
             finish();
             return;
         }
+        gate = LingerGate.install(ctx.pipeline(), settings.client(), settings.maxFramePayload(), this::lingerBudgetExhausted);
         long now = nanos();
         lastAppMessageNanos = now;
         if (settings.heartbeat().enabled()) {
@@ -362,6 +365,10 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         CorruptedWebSocketFrameException corrupt = cause instanceof CorruptedWebSocketFrameException c ? c
                 : cause.getCause() instanceof CorruptedWebSocketFrameException c2 ? c2 : null;
+        if (corrupt != null && gate != null) {
+            onProtocolViolation(corrupt);
+            return;
+        }
         if (corrupt != null) {
             // Netty's frame decoder sends its own close frame and closes TCP, below this handler.
             if (state == CloseState.OPEN) {
@@ -387,6 +394,33 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
             initiator = Initiator.LOCAL_DETECTION;
         }
         closeTcp();
+    }
+
+    /**
+     * The frame decoder (ours, which does not close by itself) found a protocol violation: say why with a
+     * close frame, then linger. When the peer has already sent its close frame (an invalid one), nothing
+     * more comes from it: close once our frame is out.
+     */
+    private void onProtocolViolation(CorruptedWebSocketFrameException corrupt) {
+        if (state != CloseState.OPEN || finished) {
+            return; // closing already: the gate discards, the timers run
+        }
+        WebSocketCloseStatus status = corrupt.closeStatus();
+        int code = status == null ? 1002 : status.code();
+        String reason = CloseCodes.truncateReason(corrupt.getMessage() != null ? corrupt.getMessage()
+                : status == null ? "" : status.reasonText());
+        if (!CloseCodes.sendable(code)) {
+            code = 1002;
+        }
+        if (Objects.requireNonNull(gate).peerCloseSeen()) {
+            initiator = Initiator.LOCAL_DETECTION;
+            state = CloseState.CLOSE_SENT;
+            markClosingStart();
+            stopLiveness();
+            writeClose(code, reason).addListener(f -> closeTcp());
+            return;
+        }
+        closeForPeerInput(code, reason);
     }
 
     @Override
@@ -473,8 +507,7 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
         ByteBuf data = frame.content();
         if (!continuation) {
             if (fragments != null) {
-                beginClose(1002, "new message before the previous one ended", Initiator.LOCAL_DETECTION,
-                        settings.closeHandshakeTimeout(), CloseTimer.CLOSE_HANDSHAKE_TIMEOUT);
+                closeForPeerInput(1002, "new message before the previous one ended");
                 return;
             }
             if (data.readableBytes() > settings.maxMessageBytes()) {
@@ -489,8 +522,7 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
             fragments = new ByteArrayOutputStream(Math.max(256, data.readableBytes() * 2));
             fragmentsText = text;
         } else if (fragments == null) {
-            beginClose(1002, "continuation frame without a message", Initiator.LOCAL_DETECTION,
-                    settings.closeHandshakeTimeout(), CloseTimer.CLOSE_HANDSHAKE_TIMEOUT);
+            closeForPeerInput(1002, "continuation frame without a message");
             return;
         }
         ByteArrayOutputStream f = fragments;
@@ -508,8 +540,25 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
     }
 
     private void tooBig(long size) {
-        beginClose(1009, "message of " + size + " bytes exceeds " + settings.maxMessageBytes(), Initiator.LOCAL_DETECTION,
-                settings.closeHandshakeTimeout(), CloseTimer.CLOSE_HANDSHAKE_TIMEOUT);
+        closeForPeerInput(1009, "message of " + size + " bytes exceeds " + settings.maxMessageBytes());
+    }
+
+    /**
+     * A lingering close: the peer's input made us close (protocol error, message too big, slow consumer).
+     * Our close frame goes out, then inbound bytes are read and discarded until the peer's close frame or
+     * FIN, bounded by the linger timeout and byte budget; only then is TCP closed, so no unread data turns
+     * our close into a reset.
+     */
+    private void closeForPeerInput(int code, String reason) {
+        beginClose(code, reason, Initiator.LOCAL_DETECTION, settings.lingerTimeout(), CloseTimer.LINGER_TIMEOUT);
+    }
+
+    private void lingerBudgetExhausted(long discarded) {
+        if (finished || state == CloseState.OPEN) {
+            return;
+        }
+        timers.add(CloseTimer.LINGER_BYTES);
+        closeTcp();
     }
 
     private void deliver(boolean text, byte[] payload) {
@@ -613,6 +662,11 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
         resumeReading();
         fragments = null;
         writeClose(code, reason);
+        LingerGate g = gate;
+        if (g != null) {
+            // From here only the peer's close frame matters: its other bytes are discarded as they come.
+            g.discard(settings.lingerBytes());
+        }
         closeTimer = schedule(timeout, () -> {
             if (state == CloseState.CLOSE_SENT && !finished) {
                 timers.add(timer);
@@ -759,8 +813,7 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
         if (pendingOutbound > 0 && pendingOutbound + bytes.length > bound) {
             // A slow consumer: closing it beats holding an ever longer queue for it.
             long queued = pendingOutbound;
-            beginClose(1013, "slow consumer: " + queued + " bytes queued, bound " + bound, Initiator.LOCAL_DETECTION,
-                    settings.closeHandshakeTimeout(), CloseTimer.CLOSE_HANDSHAKE_TIMEOUT);
+            closeForPeerInput(1013, "slow consumer: " + queued + " bytes queued, bound " + bound);
             return c.newFailedFuture(new IOException("WebSocket session " + id + " is not reading: " + queued
                     + " bytes queued for it exceed the bound of " + bound + "; closing it with 1013"));
         }
