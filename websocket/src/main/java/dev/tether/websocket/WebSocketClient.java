@@ -9,6 +9,7 @@ import dev.tether.core.EstablishedSession;
 import dev.tether.core.FailureClassifier;
 import dev.tether.core.Verdict;
 import dev.tether.websocket.internal.ClientConnect;
+import dev.tether.websocket.internal.transport.Upgrades;
 import io.netty.handler.ssl.SslContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -246,18 +247,7 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
      * @return the verdict
      */
     public Verdict forStatus(int status, @Nullable Duration retryAfter) {
-        if (status == 401 || status == 403) {
-            return Verdict.refreshCredentials().withExplanation("HTTP " + status + ": refresh credentials, then retry");
-        }
-        if (status == 429 || status == 503) {
-            Duration delay = retryAfter != null ? retryAfter : tryAgainLaterDelay;
-            return Verdict.retryAfter(delay).withExplanation("HTTP " + status + ": retry after at least " + delay.toMillis() + " ms");
-        }
-        if (status >= 500) {
-            return Verdict.retry();
-        }
-        return Verdict.fatal("the server refused the WebSocket upgrade with HTTP " + status
-                + "; retrying cannot help: check the endpoint URI, path and request");
+        return Upgrades.verdictForStatus(status, retryAfter, tryAgainLaterDelay, "check the endpoint URI, path and request");
     }
 
     /**
