@@ -77,6 +77,7 @@ final class CloseHandshake {
     private @Nullable Disposable closeTimer;
     private @Nullable Disposable tcpWaitTimer;
     private boolean finished;
+    private boolean lingering;
 
     /**
      * @param settings timers and side
@@ -103,6 +104,11 @@ final class CloseHandshake {
     /** @return whether no close frame was sent or received yet */
     boolean isOpen() {
         return state == CloseState.OPEN;
+    }
+
+    /** @return whether a close caused by the peer's input is under way (our close frame out, its bytes discarded) */
+    boolean lingering() {
+        return lingering && !finished;
     }
 
     /** @return whether TCP is closed and the summary was made */
@@ -150,6 +156,9 @@ final class CloseHandshake {
      * @param reason why
      */
     void closeForPeerInput(int code, String reason) {
+        if (state == CloseState.OPEN && !finished) {
+            lingering = true;
+        }
         begin(code, reason, Initiator.LOCAL_DETECTION, settings.lingerTimeout(), CloseTimer.LINGER_TIMEOUT);
     }
 

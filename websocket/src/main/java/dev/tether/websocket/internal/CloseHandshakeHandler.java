@@ -86,6 +86,9 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
     private @Nullable LingerGate gate;
     private final List<ChannelPromise> heldPromises = new ArrayList<>();
     private boolean peerClosedTls;
+    private volatile boolean byteStream;
+    private int refusedCode;
+    private String refusedReason = "";
 
     /**
      * @param channel     the upgraded channel
@@ -112,6 +115,56 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
         this.observer = Objects.requireNonNull(observer, "observer");
         handshake.observer(observer);
         return this;
+    }
+
+    /**
+     * Byte-stream mode, for a protocol carried in binary messages (MQTT over WebSocket): the payload of
+     * binary and continuation frames is passed on to the next handler as it comes (no message assembly,
+     * no {@link #receive()}), a {@link ByteBuf} written from above goes out as a binary frame, and errors
+     * (a protocol violation below, a text frame) are passed on for the protocol above to report before the
+     * lingering close begins. Set before the handler is added.
+     *
+     * @return this handler
+     */
+    public CloseHandshakeHandler byteStream() {
+        this.byteStream = true;
+        return this;
+    }
+
+    /**
+     * Byte-stream mode: the protocol above refused the peer's input (a packet too large, malformed). The
+     * next {@link #abortOrLinger()} becomes a lingering close with this code; nothing is sent yet, so the
+     * protocol's own goodbye can still go out first.
+     *
+     * @param code   the close code (1009 for too large, 1002 for malformed)
+     * @param reason why
+     */
+    public void refused(int code, String reason) {
+        onLoop(() -> {
+            if (refusedCode == 0) {
+                refusedCode = CloseCodes.sendable(code) ? code : 1002;
+                refusedReason = CloseCodes.truncateReason(reason);
+            }
+        });
+    }
+
+    /**
+     * Byte-stream mode's abort: when the peer's input was refused, a lingering close with that code (our
+     * close frame, then its bytes discarded until its close frame or FIN, within the linger bounds); when
+     * such a close is already under way, nothing (it ends within its bounds); otherwise TCP is closed at
+     * once and no close frame is sent.
+     */
+    public void abortOrLinger() {
+        onLoop(() -> {
+            if (ctx == null || handshake.finished()) {
+                return;
+            }
+            if (refusedCode != 0 && handshake.isOpen()) {
+                handshake.closeForPeerInput(refusedCode, refusedReason);
+            } else if (!handshake.lingering()) {
+                handshake.abort(Initiator.LOCAL_USER, null);
+            }
+        });
     }
 
     /**
@@ -314,6 +367,12 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (byteStream) {
+            // The protocol above ends its session on channelInactive: the close summary goes first.
+            finish();
+            ctx.fireChannelInactive();
+            return;
+        }
         ctx.fireChannelInactive();
         finish();
     }
@@ -327,7 +386,12 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
             String reason = corrupt.getMessage() != null ? corrupt.getMessage() : status == null ? "" : status.reasonText();
             int code = status == null ? 1002 : status.code();
             LingerGate g = gate;
-            if (g != null) {
+            if (g != null && byteStream) {
+                // The protocol above says why first (its goodbye goes out before our close frame), then we linger.
+                refused(code, reason);
+                ctx.fireExceptionCaught(cause);
+                handshake.onProtocolViolation(code, reason, g.peerCloseSeen());
+            } else if (g != null) {
                 // Our decoder reports and does not close: a lingering close, unless the peer's close frame is in.
                 handshake.onProtocolViolation(code, reason, g.peerCloseSeen());
             } else {
@@ -335,6 +399,10 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
                 boolean sentClose = corrupt.getMessage() == null || !corrupt.getMessage().startsWith("Invalid close frame");
                 handshake.closedByDecoder(sentClose && status != null ? code : -1, status == null ? "" : status.reasonText());
             }
+            return;
+        }
+        if (byteStream) {
+            ctx.fireExceptionCaught(cause); // the protocol above decides (and aborts)
             return;
         }
         if (cause instanceof IOException) {
@@ -356,6 +424,15 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
             if (handshake.finished()) {
                 releaseHeld();
             }
+            return;
+        }
+        if (byteStream && msg instanceof ByteBuf bytes) {
+            if (!handshake.isOpen()) {
+                bytes.release();
+                promise.tryFailure(new IOException("WebSocket session " + id + " is closing; no data after the close frame"));
+                return;
+            }
+            ctx.write(new BinaryWebSocketFrame(bytes), promise);
             return;
         }
         if (msg instanceof WebSocketFrame && !(msg instanceof PongWebSocketFrame) && !(msg instanceof PingWebSocketFrame)
@@ -408,6 +485,18 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
         }
         boolean continuation = frame instanceof ContinuationWebSocketFrame;
         if (!continuation && !(frame instanceof TextWebSocketFrame) && !(frame instanceof BinaryWebSocketFrame)) {
+            return;
+        }
+        if (byteStream) {
+            if (frame instanceof TextWebSocketFrame) {
+                String why = "the peer sent a text frame; the byte stream is carried in binary frames";
+                refused(1003, why);
+                ctx.fireExceptionCaught(new CorruptedWebSocketFrameException(WebSocketCloseStatus.INVALID_MESSAGE_TYPE, why));
+                handshake.closeForPeerInput(1003, why);
+                return;
+            }
+            liveness.onAppMessage();
+            ctx.fireChannelRead(frame.content().retain());
             return;
         }
         assembler.onFrame(continuation, frame instanceof TextWebSocketFrame, frame.isFinalFragment(), frame.content(), assembled);
