@@ -109,4 +109,24 @@ class LingeringCloseTest {
             assertThat(Kernel.established(server.port())).isEmpty();
         }
     }
+
+    @Test
+    void lingerSettingsHaveDefaultsAndValidateAtOnceNamingFieldAndValue() {
+        assertThat(WebSocketClient.builder().build().lingerTimeout()).isEqualTo(WebSocketClient.DEFAULT_LINGER_TIMEOUT)
+                .isEqualTo(Duration.ofSeconds(2));
+        assertThat(WebSocketClient.builder().build().lingerBytes()).isEqualTo(WebSocketClient.DEFAULT_LINGER_BYTES)
+                .isEqualTo(16L * 1024 * 1024);
+        assertThat(WebSocketServer.DEFAULT_LINGER_TIMEOUT).isEqualTo(WebSocketClient.DEFAULT_LINGER_TIMEOUT);
+        assertThat(WebSocketServer.DEFAULT_LINGER_BYTES).isEqualTo(WebSocketClient.DEFAULT_LINGER_BYTES);
+        assertThat(WebSocketClient.builder().lingerTimeout(Duration.ofMillis(1)).lingerBytes(0).build().toBuilder().build()
+                .lingerTimeout()).as("kept by toBuilder").isEqualTo(Duration.ofMillis(1));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WebSocketClient.builder().lingerTimeout(Duration.ZERO))
+                .hasMessageContaining("lingerTimeout").hasMessageContaining("PT0S");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WebSocketClient.builder().lingerBytes(-1))
+                .hasMessageContaining("lingerBytes").hasMessageContaining("-1");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WebSocketServer.builder().lingerTimeout(Duration.ofSeconds(-1)))
+                .hasMessageContaining("lingerTimeout");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WebSocketServer.builder().lingerBytes(-5))
+                .hasMessageContaining("lingerBytes").hasMessageContaining("-5");
+    }
 }
