@@ -26,6 +26,9 @@ import org.jspecify.annotations.Nullable;
  * <p>{@link #install} also replaces Reactor Netty's frame decoder by one with the same settings that
  * does not close the connection on a protocol violation by itself: it reports the violation
  * (exceptionCaught) and the session closes with a lingering close instead of closing TCP at once.
+ * The gate is installed when the session handler is added, right after the upgrade and before the peer
+ * can have sent a frame; a peer that sent frames before it saw the 101 could leave the scanner out of
+ * step, which costs at most a close frame not found while discarding (the linger bounds still end it).
  * Event loop only.
  */
 final class LingerGate extends ChannelInboundHandlerAdapter {
