@@ -64,8 +64,12 @@ class WebSocketCloseTest {
             Duration took = Duration.ofNanos(closedAt - t0);
             assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(250)).isLessThan(Duration.ofSeconds(2));
             assertThat(broker.closeFrames()).singleElement().satisfies(f -> assertThat(f.payloadLength()).isEqualTo(2));
-            events.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("websocket-close-timeout"),
+            LifecycleEvent.Notice closed = (LifecycleEvent.Notice) events.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("websocket-closed"),
                     Duration.ofSeconds(1));
+            dev.tether.websocket.CloseSummary summary = (dev.tether.websocket.CloseSummary) closed.details();
+            assertThat(summary.timersFired()).containsExactly(dev.tether.websocket.CloseTimer.CLOSE_HANDSHAKE_TIMEOUT);
+            assertThat(summary.codeSent()).isEqualTo(1000);
+            assertThat(summary.closeFrameReceived()).isFalse();
         }
     }
 

@@ -9,6 +9,7 @@ import dev.tether.core.EstablishedSession;
 import dev.tether.core.FailureClassifier;
 import dev.tether.core.Verdict;
 import dev.tether.websocket.internal.ClientConnect;
+import dev.tether.websocket.internal.transport.Upgrades;
 import io.netty.handler.ssl.SslContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -76,6 +77,10 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
     public static final int DEFAULT_INBOUND_BUFFER = 256;
     /** Default least delay after 1013 or HTTP 429/503 without {@code Retry-After}: 5 s. */
     public static final Duration DEFAULT_TRY_AGAIN_LATER_DELAY = Duration.ofSeconds(5);
+    /** Default time a lingering close reads and discards while waiting for the peer's close frame or FIN: 2 s. */
+    public static final Duration DEFAULT_LINGER_TIMEOUT = Duration.ofSeconds(2);
+    /** Default bytes a lingering close may discard before it closes TCP anyway: 16 MiB. */
+    public static final long DEFAULT_LINGER_BYTES = 16L * 1024 * 1024;
 
     private final Function<Attempt, Map<String, String>> headers;
     private final Function<Attempt, Map<String, String>> query;
@@ -88,6 +93,8 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
     private final int maxFramePayload;
     private final int maxMessageBytes;
     private final int inboundBuffer;
+    private final Duration lingerTimeout;
+    private final long lingerBytes;
     private final boolean compression;
     private final @Nullable SslContext sslContext;
     private final UnaryOperator<HttpClient> httpClient;
@@ -108,6 +115,8 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
         this.maxFramePayload = b.maxFramePayload;
         this.maxMessageBytes = b.maxMessageBytes;
         this.inboundBuffer = b.inboundBuffer;
+        this.lingerTimeout = b.lingerTimeout;
+        this.lingerBytes = b.lingerBytes;
         this.compression = b.compression;
         this.sslContext = b.sslContext;
         this.httpClient = b.httpClient;
@@ -238,18 +247,7 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
      * @return the verdict
      */
     public Verdict forStatus(int status, @Nullable Duration retryAfter) {
-        if (status == 401 || status == 403) {
-            return Verdict.refreshCredentials().withExplanation("HTTP " + status + ": refresh credentials, then retry");
-        }
-        if (status == 429 || status == 503) {
-            Duration delay = retryAfter != null ? retryAfter : tryAgainLaterDelay;
-            return Verdict.retryAfter(delay).withExplanation("HTTP " + status + ": retry after at least " + delay.toMillis() + " ms");
-        }
-        if (status >= 500) {
-            return Verdict.retry();
-        }
-        return Verdict.fatal("the server refused the WebSocket upgrade with HTTP " + status
-                + "; retrying cannot help: check the endpoint URI, path and request");
+        return Upgrades.verdictForStatus(status, retryAfter, tryAgainLaterDelay, "check the endpoint URI, path and request");
     }
 
     /**
@@ -332,6 +330,16 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
         return inboundBuffer;
     }
 
+    /** @return how long a lingering close reads and discards, waiting for the peer's close frame or FIN */
+    public Duration lingerTimeout() {
+        return lingerTimeout;
+    }
+
+    /** @return how many bytes a lingering close may discard before it closes TCP anyway */
+    public long lingerBytes() {
+        return lingerBytes;
+    }
+
     /** @return whether permessage-deflate is offered */
     public boolean compression() {
         return compression;
@@ -352,7 +360,8 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
         return "WebSocketClient{handshakeTimeout=" + handshakeTimeout.toMillis() + " ms, closeHandshakeTimeout="
                 + closeHandshakeTimeout.toMillis() + " ms, tcpCloseWait=" + tcpCloseWait.toMillis() + " ms, " + heartbeat
                 + (watchdog == null ? "" : ", watchdog=" + watchdog.toMillis() + " ms") + ", maxFramePayload=" + maxFramePayload
-                + ", maxMessageBytes=" + maxMessageBytes + ", compression=" + compression + "}";
+                + ", maxMessageBytes=" + maxMessageBytes + ", lingerTimeout=" + lingerTimeout.toMillis() + " ms, lingerBytes="
+                + lingerBytes + ", compression=" + compression + "}";
     }
 
     /**
@@ -370,6 +379,8 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
         private int maxFramePayload = DEFAULT_MAX_FRAME_PAYLOAD;
         private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
         private int inboundBuffer = DEFAULT_INBOUND_BUFFER;
+        private Duration lingerTimeout = DEFAULT_LINGER_TIMEOUT;
+        private long lingerBytes = DEFAULT_LINGER_BYTES;
         private boolean compression;
         private @Nullable SslContext sslContext;
         private UnaryOperator<HttpClient> httpClient = UnaryOperator.identity();
@@ -393,6 +404,8 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
             maxFramePayload = c.maxFramePayload;
             maxMessageBytes = c.maxMessageBytes;
             inboundBuffer = c.inboundBuffer;
+            lingerTimeout = c.lingerTimeout;
+            lingerBytes = c.lingerBytes;
             compression = c.compression;
             sslContext = c.sslContext;
             httpClient = c.httpClient;
@@ -533,6 +546,35 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
                 throw new IllegalArgumentException("inboundBuffer must be >= 1, but was " + messages);
             }
             this.inboundBuffer = messages;
+            return this;
+        }
+
+        /**
+         * @param timeout when the client closes because of what the server sent (a protocol error, a message
+         *                or frame too big: 1002, 1007, 1009), it sends its close frame and keeps reading, discarding
+         *                everything but the server's close frame, until that close frame or the server's FIN
+         *                arrives or this time runs out (then it closes TCP and reports
+         *                {@link CloseTimer#LINGER_TIMEOUT}). Closing at once with unread bytes would make the kernel
+         *                send a reset that can destroy our close frame. Default {@link #DEFAULT_LINGER_TIMEOUT}
+         * @return this builder
+         */
+        public Builder lingerTimeout(Duration timeout) {
+            this.lingerTimeout = Heartbeat.positive("lingerTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param bytes how many bytes a lingering close (see {@link #lingerTimeout(Duration)}) may read and discard
+         *              before it closes TCP anyway and reports {@link CloseTimer#LINGER_BYTES}; nothing discarded is
+         *              held in memory. A peer cannot stop in the middle of a frame, so a budget below the largest
+         *              frame it may be sending lets that peer see a reset. Default {@link #DEFAULT_LINGER_BYTES}
+         * @return this builder
+         */
+        public Builder lingerBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("lingerBytes must not be negative, but was " + bytes);
+            }
+            this.lingerBytes = bytes;
             return this;
         }
 

@@ -88,6 +88,10 @@ public final class WebSocketServer {
     public static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(5);
     /** Default close code for a session whose credentials expired: 1008 (policy violation). */
     public static final int DEFAULT_CREDENTIALS_EXPIRED_CLOSE_CODE = 1008;
+    /** Default time a lingering close reads and discards while waiting for the client's close frame or FIN: 2 s. */
+    public static final Duration DEFAULT_LINGER_TIMEOUT = WebSocketClient.DEFAULT_LINGER_TIMEOUT;
+    /** Default bytes a lingering close may discard before it closes TCP anyway: 16 MiB. */
+    public static final long DEFAULT_LINGER_BYTES = WebSocketClient.DEFAULT_LINGER_BYTES;
 
     /** Default SmartLifecycle-style phase: late start, early stop, before the web server's own graceful shutdown. */
     public static final int DEFAULT_PHASE = Integer.MAX_VALUE - 2048;
@@ -222,6 +226,8 @@ public final class WebSocketServer {
         private int maxFramePayload = WebSocketClient.DEFAULT_MAX_FRAME_PAYLOAD;
         private int maxMessageBytes = WebSocketClient.DEFAULT_MAX_MESSAGE_BYTES;
         private int inboundBuffer = WebSocketClient.DEFAULT_INBOUND_BUFFER;
+        private Duration lingerTimeout = DEFAULT_LINGER_TIMEOUT;
+        private long lingerBytes = DEFAULT_LINGER_BYTES;
         private boolean compression;
         private UnaryOperator<HttpServer> httpServer = UnaryOperator.identity();
         private io.netty.handler.ssl.@Nullable SslContext sslContext;
@@ -508,6 +514,36 @@ public final class WebSocketServer {
         }
 
         /**
+         * @param timeout when the server closes a session because of what the client sent (a protocol error, a
+         *                message or frame too big, a client too slow to read: 1002, 1007, 1009, 1013), it sends its
+         *                close frame and keeps reading, discarding everything but the client's close frame, until
+         *                that close frame or the client's FIN arrives or this time runs out (then it closes TCP and
+         *                reports {@link CloseTimer#LINGER_TIMEOUT}). Closing at once with unread bytes would make the
+         *                kernel send a reset that can destroy the close frame, and the client would see 1006 instead
+         *                of the reason. Default {@link #DEFAULT_LINGER_TIMEOUT}
+         * @return this builder
+         */
+        public Builder lingerTimeout(Duration timeout) {
+            this.lingerTimeout = Heartbeat.positive("lingerTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * @param bytes how many bytes a lingering close (see {@link #lingerTimeout(Duration)}) may read and discard
+         *              before it closes TCP anyway and reports {@link CloseTimer#LINGER_BYTES}; nothing discarded is
+         *              held in memory. A client cannot stop in the middle of a frame, so a budget below the largest
+         *              frame it may be sending lets that client see a reset. Default {@link #DEFAULT_LINGER_BYTES}
+         * @return this builder
+         */
+        public Builder lingerBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("lingerBytes must not be negative, but was " + bytes);
+            }
+            this.lingerBytes = bytes;
+            return this;
+        }
+
+        /**
          * @param enabled whether permessage-deflate is accepted; default false
          * @return this builder
          */
@@ -565,8 +601,8 @@ public final class WebSocketServer {
             UnaryOperator<HttpServer> customizer = tls == null ? httpServer
                     : s -> httpServer.apply(s.secure(spec -> spec.sslContext(tls)));
             ServerConfig config = new ServerConfig(host, port, path, handler, subprotocols, heartbeat, closeHandshakeTimeout,
-                    drainTimeout, announcer, maxFramePayload, maxMessageBytes, inboundBuffer, compression, customizer,
-                    scheduler != null ? scheduler : Schedulers.parallel(),
+                    drainTimeout, announcer, maxFramePayload, maxMessageBytes, inboundBuffer, lingerTimeout, lingerBytes,
+                    compression, customizer, scheduler != null ? scheduler : Schedulers.parallel(),
                     new ServerLimits(authenticator, credentialsExpiredCloseCode, maxSessions, maxSessionsPerAddress,
                             maxPendingHandshakes, handshakeTimeout, maxOutboundBytes, rateLimiter, retryAfter));
             return new WebSocketServer(config, phase);

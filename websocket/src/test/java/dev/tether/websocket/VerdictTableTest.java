@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.tether.core.Credentials;
 import dev.tether.core.Initiator;
 import dev.tether.core.Verdict;
-import dev.tether.websocket.internal.ClientConnect;
+import dev.tether.websocket.internal.transport.Upgrades;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -64,10 +64,10 @@ class VerdictTableTest {
 
     @Test
     void retryAfterInSecondsOrAsAnHttpDate() {
-        assertThat(ClientConnect.parseRetryAfter("120")).isEqualTo(Duration.ofSeconds(120));
-        assertThat(ClientConnect.parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT")).isEqualTo(Duration.ZERO);
-        assertThat(ClientConnect.parseRetryAfter("soon")).isNull();
-        assertThat(ClientConnect.parseRetryAfter(null)).isNull();
+        assertThat(Upgrades.parseRetryAfter("120")).isEqualTo(Duration.ofSeconds(120));
+        assertThat(Upgrades.parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT")).isEqualTo(Duration.ZERO);
+        assertThat(Upgrades.parseRetryAfter("soon")).isNull();
+        assertThat(Upgrades.parseRetryAfter(null)).isNull();
     }
 
     @Test

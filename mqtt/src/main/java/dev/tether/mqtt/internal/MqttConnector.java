@@ -138,7 +138,7 @@ public final class MqttConnector implements Connector<MqttSession> {
             Sinks.Empty<Void> closed = Sinks.empty();
             in.withConnection(conn -> {
                 conn.channel().closeFuture().addListener(f -> closed.tryEmitEmpty());
-                WebSocketFraming framing = new WebSocketFraming(config.transportCloseTimeout(), attempt);
+                WebSocketFraming framing = new WebSocketFraming(conn.channel(), config.maxPacketSize(), config.transportCloseTimeout(), attempt);
                 install(conn, attempt, framing, framing, scheme.name, sink, handler);
             });
             // Ends only when the channel is closed, so Reactor Netty never closes a live WebSocket itself.
@@ -156,11 +156,14 @@ public final class MqttConnector implements Connector<MqttSession> {
         ChannelPipeline p = ch.pipeline();
         String before = p.get(NettyPipeline.ReactiveBridge) != null ? NettyPipeline.ReactiveBridge : null;
         if (framing != null) {
-            add(p, before, "tether.mqtt.websocket", framing);
+            add(p, before, "tether.mqtt.websocket", framing.handler());
         }
         PacketFramer framer = new PacketFramer(config.maxPacketSize(), config.incompletePacketTimeout(), attempt.scheduler());
         add(p, before, "tether.mqtt.framer", framer);
         add(p, before, "tether.mqtt.decoder", new MqttDecoder(config.maxPacketSize()));
+        if (framing != null) {
+            add(p, before, "tether.mqtt.websocket.refusals", framing.refusals());
+        }
         add(p, before, "tether.mqtt.tally", framer.tally());
         add(p, before, "tether.mqtt.encoder", MqttEncoder.INSTANCE);
         add(p, before, "tether.mqtt.connection", mqtt);

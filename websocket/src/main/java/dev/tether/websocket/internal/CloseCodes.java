@@ -35,6 +35,29 @@ public final class CloseCodes {
     }
 
     /**
+     * @param reason a reason text
+     * @return the reason cut to at most 123 UTF-8 bytes (what fits in a close frame), never in a character
+     */
+    public static String truncateReason(String reason) {
+        if (reason.getBytes(StandardCharsets.UTF_8).length <= 123) {
+            return reason;
+        }
+        StringBuilder out = new StringBuilder();
+        int bytes = 0;
+        for (int i = 0; i < reason.length(); ) {
+            int cp = reason.codePointAt(i);
+            int n = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8).length;
+            if (bytes + n > 123) {
+                break;
+            }
+            out.appendCodePoint(cp);
+            bytes += n;
+            i += Character.charCount(cp);
+        }
+        return out.toString();
+    }
+
+    /**
      * @param code a close code
      * @return its RFC 6455 name, e.g. {@code normal closure}
      */

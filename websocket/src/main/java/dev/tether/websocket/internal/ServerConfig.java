@@ -26,6 +26,8 @@ import reactor.netty.http.server.HttpServer;
  * @param maxFramePayload       largest frame payload
  * @param maxMessageBytes       largest inbound message
  * @param inboundBuffer         inbound messages held before reading pauses
+ * @param lingerTimeout         how long a close caused by the client's input reads and discards before closing TCP
+ * @param lingerBytes           how many bytes such a close may discard before closing TCP
  * @param compression           whether permessage-deflate is accepted
  * @param httpServer            customizer of the Reactor Netty server
  * @param scheduler             timers and clock
@@ -34,6 +36,6 @@ import reactor.netty.http.server.HttpServer;
 public record ServerConfig(String host, int port, String path, Function<WebSocketSession, Publisher<Void>> handler,
                            List<String> subprotocols, Heartbeat heartbeat, Duration closeHandshakeTimeout,
                            Duration drainTimeout, LifecycleAnnouncer announcer, int maxFramePayload, int maxMessageBytes,
-                           int inboundBuffer, boolean compression, UnaryOperator<HttpServer> httpServer, Scheduler scheduler,
+                           int inboundBuffer, Duration lingerTimeout, long lingerBytes, boolean compression, UnaryOperator<HttpServer> httpServer, Scheduler scheduler,
                            ServerLimits limits) {
 }

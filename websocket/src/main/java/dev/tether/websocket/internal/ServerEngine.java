@@ -102,7 +102,7 @@ public final class ServerEngine implements SessionRegistry {
         this.config = config;
         this.settings = new SessionSettings(false, config.closeHandshakeTimeout(), config.closeHandshakeTimeout(),
                 config.heartbeat(), null, config.maxFramePayload(), config.maxMessageBytes(), config.inboundBuffer(),
-                config.scheduler(), config.limits().maxOutboundBytes());
+                config.scheduler(), config.limits().maxOutboundBytes(), config.lingerTimeout(), config.lingerBytes());
         WebsocketServerSpec.Builder b = WebsocketServerSpec.builder()
                 .maxFramePayloadLength(config.maxFramePayload())
                 .compress(config.compression())

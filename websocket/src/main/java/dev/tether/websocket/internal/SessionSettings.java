@@ -1,6 +1,7 @@
 package dev.tether.websocket.internal;
 
 import dev.tether.websocket.Heartbeat;
+import dev.tether.websocket.WebSocketClient;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 import reactor.core.scheduler.Scheduler;
@@ -18,10 +19,34 @@ import reactor.core.scheduler.Scheduler;
  * @param inboundBuffer         how many inbound messages wait for the application before reading pauses
  * @param scheduler             timers and clock
  * @param maxOutboundBytes      bytes queued for the peer beyond which a slow consumer is closed with 1013
+ * @param lingerTimeout         after a close caused by the peer's input: how long to read and discard while
+ *                              waiting for the peer's close frame or FIN
+ * @param lingerBytes           the same: how many bytes may be discarded before TCP is closed anyway
  */
 public record SessionSettings(boolean client, Duration closeHandshakeTimeout, Duration tcpCloseWait, Heartbeat heartbeat,
                               @Nullable Duration watchdog, int maxFramePayload, int maxMessageBytes, int inboundBuffer,
-                              Scheduler scheduler, long maxOutboundBytes) {
+                              Scheduler scheduler, long maxOutboundBytes, Duration lingerTimeout, long lingerBytes) {
+
+    /**
+     * Settings with the default linger bounds.
+     *
+     * @param client                whether this is the client side
+     * @param closeHandshakeTimeout how long to wait for the peer's close frame
+     * @param tcpCloseWait          client only: how long to wait for the server's FIN
+     * @param heartbeat             ping settings
+     * @param watchdog              the longest time without an application message, or null
+     * @param maxFramePayload       the largest frame we send
+     * @param maxMessageBytes       the largest inbound message
+     * @param inboundBuffer         inbound messages held before reading pauses
+     * @param scheduler             timers and clock
+     * @param maxOutboundBytes      bytes queued for the peer beyond which a slow consumer is closed with 1013
+     */
+    public SessionSettings(boolean client, Duration closeHandshakeTimeout, Duration tcpCloseWait, Heartbeat heartbeat,
+                           @Nullable Duration watchdog, int maxFramePayload, int maxMessageBytes, int inboundBuffer,
+                           Scheduler scheduler, long maxOutboundBytes) {
+        this(client, closeHandshakeTimeout, tcpCloseWait, heartbeat, watchdog, maxFramePayload, maxMessageBytes,
+                inboundBuffer, scheduler, maxOutboundBytes, WebSocketClient.DEFAULT_LINGER_TIMEOUT, WebSocketClient.DEFAULT_LINGER_BYTES);
+    }
 
     /**
      * Settings without an outbound bound.

@@ -1,0 +1,311 @@
+package dev.tether.websocket.internal;
+
+import dev.tether.websocket.WebSocketMessage;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.io.IOException;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscription;
+import reactor.core.Exceptions;
+import reactor.core.publisher.BaseSubscriber;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+import reactor.util.concurrent.Queues;
+
+/**
+ * Writes the application's messages: one frame per message up to the frame limit, fragments beyond
+ * it; bytes handed to Netty and not yet on the socket are counted, and a peer that lets them grow past
+ * the outbound bound is a slow consumer (the session closes with 1013). Every message is flushed; a
+ * {@code FlushConsolidationHandler} below turns a burst of flushes into one syscall (it replaced a
+ * hand-made flush-per-burst task here and was measured no slower). {@link #send(Publisher)} streams a
+ * publisher through one queue and one drain task, with at most {@link #STREAM_WINDOW} messages
+ * requested and not yet written.
+ *
+ * <p>Writes happen on the session's loop only.
+ */
+final class OutboundWriter {
+
+    /** What the writer needs from the session. */
+    interface Session {
+        /** @return the handler's context, or null before it is in the pipeline */
+        @Nullable ChannelHandlerContext context();
+
+        /** @return whether messages may still be sent (no close frame sent or received) */
+        boolean open();
+
+        /** @return the session's state, named in errors */
+        String describe();
+
+        /**
+         * The peer does not read: close with 1013.
+         *
+         * @param reason why
+         */
+        void slowConsumer(String reason);
+    }
+
+    /** Messages of one {@link #send(Publisher)} requested and not yet written to the socket. */
+    static final int STREAM_WINDOW = 32;
+    /** Written messages after which {@link #send(Publisher)} asks its source for that many more. */
+    private static final int STREAM_REPLENISH = STREAM_WINDOW / 4;
+
+    private final String sessionId;
+    private final int maxFramePayload;
+    private final long maxOutboundBytes;
+    private final Executor loop;
+    private final Session session;
+    private volatile long pendingBytes;
+
+    /**
+     * @param sessionId        named in errors
+     * @param maxFramePayload  the largest frame payload sent; longer messages are fragmented
+     * @param maxOutboundBytes bytes queued for the peer beyond which it is a slow consumer
+     * @param loop             the session's loop
+     * @param session          the session
+     */
+    OutboundWriter(String sessionId, int maxFramePayload, long maxOutboundBytes, Executor loop, Session session) {
+        this.sessionId = Objects.requireNonNull(sessionId, "sessionId");
+        this.maxFramePayload = maxFramePayload;
+        this.maxOutboundBytes = maxOutboundBytes;
+        this.loop = Objects.requireNonNull(loop, "loop");
+        this.session = Objects.requireNonNull(session, "session");
+    }
+
+    /** @return bytes written and not yet handed to the socket (readable from any thread) */
+    long pendingBytes() {
+        return pendingBytes;
+    }
+
+    /**
+     * @param message one message
+     * @return completes once it is written to the socket
+     */
+    Mono<Void> send(WebSocketMessage message) {
+        Objects.requireNonNull(message, "message");
+        return Mono.create(sink -> loop.execute(() -> {
+            ChannelHandlerContext c = session.context();
+            if (!session.open() || c == null) {
+                sink.error(notSent());
+                return;
+            }
+            write(c, message).addListener(f -> {
+                if (f.isSuccess()) {
+                    sink.success();
+                } else {
+                    sink.error(f.cause());
+                }
+            });
+        }));
+    }
+
+    /**
+     * @param messages messages, written in order
+     * @return completes once all are written; errors with the first failed write or the source's error
+     */
+    Mono<Void> send(Publisher<WebSocketMessage> messages) {
+        Objects.requireNonNull(messages, "messages");
+        return Mono.create(sink -> {
+            StreamSender sender = new StreamSender(sink);
+            sink.onDispose(sender::dispose);
+            Flux.from(messages).subscribe(sender);
+        });
+    }
+
+    /**
+     * Writes one message on the loop.
+     *
+     * @param c       the handler's context
+     * @param message the message
+     * @return the write of its last frame
+     */
+    ChannelFuture write(ChannelHandlerContext c, WebSocketMessage message) {
+        byte[] bytes = message.bytes();
+        if (pendingBytes > 0 && pendingBytes + bytes.length > maxOutboundBytes) {
+            // A slow consumer: closing it beats holding an ever longer queue for it.
+            long queued = pendingBytes;
+            session.slowConsumer("slow consumer: " + queued + " bytes queued, bound " + maxOutboundBytes);
+            return c.newFailedFuture(new IOException("WebSocket session " + sessionId + " is not reading: " + queued
+                    + " bytes queued for it exceed the bound of " + maxOutboundBytes + "; closing it with 1013"));
+        }
+        boolean text = message.isText();
+        if (bytes.length <= maxFramePayload) {
+            ByteBuf buf = Unpooled.wrappedBuffer(bytes);
+            return counted(c.writeAndFlush(text ? new TextWebSocketFrame(buf) : new BinaryWebSocketFrame(buf)), bytes.length);
+        }
+        int offset = 0;
+        ChannelFuture last = null;
+        while (offset < bytes.length) {
+            int len = Math.min(maxFramePayload, bytes.length - offset);
+            boolean fin = offset + len == bytes.length;
+            ByteBuf buf = Unpooled.wrappedBuffer(bytes, offset, len);
+            WebSocketFrame frame = offset == 0 ? (text ? new TextWebSocketFrame(false, 0, buf) : new BinaryWebSocketFrame(false, 0, buf))
+                    : new ContinuationWebSocketFrame(fin, 0, buf);
+            last = counted(fin ? c.writeAndFlush(frame) : c.write(frame), len);
+            offset += len;
+        }
+        return Objects.requireNonNull(last);
+    }
+
+    private ChannelFuture counted(ChannelFuture f, int bytes) {
+        if (f.isDone()) {
+            return f;
+        }
+        pendingBytes += bytes;
+        f.addListener(x -> pendingBytes -= bytes);
+        return f;
+    }
+
+    private IOException notSent() {
+        return new IOException("WebSocket session " + sessionId + " is " + session.describe() + "; message not sent");
+    }
+
+    /**
+     * Streams a publisher's messages onto the channel: messages cross to the event loop through one
+     * single-producer queue and are written in bursts by one drain task, instead of one task and one
+     * Mono per message. At most {@link #STREAM_WINDOW} messages are requested and not yet written to
+     * the socket; the outbound byte bound applies to each.
+     */
+    private final class StreamSender extends BaseSubscriber<WebSocketMessage> {
+        private final MonoSink<Void> result;
+        private final Queue<WebSocketMessage> queue = Queues.<WebSocketMessage>get(STREAM_WINDOW).get();
+        private final AtomicInteger wip = new AtomicInteger();
+        private volatile boolean upstreamDone;
+        private volatile @Nullable Throwable upstreamError;
+        // ---- event loop only ----
+        private long written;
+        private long completed;
+        private int toRequest;
+        private boolean allQueued;
+        private boolean ended;
+
+        StreamSender(MonoSink<Void> result) {
+            this.result = result;
+        }
+
+        @Override
+        protected void hookOnSubscribe(Subscription subscription) {
+            subscription.request(STREAM_WINDOW);
+        }
+
+        @Override
+        protected void hookOnNext(WebSocketMessage message) {
+            if (!queue.offer(message)) {
+                // the source ignored our requests: fail the send rather than drop a message
+                cancel();
+                upstreamError = Exceptions.failWithOverflow("send(Publisher) source emitted more than requested");
+                upstreamDone = true;
+            }
+            signal();
+        }
+
+        @Override
+        protected void hookOnComplete() {
+            upstreamDone = true;
+            signal();
+        }
+
+        @Override
+        protected void hookOnError(Throwable error) {
+            upstreamError = error;
+            upstreamDone = true;
+            signal();
+        }
+
+        private void signal() {
+            if (wip.getAndIncrement() == 0) {
+                loop.execute(this::drainQueue);
+            }
+        }
+
+        private void drainQueue() {
+            int missed = 1;
+            while (true) {
+                if (ended) {
+                    queue.clear();
+                } else {
+                    writeQueued();
+                }
+                missed = wip.addAndGet(-missed);
+                if (missed == 0) {
+                    return;
+                }
+            }
+        }
+
+        private void writeQueued() {
+            while (!ended) {
+                boolean done = upstreamDone;
+                WebSocketMessage m = queue.poll();
+                if (m == null) {
+                    if (done) {
+                        Throwable error = upstreamError;
+                        if (error != null) {
+                            end(error);
+                        } else {
+                            allQueued = true;
+                            completeIfWritten();
+                        }
+                    }
+                    return;
+                }
+                ChannelHandlerContext c = session.context();
+                if (!session.open() || c == null) {
+                    end(notSent());
+                    return;
+                }
+                written++;
+                write(c, m).addListener(this::onWritten);
+            }
+        }
+
+        private void onWritten(io.netty.util.concurrent.Future<? super Void> f) {
+            if (ended) {
+                return;
+            }
+            if (!f.isSuccess()) {
+                end(f.cause());
+                return;
+            }
+            completed++;
+            if (allQueued) {
+                completeIfWritten();
+                return;
+            }
+            // Ask for more in batches, as Reactor's limitRate does, so upstream is not asked once per message.
+            if (++toRequest >= STREAM_REPLENISH) {
+                int n = toRequest;
+                toRequest = 0;
+                request(n);
+            }
+        }
+
+        private void completeIfWritten() {
+            if (!ended && completed == written) {
+                ended = true;
+                result.success();
+            }
+        }
+
+        private void end(Throwable error) {
+            if (ended) {
+                return;
+            }
+            ended = true;
+            queue.clear();
+            cancel();
+            result.error(error);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package dev.tether.websocket.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tether.websocket.WebSocketMessage;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.util.ArrayList;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+
+/**
+ * Fragmentation, streaming and the slow-consumer bound, on an in-memory channel. {@link Stall} stands
+ * for a socket whose send buffer is full: it holds every write until released, so the bytes queued for
+ * the peer can be counted.
+ */
+class OutboundWriterTest {
+
+    /** Holds writes (and their promises) until {@link #release()}. */
+    static final class Stall extends ChannelOutboundHandlerAdapter {
+        final List<Object> held = new ArrayList<>();
+        final List<ChannelPromise> promises = new ArrayList<>();
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            held.add(msg);
+            promises.add(promise);
+        }
+
+        @Override
+        public void flush(ChannelHandlerContext ctx) {
+        }
+
+        void release() {
+            List<Object> msgs = new ArrayList<>(held);
+            List<ChannelPromise> done = new ArrayList<>(promises);
+            held.clear();
+            promises.clear();
+            msgs.forEach(io.netty.util.ReferenceCountUtil::release);
+            done.forEach(ChannelPromise::trySuccess); // may write more: into the emptied lists
+        }
+    }
+
+    private final Stall stall = new Stall();
+    private final EmbeddedChannel ch = new EmbeddedChannel(stall, new ChannelInboundHandlerAdapter());
+    private final List<String> slow = new ArrayList<>();
+    private boolean open = true;
+
+    private OutboundWriter writer(int maxFrame, long bound) {
+        ChannelHandlerContext ctx = ch.pipeline().lastContext();
+        return new OutboundWriter("s-1", maxFrame, bound, Runnable::run, new OutboundWriter.Session() {
+            @Override
+            public @Nullable ChannelHandlerContext context() {
+                return ctx;
+            }
+
+            @Override
+            public boolean open() {
+                return open;
+            }
+
+            @Override
+            public String describe() {
+                return open ? "OPEN" : "CLOSE_SENT";
+            }
+
+            @Override
+            public void slowConsumer(String reason) {
+                slow.add(reason);
+            }
+        });
+    }
+
+    private List<WebSocketFrame> written() {
+        List<WebSocketFrame> frames = new ArrayList<>();
+        for (Object o : stall.held) {
+            frames.add((WebSocketFrame) o);
+        }
+        return frames;
+    }
+
+    @Test
+    void aMessageBeyondTheFrameLimitIsFragmented() {
+        OutboundWriter w = writer(125, Long.MAX_VALUE);
+        w.send(WebSocketMessage.text("x".repeat(300))).subscribe();
+        ch.runPendingTasks();
+        List<WebSocketFrame> frames = written();
+        assertThat(frames).hasSize(3);
+        assertThat(frames.get(0)).isInstanceOf(TextWebSocketFrame.class).matches(f -> !f.isFinalFragment());
+        assertThat(frames.get(1)).isInstanceOf(ContinuationWebSocketFrame.class).matches(f -> !f.isFinalFragment());
+        assertThat(frames.get(2)).isInstanceOf(ContinuationWebSocketFrame.class).matches(WebSocketFrame::isFinalFragment);
+        assertThat(frames.stream().mapToInt(f -> f.content().readableBytes())).containsExactly(125, 125, 50);
+        stall.release();
+    }
+
+    @Test
+    void aStreamCompletesOnceEveryMessageIsOnTheSocketAndAsksForAtMostItsWindow() {
+        OutboundWriter w = writer(1024, Long.MAX_VALUE);
+        List<String> done = new ArrayList<>();
+        List<Long> requested = new ArrayList<>();
+        w.send(Flux.range(0, 100).doOnRequest(requested::add).map(i -> WebSocketMessage.binary(new byte[] {i.byteValue()})))
+                .subscribe(null, e -> done.add(e.toString()), () -> done.add("done"));
+        ch.runPendingTasks();
+        assertThat(written()).hasSize(OutboundWriter.STREAM_WINDOW).allMatch(f -> f instanceof BinaryWebSocketFrame);
+        assertThat(w.pendingBytes()).as("on their way, not on the socket").isEqualTo(OutboundWriter.STREAM_WINDOW);
+        assertThat(done).isEmpty();
+        for (int i = 0; i < 10 && done.isEmpty(); i++) {
+            stall.release();
+            ch.runPendingTasks();
+        }
+        assertThat(done).containsExactly("done");
+        assertThat(requested).first().isEqualTo((long) OutboundWriter.STREAM_WINDOW);
+        assertThat(w.pendingBytes()).isZero();
+    }
+
+    @Test
+    void messagesQueuedBeyondTheBoundCallTheConsumerSlowAndFail() {
+        OutboundWriter w = writer(1024, 2000);
+        List<Throwable> errors = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            w.send(WebSocketMessage.binary(new byte[800])).subscribe(null, errors::add);
+        }
+        assertThat(slow).containsExactly("slow consumer: 1600 bytes queued, bound 2000");
+        assertThat(errors).singleElement().satisfies(e -> assertThat(e).hasMessageContaining("closing it with 1013"));
+        stall.release();
+    }
+
+    @Test
+    void nothingIsSentOnceClosing() {
+        OutboundWriter w = writer(1024, Long.MAX_VALUE);
+        open = false;
+        List<Throwable> errors = new ArrayList<>();
+        w.send(WebSocketMessage.text("late")).subscribe(null, errors::add);
+        w.send(Flux.just(WebSocketMessage.text("late"))).subscribe(null, errors::add);
+        assertThat(errors).hasSize(2).allSatisfy(e -> assertThat(e).hasMessageContaining("is CLOSE_SENT; message not sent"));
+    }
+}
