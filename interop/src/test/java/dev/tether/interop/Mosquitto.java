@@ -38,7 +38,8 @@ final class Mosquitto implements AutoCloseable {
                 + "persistence true\n"
                 + "persistence_location " + dir + "/\n"
                 + "autosave_interval 1\n"
-                + "log_dest stdout\n"
+                // A log file is flushed line by line; stdout into a file is not, and would lag behind.
+                + "log_dest file " + dir.resolve("broker.log") + "\n"
                 + "log_type all\n"
                 + "listener " + tcpPort + " 127.0.0.1\n"
                 + "protocol mqtt\n"
@@ -97,7 +98,9 @@ final class Mosquitto implements AutoCloseable {
 
     String log() {
         try {
-            return Files.readString(dir.resolve("mosquitto.log"), StandardCharsets.UTF_8);
+            Path broker = dir.resolve("broker.log");
+            return Files.readString(dir.resolve("mosquitto.log"), StandardCharsets.UTF_8)
+                    + (Files.exists(broker) ? Files.readString(broker, StandardCharsets.UTF_8) : "");
         } catch (IOException e) {
             return "(no log: " + e.getMessage() + ")";
         }

@@ -239,7 +239,15 @@ class MqttInboundInteropTest {
             assertThat(count(mosquitto.log(), "Received PUBREC from slow")).as("PUBRECs before any demand").isZero();
             app.request(1);
             Await.until(() -> app.received.size() == 1, WAIT, "one message");
-            Await.until(() -> count(mosquitto.log(), "Received PUBREC from slow") == 1, WAIT, "one PUBREC");
+            try {
+                Await.until(() -> count(mosquitto.log(), "Received PUBREC from slow") >= 1, WAIT, "one PUBREC");
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; received " + app.received.size() + "; events " + rec.events()
+                        + "; log " + mosquitto.log().lines().filter(l -> l.contains("slow")).collect(Collectors.joining("\n")), e);
+            }
+            pub.publish(MqttMessage.of("barrier", "x", MqttQos.AT_LEAST_ONCE)).block(WAIT);
+            sub.publish(MqttMessage.of("barrier", "x", MqttQos.AT_LEAST_ONCE)).block(WAIT);
+            assertThat(count(mosquitto.log(), "Received PUBREC from slow")).as("PUBRECs after demand for one").isEqualTo(1);
             app.request(Long.MAX_VALUE);
             try {
                 Await.until(() -> app.received.size() == 300, WAIT, "all 300, each once");
