@@ -309,39 +309,35 @@ class InboundFlowTest {
         }
     }
 
+    /**
+     * Which member gets how many is the broker's choice (HiveMQ CE may give one member everything, and with a
+     * member that asks for nothing it sometimes holds the whole group's queue); the split itself is checked
+     * against Mosquitto in the interop profile. What the client owes: each message arrives once in the group.
+     */
     @Test
     void aSharedGroupOfTwoClientsDeliversEachMessageOnce() {
         String group = "g" + System.nanoTime();
         String topic = "sensors" + System.nanoTime();
-        // The first member is slow (asks for nothing yet, 5 messages at most unacknowledged): the broker must
-        // give the rest to the second.
-        MqttClient a = MqttClient.builder().endpoint(hivemq.tcpUri()).receiveMaximum(5).reconnect(fast()).build();
+        MqttClient a = MqttClient.builder().endpoint(hivemq.tcpUri()).reconnect(fast()).build();
         MqttClient b = MqttClient.builder().endpoint(hivemq.tcpUri()).reconnect(fast()).build();
         Recorder<LifecycleEvent> aEvents = Recorder.lifecycle(a.lifecycle());
         Recorder<LifecycleEvent> bEvents = Recorder.lifecycle(b.lifecycle());
         a.start();
         b.start();
-        Manual<MqttMessage> slow = new Manual<>();
-        a.subscribe("$share/" + group + "/" + topic + "/#", MqttQos.AT_LEAST_ONCE).subscribe(slow);
+        Recorder<MqttMessage> ra = Recorder.of(a.subscribe("$share/" + group + "/" + topic + "/#", MqttQos.AT_LEAST_ONCE));
         Recorder<MqttMessage> rb = Recorder.of(b.subscribe("$share/" + group + "/" + topic + "/#", MqttQos.AT_LEAST_ONCE));
         aEvents.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("subscribed"), WAIT);
         bEvents.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("subscribed"), WAIT);
         MqttClient pub = publisher(hivemq.tcpUri(), MqttVersion.MQTT_5);
         try {
             publishAll(pub, topic, 200, MqttQos.AT_LEAST_ONCE);
-            // The fast member goes on while the slow one holds what it has; then the slow one takes its share.
-            Await.until(() -> rb.items().size() >= 1, WAIT, "the second member gets messages while the first is stuck");
-            slow.request(Long.MAX_VALUE);
-            Await.until(() -> slow.received.size() + rb.items().size() >= 200, WAIT, "200 messages across the group");
+            Await.until(() -> ra.items().size() + rb.items().size() >= 200, WAIT, "200 messages across the group");
             barrier(a);
             barrier(b);
             List<String> all = new java.util.ArrayList<>();
-            slow.received.forEach(m -> all.add(m.payloadAsString()));
+            ra.items().forEach(m -> all.add(m.payloadAsString()));
             rb.items().forEach(m -> all.add(m.payloadAsString()));
             assertThat(all).hasSize(200).doesNotHaveDuplicates();
-            // Which member gets how many is the broker's choice (HiveMQ CE queues a share per member); each
-            // message arrives once in the group.
-            assertThat(rb.items()).as("messages to the second member").isNotEmpty();
             assertThat(a.awaitConnected(WAIT).block().sharedSubscriptionsAvailable()).isTrue();
         } finally {
             a.close().block(WAIT);
