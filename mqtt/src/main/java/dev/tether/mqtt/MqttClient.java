@@ -231,6 +231,14 @@ public final class MqttClient {
     }
 
     /**
+     * @return a snapshot of the way in: what waits for the application, what is unacknowledged, whether reads
+     *         are paused, what was dropped; {@link MqttMetrics} turns it into meters
+     */
+    public MqttInboundState inboundState() {
+        return core.inboundState();
+    }
+
+    /**
      * MQTT 5 re-authentication: asks the credentials provider for fresh credentials (as after a
      * refusal) and sends AUTH (0x19) with the secret as authentication data, without dropping the
      * connection. Needs {@link Builder#authenticationMethod(String)}.

@@ -19,6 +19,8 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.reactivestreams.Subscription;
 import reactor.core.Disposable;
 import reactor.core.publisher.BaseSubscriber;
@@ -437,6 +439,85 @@ class InboundFlowTest {
             Await.until(() -> app.received.size() == 300, WAIT, "all 300 QoS 0 messages");
             assertThat(events.items()).noneMatch(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("inbound-dropped"));
             assertThat(events.items()).noneMatch(e -> e instanceof LifecycleEvent.Disconnected);
+        } finally {
+            app.dispose();
+            sub.close().block(WAIT);
+            pub.close().block(WAIT);
+        }
+    }
+
+    @ParameterizedTest(name = "QoS {0}")
+    @ValueSource(ints = {0, 1, 2})
+    void aFloodIntoASubscriberThatAsksForNothingStaysWithinTheBuffersAndTheReceiveMaximum(int qosValue) {
+        MqttQos qos = MqttQos.of(qosValue);
+        int bufferSize = 32;
+        int receiveMaximum = 10;
+        MqttClient sub = MqttClient.builder().endpoint(hivemq.tcpUri()).inboundBufferSize(bufferSize)
+                .receiveMaximum(receiveMaximum).reconnect(fast()).build();
+        Recorder<LifecycleEvent> events = Recorder.lifecycle(sub.lifecycle());
+        sub.start();
+        String topic = "bounded" + System.nanoTime();
+        Manual<MqttMessage> app = new Manual<>();
+        sub.subscribe(topic + "/#", qos).subscribe(app);
+        events.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("subscribed"), WAIT);
+        MqttClient pub = publisher(hivemq.tcpUri(), MqttVersion.MQTT_5);
+        AtomicInteger maxBuffered = new AtomicInteger();
+        AtomicInteger maxUnacknowledged = new AtomicInteger();
+        Disposable sampler = Flux.interval(Duration.ofMillis(2)).subscribe(i -> {
+            MqttInboundState st = sub.inboundState();
+            maxBuffered.accumulateAndGet(st.buffered(), Math::max);
+            maxUnacknowledged.accumulateAndGet(st.unacknowledged(), Math::max);
+        });
+        int total = 400;
+        try {
+            byte[] payload = new byte[16 * 1024];
+            pub.publishAll(Flux.range(0, total).map(i -> MqttMessage.of(topic + "/" + i, payload, qos))).then().block(WAIT);
+            if (qos == MqttQos.AT_MOST_ONCE) {
+                Await.until(() -> sub.inboundState().readingPaused(), WAIT, "reads paused by the full buffer");
+            } else {
+                Await.until(() -> sub.inboundState().unacknowledged() == receiveMaximum, WAIT, "a full Receive Maximum");
+            }
+            MqttInboundState full = sub.inboundState();
+            // One socket read beyond the bound at most: 64 KiB, four of these messages.
+            assertThat(full.buffered()).as("buffered while the application asks for nothing: %s", full)
+                    .isLessThanOrEqualTo(bufferSize + 4);
+            app.request(Long.MAX_VALUE);
+            Await.until(() -> app.received.size() == total, WAIT, "all " + total + " messages");
+            assertThat(maxBuffered.get()).as("most ever buffered").isLessThanOrEqualTo(bufferSize + 4);
+            if (qos != MqttQos.AT_MOST_ONCE) {
+                assertThat(maxUnacknowledged.get()).as("most ever unacknowledged").isLessThanOrEqualTo(receiveMaximum);
+            }
+            assertThat(app.received.stream().map(MqttMessage::topic).distinct().count()).isEqualTo(total);
+            assertThat(sub.inboundState().droppedQos0()).isZero();
+            assertThat(events.items()).noneMatch(e -> e instanceof LifecycleEvent.Disconnected);
+        } finally {
+            sampler.dispose();
+            app.dispose();
+            sub.close().block(WAIT);
+            pub.close().block(WAIT);
+        }
+    }
+
+    @Test
+    void inboundMetersReadTheClientsState() {
+        MqttClient sub = MqttClient.builder().endpoint(hivemq.tcpUri()).receiveMaximum(3).reconnect(fast()).build();
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        MqttMetrics.bind(sub, registry);
+        Recorder<LifecycleEvent> events = Recorder.lifecycle(sub.lifecycle());
+        sub.start();
+        String topic = "meters" + System.nanoTime();
+        Manual<MqttMessage> app = new Manual<>();
+        sub.subscribe(topic + "/#", MqttQos.AT_LEAST_ONCE).subscribe(app);
+        events.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("subscribed"), WAIT);
+        MqttClient pub = publisher(hivemq.tcpUri(), MqttVersion.MQTT_5);
+        try {
+            publishAll(pub, topic, 5, MqttQos.AT_LEAST_ONCE);
+            Await.until(() -> registry.get("tether.mqtt.inbound.unacknowledged").gauge().value() == 3, WAIT, "3 unacknowledged");
+            assertThat(registry.get("tether.mqtt.inbound.buffered").gauge().value()).isEqualTo(3);
+            assertThat(registry.get("tether.mqtt.inbound.dropped").functionCounter().count()).isZero();
+            app.request(Long.MAX_VALUE);
+            Await.until(() -> app.received.size() == 5, WAIT, "all 5");
+            Await.until(() -> registry.get("tether.mqtt.inbound.unacknowledged").gauge().value() == 0, WAIT, "none unacknowledged");
         } finally {
             app.dispose();
             sub.close().block(WAIT);

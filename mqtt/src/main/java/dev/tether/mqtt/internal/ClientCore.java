@@ -339,9 +339,15 @@ public final class ClientCore {
     }
 
     /** @return counters of the inbound side, for tests and the command line */
-    public synchronized String inboundState() {
-        return "unacknowledged=" + inbound.unacknowledged() + ", held=" + inbound.held() + ", readingPaused="
-                + inbound.readingPaused() + ", droppedQos0=" + inbound.droppedQos0();
+    public synchronized dev.tether.mqtt.MqttInboundState inboundState() {
+        int buffered = 0;
+        for (SubscriptionRegistry.Filter f : registry.all()) {
+            for (InboundSubscriber s : f.subscribers) {
+                buffered += s.buffered();
+            }
+        }
+        return new dev.tether.mqtt.MqttInboundState(inbound.unacknowledged(), buffered, inbound.held(),
+                inbound.readingPaused(), inbound.droppedQos0(), inbound.receiveMaximumOvershoots());
     }
 
     // ------------------------------------------------------------------ internals (hold the monitor)

@@ -39,6 +39,7 @@ final class InboundDelivery {
     private @Nullable AckWriter connection;
     private int receiveMaximum = Integer.MAX_VALUE;
     private boolean receiveMaximumExceeded;
+    private long receiveMaximumOvershoots;
     /** Received QoS 1 and 2 messages of the current connection whose acknowledgement has not gone out, in order. */
     private final ArrayDeque<InboundEntry> unacknowledged = new ArrayDeque<>();
     private final ArrayDeque<InboundEntry> held = new ArrayDeque<>();
@@ -150,6 +151,7 @@ final class InboundDelivery {
             // QoS 2 exchange), and the subscribers' bounded buffers keep memory bounded anyway: say so once per
             // connection and go on, rather than drop a working connection into a reconnect loop.
             receiveMaximumExceeded = true;
+            receiveMaximumOvershoots++;
             notices.add(new String[] {"receive-maximum-exceeded", "the broker sent more than the Receive Maximum of "
                     + receiveMaximum + " unacknowledged QoS 1 and 2 messages the client announced (" + message.topic()
                     + ", packet id " + packetId + "); the client keeps the connection, its buffers stay bounded"});
@@ -287,6 +289,11 @@ final class InboundDelivery {
     /** @return QoS 0 messages dropped so far */
     long droppedQos0() {
         return droppedQos0;
+    }
+
+    /** @return connections on which the broker overshot the Receive Maximum */
+    long receiveMaximumOvershoots() {
+        return receiveMaximumOvershoots;
     }
 
     /** @return messages waiting in the unmatched hold */

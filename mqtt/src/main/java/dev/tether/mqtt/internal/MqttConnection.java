@@ -87,6 +87,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private final java.util.concurrent.ConcurrentLinkedQueue<Long> acks = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicBoolean acksScheduled = new AtomicBoolean();
     private volatile boolean readingPaused;
+    private volatile boolean wantPaused;
     private @Nullable MonoSink<Void> reauthSink;
     private @Nullable NegotiatedSession negotiated;
 
@@ -263,21 +264,31 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         if (ch == null) {
             return;
         }
-        ch.eventLoop().execute(() -> {
-            if (finished || closeMode != null) {
-                return;
+        // Called under the client's monitor, so the last call wins; applied on the event loop. On the event loop
+        // (a PUBLISH being read filled a buffer) it applies at once, so Netty's read loop stops after this read.
+        wantPaused = paused;
+        if (ch.eventLoop().inEventLoop()) {
+            applyReading(ch);
+        } else {
+            ch.eventLoop().execute(() -> applyReading(ch));
+        }
+    }
+
+    private void applyReading(Channel ch) {
+        boolean paused = wantPaused;
+        if (finished || closeMode != null || paused == readingPaused) {
+            return;
+        }
+        readingPaused = paused;
+        ch.config().setAutoRead(!paused);
+        if (!paused) {
+            ch.read();
+            KeepAlive k = keepAlive;
+            if (k != null) {
+                k.readingResumed();
             }
-            readingPaused = paused;
-            ch.config().setAutoRead(!paused);
-            if (!paused) {
-                ch.read();
-                KeepAlive k = keepAlive;
-                if (k != null) {
-                    k.readingResumed();
-                }
-            }
-            log.debug("reading {} on {}", paused ? "paused: a subscriber's buffer is full" : "resumed", attempt.endpoint());
-        });
+        }
+        log.debug("reading {} on {}", paused ? "paused: a subscriber's buffer is full" : "resumed", attempt.endpoint());
     }
 
     private void wrote() {
@@ -649,6 +660,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         if (readingPaused) {
             // The close needs reads: the broker's DISCONNECT, the WebSocket close frame, the FIN.
             readingPaused = false;
+            wantPaused = false;
             ch.config().setAutoRead(true);
             ch.read();
         }
