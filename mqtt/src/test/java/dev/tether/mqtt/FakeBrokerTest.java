@@ -104,7 +104,11 @@ class FakeBrokerTest {
     void connackTimeoutRunsInVirtualTime() {
         VirtualTimeScheduler vts = VirtualTimeScheduler.create();
         try (FakeBroker broker = FakeBroker.start(n -> new byte[0])) {
+            // A fixed backoff: with full jitter a delay near zero would start the next attempt at once, and the
+            // broker would see that connection open.
             MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).scheduler(vts)
+                    .reconnect(dev.tether.core.ReconnectPolicy.builder().initialDelay(Duration.ofSeconds(1))
+                            .jitter(dev.tether.core.Jitter.NONE).build())
                     .connackTimeout(Duration.ofSeconds(10)).attemptTimeout(Duration.ofSeconds(60)).build();
             Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
             client.start();
