@@ -247,6 +247,14 @@ final class ProbeMqttCommand implements Callable<Integer> {
             }
             MqttWill will = MqttWill.of(MqttMessage.of(willTopic, "gone: " + mode, MqttQos.AT_LEAST_ONCE));
             MqttClient subject = client(endpoint, version, credentials, "tether-probe-subj-" + run + "-" + mode, will);
+            // Over WebSocket the close handshake is reported like `probe ws` does: the CloseSummary notice.
+            java.util.concurrent.atomic.AtomicReference<dev.tether.websocket.CloseSummary> wsClose =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            Disposable subjectEvents = subject.lifecycle().subscribe(e -> {
+                if (e instanceof LifecycleEvent.Notice n && n.details() instanceof dev.tether.websocket.CloseSummary cs) {
+                    wsClose.set(cs);
+                }
+            }, e -> { });
             subject.start();
             subject.awaitConnected(timeout).block();
             int port = endpoint.port(defaultPort(endpoint));
@@ -263,6 +271,18 @@ final class ProbeMqttCommand implements Callable<Integer> {
             boolean kernelAgrees = before < 0 || after < before;
             r.put("transport_closed", kernelAgrees);
             r.put("close_ms", TimeUnit.NANOSECONDS.toMillis(closedNanos));
+            subjectEvents.dispose();
+            dev.tether.websocket.CloseSummary summary = wsClose.get();
+            if (summary != null) {
+                Map<String, Object> close = Json.object();
+                close.put("code_sent", summary.closeFrameSent() ? summary.codeSent() : null);
+                close.put("code_received", summary.closeFrameReceived() ? summary.codeReceived() : null);
+                close.put("close_handshake_ms", summary.closingTook().toMillis());
+                close.put("timer_fired", summary.timersFired().isEmpty() ? "none" : summary.timersFired().toString());
+                close.put("tcp_closed_by", summary.tcpClosedBy() == dev.tether.websocket.CloseSummary.Side.PEER ? "broker" : "client");
+                close.put("clean", summary.clean());
+                r.put("websocket_close", close);
+            }
             boolean delivered = willArrived.await(willWait.toMillis(), TimeUnit.MILLISECONDS);
             r.put("will_delivered", delivered);
             r.put("will_latency_ms", delivered ? TimeUnit.NANOSECONDS.toMillis(willAt[0] - t0) : null);
@@ -585,6 +605,14 @@ final class ProbeMqttCommand implements Callable<Integer> {
             out.printf("%-20s %-17s %-15s %s%n", mode, yesNo(r.get("transport_closed")),
                     (delivered ? "yes" : "no") + (delivered == expectWill ? "" : " (!)"),
                     r.get("will_latency_ms") == null ? "-" : r.get("will_latency_ms") + " ms");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> ws = (Map<String, Object>) r.get("websocket_close");
+            if (ws != null) {
+                out.printf("%-20s websocket close: sent %s, received %s, TCP closed by %s, timers %s, %s ms%s%n", "",
+                        ws.get("code_sent") == null ? "none" : ws.get("code_sent"),
+                        ws.get("code_received") == null ? "none" : ws.get("code_received"), ws.get("tcp_closed_by"),
+                        ws.get("timer_fired"), ws.get("close_handshake_ms"), Boolean.TRUE.equals(ws.get("clean")) ? ", clean" : "");
+            }
         }
         out.println();
         out.println(Boolean.TRUE.equals(report.get("as_expected"))

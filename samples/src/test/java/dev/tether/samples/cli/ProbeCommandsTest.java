@@ -44,6 +44,10 @@ class ProbeCommandsTest {
                     "--jwt-hs256-secret-file", secretFile.toString(), "--will-wait", "2s", "--json");
             assertThat(ws.code()).as(ws.out() + ws.err()).isZero();
             assertThat(ws.out()).contains("\"transport\":\"websocket\"");
+            // The WebSocket close handshake of each disconnect mode, like `probe ws` reports it: a graceful close
+            // sends 1000 and gets the broker's answer; an abort sends no close frame.
+            assertThat(ws.out()).containsPattern("\"graceful\":\\{[^}]*\"websocket_close\":\\{\"code_sent\":1000,\"code_received\":1000")
+                    .containsPattern("\"abort\":\\{[^}]*\"websocket_close\":\\{\"code_sent\":null");
 
             // The human report says the same in words.
             TetherCommandTest.Result human = TetherCommandTest.run("probe", "mqtt", broker.tcpUri(),
