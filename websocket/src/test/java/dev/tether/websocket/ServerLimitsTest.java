@@ -140,6 +140,17 @@ class ServerLimitsTest {
     }
 
     @Test
+    void aTextMessageThatIsNotUtf8IsClosedWith1007AndThePeerReadsTheCode() throws Exception {
+        start(WebSocketServer.builder());
+        try (RawClient bad = new RawClient(server.port(), "/ws", true, true)) {
+            bad.send(1, new byte[] {'o', 'k', (byte) 0xC0, (byte) 0x80});
+            assertThat(bad.awaitEof(WAIT)).isTrue();
+            assertThat(bad.closeCodes).containsExactly(1007);
+        }
+        ServerAuthenticationTest.awaitSessions(server, 0);
+    }
+
+    @Test
     void anOversizedFrameAndAnOversizedFragmentedMessageAreClosedWith1009() throws Exception {
         start(WebSocketServer.builder().maxFramePayload(1024).maxMessageBytes(3000));
         try (RawClient big = new RawClient(server.port(), "/ws", true, true)) {

@@ -10,7 +10,8 @@ import org.jspecify.annotations.Nullable;
  * message, continuation frames add to it, the FIN bit ends it. Refuses, with the close code to use, a
  * message larger than the limit (1009, counted over all fragments, before anything beyond the limit
  * is copied), a new message before the previous one ended and a continuation without a message
- * (1002). One per session, on its loop.
+ * (1002), and a text message that is not valid UTF-8 (1007, RFC 6455 section 8.1; checked on the whole
+ * message, since a character may span fragments). One per session, on its loop.
  */
 final class MessageAssembler {
 
@@ -59,7 +60,7 @@ final class MessageAssembler {
                 return;
             }
             if (fin) {
-                sink.message(text, ByteBufUtil.getBytes(data));
+                deliver(text, ByteBufUtil.getBytes(data), sink);
                 return;
             }
             fragments = new ByteArrayOutputStream(Math.max(256, data.readableBytes() * 2));
@@ -78,8 +79,63 @@ final class MessageAssembler {
         f.write(chunk, 0, chunk.length);
         if (fin) {
             fragments = null;
-            sink.message(fragmentsText, f.toByteArray());
+            deliver(fragmentsText, f.toByteArray(), sink);
         }
+    }
+
+    private static void deliver(boolean text, byte[] payload, Sink sink) {
+        if (text) {
+            int bad = invalidUtf8At(payload);
+            if (bad >= 0) {
+                sink.violation(1007, "text message of " + payload.length + " bytes is not valid UTF-8 (at byte " + bad + ")");
+                return;
+            }
+        }
+        sink.message(text, payload);
+    }
+
+    /** @return the offset of the first byte that is not valid UTF-8, or -1 if all are */
+    static int invalidUtf8At(byte[] b) {
+        int i = 0;
+        int n = b.length;
+        while (i < n) {
+            int c = b[i] & 0xFF;
+            if (c < 0x80) {
+                i++;
+                continue;
+            }
+            int len;
+            int min;
+            if (c >= 0xC2 && c <= 0xDF) {
+                len = 2;
+                min = 0x80;
+            } else if (c >= 0xE0 && c <= 0xEF) {
+                len = 3;
+                min = 0x800;
+            } else if (c >= 0xF0 && c <= 0xF4) {
+                len = 4;
+                min = 0x10000;
+            } else {
+                return i;
+            }
+            if (i + len > n) {
+                return i;
+            }
+            int cp = c & (0xFF >> (len + 1));
+            for (int k = 1; k < len; k++) {
+                int cc = b[i + k] & 0xFF;
+                if ((cc & 0xC0) != 0x80) {
+                    return i;
+                }
+                cp = (cp << 6) | (cc & 0x3F);
+            }
+            // Overlong forms, surrogates and code points beyond U+10FFFF are not UTF-8.
+            if (cp < min || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+                return i;
+            }
+            i += len;
+        }
+        return -1;
     }
 
     /** Drops a half-assembled message (the session is closing). */

@@ -58,4 +58,26 @@ class MessageAssemblerTest {
         a.onFrame(false, true, true, bytes("b"), sink);
         assertThat(out).containsExactly("1002 continuation frame without a message", "1002 new message before the previous one ended");
     }
+
+    @Test
+    void aTextMessageThatIsNotUtf8IsRefusedWith1007EvenWhenACharacterSpansFragments() {
+        MessageAssembler a = new MessageAssembler(100);
+        byte[] euro = "\u20ac".getBytes(StandardCharsets.UTF_8);
+        a.onFrame(false, true, false, Unpooled.wrappedBuffer(new byte[] {'a', euro[0]}), sink);
+        a.onFrame(true, false, true, Unpooled.wrappedBuffer(new byte[] {euro[1], euro[2]}), sink);
+        a.onFrame(false, true, true, Unpooled.wrappedBuffer(new byte[] {'o', 'k', (byte) 0xC0, (byte) 0x80}), sink);
+        a.onFrame(false, false, true, Unpooled.wrappedBuffer(new byte[] {(byte) 0xFF}), sink);
+        assertThat(out).containsExactly("text a\u20ac", "1007 text message of 4 bytes is not valid UTF-8 (at byte 2)",
+                "binary \ufffd");
+    }
+
+    @Test
+    void utf8CheckRefusesOverlongSurrogatesTruncatedAndOutOfRange() {
+        assertThat(MessageAssembler.invalidUtf8At("h\u00e9llo \ud83d\ude00 \u20ac".getBytes(StandardCharsets.UTF_8))).isEqualTo(-1);
+        assertThat(MessageAssembler.invalidUtf8At(new byte[] {(byte) 0xE0, (byte) 0x80, (byte) 0x80})).as("overlong").isZero();
+        assertThat(MessageAssembler.invalidUtf8At(new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80})).as("surrogate").isZero();
+        assertThat(MessageAssembler.invalidUtf8At(new byte[] {'x', (byte) 0xE2, (byte) 0x82})).as("truncated").isEqualTo(1);
+        assertThat(MessageAssembler.invalidUtf8At(new byte[] {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80})).as("beyond U+10FFFF").isZero();
+        assertThat(MessageAssembler.invalidUtf8At(new byte[] {(byte) 0x80})).as("lone continuation").isZero();
+    }
 }
