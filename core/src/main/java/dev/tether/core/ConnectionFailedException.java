@@ -16,9 +16,12 @@ public class ConnectionFailedException extends IOException {
 
     private static final long serialVersionUID = 1L;
 
+    /** Who caused the failure. */
     private final Initiator initiator;
+    /** The protocol code that came with it, or -1. */
     private final int code;
-    private final @Nullable Verdict suggestedVerdict;
+    /** The verdict the connector suggests, if any (not serialized). */
+    private final transient @Nullable Verdict suggestedVerdict;
 
     /**
      * @param message          what happened, and what to do about it

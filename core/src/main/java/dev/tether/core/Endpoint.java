@@ -15,6 +15,7 @@ public record Endpoint(URI uri) {
     /**
      * Validates the URI.
      *
+     * @param uri an absolute URI with a scheme and a host
      * @throws IllegalArgumentException if the URI is not absolute or has no host
      */
     public Endpoint {
@@ -50,7 +51,10 @@ public record Endpoint(URI uri) {
         }
     }
 
-    /** @return the endpoint for a URI */
+    /**
+     * @param uri an absolute URI with a scheme and a host
+     * @return the endpoint for a URI
+     */
     public static Endpoint of(URI uri) {
         return new Endpoint(uri);
     }

@@ -8,6 +8,7 @@ public final class RetriesExhaustedException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** How many attempts were made. */
     private final int attempts;
 
     /**
