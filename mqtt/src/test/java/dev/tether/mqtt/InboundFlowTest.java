@@ -475,7 +475,12 @@ class InboundFlowTest {
             if (qos == MqttQos.AT_MOST_ONCE) {
                 Await.until(() -> sub.inboundState().readingPaused(), WAIT, "reads paused by the full buffer");
             } else {
-                Await.until(() -> sub.inboundState().unacknowledged() == receiveMaximum, WAIT, "a full Receive Maximum");
+                // How many the broker sends up to the Receive Maximum is its choice (HiveMQ CE sends 8 to 10);
+                // after a round trip on the subscriber's own connection, what it sent has been read.
+                Await.until(() -> sub.inboundState().unacknowledged() > 0, WAIT, "unacknowledged messages");
+                barrier(sub);
+                assertThat(sub.inboundState().unacknowledged()).as("unacknowledged while the application asks for nothing")
+                        .isBetween(1, receiveMaximum);
             }
             MqttInboundState full = sub.inboundState();
             // One socket read beyond the bound at most: 64 KiB, four of these messages.

@@ -86,6 +86,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     /** Acknowledgements of received messages, in the order they must leave (PUBREC flagged by the sign). */
     private final java.util.concurrent.ConcurrentLinkedQueue<Long> acks = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicBoolean acksScheduled = new AtomicBoolean();
+    /** A read is being processed on the event loop (acknowledgements released meanwhile wait for its end). */
+    private boolean readBatch;
     private volatile boolean readingPaused;
     private volatile boolean wantPaused;
     private @Nullable MonoSink<Void> reauthSink;
@@ -229,6 +231,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private void enqueueAck(long ack) {
         acks.add(ack);
         Channel ch = channel;
+        // Released while a read is processed: written with one flush when the read completes; the task is the
+        // fallback for a pipeline that does not pass the read's completion on, and finds nothing left otherwise.
         if (ch != null && acksScheduled.compareAndSet(false, true)) {
             ch.eventLoop().execute(this::writeAcks);
         }
@@ -400,7 +404,19 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     }
 
     @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (readBatch) {
+            readBatch = false;
+            if (!acks.isEmpty()) {
+                writeAcks();
+            }
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        readBatch = true;
         if (!(msg instanceof io.netty.handler.codec.mqtt.MqttMessage m)) {
             ctx.fireChannelRead(msg);
             return;
