@@ -93,6 +93,34 @@ class PublishFlowTest {
     }
 
     @Test
+    void whileConnectedWhatWaitsForASlotIsBoundedByTheOfflineBufferCapacityAndPolicy() {
+        // CONNACK with Receive Maximum 2; the broker never acknowledges, so two publishes stay in flight.
+        byte[] connack = bytes(0x20, 0x06, 0x00, 0x00, 0x03, 0x21, 0x00, 0x02);
+        try (FakeBroker broker = FakeBroker.start(n -> connack)) {
+            MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).maxInFlight(2)
+                    .offlineBuffer(3, OverflowPolicy.FAIL_NEWEST).build().start();
+            client.awaitConnected(Duration.ofSeconds(5)).block();
+            List<AtomicReference<Object>> outcomes = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                started(client.publish(MqttMessage.of("t", "m" + i, MqttQos.AT_LEAST_ONCE)), outcomes);
+            }
+            assertThat(broker.receivedTypes().filter(t -> t == MqttMessageType.PUBLISH).take(2).count()
+                    .timeout(Duration.ofSeconds(5)).onErrorResume(e -> Mono.empty()).block()).isEqualTo(2);
+            for (int i = 2; i < 5; i++) {
+                started(client.publish(MqttMessage.of("t", "m" + i, MqttQos.AT_LEAST_ONCE)), outcomes);
+            }
+            // Two in flight, three waiting (the bound: max(offline capacity 3, maxInFlight 2)): the sixth overflows.
+            StepVerifier.create(client.publish(MqttMessage.of("t", "m5", MqttQos.AT_LEAST_ONCE)))
+                    .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(BufferOverflowException.class)
+                            .hasMessageContaining("3 elements"))
+                    .verify(Duration.ofSeconds(5));
+            assertThat(outcomes).allSatisfy(o -> assertThat(o.get()).isNull());
+            assertThat(client.connection().state()).isEqualTo(dev.tether.core.ConnectionState.CONNECTED);
+            client.abort().block(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
     void theBrokersMaximumQosAndRetainAvailabilityAreRespected() {
         // CONNACK with Maximum QoS 1 and Retain Available 0.
         byte[] connack = bytes(0x20, 0x07, 0x00, 0x00, 0x04, 0x24, 0x01, 0x25, 0x00);
