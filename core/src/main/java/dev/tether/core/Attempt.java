@@ -1,5 +1,6 @@
 package dev.tether.core;
 
+import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 
 /**
@@ -52,4 +53,15 @@ public interface Attempt {
      * @param details protocol detail; its {@code toString()} must be readable and hold no secret
      */
     void reportNotice(String kind, Object details);
+
+    /**
+     * Emits the mode of a graceful close the user asked for while this attempt is under way, if its connector
+     * {@link Connector#closesAttemptsGracefully() handles it}; never completes otherwise. It may already have
+     * fired when {@link Connector#connect(Attempt)} is called (the close came while credentials were fetched).
+     *
+     * @return the requested close mode, {@link CloseMode#GRACEFUL} or {@link CloseMode#GRACEFUL_WITH_WILL}
+     */
+    default Mono<CloseMode> closeRequested() {
+        return Mono.never();
+    }
 }

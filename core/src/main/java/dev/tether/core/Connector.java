@@ -33,4 +33,20 @@ public interface Connector<S> {
     default FailureClassifier classifier() {
         return failure -> java.util.Optional.empty();
     }
+
+    /**
+     * Whether a graceful close that arrives while an attempt is under way is handed to the attempt
+     * ({@link Attempt#closeRequested()}) instead of cancelling it. A connector that says yes must then end the
+     * attempt promptly: at once if its handshake has not reached the peer yet, else after saying goodbye in
+     * the requested mode (MQTT: wait for CONNACK, then DISCONNECT, so the broker does not publish the Will),
+     * and signal the end of {@link #connect(Attempt)} (an error, or a session, which the engine then closes
+     * in the same mode) only once its transport is closed. The engine bounds the wait by its
+     * {@code closeTimeout}, then cancels the attempt (an abort) and reports it with a
+     * {@code Notice("close-aborted")}. An {@link CloseMode#ABORT} always cancels at once.
+     *
+     * @return false by default: a close during an attempt cancels it
+     */
+    default boolean closesAttemptsGracefully() {
+        return false;
+    }
 }

@@ -300,6 +300,80 @@ class EngineVirtualTimeTest {
     }
 
     @Test
+    void gracefulCloseDuringConnectIsHandedToAConnectorThatClosesAttemptsGracefully() {
+        connector.gracefulAttempts = true;
+        connector.then(new ScriptedConnector.Handshake(Duration.ofMillis(300), false));
+        ResilientConnection<ScriptedConnector.Session> c = connection(NO_JITTER);
+        c.start();
+        AtomicReference<Boolean> closed = new AtomicReference<>(false);
+        c.close().subscribe(null, null, () -> closed.set(true));
+        assertThat(connector.attemptCloseRequests).containsExactly(CloseMode.GRACEFUL);
+        assertThat(c.state()).isEqualTo(ConnectionState.CLOSING);
+        vts.advanceTimeBy(Duration.ofMillis(299));
+        assertThat(closed.get()).as("close() waits for the attempt's goodbye").isFalse();
+        vts.advanceTimeBy(Duration.ofMillis(1));
+        assertThat(closed.get()).isTrue();
+        assertThat(connector.cancelledHangs).hasValue(0);
+        assertThat(events).extracting(e -> e.getClass().getSimpleName())
+                .containsExactly("Idle", "Connecting", "CloseRequested", "Closed");
+    }
+
+    @Test
+    void aSessionThatArrivesDuringAGracefulAttemptCloseIsClosedInTheSameMode() {
+        connector.gracefulAttempts = true;
+        connector.then(new ScriptedConnector.Handshake(Duration.ofMillis(100), true));
+        ResilientConnection<ScriptedConnector.Session> c = connection(NO_JITTER);
+        c.start();
+        StepVerifier.create(c.close(CloseMode.GRACEFUL_WITH_WILL)).then(() -> vts.advanceTimeBy(Duration.ofMillis(100)))
+                .verifyComplete();
+        assertThat(connector.sessions).hasSize(1);
+        assertThat(connector.sessions.get(0).closeRequests).containsExactly(CloseMode.GRACEFUL_WITH_WILL);
+        assertThat(c.state()).isEqualTo(ConnectionState.CLOSED);
+        assertThat(events).noneMatch(e -> e instanceof LifecycleEvent.Connected);
+    }
+
+    @Test
+    void aGracefulAttemptCloseIsBoundedByTheCloseTimeoutThenAbortedAndReported() {
+        connector.gracefulAttempts = true;
+        connector.then(new ScriptedConnector.Handshake(null, false));
+        ResilientConnection<ScriptedConnector.Session> c = connection(ResilientConnection.builder(connector)
+                .reconnect(NO_JITTER).closeTimeout(Duration.ofSeconds(2)));
+        c.start();
+        AtomicReference<Boolean> closed = new AtomicReference<>(false);
+        c.close().subscribe(null, null, () -> closed.set(true));
+        vts.advanceTimeBy(Duration.ofMillis(1999));
+        assertThat(closed.get()).isFalse();
+        vts.advanceTimeBy(Duration.ofMillis(1));
+        assertThat(closed.get()).isTrue();
+        assertThat(connector.cancelledHangs).hasValue(1);
+        assertThat(eventsOf(LifecycleEvent.Notice.class)).singleElement()
+                .satisfies(n -> assertThat(n.kind()).isEqualTo("close-aborted"));
+    }
+
+    @Test
+    void anAbortCutsAGracefulAttemptCloseShort() {
+        connector.gracefulAttempts = true;
+        connector.then(new ScriptedConnector.Handshake(null, false));
+        ResilientConnection<ScriptedConnector.Session> c = connection(NO_JITTER);
+        c.start();
+        c.close().subscribe();
+        StepVerifier.create(c.abort()).verifyComplete();
+        assertThat(connector.cancelledHangs).hasValue(1);
+        assertThat(c.state()).isEqualTo(ConnectionState.CLOSED);
+    }
+
+    @Test
+    void anAbortDuringConnectCancelsEvenAConnectorThatClosesAttemptsGracefully() {
+        connector.gracefulAttempts = true;
+        connector.then(new ScriptedConnector.Handshake(Duration.ofMillis(300), false));
+        ResilientConnection<ScriptedConnector.Session> c = connection(NO_JITTER);
+        c.start();
+        StepVerifier.create(c.abort()).verifyComplete();
+        assertThat(connector.attemptCloseRequests).isEmpty();
+        assertThat(connector.cancelledHangs).hasValue(1);
+    }
+
+    @Test
     void attemptTimeoutBoundsAHangingAttempt() {
         connector.then(hang()).otherwise(succeed());
         ResilientConnection<ScriptedConnector.Session> c = connection(ResilientConnection.builder(connector)

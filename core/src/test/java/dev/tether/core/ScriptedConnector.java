@@ -1,5 +1,6 @@
 package dev.tether.core;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
@@ -17,7 +18,14 @@ import reactor.core.publisher.Sinks;
 final class ScriptedConnector implements Connector<ScriptedConnector.Session> {
 
     /** What one attempt does. */
-    sealed interface Step permits Fail, Succeed, Hang {
+    sealed interface Step permits Fail, Succeed, Hang, Handshake {
+    }
+
+    /**
+     * A handshake in flight that reacts to a graceful close ({@link Attempt#closeRequested()}): after {@code goodbye}
+     * it ends with an error ({@code succeed} false) or with a session, or never reacts ({@code goodbye} null).
+     */
+    record Handshake(Duration goodbye, boolean succeed) implements Step {
     }
 
     record Fail(Throwable error) implements Step {
@@ -86,6 +94,9 @@ final class ScriptedConnector implements Connector<ScriptedConnector.Session> {
     final List<Attempt> attempts = new CopyOnWriteArrayList<>();
     final List<Session> sessions = new CopyOnWriteArrayList<>();
     final AtomicInteger cancelledHangs = new AtomicInteger();
+    final List<CloseMode> attemptCloseRequests = new CopyOnWriteArrayList<>();
+    /** Whether the connector says it closes attempts gracefully. */
+    volatile boolean gracefulAttempts;
     private volatile FailureClassifier classifier = f -> java.util.Optional.empty();
 
     ScriptedConnector then(Step... steps) {
@@ -126,6 +137,20 @@ final class ScriptedConnector implements Connector<ScriptedConnector.Session> {
             if (step instanceof Fail f) {
                 return Mono.error(f.error());
             }
+            if (step instanceof Handshake h) {
+                return attempt.closeRequested().flatMap(mode -> {
+                    attemptCloseRequests.add(mode);
+                    if (h.goodbye() == null) {
+                        return Mono.<EstablishedSession<Session>>never();
+                    }
+                    Mono<EstablishedSession<Session>> end = h.succeed() ? Mono.fromSupplier(() -> {
+                        Session s = new Session(attempt);
+                        sessions.add(s);
+                        return s;
+                    }) : Mono.error(new java.io.IOException("closed during the handshake"));
+                    return Mono.delay(h.goodbye(), attempt.scheduler()).then(end);
+                }).doOnCancel(cancelledHangs::incrementAndGet);
+            }
             if (step instanceof Hang) {
                 return Mono.<EstablishedSession<Session>>never().doOnCancel(cancelledHangs::incrementAndGet);
             }
@@ -133,6 +158,11 @@ final class ScriptedConnector implements Connector<ScriptedConnector.Session> {
             sessions.add(s);
             return Mono.just(s);
         });
+    }
+
+    @Override
+    public boolean closesAttemptsGracefully() {
+        return gracefulAttempts;
     }
 
     @Override

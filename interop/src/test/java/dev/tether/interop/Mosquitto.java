@@ -14,7 +14,8 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * A real Mosquitto broker (Debian package {@code mosquitto}) on loopback, with a TCP and a
  * WebSocket listener on free ports, a password file and persistent sessions. It can be stopped and
- * started again on the same ports.
+ * started again on the same ports. {@link #startBridgedTo} starts a second broker with a bridge to a first
+ * one, carrying every topic both ways.
  */
 final class Mosquitto implements AutoCloseable {
 
@@ -24,6 +25,11 @@ final class Mosquitto implements AutoCloseable {
     private Process process;
 
     private Mosquitto(String username, String password) throws IOException, InterruptedException {
+        this(username, password, null);
+    }
+
+    private Mosquitto(String username, String password, Mosquitto bridgeTo)
+            throws IOException, InterruptedException {
         this.dir = Files.createTempDirectory("mosquitto");
         this.tcpPort = freePort();
         this.wsPort = freePort();
@@ -45,6 +51,18 @@ final class Mosquitto implements AutoCloseable {
                 + "protocol mqtt\n"
                 + "listener " + wsPort + " 127.0.0.1\n"
                 + "protocol websockets\n";
+        if (bridgeTo != null) {
+            // One bridge connection, both directions, QoS 1: what is published on either broker reaches the other's
+            // subscribers. Mosquitto marks its bridge connection (try_private), so nothing loops back.
+            conf += "connection bridge-to-" + bridgeTo.tcpPort + "\n"
+                    + "address 127.0.0.1:" + bridgeTo.tcpPort + "\n"
+                    + "remote_username " + username + "\n"
+                    + "remote_password " + password + "\n"
+                    + "remote_clientid bridge-" + tcpPort + "\n"
+                    + "topic # both 1\n"
+                    + "cleansession false\n"
+                    + "restart_timeout 1\n";
+        }
         Files.writeString(dir.resolve("mosquitto.conf"), conf);
         start();
     }
@@ -55,8 +73,25 @@ final class Mosquitto implements AutoCloseable {
      * @return a running broker
      */
     static Mosquitto start(String username, String password) {
+        return start(username, password, null);
+    }
+
+    /**
+     * A second broker with a bridge to {@code first} ({@code topic # both 1}), logging in there with the same user.
+     * Its listeners accept clients as soon as it runs; the bridge connects shortly after (see its log).
+     *
+     * @param first    the broker to bridge to
+     * @param username the one user both brokers accept
+     * @param password its password
+     * @return a running broker
+     */
+    static Mosquitto startBridgedTo(Mosquitto first, String username, String password) {
+        return start(username, password, first);
+    }
+
+    private static Mosquitto start(String username, String password, Mosquitto bridgeTo) {
         try {
-            return new Mosquitto(username, password);
+            return new Mosquitto(username, password, bridgeTo);
         } catch (IOException e) {
             throw new IllegalStateException("cannot start mosquitto (Debian package 'mosquitto'; .ci/run installs it): " + e.getMessage(), e);
         } catch (InterruptedException e) {

@@ -114,7 +114,9 @@ public final class MqttClient {
      * disconnected the publish waits in the offline buffer (see {@link Builder#offlineBuffer}); QoS 1
      * and 2 publishes in flight when the connection drops are resent with their original packet ids
      * (DUP set) when the broker kept the session, and sent again as new publishes when it did not.
-     * While connected, publishes beyond the broker's Receive Maximum wait for a free slot. Resends are
+     * While connected, publishes beyond the broker's Receive Maximum wait for a free slot; at most
+     * max(offline buffer capacity, {@link Builder#maxInFlight}) wait so, and beyond that the offline buffer's
+     * overflow policy applies to them too. Resends are
      * reported on {@link #lifecycle()} as a {@code Notice} of kind {@code resent} or {@code republished}.
      * A QoS above the broker's Maximum QoS (MQTT 5 CONNACK) is lowered to it; the result says which QoS
      * was used. A retained publish to a broker without retain support fails with
@@ -255,7 +257,11 @@ public final class MqttClient {
      * acknowledged first (bounded by {@link Builder#drainTimeout}); what is still unacknowledged then fails
      * with {@link dev.tether.core.ConnectionClosedException}. Then DISCONNECT 0x00 is sent (the broker
      * discards the Will), and the transport is closed (WebSocket with a 1000 close frame), bounded by
-     * {@link Builder#transportCloseTimeout}. Lazy.
+     * {@link Builder#transportCloseTimeout}. While a connection attempt is under way: if CONNECT was sent, the
+     * broker may already hold the Will, so the client waits for CONNACK (bounded by {@link Builder#connackTimeout},
+     * counted from CONNECT, and by the close timeout), then sends DISCONNECT without starting the session; if no
+     * CONNACK comes in time the transport is aborted and a {@code Notice} of kind {@code close-aborted} says the
+     * broker may publish the Will. Before CONNECT was sent the attempt is simply closed. Lazy.
      *
      * @return completes when closed
      */
@@ -478,7 +484,9 @@ public final class MqttClient {
         }
 
         /**
-         * @param capacity how many publishes wait while disconnected; default {@link #DEFAULT_OFFLINE_CAPACITY}
+         * @param capacity how many publishes wait while disconnected; default {@link #DEFAULT_OFFLINE_CAPACITY}.
+         *                 While connected, publishes waiting for an in-flight slot are bounded by the larger of this
+         *                 and {@link #maxInFlight(int)} (so {@code publishAll} never overflows), with the same policy
          * @param policy   what happens when it is full; default {@link #DEFAULT_OVERFLOW_POLICY}
          * @return this builder
          */

@@ -38,7 +38,8 @@ class PublishFlowTest {
                     .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(BufferOverflowException.class)
                             .hasMessageContaining("2 elements"))
                     .verify(Duration.ofSeconds(5));
-            client.close().block(Duration.ofSeconds(5));
+            // The silent broker never answers CONNECT, so a graceful close would wait for CONNACK (connackTimeout).
+            client.abort().block(Duration.ofSeconds(5));
             // What waited fails when the client closes; nothing hangs.
             StepVerifier.create(first).expectError(ConnectionClosedException.class).verify(Duration.ofSeconds(5));
         }
@@ -53,14 +54,14 @@ class PublishFlowTest {
             started(oldest.publish(MqttMessage.of("t", "b", MqttQos.AT_MOST_ONCE)), outcomes);
             StepVerifier.create(a).verifyComplete();
             assertThat(outcomes.get(1).get()).isNull();
-            oldest.close().block(Duration.ofSeconds(5));
+            oldest.abort().block(Duration.ofSeconds(5));
 
             MqttClient newest = MqttClient.builder().endpoint(silent.tcpUri()).offlineBuffer(1, OverflowPolicy.DROP_NEWEST).build().start();
             List<AtomicReference<Object>> kept = new ArrayList<>();
             started(newest.publish(MqttMessage.of("t", "a", MqttQos.AT_MOST_ONCE)), kept);
             StepVerifier.create(newest.publish(MqttMessage.of("t", "b", MqttQos.AT_MOST_ONCE))).verifyComplete();
             assertThat(kept.get(0).get()).isNull();
-            newest.close().block(Duration.ofSeconds(5));
+            newest.abort().block(Duration.ofSeconds(5));
         }
     }
 
@@ -87,6 +88,34 @@ class PublishFlowTest {
                     .as("SUBSCRIBE received; got " + broker.received()).isNotNull();
             assertThat(broker.received()).filteredOn(m -> m.fixedHeader().messageType() == MqttMessageType.PUBLISH).hasSize(2);
             assertThat(outcomes).allSatisfy(o -> assertThat(o.get()).isNull());
+            client.abort().block(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void whileConnectedWhatWaitsForASlotIsBoundedByTheOfflineBufferCapacityAndPolicy() {
+        // CONNACK with Receive Maximum 2; the broker never acknowledges, so two publishes stay in flight.
+        byte[] connack = bytes(0x20, 0x06, 0x00, 0x00, 0x03, 0x21, 0x00, 0x02);
+        try (FakeBroker broker = FakeBroker.start(n -> connack)) {
+            MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).maxInFlight(2)
+                    .offlineBuffer(3, OverflowPolicy.FAIL_NEWEST).build().start();
+            client.awaitConnected(Duration.ofSeconds(5)).block();
+            List<AtomicReference<Object>> outcomes = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                started(client.publish(MqttMessage.of("t", "m" + i, MqttQos.AT_LEAST_ONCE)), outcomes);
+            }
+            assertThat(broker.receivedTypes().filter(t -> t == MqttMessageType.PUBLISH).take(2).count()
+                    .timeout(Duration.ofSeconds(5)).onErrorResume(e -> Mono.empty()).block()).isEqualTo(2);
+            for (int i = 2; i < 5; i++) {
+                started(client.publish(MqttMessage.of("t", "m" + i, MqttQos.AT_LEAST_ONCE)), outcomes);
+            }
+            // Two in flight, three waiting (the bound: max(offline capacity 3, maxInFlight 2)): the sixth overflows.
+            StepVerifier.create(client.publish(MqttMessage.of("t", "m5", MqttQos.AT_LEAST_ONCE)))
+                    .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(BufferOverflowException.class)
+                            .hasMessageContaining("3 elements"))
+                    .verify(Duration.ofSeconds(5));
+            assertThat(outcomes).allSatisfy(o -> assertThat(o.get()).isNull());
+            assertThat(client.connection().state()).isEqualTo(dev.tether.core.ConnectionState.CONNECTED);
             client.abort().block(Duration.ofSeconds(5));
         }
     }

@@ -87,6 +87,12 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     private @Nullable Disposable stableTimer;
     private @Nullable Disposable closeTimer;
     private @Nullable Disposable gracefulClose;
+    /** The close signal of the attempt under way (see {@link Attempt#closeRequested()}). */
+    private Sinks.One<CloseMode> attemptClose = Sinks.one();
+    /** Set while a graceful close waits for the attempt under way to end (the connector closes attempts gracefully). */
+    private boolean closingAttempt;
+    /** A session that arrived while its attempt was being closed gracefully; closed in the same mode. */
+    private @Nullable EstablishedSession<S> closingSession;
     private @Nullable CloseMode closeMode;
     /** Whether the current attempt holds a circuit-breaker permission not yet recorded or released. */
     private boolean permitHeld;
@@ -293,6 +299,8 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             return;
         }
         permitHeld = circuitBreaker != null;
+        Sinks.One<CloseMode> closeSignal = Sinks.one();
+        attemptClose = closeSignal;
         long startNanos = System.nanoTime();
         Mono<EstablishedSession<S>> attempt = Mono.defer(() -> credentialsProvider.credentials(new CredentialsRequest(number, endpoint, refresh)))
                 .switchIfEmpty(Mono.error(() -> new IllegalStateException("the credentials provider completed without credentials")))
@@ -305,7 +313,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
                         });
                     }
                 })
-                .flatMap(creds -> connector.connect(new AttemptContext(gen, number, endpoint, creds, refresh)))
+                .flatMap(creds -> connector.connect(new AttemptContext(gen, number, endpoint, creds, refresh, closeSignal)))
                 .switchIfEmpty(Mono.error(() -> new IllegalStateException("the connector completed without a session")))
                 .timeout(attemptTimeout, scheduler)
                 .onErrorMap(TimeoutException.class, e -> new TimeoutException("attempt " + number + " to " + endpoint
@@ -316,6 +324,16 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     }
 
     private void onEstablished(long gen, Endpoint endpoint, EstablishedSession<S> est, long tookNanos) {
+        if (gen == generation && state == ConnectionState.CLOSING && closingAttempt && closeMode != CloseMode.ABORT) {
+            // The attempt was asked to close gracefully and still delivered a session: close it in that mode.
+            log.debug("[{}] generation {} established while closing; closing it {}", name, gen, closeMode);
+            attemptSubscription = null;
+            closingSession = est;
+            CloseMode mode = closeMode;
+            gracefulClose = est.close(mode == null ? CloseMode.GRACEFUL : mode).subscribe(null,
+                    e -> serial.execute(() -> attemptClosed(gen)), () -> serial.execute(() -> attemptClosed(gen)));
+            return;
+        }
         if (gen != generation || state != ConnectionState.CONNECTING) {
             // The user closed (or a newer attempt began) while this one completed: do not leak it.
             log.debug("[{}] generation {} established after it was abandoned; closing it", name, gen);
@@ -393,6 +411,9 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             return;
         }
         if (state == ConnectionState.CLOSING) {
+            if (closingAttempt) {
+                log.debug("[{}] generation {} ended while closing: {}", name, gen, error.toString());
+            }
             finishClosed(null);
             return;
         }
@@ -501,6 +522,10 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             // An abort while a graceful close drains cuts it short: the transport is closed now.
             closeMode = CloseMode.ABORT;
             emitState(new LifecycleEvent.CloseRequested(generation, now(), mode));
+            if (closingAttempt) {
+                abortClosingAttempt(null);
+                return;
+            }
             SessionScope<S> scope = current;
             if (scope != null) {
                 log.debug("[{}] abort requested during a graceful close", name);
@@ -521,6 +546,20 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         switch (was) {
             case IDLE -> finishClosed(null);
             case CONNECTING -> {
+                if (mode != CloseMode.ABORT && connector.closesAttemptsGracefully()) {
+                    // The connector ends the attempt itself (e.g. MQTT waits for CONNACK and sends DISCONNECT, so
+                    // the broker discards the Will), bounded by the closeTimeout.
+                    closingAttempt = true;
+                    long gen = generation;
+                    closeTimer = scheduler.schedule(() -> serial.execute(() -> {
+                        if (state == ConnectionState.CLOSING && closingAttempt && gen == generation) {
+                            abortClosingAttempt("the attempt did not end within " + closeTimeout.toMillis()
+                                    + " ms (closeTimeout) after a graceful close was requested; aborted");
+                        }
+                    }), closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                    attemptClose.tryEmitValue(mode);
+                    return;
+                }
                 cancel(attemptSubscription);
                 attemptSubscription = null;
                 finishClosed(null);
@@ -555,6 +594,29 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         }
     }
 
+    /** A session that arrived during a graceful close of its attempt has been closed. */
+    private void attemptClosed(long gen) {
+        if (gen == generation && state == ConnectionState.CLOSING) {
+            finishClosed(null);
+        }
+    }
+
+    /** Gives up on a graceful close of the attempt under way: the attempt is cancelled, its session aborted. */
+    private void abortClosingAttempt(@Nullable String why) {
+        if (why != null) {
+            log.warn("[{}] {}", name, why);
+            emit(new LifecycleEvent.Notice(generation, now(), "close-aborted", why));
+        }
+        cancel(gracefulClose);
+        gracefulClose = null;
+        EstablishedSession<S> late = closingSession;
+        closingSession = null;
+        if (late != null) {
+            late.close(CloseMode.ABORT).subscribe(null, e -> { });
+        }
+        finishClosed(null);
+    }
+
     /**
      * Closes the session's transport at once: a graceful close still running is cancelled, and a
      * connector that never reports the end is given up on after one more {@code closeTimeout}.
@@ -587,6 +649,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         cancel(closeTimer);
         cancel(attemptSubscription);
         backoffTimer = stableTimer = closeTimer = attemptSubscription = null;
+        closingAttempt = false;
         releasePermit();
         unregister();
         emitState(new LifecycleEvent.Closed(generation, now(), cause));
@@ -748,8 +811,11 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         private final Endpoint endpoint;
         private final Credentials credentials;
         private final boolean refreshed;
+        private final Sinks.One<CloseMode> closeSignal;
 
-        AttemptContext(long gen, int number, Endpoint endpoint, Credentials credentials, boolean refreshed) {
+        AttemptContext(long gen, int number, Endpoint endpoint, Credentials credentials, boolean refreshed,
+                       Sinks.One<CloseMode> closeSignal) {
+            this.closeSignal = closeSignal;
             this.gen = gen;
             this.number = number;
             this.endpoint = endpoint;
@@ -785,6 +851,11 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         @Override
         public Scheduler scheduler() {
             return scheduler;
+        }
+
+        @Override
+        public Mono<CloseMode> closeRequested() {
+            return closeSignal.asMono();
         }
 
         @Override

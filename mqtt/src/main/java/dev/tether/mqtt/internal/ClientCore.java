@@ -45,7 +45,7 @@ public final class ClientCore {
         this.inbound = new InboundDelivery(config.inboundBufferSize(), config.dropQos0WhenFull()
                 ? InboundDelivery.Qos0Overflow.DROP : InboundDelivery.Qos0Overflow.PAUSE_READING);
         this.outbound = new OutboundPublishes(ids, config.offlineCapacity(), config.overflowPolicy(), config.maxInFlight(),
-                config.maxPacketSize(), config.isV5(), this::drainOnLoop);
+                config.maxPacketSize(), config.isV5(), this::drainOnLoop, subscriptions::waitingForIds);
     }
 
     // ------------------------------------------------------------------ user side
@@ -99,6 +99,7 @@ public final class ClientCore {
         Throwable refused = null;
         boolean closed;
         ConnectionClosedException ended;
+        List<Runnable> after = new ArrayList<>(0);
         synchronized (this) {
             closed = shutdown;
             ended = terminal;
@@ -106,12 +107,13 @@ public final class ClientCore {
                 try {
                     SubscriptionRegistry.Filter f = subscriptions.add(s);
                     inbound.claimHeld(s);
-                    subscriptions.subscribeIfNeeded(f, connection);
+                    subscriptions.subscribeIfNeeded(f, connection, after);
                 } catch (IllegalArgumentException e) {
                     refused = e;
                 }
             }
         }
+        after.forEach(Runnable::run);
         s.start();
         if (refused != null) {
             s.error(refused);
@@ -233,7 +235,7 @@ public final class ClientCore {
             subscriptions.connecting(session);
             inbound.connected(c, sessionPresent, config.isV5() ? config.receiveMaximum() : Integer.MAX_VALUE);
             outbound.connected(c, session, after);
-            subscriptions.resubscribe(c, sessionPresent);
+            subscriptions.resubscribe(c, sessionPresent, after);
             outbound.drain(connection, after);
         }
         after.forEach(Runnable::run);
@@ -262,6 +264,7 @@ public final class ClientCore {
         boolean known;
         synchronized (this) {
             known = outbound.onPubAck(connection, id, reasonCode, after);
+            idsFreed(after);
         }
         after.forEach(Runnable::run);
         return known;
@@ -273,6 +276,7 @@ public final class ClientCore {
         boolean known;
         synchronized (this) {
             known = outbound.onPubRec(c, connection, id, reasonCode, after);
+            idsFreed(after);
         }
         after.forEach(Runnable::run);
         return known;
@@ -284,6 +288,7 @@ public final class ClientCore {
         boolean known;
         synchronized (this) {
             known = outbound.onPubComp(connection, id, reasonCode, after);
+            idsFreed(after);
         }
         after.forEach(Runnable::run);
         return known;
@@ -303,8 +308,16 @@ public final class ClientCore {
     }
 
     /** @return false if no UNSUBSCRIBE waits for this id */
-    synchronized boolean onUnsubAck(int id) {
-        return subscriptions.onUnsubAck(id);
+    boolean onUnsubAck(int id) {
+        List<Runnable> after = new ArrayList<>(0);
+        synchronized (this) {
+            if (!subscriptions.onUnsubAck(connection, id, after)) {
+                return false;
+            }
+            outbound.drainAndNotify(connection, after);
+        }
+        after.forEach(Runnable::run);
+        return true;
     }
 
     /**
@@ -354,6 +367,17 @@ public final class ClientCore {
 
     private boolean usable(@Nullable MqttConnection c) {
         return c != null && c.canSend();
+    }
+
+    /**
+     * An exchange ended and freed a packet id: a SUBSCRIBE or UNSUBSCRIBE that found none goes first, then the
+     * publishes that waited behind it.
+     */
+    private void idsFreed(List<Runnable> after) {
+        if (subscriptions.waitingForIds()) {
+            subscriptions.retryWaiting(connection, after);
+            outbound.drainAndNotify(connection, after);
+        }
     }
 
     /** Runs on the connection's event loop: writes what waits, as far as the in-flight window allows. */

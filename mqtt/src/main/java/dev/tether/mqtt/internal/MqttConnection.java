@@ -92,6 +92,10 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private volatile boolean wantPaused;
     private @Nullable MonoSink<Void> reauthSink;
     private @Nullable NegotiatedSession negotiated;
+    /** CONNACK came after a close was requested: DISCONNECT sent, the session never established. */
+    private boolean goodbyeBeforeSession;
+    /** A graceful close asked for during the attempt, possibly before this handler was added. */
+    private volatile @Nullable CloseMode requestedClose;
 
     MqttConnection(MqttClientConfig config, ClientCore core, Attempt attempt, TransportCloser closer, String transport,
                    MonoSink<EstablishedSession<MqttSession>> connectSink) {
@@ -118,6 +122,35 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     public boolean canSend() {
         Channel ch = channel;
         return established && sending && ch != null && ch.isActive();
+    }
+
+    /**
+     * A graceful close requested while the attempt is under way. If CONNECT was sent, the broker may already hold
+     * the Will: the connection waits for CONNACK (bounded by the connackTimeout counted from CONNECT, and by the
+     * engine's closeTimeout), then sends DISCONNECT in the requested mode and closes the transport, without
+     * establishing the session; the attempt ends when the transport is closed. If no CONNACK comes in time the
+     * transport is aborted and a {@code close-aborted} notice says the broker may publish the Will.
+     *
+     * @param mode {@link CloseMode#GRACEFUL} or {@link CloseMode#GRACEFUL_WITH_WILL}
+     */
+    void closeDuringConnect(CloseMode mode) {
+        requestedClose = mode;
+        Channel ch = channel;
+        if (ch == null) {
+            return; // handlerAdded takes it
+        }
+        ch.eventLoop().execute(() -> {
+            if (finished || established || closeMode != null) {
+                return;
+            }
+            closeMode = mode;
+            if (connackTimer == null || !ch.isActive()) {
+                // CONNECT never left: the broker knows nothing of this client.
+                closer.abort(ch);
+                return;
+            }
+            log.debug("close requested while CONNECT is in flight to {}: waiting for CONNACK to say DISCONNECT", attempt.endpoint());
+        });
     }
 
     /** Closes the channel at once; used when the attempt is cancelled. */
@@ -383,6 +416,10 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             sendConnect();
         }
         ctx.read();
+        CloseMode asked = requestedClose;
+        if (asked != null) {
+            closeDuringConnect(asked);
+        }
     }
 
     private void sendConnect() {
@@ -390,9 +427,16 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         MqttConnectMessage connect = ConnectPackets.connect(c, attempt.credentials());
         // The timer starts before CONNECT is written, so the CONNACK wait is never shorter than configured.
         connackTimer = attempt.scheduler().schedule(() -> onLoop(() -> {
-            if (!established && !finished) {
+            if (!established && !finished && !goodbyeBeforeSession) {
                 detected = new ConnectionFailedException("no CONNACK within " + c.connackTimeout().toMillis()
                         + " ms (connackTimeout) from " + attempt.endpoint(), Initiator.LOCAL_DETECTION, -1, Verdict.retry(), null);
+                if (closeMode != null) {
+                    String why = "closed while CONNECT was in flight, but no CONNACK came within " + c.connackTimeout().toMillis()
+                            + " ms (connackTimeout) from " + attempt.endpoint() + ": the transport was aborted without "
+                            + "DISCONNECT, so the broker may publish the Will";
+                    log.warn(why);
+                    attempt.reportNotice("close-aborted", why);
+                }
                 closer.abort(channelOrThrow());
             }
         }), c.connackTimeout().toNanos(), TimeUnit.NANOSECONDS);
@@ -435,6 +479,11 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
                 return;
             }
             MqttMessageType type = m.fixedHeader().messageType();
+            if (goodbyeBeforeSession) {
+                // Closing after a CONNACK that came during a close: what the broker sends now is not taken (and so
+                // not acknowledged: a kept session delivers it again).
+                return;
+            }
             if (!established) {
                 switch (type) {
                     case CONNACK -> onConnAck((MqttConnAckMessage) m);
@@ -508,6 +557,12 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             log.debug("CONNACK refused: {}", refused.getMessage());
             connectSink.error(refused);
             closer.abort(channelOrThrow());
+            return;
+        }
+        if (closeMode != null) {
+            // The user closed while CONNECT was in flight: say goodbye without establishing the session.
+            goodbyeBeforeSession = true;
+            sayGoodbye(closeMode);
             return;
         }
         NegotiatedSession session = ConnectPackets.negotiated(ack, config, transport);
@@ -786,6 +841,9 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         reauthSink = null;
         if (!established) {
             Throwable failure = detected != null ? detected
+                    : goodbyeBeforeSession ? new ConnectionFailedException("closed by the user while connecting to "
+                    + attempt.endpoint() + ": CONNACK accepted, DISCONNECT sent, transport closed", Initiator.LOCAL_USER,
+                    closeCodeSent, null, null)
                     : new ConnectionFailedException("the connection to " + attempt.endpoint() + " closed before CONNACK",
                     Initiator.REMOTE_PEER, -1, null, transportError);
             connectSink.error(failure);

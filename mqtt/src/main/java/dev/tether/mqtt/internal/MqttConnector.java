@@ -82,9 +82,30 @@ public final class MqttConnector implements Connector<MqttSession> {
                 if (h != null) {
                     h.abortNow();
                 }
-                guard.cancel();
+                guard.cancel(() -> { });
             });
+            // A graceful close while connecting: once CONNECT is out the broker holds the Will, so the connection
+            // waits for CONNACK and says DISCONNECT; before that nothing reached the broker and closing is enough.
+            Disposable closing = attempt.closeRequested().subscribe(mode -> {
+                // Set before the handler is read; install() sets the handler before reading this: one of them sees
+                // the other, so either the connection takes the close or no CONNECT is ever sent.
+                guard.closeRequested = mode;
+                MqttConnection h = handler.get();
+                if (h != null) {
+                    h.closeDuringConnect(mode);
+                    return;
+                }
+                opening.dispose();
+                guard.cancel(() -> sink.error(closedBeforeConnect(attempt)));
+            });
+            sink.onDispose(closing);
         });
+    }
+
+    /** A graceful close during an attempt goes to the attempt: see {@link MqttConnection#closeDuringConnect}. */
+    @Override
+    public boolean closesAttemptsGracefully() {
+        return true;
     }
 
     private Disposable openTcp(Attempt attempt, Scheme scheme, MonoSink<EstablishedSession<MqttSession>> sink,
@@ -100,7 +121,7 @@ public final class MqttConnector implements Connector<MqttSession> {
             client = client.secure(spec -> spec.sslContext(ssl).handlerConfigurator(TlsSettings::verifyHostName));
         }
         return client.connect().subscribe(
-                conn -> install(conn, attempt, TransportCloser.TCP, null, scheme.name, sink, handler),
+                conn -> install(conn, attempt, TransportCloser.TCP, null, scheme.name, sink, handler, guard),
                 err -> {
                     ConnectionFailedException tls = TlsSettings.tlsFailure(ep, err);
                     sink.error(tls != null ? tls : new ConnectionFailedException("cannot connect to " + ep + ": "
@@ -139,7 +160,7 @@ public final class MqttConnector implements Connector<MqttSession> {
             in.withConnection(conn -> {
                 conn.channel().closeFuture().addListener(f -> closed.tryEmitEmpty());
                 WebSocketFraming framing = new WebSocketFraming(conn.channel(), config.maxPacketSize(), config.transportCloseTimeout(), attempt);
-                install(conn, attempt, framing, framing, scheme.name, sink, handler);
+                install(conn, attempt, framing, framing, scheme.name, sink, handler, guard);
             });
             // Ends only when the channel is closed, so Reactor Netty never closes a live WebSocket itself.
             return closed.asMono();
@@ -149,10 +170,15 @@ public final class MqttConnector implements Connector<MqttSession> {
 
     private void install(Connection conn, Attempt attempt, TransportCloser closer, @Nullable WebSocketFraming framing,
                          String transport, MonoSink<EstablishedSession<MqttSession>> sink,
-                         AtomicReference<@Nullable MqttConnection> handler) {
+                         AtomicReference<@Nullable MqttConnection> handler, ChannelGuard guard) {
         Channel ch = conn.channel();
         MqttConnection mqtt = new MqttConnection(config, core, attempt, closer, transport, sink);
         handler.set(mqtt);
+        if (guard.closeRequested != null) {
+            // Closed before CONNECT could be sent: the broker knows nothing of this client.
+            ch.close().addListener(f -> sink.error(closedBeforeConnect(attempt)));
+            return;
+        }
         ChannelPipeline p = ch.pipeline();
         String before = p.get(NettyPipeline.ReactiveBridge) != null ? NettyPipeline.ReactiveBridge : null;
         if (framing != null) {
@@ -167,6 +193,11 @@ public final class MqttConnector implements Connector<MqttSession> {
         add(p, before, "tether.mqtt.tally", framer.tally());
         add(p, before, "tether.mqtt.encoder", MqttEncoder.INSTANCE);
         add(p, before, "tether.mqtt.connection", mqtt);
+    }
+
+    private static ConnectionFailedException closedBeforeConnect(Attempt attempt) {
+        return new ConnectionFailedException("closed by the user before CONNECT was sent to " + attempt.endpoint(),
+                Initiator.LOCAL_USER, -1, null, null);
     }
 
     private static void add(ChannelPipeline p, @Nullable String before, String name, io.netty.channel.ChannelHandler h) {
@@ -274,6 +305,8 @@ public final class MqttConnector implements Connector<MqttSession> {
     private static final class ChannelGuard {
         private final java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
         private final AtomicReference<io.netty.channel.@Nullable Channel> channel = new AtomicReference<>();
+        /** A graceful close the user asked for during the attempt. */
+        volatile dev.tether.core.@Nullable CloseMode closeRequested;
 
         void opened(io.netty.channel.Channel ch) {
             channel.set(ch);
@@ -282,11 +315,14 @@ public final class MqttConnector implements Connector<MqttSession> {
             }
         }
 
-        void cancel() {
+        /** @param whenClosed runs once the channel is closed, or at once if there is none yet */
+        void cancel(Runnable whenClosed) {
             cancelled.set(true);
             io.netty.channel.Channel ch = channel.get();
             if (ch != null) {
-                ch.close();
+                ch.close().addListener(f -> whenClosed.run());
+            } else {
+                whenClosed.run();
             }
         }
     }

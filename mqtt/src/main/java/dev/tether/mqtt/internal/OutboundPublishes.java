@@ -50,6 +50,7 @@ final class OutboundPublishes {
     private final int maxPacketSize;
     private final boolean v5;
     private final Runnable drainOnLoop;
+    private final java.util.function.BooleanSupplier othersWaitForIds;
     private int serverReceiveMaximum = PacketIds.MAX;
     private MqttQos serverMaximumQos = MqttQos.EXACTLY_ONCE;
     private boolean serverRetainAvailable = true;
@@ -70,6 +71,16 @@ final class OutboundPublishes {
      */
     OutboundPublishes(PacketIds ids, int offlineCapacity, OverflowPolicy overflowPolicy, int maxInFlight,
                       int maxPacketSize, boolean v5, Runnable drainOnLoop) {
+        this(ids, offlineCapacity, overflowPolicy, maxInFlight, maxPacketSize, v5, drainOnLoop, () -> false);
+    }
+
+    /**
+     * @param othersWaitForIds whether a SUBSCRIBE or UNSUBSCRIBE waits for a packet id: new publishes then take no
+     *                         freed id, so the subscription is not starved by a stream of publishes
+     */
+    OutboundPublishes(PacketIds ids, int offlineCapacity, OverflowPolicy overflowPolicy, int maxInFlight,
+                      int maxPacketSize, boolean v5, Runnable drainOnLoop, java.util.function.BooleanSupplier othersWaitForIds) {
+        this.othersWaitForIds = othersWaitForIds;
         this.ids = ids;
         this.offlineCapacity = offlineCapacity;
         this.overflowPolicy = overflowPolicy;
@@ -96,21 +107,39 @@ final class OutboundPublishes {
         } else if (usable(c)) {
             pending.add(op);
             drain(c, after);
-        } else if (pending.size() >= offlineCapacity) {
-            switch (overflowPolicy) {
-                case FAIL_NEWEST -> after.add(() -> op.sink.error(new BufferOverflowException(offlineCapacity,
-                        "MQTT publishes")));
-                case DROP_NEWEST -> after.add(op.sink::success);
-                case DROP_OLDEST -> {
-                    Publish oldest = pending.pollFirst();
-                    pending.add(op);
-                    if (oldest != null) {
-                        after.add(oldest.sink::success);
-                    }
-                }
+            if (pending.size() > connectedCapacity()) {
+                // Still waiting after the drain: for an in-flight slot or a packet id. Same bound, same policy.
+                pending.removeLast();
+                overflow(op, connectedCapacity(), after);
             }
+        } else if (pending.size() >= offlineCapacity) {
+            overflow(op, offlineCapacity, after);
         } else {
             pending.add(op);
+        }
+    }
+
+    /**
+     * How many publishes may wait while a connection can send (for an in-flight slot or a packet id): the offline
+     * buffer's capacity, but at least maxInFlight, so that {@code publishAll} (at most maxInFlight outstanding)
+     * never overflows when the broker's Receive Maximum is lower.
+     */
+    int connectedCapacity() {
+        return Math.max(offlineCapacity, maxInFlight);
+    }
+
+    /** The buffer is full: the overflow policy decides about the new publish (not in the buffer). */
+    private void overflow(Publish op, int capacity, List<Runnable> after) {
+        switch (overflowPolicy) {
+            case FAIL_NEWEST -> after.add(() -> op.sink.error(new BufferOverflowException(capacity, "MQTT publishes")));
+            case DROP_NEWEST -> after.add(op.sink::success);
+            case DROP_OLDEST -> {
+                Publish oldest = pending.pollFirst();
+                pending.add(op);
+                if (oldest != null) {
+                    after.add(oldest.sink::success);
+                }
+            }
         }
     }
 
@@ -327,7 +356,7 @@ final class OutboundPublishes {
                 c.scheduleDrain(drainOnLoop);
                 return;
             }
-            if (inFlight.size() >= limit) {
+            if (inFlight.size() >= limit || othersWaitForIds.getAsBoolean()) {
                 return;
             }
             int id = ids.allocate();

@@ -30,6 +30,8 @@ final class SubscribeFlow {
     private final Map<Integer, SubscribeRequest> subAcks = new HashMap<>();
     private final Map<Integer, List<String>> unsubAcks = new HashMap<>();
     private final Set<String> unsubscribeLater = new LinkedHashSet<>();
+    /** Filters whose SUBSCRIBE found no free packet id; sent as soon as one frees up ({@link #retryWaiting}). */
+    private final Set<SubscriptionRegistry.Filter> waitingForId = new LinkedHashSet<>();
 
     /**
      * @param ids      the client's packet ids, shared with the publishes
@@ -57,9 +59,44 @@ final class SubscribeFlow {
      *
      * @param c the current connection, or null
      */
-    void subscribeIfNeeded(SubscriptionRegistry.Filter f, @Nullable SubscribeWriter c) {
+    void subscribeIfNeeded(SubscriptionRegistry.Filter f, @Nullable SubscribeWriter c, List<Runnable> after) {
         if (f.needsSubscribe && f.pendingId == 0 && usable(c)) {
-            sendSubscribe(c, f);
+            sendSubscribe(c, f, after);
+        }
+    }
+
+    /**
+     * @return whether a SUBSCRIBE or an UNSUBSCRIBE waits for a packet id: publishes then leave freed ids to them
+     */
+    boolean waitingForIds() {
+        return !waitingForId.isEmpty() || !unsubscribeLater.isEmpty();
+    }
+
+    /**
+     * Sends, if the connection can, the SUBSCRIBEs and the UNSUBSCRIBE that found no free packet id, as far as
+     * ids are free now. Called whenever an exchange ends and frees an id.
+     *
+     * @param c the current connection, or null (nothing happens)
+     */
+    void retryWaiting(@Nullable SubscribeWriter c, List<Runnable> after) {
+        if (!usable(c)) {
+            return;
+        }
+        for (SubscriptionRegistry.Filter f : List.copyOf(waitingForId)) {
+            if (!registry.contains(f) || !f.needsSubscribe || f.pendingId != 0) {
+                waitingForId.remove(f);
+            } else if (!sendSubscribe(c, f, after)) {
+                return;
+            }
+        }
+        if (!unsubscribeLater.isEmpty()) {
+            int id = ids.allocate();
+            if (id != 0) {
+                List<String> filters = List.copyOf(unsubscribeLater);
+                unsubscribeLater.clear();
+                unsubAcks.put(id, filters);
+                c.writeUnsubscribe(id, filters);
+            }
         }
     }
 
@@ -94,6 +131,7 @@ final class SubscribeFlow {
             unsubscribeLater.addAll(e.getValue());
         }
         unsubAcks.clear();
+        waitingForId.clear();
         subscriptionIdentifiers = session.subscriptionIdentifiersAvailable();
         registry.connected(session.sessionPresent());
     }
@@ -102,13 +140,13 @@ final class SubscribeFlow {
      * Sends, on the new connection, a SUBSCRIBE for every filter that needs one and one UNSUBSCRIBE of the
      * filters left meanwhile (forgotten if the broker kept no session: it has no subscriptions to remove).
      */
-    void resubscribe(SubscribeWriter c, boolean sessionPresent) {
+    void resubscribe(SubscribeWriter c, boolean sessionPresent, List<Runnable> after) {
         if (!sessionPresent) {
             unsubscribeLater.clear();
         }
         for (SubscriptionRegistry.Filter f : registry.all()) {
             if (f.needsSubscribe) {
-                sendSubscribe(c, f);
+                sendSubscribe(c, f, after);
             }
         }
         if (!unsubscribeLater.isEmpty()) {
@@ -164,20 +202,25 @@ final class SubscribeFlow {
             }
         }
         if (f.needsSubscribe && f.pendingId == 0 && registry.contains(f) && usable(c)) {
-            sendSubscribe(c, f);
+            sendSubscribe(c, f, after);
         }
+        retryWaiting(c, after);
         String kind = req.resubscribe ? "resubscribed" : "subscribed";
         String details = kind + " [" + result + "]";
         after.add(() -> c.reportNotice(kind, details));
         return true;
     }
 
-    /** @return false if no UNSUBSCRIBE waits for this id */
-    boolean onUnsubAck(int id) {
+    /**
+     * @param c the connection it came from
+     * @return false if no UNSUBSCRIBE waits for this id
+     */
+    boolean onUnsubAck(@Nullable SubscribeWriter c, int id, List<Runnable> after) {
         if (unsubAcks.remove(id) == null) {
             return false;
         }
         ids.release(id);
+        retryWaiting(c, after);
         return true;
     }
 
@@ -185,15 +228,23 @@ final class SubscribeFlow {
         return c != null && c.canSend();
     }
 
-    private void sendSubscribe(SubscribeWriter c, SubscriptionRegistry.Filter f) {
+    /** @return false if no packet id was free: the filter waits for one, and a notice says so the first time */
+    private boolean sendSubscribe(SubscribeWriter c, SubscriptionRegistry.Filter f, List<Runnable> after) {
         int id = ids.allocate();
         if (id == 0) {
-            return;
+            if (waitingForId.add(f)) {
+                String details = "SUBSCRIBE of '" + f.filter + "' waits for a free packet id: all " + PacketIds.MAX
+                        + " are in use by exchanges in flight; it is sent as soon as one ends";
+                after.add(() -> c.reportNotice("subscribe-waiting", details));
+            }
+            return false;
         }
+        waitingForId.remove(f);
         boolean resubscribe = f.everGranted && !f.granted;
         int round = registry.subscribing(f, id);
         subAcks.put(id, new SubscribeRequest(f, round, resubscribe));
         c.writeSubscribe(id, f.filter, f.qos, f.noLocal, f.retainAsPublished, f.wireRetainHandling(round),
                 subscriptionIdentifiers ? f.identifier : 0);
+        return true;
     }
 }

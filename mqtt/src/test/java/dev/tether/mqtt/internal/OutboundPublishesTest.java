@@ -199,6 +199,78 @@ class OutboundPublishesTest {
         assertThat(outbound.idle()).isTrue();
     }
 
+    // ------------------------------------------------------------------ waiting while connected
+
+    @Test
+    void whileConnectedWhatWaitsForASlotIsBoundedLikeTheOfflineBufferFailNewest() {
+        // Capacity 2, maxInFlight 1: the bound is max(2, 1) = 2 publishes waiting behind the one in flight.
+        OutboundPublishes outbound = outbound(2, OverflowPolicy.FAIL_NEWEST, 1);
+        Writer w = new Writer();
+        outbound.connected(w, session(false, 10), after);
+        Outcome a = publish(outbound, w, "a", MqttQos.AT_LEAST_ONCE);
+        publish(outbound, w, "b", MqttQos.AT_LEAST_ONCE);
+        publish(outbound, w, "c", MqttQos.AT_LEAST_ONCE);
+        Outcome d = publish(outbound, w, "d", MqttQos.AT_LEAST_ONCE);
+
+        assertThat(w.wrote).containsExactly("PUBLISH 1 a");
+        assertThat(outbound.waiting()).isEqualTo(2);
+        assertThat(d.error).isInstanceOf(BufferOverflowException.class);
+        assertThat(a.error).isNull();
+        outbound.onPubAck(w, 1, 0x00, after);
+        runAfter();
+        assertThat(w.wrote).containsExactly("PUBLISH 1 a", "PUBLISH 2 b");
+        assertThat(outbound.waiting()).isEqualTo(1);
+    }
+
+    @Test
+    void whileConnectedDropOldestMakesRoomAmongTheWaitingPublishes() {
+        OutboundPublishes outbound = outbound(2, OverflowPolicy.DROP_OLDEST, 1);
+        Writer w = new Writer();
+        outbound.connected(w, session(false, 10), after);
+        publish(outbound, w, "a", MqttQos.AT_LEAST_ONCE);
+        Outcome b = publish(outbound, w, "b", MqttQos.AT_LEAST_ONCE);
+        publish(outbound, w, "c", MqttQos.AT_LEAST_ONCE);
+        Outcome d = publish(outbound, w, "d", MqttQos.AT_LEAST_ONCE);
+
+        assertThat(b.droppedQuietly()).isTrue();
+        assertThat(d.completed || d.error != null).isFalse();
+        outbound.onPubAck(w, 1, 0x00, after);
+        outbound.onPubAck(w, 2, 0x00, after);
+        runAfter();
+        assertThat(w.wrote).containsExactly("PUBLISH 1 a", "PUBLISH 2 c", "PUBLISH 3 d");
+    }
+
+    @Test
+    void theConnectedBoundIsAtLeastMaxInFlightSoPublishAllNeverOverflows() {
+        // Receive Maximum 1 but maxInFlight 5: publishAll keeps 5 outstanding, 4 of them waiting.
+        OutboundPublishes outbound = outbound(0, OverflowPolicy.FAIL_NEWEST, 5);
+        Writer w = new Writer();
+        outbound.connected(w, session(false, 1), after);
+        List<Outcome> outcomes = new ArrayList<>();
+        for (String t : List.of("a", "b", "c", "d", "e")) {
+            outcomes.add(publish(outbound, w, t, MqttQos.AT_LEAST_ONCE));
+        }
+        assertThat(outcomes).allSatisfy(o -> assertThat(o.error).isNull());
+        assertThat(outbound.waiting()).isEqualTo(4);
+        // The bound is max(capacity 0, maxInFlight 5) = 5 waiting: one more fits, the next does not.
+        assertThat(publish(outbound, w, "f", MqttQos.AT_LEAST_ONCE).error).isNull();
+        assertThat(publish(outbound, w, "g", MqttQos.AT_LEAST_ONCE).error).isInstanceOf(BufferOverflowException.class);
+    }
+
+    @Test
+    void publishesLeaveFreedPacketIdsToASubscribeThatWaitsForOne() {
+        boolean[] subscribeWaits = {true};
+        OutboundPublishes outbound = new OutboundPublishes(ids, 100, OverflowPolicy.FAIL_NEWEST, 100, 1024, true, () -> { },
+                () -> subscribeWaits[0]);
+        Writer w = new Writer();
+        outbound.connected(w, session(false, 10), after);
+        publish(outbound, w, "a", MqttQos.AT_LEAST_ONCE);
+        assertThat(w.wrote).as("no id for a publish while a SUBSCRIBE waits for one").isEmpty();
+        subscribeWaits[0] = false;
+        outbound.drain(w, after);
+        assertThat(w.wrote).containsExactly("PUBLISH 1 a");
+    }
+
     // ------------------------------------------------------------------ the in-flight window
 
     @Test

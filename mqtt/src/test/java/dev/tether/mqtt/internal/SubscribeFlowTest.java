@@ -85,14 +85,14 @@ class SubscribeFlowTest {
     private InboundSubscriber subscribe(String filter, Probe probe, SubscribeWriter c) {
         InboundSubscriber s = new InboundSubscriber(probe, MqttSubscription.of(filter, MqttQos.AT_LEAST_ONCE), false, 16, IGNORED);
         SubscriptionRegistry.Filter f = flow.add(s);
-        flow.subscribeIfNeeded(f, c);
+        flow.subscribeIfNeeded(f, c, after);
         s.start();
         return s;
     }
 
     private void connect(Writer c, boolean sessionPresent) {
         flow.connecting(session(sessionPresent, true));
-        flow.resubscribe(c, sessionPresent);
+        flow.resubscribe(c, sessionPresent, after);
     }
 
     private void runAfter() {
@@ -123,7 +123,7 @@ class SubscribeFlowTest {
     void withoutSubscriptionIdentifiersTheSubscribeCarriesNone() {
         Writer c = new Writer();
         flow.connecting(session(false, false));
-        flow.resubscribe(c, false);
+        flow.resubscribe(c, false, after);
         subscribe("a/#", new Probe(), c);
 
         assertThat(c.wrote).containsExactly("SUBSCRIBE 1 a/# qos=1 id=0");
@@ -156,13 +156,74 @@ class SubscribeFlowTest {
     }
 
     @Test
+    void aSubscribeThatFindsNoPacketIdWaitsSaysSoAndGoesOutWhenAnIdFreesUp() {
+        Writer c = new Writer();
+        connect(c, false);
+        // Every id in use, as by 65535 publishes in flight.
+        for (int i = 0; i < PacketIds.MAX; i++) {
+            ids.allocate();
+        }
+        Probe probe = new Probe();
+        subscribe("a/#", probe, c);
+        runAfter();
+        assertThat(c.wrote).isEmpty();
+        assertThat(flow.waitingForIds()).isTrue();
+        assertThat(c.notices).singleElement().asString().startsWith("subscribe-waiting: SUBSCRIBE of 'a/#' waits");
+
+        flow.retryWaiting(c, after);
+        runAfter();
+        assertThat(c.wrote).as("still no id").isEmpty();
+        assertThat(c.notices).as("said once").hasSize(1);
+
+        ids.release(7);   // a PUBACK frees id 7
+        flow.retryWaiting(c, after);
+        assertThat(c.wrote).containsExactly("SUBSCRIBE 7 a/# qos=1 id=1");
+        assertThat(flow.waitingForIds()).isFalse();
+        assertThat(flow.onSubAck(c, 7, List.of(1), after)).isTrue();
+        runAfter();
+        assertThat(c.notices).last().asString().isEqualTo("subscribed: subscribed [a/# -> granted QoS 1]");
+        assertThat(probe.error).isNull();
+    }
+
+    @Test
+    void aWaitingSubscribeWhoseSubscriberLeftIsForgotten() {
+        Writer c = new Writer();
+        connect(c, false);
+        for (int i = 0; i < PacketIds.MAX; i++) {
+            ids.allocate();
+        }
+        Probe probe = new Probe();
+        InboundSubscriber s = subscribe("a/#", probe, c);
+        registry.remove(s);
+        ids.release(3);
+        flow.retryWaiting(c, after);
+        assertThat(c.wrote).isEmpty();
+        assertThat(flow.waitingForIds()).isFalse();
+    }
+
+    @Test
+    void anUnsubscribeThatFindsNoPacketIdGoesOutWhenAnIdFreesUp() {
+        Writer c = new Writer();
+        connect(c, false);
+        for (int i = 0; i < PacketIds.MAX; i++) {
+            ids.allocate();
+        }
+        flow.unsubscribe("a", c);
+        assertThat(c.wrote).isEmpty();
+        assertThat(flow.waitingForIds()).isTrue();
+        ids.release(9);
+        flow.retryWaiting(c, after);
+        assertThat(c.wrote).containsExactly("UNSUBSCRIBE 9 [a]");
+    }
+
+    @Test
     void anUnsubscribeGoesOutAtOnceOrOnTheNextConnectionThatKeptTheSession() {
         Writer c = new Writer();
         connect(c, false);
         flow.unsubscribe("a", c);
         assertThat(c.wrote).containsExactly("UNSUBSCRIBE 1 [a]");
-        assertThat(flow.onUnsubAck(1)).isTrue();
-        assertThat(flow.onUnsubAck(1)).isFalse();
+        assertThat(flow.onUnsubAck(c, 1, after)).isTrue();
+        assertThat(flow.onUnsubAck(c, 1, after)).isFalse();
 
         flow.unsubscribe("b", null);
         flow.unsubscribe("c", null);

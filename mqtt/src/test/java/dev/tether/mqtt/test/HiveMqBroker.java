@@ -36,6 +36,7 @@ public final class HiveMqBroker implements AutoCloseable {
     private final AuthPolicy auth = new AuthPolicy();
     private final AtomicInteger reauthentications = new AtomicInteger();
     private final java.util.concurrent.ConcurrentHashMap<String, AtomicInteger> pubacks = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ConcurrentHashMap<String, AtomicInteger> connects = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.ConcurrentHashMap<String, AtomicInteger> pubrecs = new java.util.concurrent.ConcurrentHashMap<>();
     private final int tcpPort = Ports.free();
     private final int wsPort = Ports.free();
@@ -122,6 +123,15 @@ public final class HiveMqBroker implements AutoCloseable {
         return "ws://127.0.0.1:" + wsPort + "/mqtt";
     }
 
+    /**
+     * @param clientId a client id
+     * @return how many CONNECT packets from that client the broker has received (counted by its authenticator)
+     */
+    public int connectsFrom(String clientId) {
+        AtomicInteger n = connects.get(clientId);
+        return n == null ? 0 : n.get();
+    }
+
     /** @return how many MQTT connections the broker has open now */
     public long openConnections() {
         var gauge = hivemq.getMetricRegistry().getGauges().get("com.hivemq.networking.connections.current");
@@ -154,6 +164,7 @@ public final class HiveMqBroker implements AutoCloseable {
         @Override
         public void onConnect(EnhancedAuthConnectInput input, EnhancedAuthOutput output) {
             ConnectPacket c = input.getConnectPacket();
+            connects.computeIfAbsent(c.getClientId(), k -> new AtomicInteger()).incrementAndGet();
             String user = c.getUserName().orElse(null);
             String secret = c.getAuthenticationMethod().isPresent()
                     ? c.getAuthenticationData().map(HiveMqBroker::text).orElse(null)

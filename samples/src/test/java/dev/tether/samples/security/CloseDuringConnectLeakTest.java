@@ -31,7 +31,10 @@ class CloseDuringConnectLeakTest {
              FaultProxy proxy = FaultProxy.start("127.0.0.1", Integer.parseInt(broker.tcpUri().substring(broker.tcpUri().lastIndexOf(':') + 1)))) {
             proxy.blackhole(true);
             for (int i = 0; i < 40; i++) {
-                MqttClient c = MqttClient.builder().endpoint("tcp://127.0.0.1:" + proxy.port()).clientId("stuck-" + i).build().start();
+                // close() with CONNECT in flight waits for CONNACK (the broker may hold the Will), bounded by the
+                // connackTimeout: kept short here, where the blackholed broker never answers.
+                MqttClient c = MqttClient.builder().endpoint("tcp://127.0.0.1:" + proxy.port()).clientId("stuck-" + i)
+                        .connackTimeout(Duration.ofMillis(300)).build().start();
                 Await.until(() -> proxy.connectionCount() >= 1, WAIT, "the transport connected");
                 c.close().block(WAIT);
                 assertThat(Sockets.awaitNoneEstablished(proxy.port(), WAIT)).as("round " + i + ": no socket left").isTrue();
