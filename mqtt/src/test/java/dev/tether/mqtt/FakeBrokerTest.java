@@ -125,7 +125,8 @@ class FakeBrokerTest {
     @Test
     void protocolRefusalFailsFastWithAClearMessage() {
         try (FakeBroker broker = FakeBroker.start(n -> bytes(0x20, 0x03, 0x00, 0x84, 0x00))) {
-            MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).reconnect(fast()).build();
+            // Pinned to MQTT 5 (by default the client would fall back to 3.1.1: VersionNegotiationTest).
+            MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).reconnect(fast()).versionFallback(false).build();
             Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
             long t0 = System.nanoTime();
             client.start();

@@ -27,7 +27,7 @@ class ConnectPacketsTest {
 
     private static MqttClientConfig config(MqttVersion version, @Nullable MqttWill will, @Nullable String authenticationMethod,
                                            Duration sessionExpiry, int receiveMaximum) {
-        return new MqttClientConfig("client-1", version, true, sessionExpiry, Duration.ofSeconds(30), Duration.ofSeconds(10),
+        return new MqttClientConfig("client-1", version, true, true, sessionExpiry, Duration.ofSeconds(30), Duration.ofSeconds(10),
                 Duration.ofSeconds(10), will, 100, OverflowPolicy.FAIL_NEWEST, 100, receiveMaximum, 65_536,
                 Duration.ofSeconds(5), Duration.ofSeconds(1), null, c -> Map.of(), c -> Map.of(), authenticationMethod,
                 Duration.ofSeconds(10), 100, false);
