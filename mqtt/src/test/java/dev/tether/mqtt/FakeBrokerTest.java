@@ -115,6 +115,10 @@ class FakeBrokerTest {
             LifecycleEvent.RetryScheduled retry = events.await(LifecycleEvent.RetryScheduled.class, Duration.ofSeconds(5));
             assertThat(retry.cause()).hasMessageContaining("no CONNACK within 10000 ms (connackTimeout)");
             assertThat(retry.verdict().kind()).isEqualTo(Verdict.Kind.RETRY);
+            // Silence is not a version refusal: the client closed, not the broker.
+            assertThat(events.items()).noneMatch(e -> e instanceof LifecycleEvent.Notice n
+                    && n.kind().equals(MqttClient.Builder.VERSION_FALLBACK_NOTICE));
+            assertThat(broker.accepted()).isEqualTo(1);
             awaitOpen(broker, 0);
             client.close().block(Duration.ofSeconds(5));
         } finally {

@@ -70,6 +70,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private final boolean v5;
     private final PacketFramer framer;
     private boolean connectSent;
+    private final List<Runnable> afterFinish = new ArrayList<>(0);
     private final Sinks.One<SessionEnd> terminated = Sinks.one();
 
     private @Nullable Channel channel;
@@ -112,6 +113,26 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     io.netty.channel.@Nullable EventLoop eventLoop() {
         Channel ch = channel;
         return ch == null ? null : ch.eventLoop();
+    }
+
+    /**
+     * Runs a task once the connection has said how it ended (at once if it has).
+     *
+     * @param task the task, run on the event loop
+     */
+    void afterFinish(Runnable task) {
+        Channel ch = channel;
+        if (ch == null) {
+            task.run();
+            return;
+        }
+        ch.eventLoop().execute(() -> {
+            if (finished) {
+                task.run();
+            } else {
+                afterFinish.add(task);
+            }
+        });
     }
 
     /** @return the attempt this connection belongs to */
@@ -832,10 +853,11 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         MonoSink<Void> reauth = reauthSink;
         reauthSink = null;
         if (!established) {
+            boolean silent = detected == null && closeMode == null && connectSent && framer.bytesReceived() == 0;
             Throwable failure = detected != null ? detected
-                    : new ConnectionFailedException("the connection to " + attempt.endpoint() + " closed before CONNACK",
-                    Initiator.REMOTE_PEER, -1, null, transportError);
-            if (detected == null && closeMode == null && v5 && connectSent && framer.bytesReceived() == 0) {
+                    : new ClosedBeforeConnack("the connection to " + attempt.endpoint() + " closed before CONNACK", silent,
+                    transportError);
+            if (silent && v5) {
                 // Closed by the broker right after an MQTT 5 CONNECT, before any byte of an answer: what brokers
                 // that do not speak MQTT 5 may do (RabbitMQ before 3.13).
                 failure = new VersionRefusal("closed the connection after the MQTT 5 CONNECT without a CONNACK", true, failure);
@@ -849,6 +871,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             reauth.error(new ConnectionFailedException("the connection closed during re-authentication",
                     Initiator.REMOTE_PEER, -1, null, transportError));
         }
+        afterFinish.forEach(Runnable::run);
+        afterFinish.clear();
     }
 
     private SessionEnd end() {
@@ -885,6 +909,20 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** The connection closed before CONNACK, not because of the client. */
+    static final class ClosedBeforeConnack extends ConnectionFailedException {
+
+        private static final long serialVersionUID = 1L;
+
+        /** Whether the broker closed it after CONNECT without sending a byte (neither the client nor a timer did). */
+        final boolean silent;
+
+        ClosedBeforeConnack(String message, boolean silent, @Nullable Throwable cause) {
+            super(message, Initiator.REMOTE_PEER, -1, null, cause);
+            this.silent = silent;
+        }
+    }
 
     /**
      * The broker refused MQTT 5, or may have (it closed the connection right after CONNECT). The connector

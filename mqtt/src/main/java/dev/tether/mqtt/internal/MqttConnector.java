@@ -104,7 +104,7 @@ public final class MqttConnector implements Connector<MqttSession> {
                     + ". Not carried over: " + lost);
             log.info("{} refused MQTT 5 ({}); connecting with MQTT 3.1.1", ep, refusal.answer);
             return open(attempt, MqttVersion.MQTT_3_1_1)
-                    .doOnNext(est -> remember(ep, refusal))
+                    .doOnNext(est -> remember(ep))
                     .onErrorResume(e -> {
                         if (refusal.closedBeforeConnack && closedBeforeConnack(e)) {
                             return Mono.error(new ConnectionFailedException("the broker at " + ep + " closed the connection "
@@ -113,23 +113,21 @@ public final class MqttConnector implements Connector<MqttSession> {
                         }
                         if (e instanceof dev.tether.mqtt.MqttConnackRefusedException) {
                             // A 3.1.1 CONNACK, even a refusal, says the broker speaks 3.1.1.
-                            remember(ep, refusal);
+                            remember(ep);
                         }
                         return Mono.error(e);
                     });
         });
     }
 
-    private void remember(Endpoint ep, MqttConnection.VersionRefusal refusal) {
+    private void remember(Endpoint ep) {
         if (fellBack.add(ep)) {
             log.info("{} speaks MQTT 3.1.1: later connections to it start with 3.1.1", ep);
         }
     }
 
     private static boolean closedBeforeConnack(Throwable e) {
-        return e instanceof ConnectionFailedException cfe && !(e instanceof dev.tether.mqtt.MqttConnackRefusedException)
-                && !(e instanceof dev.tether.mqtt.MqttProtocolException) && cfe.initiator() == Initiator.REMOTE_PEER
-                && cfe.getMessage() != null && cfe.getMessage().contains("before CONNACK");
+        return e instanceof MqttConnection.ClosedBeforeConnack closed && closed.silent;
     }
 
     /** The failure of an attempt whose version refusal the client does not fall back from. */
@@ -232,8 +230,9 @@ public final class MqttConnector implements Connector<MqttSession> {
                     Initiator.REMOTE_PEER, -1, null, null);
             MqttConnection h = handler.get();
             if (h != null && h.eventLoop() != null) {
-                // The connection's own account (channelInactive runs after the close future's listeners) comes first.
-                h.eventLoop().execute(() -> sink.error(closed));
+                // The connection's own account comes first (channelInactive runs after the close future's listeners,
+                // where this completion starts): it knows whether this was a likely version refusal.
+                h.afterFinish(() -> sink.error(closed));
             } else {
                 sink.error(closed);
             }
