@@ -46,6 +46,11 @@ import reactor.core.scheduler.Scheduler;
  * client.publish(MqttMessage.of("status/sensor-7", "up", MqttQos.AT_LEAST_ONCE)).subscribe();
  * }</pre>
  *
+ * <p><b>Protocol version</b>: MQTT 5 by default; a broker that refuses it (a 3.1.1 CONNACK, 0x84, or a close right
+ * after CONNECT) is spoken to in MQTT 3.1.1 at once, remembered per endpoint, and reported as a {@code Notice} of
+ * kind {@value Builder#VERSION_FALLBACK_NOTICE}. {@link Builder#versionFallback(boolean)} says how, and how to pin
+ * the version.
+ *
  * <p><b>TLS</b> ({@code ssl://}, {@code wss://}) is verified TLS: the server certificate must chain to a
  * trusted certificate (the JDK's trust store unless {@link Builder#trustedCertificates} or
  * {@link Builder#trustStore} says otherwise) and be issued for the endpoint's host name. No option turns

@@ -142,8 +142,9 @@ public final class MqttConnector implements Connector<MqttSession> {
         Verdict verdict = refusal.closedBeforeConnack
                 // Not a certain refusal: a few tries, then give up rather than loop.
                 ? Verdict.retry().withMaxConsecutive(MqttVerdicts.UNSPECIFIED_MAX_CONSECUTIVE)
-                        .withExplanation("the broker at " + ep + " closes the connection after an MQTT 5 CONNECT; if it does"
-                                + " not speak MQTT 5, " + change)
+                        // No endpoint in it: the engine counts equal verdicts, and failover must not reset the count.
+                        .withExplanation("the broker closes the connection after an MQTT 5 CONNECT; if it does not speak"
+                                + " MQTT 5, " + change)
                 : Verdict.fatal(what + ": it does not speak MQTT 5; " + change);
         return new ConnectionFailedException(what + (refusal.closedBeforeConnack ? " (if it does not speak MQTT 5, "
                 + change + ")" : "; " + change), Initiator.REMOTE_PEER, refusal.code().orElse(-1), verdict, refusal.getCause());
