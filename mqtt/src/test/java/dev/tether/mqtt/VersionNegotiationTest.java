@@ -155,6 +155,26 @@ class VersionNegotiationTest {
     }
 
     @Test
+    void aPinnedVersionClosedBeforeConnackByTwoEndpointsIsStillCapped() {
+        // Failover alternates the endpoints: the cap must count across them.
+        try (FakeBroker a = FakeBroker.start(n -> FakeBroker.CLOSE); FakeBroker b = FakeBroker.start(n -> FakeBroker.CLOSE)) {
+            MqttClient client = MqttClient.builder().endpoint(a.tcpUri()).endpoint(b.tcpUri()).reconnect(fast())
+                    .versionFallback(false).build();
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
+            client.start();
+            events.awaitCount(3, e -> e instanceof LifecycleEvent.RetryScheduled, WAIT);
+            // One verdict for both endpoints, so the engine counts them as the same failure in a row.
+            assertThat(events.items().stream().filter(e -> e instanceof LifecycleEvent.RetryScheduled).limit(3)
+                    .map(e -> ((LifecycleEvent.RetryScheduled) e).verdict()).distinct().toList()).hasSize(1);
+            LifecycleEvent.Closed closed = events.await(LifecycleEvent.Closed.class, Duration.ofSeconds(20));
+            assertThat(closed.cause()).isInstanceOf(RetriesExhaustedException.class);
+            assertThat(a.accepted() + b.accepted()).isEqualTo(MqttVerdicts.UNSPECIFIED_MAX_CONSECUTIVE + 1);
+            assertThat(a.accepted()).isPositive();
+            assertThat(b.accepted()).isPositive();
+        }
+    }
+
+    @Test
     void anAuthenticationMethodClientDoesNotFallBack() {
         try (FakeBroker broker = FakeBroker.start(n -> CONNACK_311_BAD_VERSION)) {
             MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).reconnect(fast())
