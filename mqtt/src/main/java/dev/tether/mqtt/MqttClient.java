@@ -46,6 +46,11 @@ import reactor.core.scheduler.Scheduler;
  * client.publish(MqttMessage.of("status/sensor-7", "up", MqttQos.AT_LEAST_ONCE)).subscribe();
  * }</pre>
  *
+ * <p><b>Protocol version</b>: MQTT 5 by default; a broker that refuses it (a 3.1.1 CONNACK, 0x84, or a close right
+ * after CONNECT) is spoken to in MQTT 3.1.1 at once, remembered per endpoint, and reported as a {@code Notice} of
+ * kind {@value Builder#VERSION_FALLBACK_NOTICE}. {@link Builder#versionFallback(boolean)} says how, and how to pin
+ * the version.
+ *
  * <p><b>TLS</b> ({@code ssl://}, {@code wss://}) is verified TLS: the server certificate must chain to a
  * trusted certificate (the JDK's trust store unless {@link Builder#trustedCertificates} or
  * {@link Builder#trustStore} says otherwise) and be issued for the endpoint's host name. No option turns
@@ -304,6 +309,10 @@ public final class MqttClient {
         public static final String QUERY_ATTRIBUTE_PREFIX = "query.";
         /** Default protocol version: MQTT 5. */
         public static final MqttVersion DEFAULT_VERSION = MqttVersion.MQTT_5;
+        /** Default for {@link #versionFallback(boolean)}: true, a broker that refuses MQTT 5 gets MQTT 3.1.1. */
+        public static final boolean DEFAULT_VERSION_FALLBACK = true;
+        /** The kind of the lifecycle {@code Notice} that reports a fallback to MQTT 3.1.1. */
+        public static final String VERSION_FALLBACK_NOTICE = "version-fallback";
         /** Default keepalive: 60 s. */
         public static final Duration DEFAULT_KEEP_ALIVE = Duration.ofSeconds(60);
         /** Default wait for PINGRESP: 10 s. */
@@ -341,6 +350,7 @@ public final class MqttClient {
         private final List<Endpoint> endpoints = new ArrayList<>();
         private String clientId = "tether-" + UUID.randomUUID().toString().substring(0, 8);
         private MqttVersion version = DEFAULT_VERSION;
+        private @Nullable Boolean versionFallback;
         private boolean cleanStart = true;
         private Duration sessionExpiry = DEFAULT_SESSION_EXPIRY;
         private Duration keepAlive = DEFAULT_KEEP_ALIVE;
@@ -410,11 +420,42 @@ public final class MqttClient {
         }
 
         /**
+         * The protocol version the client speaks first. With {@link MqttVersion#MQTT_5} (the default) and
+         * {@link #versionFallback(boolean)} on (the default), a broker that refuses MQTT 5 is spoken to in MQTT
+         * 3.1.1 instead; see there.
+         *
          * @param version the protocol version; default {@link #DEFAULT_VERSION}
          * @return this builder
          */
         public Builder version(MqttVersion version) {
             this.version = Objects.requireNonNull(version, "version");
+            return this;
+        }
+
+        /**
+         * Whether the client falls back to MQTT 3.1.1 when a broker refuses MQTT 5. A refusal is the broker's
+         * CONNACK with 3.1.1 return code 1 (unacceptable protocol version) or MQTT 5 reason code 0x84
+         * (unsupported protocol version), or the broker closing the connection right after the MQTT 5 CONNECT,
+         * before any CONNACK (RabbitMQ before 3.13 does): the client then connects again at once with MQTT
+         * 3.1.1 (no backoff, not counted as a failure), remembers the version for that endpoint so later
+         * reconnects do not ask again, and reports a {@code Notice} of kind {@value #VERSION_FALLBACK_NOTICE}
+         * naming the broker's answer on {@link MqttClient#lifecycle()}. If the 3.1.1 connection is closed before
+         * CONNACK too, the version was not the reason and the failure is handled as any other.
+         *
+         * <p>Off, a version refusal ends the lifecycle with a {@link dev.tether.core.FatalConnectionException}
+         * naming the broker's answer; a close before CONNACK is retried at most
+         * {@link MqttVerdicts#UNSPECIFIED_MAX_CONSECUTIVE} times in a row.
+         *
+         * <p>With {@link #authenticationMethod(String)} the client never falls back: MQTT 3.1.1 has no enhanced
+         * authentication, so the secret would reach the broker in another form than the one configured.
+         * Asking for both is refused by {@link #build()}.
+         *
+         * @param fallback whether to fall back; default {@link #DEFAULT_VERSION_FALLBACK} (applies to
+         *                 {@link MqttVersion#MQTT_5} only: there is no version below 3.1.1 to fall back to)
+         * @return this builder
+         */
+        public Builder versionFallback(boolean fallback) {
+            this.versionFallback = fallback;
             return this;
         }
 
@@ -803,6 +844,14 @@ public final class MqttClient {
             if (authenticationMethod != null && version != MqttVersion.MQTT_5) {
                 throw new IllegalArgumentException("authenticationMethod needs MQTT 5, but version was " + version);
             }
+            if (Boolean.TRUE.equals(versionFallback) && version != MqttVersion.MQTT_5) {
+                throw new IllegalArgumentException("versionFallback(true) needs version(MQTT_5): there is no version below "
+                        + version + " to fall back to");
+            }
+            if (Boolean.TRUE.equals(versionFallback) && authenticationMethod != null) {
+                throw new IllegalArgumentException("versionFallback(true) cannot be combined with authenticationMethod: MQTT "
+                        + "3.1.1 has no enhanced authentication; drop one of them");
+            }
             boolean tlsOptions = trustStore != null || trustedCertificates != null || clientKey != null;
             if (sslContext != null && tlsOptions) {
                 throw new IllegalArgumentException("sslContext cannot be combined with trustStore, trustedCertificates or "
@@ -815,7 +864,8 @@ public final class MqttClient {
             if (tlsOptions) {
                 ssl = TlsSettings.clientContext(trustStore, trustedCertificates, clientKey, clientChain);
             }
-            MqttClientConfig config = new MqttClientConfig(clientId, version, cleanStart, sessionExpiry, keepAlive,
+            MqttClientConfig config = new MqttClientConfig(clientId, version,
+                    versionFallback == null ? DEFAULT_VERSION_FALLBACK : versionFallback, cleanStart, sessionExpiry, keepAlive,
                     pingTimeout, connackTimeout, will, offlineCapacity, overflowPolicy, maxInFlight, receiveMaximum,
                     maxPacketSize, drainTimeout, transportCloseTimeout, ssl, webSocketHeaders, webSocketQuery,
                     authenticationMethod, incompletePacketTimeout, inboundBufferSize, dropQos0WhenFull);

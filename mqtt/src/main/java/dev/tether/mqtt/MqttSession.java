@@ -9,7 +9,10 @@ import java.util.Optional;
  */
 public interface MqttSession {
 
-    /** @return the protocol version spoken */
+    /**
+     * @return the protocol version spoken on this connection: the configured one, or MQTT 3.1.1 when the broker
+     *         refused MQTT 5 and the client fell back ({@link MqttClient.Builder#versionFallback(boolean)})
+     */
     MqttVersion version();
 
     /** @return whether the broker resumed an existing session (CONNACK session present) */

@@ -20,6 +20,11 @@ import java.util.Optional;
  * <tr><td>redirect to the Server Reference</td><td></td><td>0x9C, 0x9D (retry when no reference)</td></tr>
  * <tr><td>fatal</td><td>1, 2</td><td>0x81, 0x82, 0x84, 0x85, 0x8A, 0x90, 0x95, 0x99, 0x9A, 0x9B</td></tr>
  * </table>
+ *
+ * <p>A version refusal (3.1.1 return code 1 or any two-byte CONNACK to an MQTT 5 CONNECT, 0x84) makes a client
+ * with {@code versionFallback} (the default) connect again at once with MQTT 3.1.1 instead: the table applies to
+ * what that connection gets. A failure that carries a suggested verdict (a pinned version refused, a protocol error
+ * before CONNACK: {@link #BEFORE_CONNACK_PROTOCOL_ERROR}) keeps it.
  */
 public final class MqttVerdicts {
 
@@ -29,6 +34,18 @@ public final class MqttVerdicts {
     public static final Duration RATE_LIMIT_MIN_DELAY = Duration.ofSeconds(5);
     /** How many unspecified refusals (0x80, 0x83, unknown codes) in a row are retried: 5. */
     public static final int UNSPECIFIED_MAX_CONSECUTIVE = 5;
+
+    /** How many protocol errors before CONNACK in a row (the broker's answer to CONNECT cannot be read) are retried: 5. */
+    public static final int BEFORE_CONNACK_PROTOCOL_ERROR_MAX_CONSECUTIVE = 5;
+
+    /**
+     * The verdict of a protocol error before CONNACK (a malformed or unexpected answer to CONNECT): retry, at most
+     * {@link #BEFORE_CONNACK_PROTOCOL_ERROR_MAX_CONSECUTIVE} times in a row, so no incompatibility loops forever.
+     */
+    public static final Verdict BEFORE_CONNACK_PROTOCOL_ERROR = Verdict.retry()
+            .withMaxConsecutive(BEFORE_CONNACK_PROTOCOL_ERROR_MAX_CONSECUTIVE)
+            .withExplanation("the broker's answer to CONNECT cannot be understood: check that the endpoint is an MQTT broker"
+                    + " and which versions it speaks");
 
     private static final FailureClassifier CONNACK = MqttVerdicts::classify;
 
@@ -66,7 +83,8 @@ public final class MqttVerdicts {
             case 0x86, 0x87, 0x8C -> Verdict.refreshCredentials().withExplanation(what);
             case 0x81, 0x82 -> Verdict.fatal(what + ": the broker rejects what this client sent; check the client"
                     + " configuration (version, properties) against the broker");
-            case 0x84 -> Verdict.fatal(what + ": the broker does not speak MQTT 5; configure version(MQTT_3_1_1)");
+            case 0x84 -> Verdict.fatal(what + ": the broker does not speak MQTT 5; allow versionFallback(true) or configure"
+                    + " version(MQTT_3_1_1)");
             case 0x85 -> Verdict.fatal(what + ": choose a client identifier the broker accepts");
             case 0x8A -> Verdict.fatal(what + ": this client is banned; ask the broker's operator");
             case 0x90 -> Verdict.fatal(what + ": fix the Will topic");
@@ -81,6 +99,10 @@ public final class MqttVerdicts {
     private static Optional<Verdict> classify(Throwable failure) {
         Throwable t = failure;
         for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) {
+            if (t instanceof dev.tether.core.ConnectionFailedException cfe && cfe.suggestedVerdict().isPresent()) {
+                // A failure that carries its verdict (a version refusal the client decided about) keeps it.
+                return cfe.suggestedVerdict();
+            }
             if (t instanceof MqttConnackRefusedException refused) {
                 int code = refused.reasonCode();
                 if (refused.version() == MqttVersion.MQTT_5 && (code == 0x9C || code == 0x9D)) {

@@ -119,6 +119,10 @@ class FakeBrokerTest {
             LifecycleEvent.RetryScheduled retry = events.await(LifecycleEvent.RetryScheduled.class, Duration.ofSeconds(5));
             assertThat(retry.cause()).hasMessageContaining("no CONNACK within 10000 ms (connackTimeout)");
             assertThat(retry.verdict().kind()).isEqualTo(Verdict.Kind.RETRY);
+            // Silence is not a version refusal: the client closed, not the broker.
+            assertThat(events.items()).noneMatch(e -> e instanceof LifecycleEvent.Notice n
+                    && n.kind().equals(MqttClient.Builder.VERSION_FALLBACK_NOTICE));
+            assertThat(broker.accepted()).isEqualTo(1);
             awaitOpen(broker, 0);
             client.close().block(Duration.ofSeconds(5));
         } finally {
@@ -129,7 +133,8 @@ class FakeBrokerTest {
     @Test
     void protocolRefusalFailsFastWithAClearMessage() {
         try (FakeBroker broker = FakeBroker.start(n -> bytes(0x20, 0x03, 0x00, 0x84, 0x00))) {
-            MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).reconnect(fast()).build();
+            // Pinned to MQTT 5 (by default the client would fall back to 3.1.1: VersionNegotiationTest).
+            MqttClient client = MqttClient.builder().endpoint(broker.tcpUri()).reconnect(fast()).versionFallback(false).build();
             Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
             long t0 = System.nanoTime();
             client.start();

@@ -233,7 +233,8 @@ public final class ClientCore {
         synchronized (this) {
             connection = c;
             subscriptions.connecting(session);
-            inbound.connected(c, sessionPresent, config.isV5() ? config.receiveMaximum() : Integer.MAX_VALUE);
+            inbound.connected(c, sessionPresent, session.version() == dev.tether.mqtt.MqttVersion.MQTT_5
+                    ? config.receiveMaximum() : Integer.MAX_VALUE);
             outbound.connected(c, session, after);
             subscriptions.resubscribe(c, sessionPresent, after);
             outbound.drain(connection, after);

@@ -36,21 +36,32 @@ final class ConnectPackets {
 
     /**
      * @param c     the client settings
-     * @param creds the attempt's credentials: user name and password, or with an MQTT 5 authentication method
-     *              the secret as authentication data
-     * @return the CONNECT packet
+     * @param creds the attempt's credentials
+     * @return the CONNECT packet in the configured version
      */
     static MqttConnectMessage connect(MqttClientConfig c, Credentials creds) {
+        return connect(c, creds, c.version());
+    }
+
+    /**
+     * @param c     the client settings
+     * @param creds the attempt's credentials: user name and password, or with an MQTT 5 authentication method
+     *              the secret as authentication data
+     * @param version the version to speak on this connection: the configured one, or MQTT 3.1.1 after a fallback
+     * @return the CONNECT packet
+     */
+    static MqttConnectMessage connect(MqttClientConfig c, Credentials creds, MqttVersion version) {
+        boolean v5 = version == MqttVersion.MQTT_5;
         MqttMessageBuilders.ConnectBuilder b = MqttMessageBuilders.connect()
-                .protocolVersion(c.isV5() ? io.netty.handler.codec.mqtt.MqttVersion.MQTT_5
+                .protocolVersion(v5 ? io.netty.handler.codec.mqtt.MqttVersion.MQTT_5
                         : io.netty.handler.codec.mqtt.MqttVersion.MQTT_3_1_1)
                 .clientId(c.clientId())
-                .cleanSession(c.cleanStart())
+                .cleanSession(cleanSession(c, version))
                 .keepAlive((int) Math.min(0xFFFF, c.keepAlive().getSeconds()));
         String username = creds.username().orElse(null);
         String secret = creds.secret().orElse(null);
         MqttProperties props = new MqttProperties();
-        if (c.isV5()) {
+        if (v5) {
             if (!c.sessionExpiry().isZero()) {
                 props.add(new MqttProperties.IntegerProperty(MqttProperties.SESSION_EXPIRY_INTERVAL,
                         (int) Math.min(0xFFFFFFFFL, c.sessionExpiry().getSeconds())));
@@ -69,7 +80,7 @@ final class ConnectPackets {
                 secret = null;
             }
         }
-        if (secret != null && username == null && !c.isV5()) {
+        if (secret != null && username == null && !v5) {
             username = "";
         }
         if (username != null) {
@@ -83,7 +94,7 @@ final class ConnectPackets {
             MqttMessage m = will.message();
             b.willFlag(true).willTopic(m.topic()).willMessage(m.payload()).willRetain(m.retain())
                     .willQoS(io.netty.handler.codec.mqtt.MqttQoS.valueOf(m.qos().value()));
-            if (c.isV5()) {
+            if (v5) {
                 MqttProperties wp = new MqttProperties();
                 if (!will.delay().isZero()) {
                     wp.add(new MqttProperties.IntegerProperty(MqttProperties.WILL_DELAY_INTERVAL, (int) will.delay().getSeconds()));
@@ -97,6 +108,47 @@ final class ConnectPackets {
         }
         b.properties(props);
         return b.build();
+    }
+
+    /**
+     * The MQTT 3.1.1 Clean Session flag. Configured for 3.1.1, it is the clean start setting. Configured for MQTT 5
+     * and fallen back, the MQTT 5 settings are translated: 3.1.1 keeps a session after the connection only with
+     * Clean Session 0, which also resumes the old one, so it is 0 only when the client asked both to resume
+     * (clean start off) and to be kept (a session expiry above zero); the broker then keeps it by its own rules,
+     * not for the session expiry.
+     *
+     * @param c       the client settings
+     * @param version the version spoken
+     * @return the flag to send
+     */
+    static boolean cleanSession(MqttClientConfig c, MqttVersion version) {
+        if (version == MqttVersion.MQTT_5 || !c.isV5()) {
+            return c.cleanStart();
+        }
+        return c.cleanStart() || c.sessionExpiry().isZero();
+    }
+
+    /**
+     * @param c the client settings, configured for MQTT 5
+     * @return what of them MQTT 3.1.1 cannot carry, for the fallback notice; empty if nothing
+     */
+    static String lostInFallback(MqttClientConfig c) {
+        java.util.List<String> lost = new java.util.ArrayList<>();
+        if (!c.sessionExpiry().isZero()) {
+            lost.add("sessionExpiry " + c.sessionExpiry().getSeconds() + " s (Clean Session " + (cleanSession(c,
+                    MqttVersion.MQTT_3_1_1) ? "1: the session ends with the connection" : "0: the broker keeps the session by its own rules") + ")");
+        }
+        MqttWill will = c.will();
+        if (will != null && !will.delay().isZero()) {
+            lost.add("the Will Delay of " + will.delay().getSeconds() + " s (the broker publishes the Will at once)");
+        }
+        if (will != null && (will.messageExpiry().isPresent() || will.message().contentType().isPresent()
+                || !will.message().userProperties().isEmpty())) {
+            lost.add("the Will's properties");
+        }
+        lost.add("the Receive Maximum and Maximum Packet Size announcements, message properties and subscription options"
+                + " (No Local, Retain As Published, Subscription Identifiers)");
+        return String.join("; ", lost);
     }
 
     /**
@@ -123,8 +175,20 @@ final class ConnectPackets {
      * @return what the CONNACK granted
      */
     static NegotiatedSession negotiated(MqttConnAckMessage ack, MqttClientConfig config, String transport) {
-        MqttProperties props = ack.variableHeader().properties();
-        MqttVersion version = config.version();
+        return negotiated(ack.variableHeader().isSessionPresent(), ack.variableHeader().properties(), config.version(),
+                config, transport);
+    }
+
+    /**
+     * @param sessionPresent the CONNACK's session present flag
+     * @param props          its properties (none for MQTT 3.1.1)
+     * @param version        the version spoken on the connection
+     * @param config         the client settings (what the broker does not override)
+     * @param transport      the transport's name, for the session's description
+     * @return what the CONNACK granted
+     */
+    static NegotiatedSession negotiated(boolean sessionPresent, MqttProperties props, MqttVersion version,
+                                        MqttClientConfig config, String transport) {
         Duration keepAlive = config.keepAlive();
         Integer serverKeepAlive = Packets.intProperty(props, MqttProperties.SERVER_KEEP_ALIVE);
         if (serverKeepAlive != null) {
@@ -137,7 +201,7 @@ final class ConnectPackets {
         String assigned = Packets.stringProperty(props, MqttProperties.ASSIGNED_CLIENT_IDENTIFIER);
         Integer subIds = Packets.intProperty(props, MqttProperties.SUBSCRIPTION_IDENTIFIER_AVAILABLE);
         Integer shared = Packets.intProperty(props, MqttProperties.SHARED_SUBSCRIPTION_AVAILABLE);
-        return new NegotiatedSession(version, ack.variableHeader().isSessionPresent(),
+        return new NegotiatedSession(version, sessionPresent,
                 assigned != null ? assigned : config.clientId(), keepAlive,
                 receiveMax == null || receiveMax == 0 ? 0xFFFF : receiveMax,
                 maxQos == null ? MqttQos.EXACTLY_ONCE : MqttQos.of(Math.min(2, maxQos)),

@@ -15,7 +15,8 @@ import org.jspecify.annotations.Nullable;
  * {@code MqttClient.Builder}, which validates every field.
  *
  * @param clientId              client identifier (may be empty: the broker assigns one)
- * @param version               protocol version
+ * @param version               protocol version spoken first
+ * @param versionFallback       whether a broker that refuses MQTT 5 makes the client speak MQTT 3.1.1 to it
  * @param cleanStart            clean start / clean session flag
  * @param sessionExpiry         MQTT 5 session expiry interval
  * @param keepAlive             keepalive sent in CONNECT (zero disables)
@@ -37,7 +38,7 @@ import org.jspecify.annotations.Nullable;
  * @param inboundBufferSize     messages each subscriber (and the unmatched hold) buffers before reading pauses
  * @param dropQos0WhenFull      whether a QoS 0 message for a full subscriber buffer is dropped (counted) instead
  */
-public record MqttClientConfig(String clientId, MqttVersion version, boolean cleanStart, Duration sessionExpiry,
+public record MqttClientConfig(String clientId, MqttVersion version, boolean versionFallback, boolean cleanStart, Duration sessionExpiry,
                                Duration keepAlive, Duration pingTimeout, Duration connackTimeout,
                                @Nullable MqttWill will, int offlineCapacity, OverflowPolicy overflowPolicy,
                                int maxInFlight, int receiveMaximum, int maxPacketSize, Duration drainTimeout,
@@ -47,8 +48,16 @@ public record MqttClientConfig(String clientId, MqttVersion version, boolean cle
                                @Nullable String authenticationMethod, Duration incompletePacketTimeout,
                                int inboundBufferSize, boolean dropQos0WhenFull) {
 
-    /** @return whether MQTT 5 is spoken */
+    /** @return whether MQTT 5 is spoken first */
     public boolean isV5() {
         return version == MqttVersion.MQTT_5;
+    }
+
+    /**
+     * @return whether a version refusal of MQTT 5 leads to MQTT 3.1.1: asked for, and no setting that needs
+     *         MQTT 5 (an authentication method) is in the way
+     */
+    public boolean fallsBack() {
+        return version == MqttVersion.MQTT_5 && versionFallback && authenticationMethod == null;
     }
 }

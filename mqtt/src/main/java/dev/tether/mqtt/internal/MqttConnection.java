@@ -65,6 +65,12 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private final TransportCloser closer;
     private final String transport;
     private final MonoSink<EstablishedSession<MqttSession>> connectSink;
+    /** The version spoken on this connection: the configured one, or MQTT 3.1.1 after a fallback. */
+    private final MqttVersion version;
+    private final boolean v5;
+    private final PacketFramer framer;
+    private boolean connectSent;
+    private final List<Runnable> afterFinish = new ArrayList<>(0);
     private final Sinks.One<SessionEnd> terminated = Sinks.one();
 
     private @Nullable Channel channel;
@@ -98,13 +104,42 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private volatile @Nullable CloseMode requestedClose;
 
     MqttConnection(MqttClientConfig config, ClientCore core, Attempt attempt, TransportCloser closer, String transport,
-                   MonoSink<EstablishedSession<MqttSession>> connectSink) {
+                   MonoSink<EstablishedSession<MqttSession>> connectSink, MqttVersion version, PacketFramer framer) {
+        this.version = version;
+        this.v5 = version == MqttVersion.MQTT_5;
+        this.framer = framer;
         this.config = config;
         this.core = core;
         this.attempt = attempt;
         this.closer = closer;
         this.transport = transport;
         this.connectSink = connectSink;
+    }
+
+    /** @return the channel's event loop, or null before the handler is added */
+    io.netty.channel.@Nullable EventLoop eventLoop() {
+        Channel ch = channel;
+        return ch == null ? null : ch.eventLoop();
+    }
+
+    /**
+     * Runs a task once the connection has said how it ended (at once if it has).
+     *
+     * @param task the task, run on the event loop
+     */
+    void afterFinish(Runnable task) {
+        Channel ch = channel;
+        if (ch == null) {
+            task.run();
+            return;
+        }
+        ch.eventLoop().execute(() -> {
+            if (finished) {
+                task.run();
+            } else {
+                afterFinish.add(task);
+            }
+        });
     }
 
     /** @return the attempt this connection belongs to */
@@ -217,7 +252,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             return writePublish(message, packetId, false);
         }
         wrote();
-        ChannelFuture f = ch.write(Packets.publish(message, packetId, false, config.isV5()));
+        ChannelFuture f = ch.write(Packets.publish(message, packetId, false, v5));
         if (!flushScheduled) {
             flushScheduled = true;
             ch.eventLoop().execute(() -> {
@@ -230,7 +265,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
 
     @Override
     public ChannelFuture writePublish(MqttMessage message, int packetId, boolean dup) {
-        return write(Packets.publish(message, packetId, dup, config.isV5()));
+        return write(Packets.publish(message, packetId, dup, v5));
     }
 
     @Override
@@ -242,7 +277,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     public void writeSubscribe(int packetId, String filter, MqttQos qos, boolean noLocal, boolean retainAsPublished,
                         dev.tether.mqtt.RetainHandling retainHandling, int subscriptionIdentifier) {
         write(Packets.subscribe(packetId, filter, qos, noLocal, retainAsPublished, retainHandling, subscriptionIdentifier,
-                config.isV5()));
+                v5));
     }
 
     // ------------------------------------------------------------------ acknowledgements and reads (AckWriter)
@@ -353,7 +388,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         return Mono.create(sink -> {
             Channel ch = channel;
             String method = config.authenticationMethod();
-            if (ch == null || method == null || !config.isV5()) {
+            if (ch == null || method == null || !v5) {
                 sink.error(new IllegalStateException("re-authentication needs MQTT 5 and an authenticationMethod(...)"));
                 return;
             }
@@ -424,7 +459,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
 
     private void sendConnect() {
         MqttClientConfig c = config;
-        MqttConnectMessage connect = ConnectPackets.connect(c, attempt.credentials());
+        MqttConnectMessage connect = ConnectPackets.connect(c, attempt.credentials(), version);
+        connectSent = true;
         // The timer starts before CONNECT is written, so the CONNACK wait is never shorter than configured.
         connackTimer = attempt.scheduler().schedule(() -> onLoop(() -> {
             if (!established && !finished && !goodbyeBeforeSession) {
@@ -461,6 +497,16 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         readBatch = true;
+        if (msg instanceof PacketFramer.ShortConnack sc) {
+            KeepAlive k = keepAlive;
+            if (k != null) {
+                k.read();
+            }
+            if (!finished && detected == null) {
+                onShortConnack(sc);
+            }
+            return;
+        }
         if (!(msg instanceof io.netty.handler.codec.mqtt.MqttMessage m)) {
             ctx.fireChannelRead(msg);
             return;
@@ -514,7 +560,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
                 }
                 case PUBREL -> {
                     int id = packetId(m);
-                    if (!core.releaseQos2(this, id, config.isV5())) {
+                    if (!core.releaseQos2(this, id, v5)) {
                         protocolError(0x82, "the broker sent PUBREL for packet id " + id
                                 + " before the client sent PUBREC for it", null);
                     }
@@ -552,20 +598,61 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private void onConnAck(MqttConnAckMessage ack) {
         cancel(connackTimer);
         connackTimer = null;
-        MqttConnackRefusedException refused = ConnectPackets.refusal(ack, config.version(), attempt.endpoint());
+        MqttConnackRefusedException refused = ConnectPackets.refusal(ack, version, attempt.endpoint());
         if (refused != null) {
+            log.debug("CONNACK refused: {}", refused.getMessage());
+            if (v5 && refused.reasonCode() == 0x84) {
+                connectSink.error(new VersionRefusal("CONNACK " + MqttConnackRefusedException.describe(MqttVersion.MQTT_5, 0x84)
+                        + refused.reasonString().map(r -> " (" + r + ")").orElse(""), false, refused));
+            } else {
+                connectSink.error(refused);
+            }
+            closer.abort(channelOrThrow());
+            return;
+        }
+        accept(ConnectPackets.negotiated(ack.variableHeader().isSessionPresent(), ack.variableHeader().properties(),
+                version, config, transport));
+    }
+
+    /** A two-byte CONNACK: MQTT 3.1.1's format, read by the framer. */
+    private void onShortConnack(PacketFramer.ShortConnack ack) {
+        cancel(connackTimer);
+        connackTimer = null;
+        if (established) {
+            protocolError(0x82, "the broker sent a second CONNACK", null);
+            return;
+        }
+        if (v5) {
+            // An MQTT 5 CONNACK always has a Property Length: this broker answers in MQTT 3.1.1, whatever it says.
+            connectSink.error(new VersionRefusal("a CONNACK in MQTT 3.1.1 format, return code "
+                    + MqttConnackRefusedException.describe(MqttVersion.MQTT_3_1_1, ack.returnCode())
+                    + " (bytes " + framer.firstBytesHex() + ")", false,
+                    new MqttConnackRefusedException(MqttVersion.MQTT_3_1_1, ack.returnCode(), null, null)));
+            closer.abort(channelOrThrow());
+            return;
+        }
+        if ((ack.flags() & 0xFE) != 0) {
+            protocolError(0x81, "the broker sent a CONNACK with reserved flag bits set (bytes " + framer.firstBytesHex()
+                    + "; expected 20 02 0x 00, x the Session Present bit)", null);
+            return;
+        }
+        if (ack.returnCode() != 0) {
+            MqttConnackRefusedException refused = new MqttConnackRefusedException(MqttVersion.MQTT_3_1_1, ack.returnCode(), null, null);
             log.debug("CONNACK refused: {}", refused.getMessage());
             connectSink.error(refused);
             closer.abort(channelOrThrow());
             return;
         }
+        accept(ConnectPackets.negotiated(ack.sessionPresent(), MqttProperties.NO_PROPERTIES, version, config, transport));
+    }
+
+    private void accept(NegotiatedSession session) {
         if (closeMode != null) {
             // The user closed while CONNECT was in flight: say goodbye without establishing the session.
             goodbyeBeforeSession = true;
             sayGoodbye(closeMode);
             return;
         }
-        NegotiatedSession session = ConnectPackets.negotiated(ack, config, transport);
         negotiated = session;
         established = true;
         startKeepAlive(session.keepAlive());
@@ -608,7 +695,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         }
         MqttMessage message = b.build();
         List<Integer> identifiers = List.of();
-        if (config.isV5()) {
+        if (v5) {
             List<? extends MqttProperties.MqttProperty> ids = props.getProperties(MqttProperties.SUBSCRIPTION_IDENTIFIER);
             if (!ids.isEmpty()) {
                 List<Integer> list = new ArrayList<>(ids.size());
@@ -664,14 +751,23 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         if (detected != null || finished) {
             return;
         }
-        MqttProtocolException error = new MqttProtocolException(message + " (" + attempt.endpoint() + ")", cause);
+        MqttProtocolException error;
+        if (!established) {
+            // Before CONNACK the broker and the client do not understand each other: retried, but never forever.
+            error = new MqttProtocolException(message + "; the broker's first bytes: " + framer.firstBytesHex()
+                    + "; expected a CONNACK (" + (v5 ? "MQTT 5: 20 <length> <flags> <reason code> <properties>"
+                    : "MQTT 3.1.1: 20 02 <flags> <return code>") + ") (" + attempt.endpoint() + ")", cause,
+                    MqttVerdicts.BEFORE_CONNACK_PROTOCOL_ERROR);
+        } else {
+            error = new MqttProtocolException(message + " (" + attempt.endpoint() + ")", cause);
+        }
         detected = error;
         log.warn("protocol error on {}: {}", attempt.endpoint(), message);
         if (!established) {
             connectSink.error(error);
         }
         Channel ch = channelOrThrow();
-        if (config.isV5() && ch.isActive()) {
+        if (v5 && ch.isActive()) {
             write(Packets.disconnect(disconnectCode));
             attempt.reportCloseSent(disconnectCode, message);
         }
@@ -758,7 +854,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         closeGuard = attempt.scheduler().schedule(() -> onLoop(() -> closer.abort(ch)),
                 config.transportCloseTimeout().toNanos() + TimeUnit.MILLISECONDS.toNanos(500), TimeUnit.NANOSECONDS);
         ChannelFuture sent;
-        if (config.isV5()) {
+        if (v5) {
             int code = mode == CloseMode.GRACEFUL_WITH_WILL ? 0x04 : 0x00;
             sent = write(Packets.disconnect(code));
             closeCodeSent = code;
@@ -840,12 +936,18 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         MonoSink<Void> reauth = reauthSink;
         reauthSink = null;
         if (!established) {
+            boolean silent = detected == null && closeMode == null && connectSent && framer.bytesReceived() == 0;
             Throwable failure = detected != null ? detected
                     : goodbyeBeforeSession ? new ConnectionFailedException("closed by the user while connecting to "
                     + attempt.endpoint() + ": CONNACK accepted, DISCONNECT sent, transport closed", Initiator.LOCAL_USER,
                     closeCodeSent, null, null)
-                    : new ConnectionFailedException("the connection to " + attempt.endpoint() + " closed before CONNACK",
-                    Initiator.REMOTE_PEER, -1, null, transportError);
+                    : new ClosedBeforeConnack("the connection to " + attempt.endpoint() + " closed before CONNACK", silent,
+                    transportError);
+            if (silent && v5) {
+                // Closed by the broker right after an MQTT 5 CONNECT, before any byte of an answer: what brokers
+                // that do not speak MQTT 5 may do (RabbitMQ before 3.13).
+                failure = new VersionRefusal("closed the connection after the MQTT 5 CONNECT without a CONNACK", true, failure);
+            }
             connectSink.error(failure);
         } else {
             core.disconnected(this);
@@ -855,6 +957,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             reauth.error(new ConnectionFailedException("the connection closed during re-authentication",
                     Initiator.REMOTE_PEER, -1, null, transportError));
         }
+        afterFinish.forEach(Runnable::run);
+        afterFinish.clear();
     }
 
     private SessionEnd end() {
@@ -891,6 +995,41 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** The connection closed before CONNACK, not because of the client. */
+    static final class ClosedBeforeConnack extends ConnectionFailedException {
+
+        private static final long serialVersionUID = 1L;
+
+        /** Whether the broker closed it after CONNECT without sending a byte (neither the client nor a timer did). */
+        final boolean silent;
+
+        ClosedBeforeConnack(String message, boolean silent, @Nullable Throwable cause) {
+            super(message, Initiator.REMOTE_PEER, -1, null, cause);
+            this.silent = silent;
+        }
+    }
+
+    /**
+     * The broker refused MQTT 5, or may have (it closed the connection right after CONNECT). The connector
+     * decides: fall back to MQTT 3.1.1, or fail with a message of its own.
+     */
+    static final class VersionRefusal extends ConnectionFailedException {
+
+        private static final long serialVersionUID = 1L;
+
+        /** The broker's answer, for messages. */
+        final String answer;
+        /** Whether the broker closed the connection without any answer (a likely refusal, not a certain one). */
+        final boolean closedBeforeConnack;
+
+        VersionRefusal(String answer, boolean closedBeforeConnack, Throwable cause) {
+            super("the broker " + (closedBeforeConnack ? "" : "answered the MQTT 5 CONNECT with ") + answer,
+                    Initiator.REMOTE_PEER, cause instanceof MqttConnackRefusedException r ? r.reasonCode() : -1, null, cause);
+            this.answer = answer;
+            this.closedBeforeConnack = closedBeforeConnack;
+        }
+    }
 
     private Channel channelOrThrow() {
         Channel ch = channel;

@@ -9,7 +9,9 @@ import dev.tether.core.EstablishedSession;
 import dev.tether.core.FailureClassifier;
 import dev.tether.core.Initiator;
 import dev.tether.core.Verdict;
+import dev.tether.mqtt.MqttClient;
 import dev.tether.mqtt.MqttSession;
+import dev.tether.mqtt.MqttVersion;
 import dev.tether.mqtt.MqttVerdicts;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
@@ -40,8 +42,12 @@ import reactor.netty.tcp.TcpClient;
  */
 public final class MqttConnector implements Connector<MqttSession> {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MqttConnector.class);
+
     private final MqttClientConfig config;
     private final ClientCore core;
+    /** The endpoints that refused MQTT 5: later attempts on them speak MQTT 3.1.1 at once. */
+    private final java.util.Set<Endpoint> fellBack = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile @Nullable SslContext defaultSsl;
 
     /**
@@ -66,16 +72,93 @@ public final class MqttConnector implements Connector<MqttSession> {
         return MqttVerdicts.connack();
     }
 
+    /**
+     * @param endpoint an endpoint
+     * @return the version the next attempt on it speaks first: MQTT 3.1.1 once it refused MQTT 5, else the configured one
+     */
+    MqttVersion versionFor(Endpoint endpoint) {
+        return fellBack.contains(endpoint) ? MqttVersion.MQTT_3_1_1 : config.version();
+    }
+
+    /**
+     * One attempt. A broker that refuses MQTT 5 (see {@code MqttClient.Builder#versionFallback}) gets a second
+     * connection with MQTT 3.1.1 within the same attempt, at once: no backoff, no failure counted, the same
+     * endpoint and credentials. The version is remembered for the endpoint once the 3.1.1 connection got a CONNACK,
+     * or at once when the broker said so in a CONNACK.
+     */
     @Override
     public Mono<EstablishedSession<MqttSession>> connect(Attempt attempt) {
+        Endpoint ep = attempt.endpoint();
+        MqttVersion first = versionFor(ep);
+        return open(attempt, first).onErrorResume(MqttConnection.VersionRefusal.class, refusal -> {
+            if (!config.fallsBack()) {
+                return Mono.error(refused(ep, refusal));
+            }
+            if (!refusal.closedBeforeConnack) {
+                fellBack.add(ep);
+            }
+            String lost = ConnectPackets.lostInFallback(config);
+            attempt.reportNotice(MqttClient.Builder.VERSION_FALLBACK_NOTICE, "the broker at " + ep + " " + refusal.answer
+                    + ": connecting again with MQTT 3.1.1 now" + (refusal.closedBeforeConnack
+                    ? " (if that is closed too, the version was not the reason)" : "; remembered for this endpoint")
+                    + ". Not carried over: " + lost);
+            log.info("{} refused MQTT 5 ({}); connecting with MQTT 3.1.1", ep, refusal.answer);
+            return open(attempt, MqttVersion.MQTT_3_1_1)
+                    .doOnNext(est -> remember(ep))
+                    .onErrorResume(e -> {
+                        if (refusal.closedBeforeConnack && closedBeforeConnack(e)) {
+                            return Mono.error(new ConnectionFailedException("the broker at " + ep + " closed the connection "
+                                    + "before CONNACK after an MQTT 5 CONNECT and again after an MQTT 3.1.1 CONNECT, so the "
+                                    + "version was not the reason", Initiator.REMOTE_PEER, -1, null, e));
+                        }
+                        if (e instanceof dev.tether.mqtt.MqttConnackRefusedException) {
+                            // A 3.1.1 CONNACK, even a refusal, says the broker speaks 3.1.1.
+                            remember(ep);
+                        }
+                        return Mono.error(e);
+                    });
+        });
+    }
+
+    private void remember(Endpoint ep) {
+        if (fellBack.add(ep)) {
+            log.info("{} speaks MQTT 3.1.1: later connections to it start with 3.1.1", ep);
+        }
+    }
+
+    private static boolean closedBeforeConnack(Throwable e) {
+        return e instanceof MqttConnection.ClosedBeforeConnack closed && closed.silent;
+    }
+
+    /** The failure of an attempt whose version refusal the client does not fall back from. */
+    private ConnectionFailedException refused(Endpoint ep, MqttConnection.VersionRefusal refusal) {
+        String what = "the broker at " + ep + " " + refusal.answer;
+        String change = config.authenticationMethod() != null
+                ? "authenticationMethod(\"" + config.authenticationMethod() + "\") needs MQTT 5 (MQTT 3.1.1 has no enhanced "
+                + "authentication), so the client does not fall back: use a broker that speaks MQTT 5, or drop "
+                + "authenticationMethod to send the secret as an MQTT 3.1.1 password"
+                : "the client is pinned to MQTT 5 (versionFallback(false)): set versionFallback(true) to fall back to "
+                + "MQTT 3.1.1, or version(MQTT_3_1_1)";
+        Verdict verdict = refusal.closedBeforeConnack
+                // Not a certain refusal: a few tries, then give up rather than loop.
+                ? Verdict.retry().withMaxConsecutive(MqttVerdicts.UNSPECIFIED_MAX_CONSECUTIVE)
+                        // No endpoint in it: the engine counts equal verdicts, and failover must not reset the count.
+                        .withExplanation("the broker closes the connection after an MQTT 5 CONNECT; if it does not speak"
+                                + " MQTT 5, " + change)
+                : Verdict.fatal(what + ": it does not speak MQTT 5; " + change);
+        return new ConnectionFailedException(what + (refusal.closedBeforeConnack ? " (if it does not speak MQTT 5, "
+                + change + ")" : "; " + change), Initiator.REMOTE_PEER, refusal.code().orElse(-1), verdict, refusal.getCause());
+    }
+
+    private Mono<EstablishedSession<MqttSession>> open(Attempt attempt, MqttVersion version) {
         return Mono.create(sink -> {
             Scheme scheme = Scheme.of(attempt.endpoint());
             AtomicReference<@Nullable MqttConnection> handler = new AtomicReference<>();
             // Reactor Netty does not close a socket whose connect is cancelled before it hands the
             // connection over; hold the channel from its creation so a cancel always closes it.
             ChannelGuard guard = new ChannelGuard();
-            Disposable opening = scheme.webSocket ? openWebSocket(attempt, scheme, sink, handler, guard)
-                    : openTcp(attempt, scheme, sink, handler, guard);
+            Disposable opening = scheme.webSocket ? openWebSocket(attempt, version, scheme, sink, handler, guard)
+                    : openTcp(attempt, version, scheme, sink, handler, guard);
             sink.onCancel(() -> {
                 opening.dispose();
                 MqttConnection h = handler.get();
@@ -108,7 +191,7 @@ public final class MqttConnector implements Connector<MqttSession> {
         return true;
     }
 
-    private Disposable openTcp(Attempt attempt, Scheme scheme, MonoSink<EstablishedSession<MqttSession>> sink,
+    private Disposable openTcp(Attempt attempt, MqttVersion version, Scheme scheme, MonoSink<EstablishedSession<MqttSession>> sink,
                                AtomicReference<@Nullable MqttConnection> handler, ChannelGuard guard) {
         Endpoint ep = attempt.endpoint();
         TcpClient client = TcpClient.create(ConnectionProvider.newConnection())
@@ -121,7 +204,7 @@ public final class MqttConnector implements Connector<MqttSession> {
             client = client.secure(spec -> spec.sslContext(ssl).handlerConfigurator(TlsSettings::verifyHostName));
         }
         return client.connect().subscribe(
-                conn -> install(conn, attempt, TransportCloser.TCP, null, scheme.name, sink, handler, guard),
+                conn -> install(conn, attempt, version, TransportCloser.TCP, null, scheme.name, sink, handler, guard),
                 err -> {
                     ConnectionFailedException tls = TlsSettings.tlsFailure(ep, err);
                     sink.error(tls != null ? tls : new ConnectionFailedException("cannot connect to " + ep + ": "
@@ -129,7 +212,7 @@ public final class MqttConnector implements Connector<MqttSession> {
                 });
     }
 
-    private Disposable openWebSocket(Attempt attempt, Scheme scheme, MonoSink<EstablishedSession<MqttSession>> sink,
+    private Disposable openWebSocket(Attempt attempt, MqttVersion version, Scheme scheme, MonoSink<EstablishedSession<MqttSession>> sink,
                                      AtomicReference<@Nullable MqttConnection> handler, ChannelGuard guard) {
         Endpoint ep = attempt.endpoint();
         Credentials creds = attempt.credentials();
@@ -160,19 +243,31 @@ public final class MqttConnector implements Connector<MqttSession> {
             in.withConnection(conn -> {
                 conn.channel().closeFuture().addListener(f -> closed.tryEmitEmpty());
                 WebSocketFraming framing = new WebSocketFraming(conn.channel(), config.maxPacketSize(), config.transportCloseTimeout(), attempt);
-                install(conn, attempt, framing, framing, scheme.name, sink, handler, guard);
+                install(conn, attempt, version, framing, framing, scheme.name, sink, handler, guard);
             });
             // Ends only when the channel is closed, so Reactor Netty never closes a live WebSocket itself.
             return closed.asMono();
-        }).subscribe(null, err -> sink.error(webSocketFailure(ep, err)), () -> sink.error(new ConnectionFailedException(
-                "the WebSocket to " + ep + " closed before CONNACK", Initiator.REMOTE_PEER, -1, null, null)));
+        }).subscribe(null, err -> sink.error(webSocketFailure(ep, err)), () -> {
+            ConnectionFailedException closed = new ConnectionFailedException("the WebSocket to " + ep + " closed before CONNACK",
+                    Initiator.REMOTE_PEER, -1, null, null);
+            MqttConnection h = handler.get();
+            if (h != null && h.eventLoop() != null) {
+                // The connection's own account comes first (channelInactive runs after the close future's listeners,
+                // where this completion starts): it knows whether this was a likely version refusal.
+                h.afterFinish(() -> sink.error(closed));
+            } else {
+                sink.error(closed);
+            }
+        });
     }
 
-    private void install(Connection conn, Attempt attempt, TransportCloser closer, @Nullable WebSocketFraming framing,
-                         String transport, MonoSink<EstablishedSession<MqttSession>> sink,
-                         AtomicReference<@Nullable MqttConnection> handler, ChannelGuard guard) {
+    private void install(Connection conn, Attempt attempt, MqttVersion version, TransportCloser closer,
+                         @Nullable WebSocketFraming framing, String transport,
+                         MonoSink<EstablishedSession<MqttSession>> sink, AtomicReference<@Nullable MqttConnection> handler,
+                         ChannelGuard guard) {
         Channel ch = conn.channel();
-        MqttConnection mqtt = new MqttConnection(config, core, attempt, closer, transport, sink);
+        PacketFramer framer = new PacketFramer(config.maxPacketSize(), config.incompletePacketTimeout(), attempt.scheduler());
+        MqttConnection mqtt = new MqttConnection(config, core, attempt, closer, transport, sink, version, framer);
         handler.set(mqtt);
         if (guard.closeRequested != null) {
             // Closed before CONNECT could be sent: the broker knows nothing of this client.
@@ -184,7 +279,6 @@ public final class MqttConnector implements Connector<MqttSession> {
         if (framing != null) {
             add(p, before, "tether.mqtt.websocket", framing.handler());
         }
-        PacketFramer framer = new PacketFramer(config.maxPacketSize(), config.incompletePacketTimeout(), attempt.scheduler());
         add(p, before, "tether.mqtt.framer", framer);
         add(p, before, "tether.mqtt.decoder", new MqttDecoder(config.maxPacketSize()));
         if (framing != null) {

@@ -25,6 +25,14 @@ import reactor.core.scheduler.Scheduler;
  *       bytes that belong to the next packet.</li>
  * </ul>
  * Failures travel up the pipeline as a {@link FramingException}; after one, input is discarded.
+ *
+ * <p>The connection's first packet, when it is a CONNACK of remaining length 2, is read here as an MQTT 3.1.1
+ * CONNACK ({@link ShortConnack}) and never reaches the decoder: an MQTT 5 CONNACK always has a Property Length,
+ * so a two-byte one is a broker that does not speak MQTT 5 answering in its own version, whatever version the
+ * CONNECT asked for. Netty's decoder, switched to MQTT 5 by the encoder when it wrote an MQTT 5 CONNECT, would
+ * take it for a malformed MQTT 5 CONNACK. The first bytes received are kept (up to {@value #FIRST_BYTES}) so a
+ * failure before CONNACK can say what arrived.
+ *
  * Runs on the channel's event loop; the timer is scheduled on the attempt's scheduler (virtual time
  * in tests) and hops back to the event loop.
  */
@@ -47,6 +55,12 @@ final class PacketFramer extends ByteToMessageDecoder {
     private int pendingCode;
     private @Nullable String pendingMessage;
 
+    /** How many of the first bytes received are kept for messages. */
+    static final int FIRST_BYTES = 16;
+    private final byte[] firstBytes = new byte[FIRST_BYTES];
+    private int firstBytesKept;
+    private long bytesReceived;
+
     PacketFramer(int maxPacketSize, Duration incompleteTimeout, Scheduler scheduler) {
         this.maxPacketSize = maxPacketSize;
         this.incompleteTimeout = incompleteTimeout;
@@ -58,8 +72,40 @@ final class PacketFramer extends ByteToMessageDecoder {
         return tally;
     }
 
+    /** @return how many bytes the broker sent on this connection so far */
+    long bytesReceived() {
+        return bytesReceived;
+    }
+
+    /** @return the first bytes the broker sent on this connection (at most {@value #FIRST_BYTES}) in hex, or "nothing" */
+    String firstBytesHex() {
+        if (firstBytesKept == 0) {
+            return "nothing";
+        }
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < firstBytesKept; i++) {
+            if (i > 0) {
+                b.append(' ');
+            }
+            b.append(String.format("%02x", firstBytes[i] & 0xFF));
+        }
+        if (bytesReceived > firstBytesKept) {
+            b.append(" ... (").append(bytesReceived).append(" bytes)");
+        }
+        return b.toString();
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof ByteBuf buf) {
+            int n = buf.readableBytes();
+            int keep = Math.min(n, FIRST_BYTES - firstBytesKept);
+            if (keep > 0) {
+                buf.getBytes(buf.readerIndex(), firstBytes, firstBytesKept, keep);
+                firstBytesKept += keep;
+            }
+            bytesReceived += n;
+        }
         super.channelRead(ctx, msg);
         // Packets cut before a failure have been passed on by now: the failure comes after them.
         if (!failed) {
@@ -138,6 +184,15 @@ final class PacketFramer extends ByteToMessageDecoder {
         expectedType = -1;
         lastFrameType = type;
         lastFrameRemaining = remaining;
+        if (framesForwarded == 0 && type == 2 && remaining == 2) {
+            // The first packet, a CONNACK without Property Length: MQTT 3.1.1, whatever the CONNECT asked for.
+            int flags = in.getUnsignedByte(start + headerLength);
+            int code = in.getUnsignedByte(start + headerLength + 1);
+            in.skipBytes((int) total);
+            framesForwarded++;
+            out.add(new ShortConnack((flags & 0x01) != 0, flags, code));
+            return;
+        }
         framesForwarded++;
         // One packet per call: it is passed on and decoded before the next one is cut.
         out.add(in.readRetainedSlice((int) total));
@@ -239,6 +294,16 @@ final class PacketFramer extends ByteToMessageDecoder {
             case 0 -> "reserved (type 0)";
             default -> "unknown";
         };
+    }
+
+    /**
+     * A CONNACK of remaining length 2 as the connection's first packet: MQTT 3.1.1's format.
+     *
+     * @param sessionPresent the Session Present flag
+     * @param flags          the whole acknowledge flags byte (bits 7-1 are reserved and must be 0)
+     * @param returnCode     the 3.1.1 return code
+     */
+    record ShortConnack(boolean sessionPresent, int flags, int returnCode) {
     }
 
     /** Counts the packets the MQTT decoder produced, whole or failed. */

@@ -27,7 +27,7 @@ class ConnectPacketsTest {
 
     private static MqttClientConfig config(MqttVersion version, @Nullable MqttWill will, @Nullable String authenticationMethod,
                                            Duration sessionExpiry, int receiveMaximum) {
-        return new MqttClientConfig("client-1", version, true, sessionExpiry, Duration.ofSeconds(30), Duration.ofSeconds(10),
+        return new MqttClientConfig("client-1", version, true, true, sessionExpiry, Duration.ofSeconds(30), Duration.ofSeconds(10),
                 Duration.ofSeconds(10), will, 100, OverflowPolicy.FAIL_NEWEST, 100, receiveMaximum, 65_536,
                 Duration.ofSeconds(5), Duration.ofSeconds(1), null, c -> Map.of(), c -> Map.of(), authenticationMethod,
                 Duration.ofSeconds(10), 100, false);
@@ -251,5 +251,30 @@ class ConnectPacketsTest {
         assertThat(ConnectPackets.serverReference(MqttProperties.NO_PROPERTIES, here)).isNull();
         assertThat(ConnectPackets.serverReference(blank, here)).isNull();
         assertThat(ConnectPackets.serverReference(bad, here)).isNull();
+    }
+
+    @Test
+    void afterAFallbackTheMqtt5SessionSettingsAreTranslatedToCleanSession() {
+        MqttClientConfig keep = new MqttClientConfig("client-1", MqttVersion.MQTT_5, true, false, Duration.ofHours(1),
+                Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(10), null, 100, OverflowPolicy.FAIL_NEWEST,
+                100, 100, 65_536, Duration.ofSeconds(5), Duration.ofSeconds(1), null, c -> Map.of(), c -> Map.of(), null,
+                Duration.ofSeconds(10), 100, false);
+        // Resume and keep: Clean Session 0; MQTT 5 keeps the flags as they are.
+        assertThat(ConnectPackets.connect(keep, Credentials.none(), MqttVersion.MQTT_3_1_1).variableHeader().isCleanSession()).isFalse();
+        assertThat(ConnectPackets.connect(keep, Credentials.none(), MqttVersion.MQTT_5).variableHeader().isCleanSession()).isFalse();
+        assertThat(ConnectPackets.connect(keep, Credentials.none(), MqttVersion.MQTT_3_1_1).variableHeader().version()).isEqualTo(4);
+        assertThat(ConnectPackets.lostInFallback(keep)).contains("sessionExpiry 3600 s (Clean Session 0");
+        // Resume but end with the connection (expiry 0): a 3.1.1 broker would keep a Clean Session 0 session forever.
+        MqttClientConfig resumeOnly = new MqttClientConfig("client-1", MqttVersion.MQTT_5, true, false, Duration.ZERO,
+                Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(10), null, 100, OverflowPolicy.FAIL_NEWEST,
+                100, 100, 65_536, Duration.ofSeconds(5), Duration.ofSeconds(1), null, c -> Map.of(), c -> Map.of(), null,
+                Duration.ofSeconds(10), 100, false);
+        assertThat(ConnectPackets.connect(resumeOnly, Credentials.none(), MqttVersion.MQTT_3_1_1).variableHeader().isCleanSession()).isTrue();
+        assertThat(ConnectPackets.connect(resumeOnly, Credentials.none(), MqttVersion.MQTT_5).variableHeader().isCleanSession()).isFalse();
+        // Configured for 3.1.1: clean start is Clean Session, as always.
+        assertThat(ConnectPackets.cleanSession(new MqttClientConfig("client-1", MqttVersion.MQTT_3_1_1, false, false, Duration.ZERO,
+                Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(10), null, 100, OverflowPolicy.FAIL_NEWEST,
+                100, 100, 65_536, Duration.ofSeconds(5), Duration.ofSeconds(1), null, c -> Map.of(), c -> Map.of(), null,
+                Duration.ofSeconds(10), 100, false), MqttVersion.MQTT_3_1_1)).isFalse();
     }
 }

@@ -67,7 +67,9 @@ public final class FakeBroker implements AutoCloseable {
                             }
                             if (m.fixedHeader().messageType() == MqttMessageType.CONNECT) {
                                 byte[] answer = answerToConnect.apply(n);
-                                if (answer.length > 0) {
+                                if (answer == CLOSE) {
+                                    conn.channel().close();
+                                } else if (answer.length > 0) {
                                     conn.channel().writeAndFlush(Unpooled.wrappedBuffer(answer));
                                 }
                             }
@@ -79,8 +81,12 @@ public final class FakeBroker implements AutoCloseable {
                 .bindNow();
     }
 
+    /** Answer to a CONNECT that closes the connection at once, without a byte (compared by identity). */
+    public static final byte[] CLOSE = new byte[0];
+
     /**
-     * @param answerToConnect the bytes to write after the n-th connection's CONNECT (1-based); empty for silence
+     * @param answerToConnect the bytes to write after the n-th connection's CONNECT (1-based); empty for silence,
+     *                        {@link #CLOSE} to close the connection
      * @return a running fake broker
      */
     public static FakeBroker start(IntFunction<byte[]> answerToConnect) {

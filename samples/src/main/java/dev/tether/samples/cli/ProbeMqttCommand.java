@@ -115,6 +115,12 @@ final class ProbeMqttCommand implements Callable<Integer> {
             return 1;
         }
         probe.close().block(timeout);
+        if (first.session != null && first.session.version() != version) {
+            // The broker refused MQTT 5 and the client fell back: report and use what was negotiated.
+            report.put("mqtt_version", first.session.version() == MqttVersion.MQTT_5 ? "5" : "3.1.1");
+            report.put("mqtt_version_fallback", "the broker refused MQTT 5; the client fell back to MQTT 3.1.1");
+            version = first.session.version();
+        }
         report.put("session", session(first.session, version));
 
         // 2. Shared subscriptions and acknowledgements, on topics of this run only.
