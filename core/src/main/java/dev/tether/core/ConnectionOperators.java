@@ -1,5 +1,6 @@
 package dev.tether.core;
 
+import org.jspecify.annotations.Nullable;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -124,7 +125,7 @@ public final class ConnectionOperators {
         });
     }
 
-    private static Health toHealth(LifecycleEvent event, boolean[] flags) {
+    private static @Nullable Health toHealth(LifecycleEvent event, boolean[] flags) {
         // flags[0]: was ever connected; flags[1]: the user asked to close (a disconnect then is no outage).
         boolean[] everConnected = flags;
         if (event instanceof LifecycleEvent.CloseRequested) {

@@ -1,5 +1,7 @@
 package dev.tether.core;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The terminal error of a connection that ran out of attempts or of time (see
  * {@link ReconnectPolicy}). The cause is the last failure.
@@ -16,7 +18,7 @@ public final class RetriesExhaustedException extends RuntimeException {
      * @param attempts how many attempts were made in the failed streak
      * @param cause the last failure
      */
-    public RetriesExhaustedException(String message, int attempts, Throwable cause) {
+    public RetriesExhaustedException(String message, int attempts, @Nullable Throwable cause) {
         super(message, cause);
         this.attempts = attempts;
     }

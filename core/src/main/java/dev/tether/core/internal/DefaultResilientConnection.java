@@ -437,7 +437,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
 
     private void handleFailure(long gen, Throwable error) {
         Verdict verdict = classifier.classify(error).orElseGet(Verdict::retry);
-        if (verdict.equals(lastVerdict)) {
+        if (lastVerdict != null && verdict.equals(lastVerdict)) {
             sameVerdictCount++;
         } else {
             lastVerdict = verdict;

@@ -117,7 +117,7 @@ public final class ServerEngine implements SessionRegistry {
 
     /** @return the state */
     public State state() {
-        return state.get();
+        return java.util.Objects.requireNonNull(state.get(), "state");
     }
 
     /** @return the bound port, or 0 before the first start */
