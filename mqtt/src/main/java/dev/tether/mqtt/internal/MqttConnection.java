@@ -897,11 +897,11 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             return;
         }
         if (cause instanceof PacketFramer.FramingException fe) {
-            protocolError(fe.reasonCode, fe.getMessage(), null);
+            protocolError(fe.reasonCode, String.valueOf(fe.getMessage()), null);
             return;
         }
         if (cause instanceof MqttProtocolException pe) {
-            protocolError(0x82, pe.getMessage(), pe.getCause());
+            protocolError(0x82, String.valueOf(pe.getMessage()), pe.getCause());
             return;
         }
         if (cause instanceof io.netty.handler.codec.DecoderException) {

@@ -315,7 +315,7 @@ final class OutboundPublishes {
      * @param c the current connection, or null (nothing happens)
      */
     void drain(@Nullable PublishWriter c, List<Runnable> after) {
-        if (!usable(c)) {
+        if (c == null || !usable(c)) {
             return;
         }
         boolean onLoop = c.inEventLoop();

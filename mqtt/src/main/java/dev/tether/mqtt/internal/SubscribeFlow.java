@@ -60,7 +60,7 @@ final class SubscribeFlow {
      * @param c the current connection, or null
      */
     void subscribeIfNeeded(SubscriptionRegistry.Filter f, @Nullable SubscribeWriter c, List<Runnable> after) {
-        if (f.needsSubscribe && f.pendingId == 0 && usable(c)) {
+        if (f.needsSubscribe && f.pendingId == 0 && c != null && usable(c)) {
             sendSubscribe(c, f, after);
         }
     }
@@ -79,7 +79,7 @@ final class SubscribeFlow {
      * @param c the current connection, or null (nothing happens)
      */
     void retryWaiting(@Nullable SubscribeWriter c, List<Runnable> after) {
-        if (!usable(c)) {
+        if (c == null || !usable(c)) {
             return;
         }
         for (SubscriptionRegistry.Filter f : List.copyOf(waitingForId)) {
@@ -106,7 +106,7 @@ final class SubscribeFlow {
      * @param c the current connection, or null
      */
     void unsubscribe(String filter, @Nullable SubscribeWriter c) {
-        if (usable(c)) {
+        if (c != null && usable(c)) {
             int id = ids.allocate();
             if (id != 0) {
                 unsubAcks.put(id, List.of(filter));

@@ -46,7 +46,7 @@ final class WebSocketFraming implements TransportCloser {
             @Override
             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
                 if (cause instanceof PacketFramer.FramingException fe) {
-                    transport.refused(fe.reasonCode == 0x95 ? 1009 : 1002, fe.getMessage());
+                    transport.refused(fe.reasonCode == 0x95 ? 1009 : 1002, String.valueOf(fe.getMessage()));
                 } else if (cause instanceof DecoderException && !(cause
                         instanceof io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException)) {
                     transport.refused(1002, "malformed MQTT packet");
