@@ -101,6 +101,8 @@ public final class MqttFileSessionStore implements MqttSessionStore {
         MVStore s;
         try {
             s = new MVStore.Builder().fileName(file.toString()).autoCommitDisabled().open();
+            s.setRetentionTime(0);
+            s.setVersionsToKeep(0);
         } catch (MVStoreException e) {
             throw new MqttSessionStoreException(file, describe(e), e);
         } catch (RuntimeException e) {
