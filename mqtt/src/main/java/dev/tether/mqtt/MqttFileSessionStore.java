@@ -52,6 +52,7 @@ public final class MqttFileSessionStore implements MqttSessionStore {
     private static final String META = "meta";
     private static final String PUBLISHES = "publishes";
     private static final String STATES = "states";
+    private static final String INBOUND = "inbound-qos2";
     private static final byte MESSAGE_VERSION = 1;
 
     private final Path file;
@@ -60,6 +61,7 @@ public final class MqttFileSessionStore implements MqttSessionStore {
     private @Nullable MVStore store;
     private @Nullable MVMap<Long, byte[]> publishes;
     private @Nullable MVMap<Long, Integer> states;
+    private @Nullable MVMap<Integer, Boolean> inbound;
     private @Nullable ScheduledExecutorService committer;
     private long nextKey;
 
@@ -137,10 +139,12 @@ public final class MqttFileSessionStore implements MqttSessionStore {
             }
             Long last = p.lastKey();
             nextKey = last == null ? 1 : last + 1;
+            MVMap<Integer, Boolean> in = s.openMap(INBOUND);
             s.commit();
             store = s;
             publishes = p;
             states = st;
+            inbound = in;
             if (groupCommit != null) {
                 ScheduledExecutorService ex = Executors.newSingleThreadScheduledExecutor(r -> {
                     Thread t = new Thread(r, "tether-session-store-commit");
@@ -212,6 +216,32 @@ public final class MqttFileSessionStore implements MqttSessionStore {
     }
 
     @Override
+    public synchronized void inboundAwaitingPubrel(int packetId) {
+        requireOpen(inbound).put(packetId, Boolean.TRUE);
+        if (groupCommit == null) {
+            commit();
+        }
+    }
+
+    @Override
+    public synchronized void inboundReleased(int packetId) {
+        MVMap<Integer, Boolean> in = requireOpen(inbound);
+        if (packetId == 0) {
+            in.clear();
+        } else {
+            in.remove(packetId);
+        }
+        if (groupCommit == null) {
+            commit();
+        }
+    }
+
+    @Override
+    public synchronized java.util.Set<Integer> inboundAwaitingPubrel() {
+        return java.util.Set.copyOf(requireOpen(inbound).keySet());
+    }
+
+    @Override
     public synchronized void close() {
         ScheduledExecutorService ex = committer;
         committer = null;
@@ -222,6 +252,7 @@ public final class MqttFileSessionStore implements MqttSessionStore {
         store = null;
         publishes = null;
         states = null;
+        inbound = null;
         if (s != null && !s.isClosed()) {
             s.close();
         }

@@ -104,6 +104,28 @@ public interface MqttSessionStore extends AutoCloseable {
      */
     void remove(long key);
 
+    /**
+     * PUBREC went out for an inbound QoS 2 message: its id waits for the broker's PUBREL, which may come after a
+     * restart. May be written later (a lost id only makes the PUBCOMP say 0x92, packet identifier not found).
+     *
+     * @param packetId the message's packet id
+     */
+    default void inboundAwaitingPubrel(int packetId) {
+    }
+
+    /**
+     * PUBREL came for an inbound QoS 2 id, or the broker kept no session (0: all ids).
+     *
+     * @param packetId the id, or 0 for all
+     */
+    default void inboundReleased(int packetId) {
+    }
+
+    /** @return the inbound QoS 2 ids that waited for PUBREL when the store was last used (after {@link #open}) */
+    default java.util.Set<Integer> inboundAwaitingPubrel() {
+        return java.util.Set.of();
+    }
+
     /** Releases the store (and its file lock); the state stays for the next {@link #open}. */
     @Override
     void close();

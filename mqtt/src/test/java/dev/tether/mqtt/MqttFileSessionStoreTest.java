@@ -35,12 +35,16 @@ class MqttFileSessionStoreTest {
             s.sent(kc, 9, MqttQos.AT_LEAST_ONCE);
             s.remove(kc);
             s.sent(kd, 0, MqttQos.EXACTLY_ONCE);
+            s.inboundAwaitingPubrel(3);
+            s.inboundAwaitingPubrel(4);
+            s.inboundReleased(3);
         }
         try (MqttSessionStore s = MqttSessionStore.file(file)) {
             List<MqttSessionStore.StoredPublish> held = s.open("client-1");
             assertThat(held).extracting(MqttSessionStore.StoredPublish::message).containsExactly(a, b, d);
             assertThat(held).extracting(MqttSessionStore.StoredPublish::packetId).containsExactly(5, 7, 0);
             assertThat(held).extracting(MqttSessionStore.StoredPublish::released).containsExactly(false, true, false);
+            assertThat(s.inboundAwaitingPubrel()).containsExactly(4);
             long next = s.add(c);
             assertThat(next).isGreaterThan(held.get(2).key());
         }

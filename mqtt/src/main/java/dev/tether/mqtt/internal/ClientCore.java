@@ -256,6 +256,7 @@ public final class ClientCore {
         synchronized (this) {
             sessionStore = store;
             outbound.useStore(new SessionStorage(store), SessionStorage.restored(stored), after);
+            inbound.useStore(store);
         }
         after.forEach(Runnable::run);
     }
