@@ -266,11 +266,18 @@ public final class MqttFileSessionStore implements MqttSessionStore {
 
     // ------------------------------------------------------------------ internals
 
-    private synchronized void commitQuietly() {
-        MVStore s = store;
+    /** The group commit, on its own thread: MVStore commits concurrently with changes, so the client never waits. */
+    private void commitQuietly() {
+        MVStore s;
+        synchronized (this) {
+            s = store;
+        }
         if (s != null && !s.isClosed() && s.hasUnsavedChanges()) {
             try {
-                commit();
+                s.commit();
+                if (forceToDisk) {
+                    s.sync();
+                }
             } catch (RuntimeException e) {
                 // The next explicit commit reports it to the publish that needs it.
             }
