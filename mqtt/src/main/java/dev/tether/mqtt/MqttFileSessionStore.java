@@ -40,7 +40,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The file is locked while open: a second process (or a second client in this one) opening it is refused
  * with {@link MqttSessionStoreException}. A file written for another client id, or a file that is not a
- * store, is refused the same way; it is never overwritten.
+ * store, is refused the same way; it is never overwritten. A write that fails (disk full) fails the publish
+ * being stored with {@link MqttSessionStoreException}; the client stays connected, but MVStore stops after a
+ * failed write, so later QoS 1 and 2 publishes fail the same way until the client is restarted (what was
+ * committed before is kept). With group commit the failed write is the timer's, and the publishes after it
+ * fail.
  *
  * <p>Thread-safe.
  */
@@ -171,23 +175,50 @@ public final class MqttFileSessionStore implements MqttSessionStore {
 
     @Override
     public synchronized long add(MqttMessage message) {
-        MVMap<Long, byte[]> p = requireOpen(publishes);
+        if (stopped()) {
+            throw new MqttSessionStoreException(file, "the publish to '" + message.topic() + "' could not be stored: the "
+                    + "session store " + file + " stopped after a failed write (disk full?); what it committed before "
+                    + "is kept; restart the client once there is room", null);
+        }
         long key = nextKey++;
         try {
+            MVMap<Long, byte[]> p = requireOpen(publishes);
             p.put(key, encode(message));
             if (groupCommit == null) {
                 commit();
             }
         } catch (RuntimeException e) {
-            p.remove(key);
+            try {
+                MVMap<Long, byte[]> p = publishes;
+                if (p != null && !p.isClosed()) {
+                    p.remove(key);
+                }
+            } catch (RuntimeException ignored) {
+                // The store stopped after the failed write.
+            }
             throw new MqttSessionStoreException(file, "the publish to '" + message.topic() + "' could not be stored in "
                     + file + ": " + (e instanceof MVStoreException m ? describe(m) : e.toString()), e);
         }
         return key;
     }
 
+    /**
+     * MVStore stops (closes itself) after a failed write, e.g. on a full disk; the file keeps the last commit.
+     * Opening it again in the same process was tried and lost committed publishes on a full disk, so the store
+     * stays stopped: later publishes fail with a clear error until the client is restarted.
+     *
+     * @return whether the store stopped after a write failure
+     */
+    private boolean stopped() {
+        MVStore s = store;
+        return s != null && s.isClosed();
+    }
+
     @Override
     public synchronized void sent(long key, int packetId, MqttQos qos) {
+        if (stopped()) {
+            return;
+        }
         MVMap<Long, Integer> st = requireOpen(states);
         if (packetId == 0) {
             st.remove(key);
@@ -201,6 +232,9 @@ public final class MqttFileSessionStore implements MqttSessionStore {
 
     @Override
     public synchronized void released(long key) {
+        if (stopped()) {
+            return;
+        }
         MVMap<Long, Integer> st = requireOpen(states);
         Integer id = st.get(key);
         if (id != null && id > 0) {
@@ -211,12 +245,18 @@ public final class MqttFileSessionStore implements MqttSessionStore {
 
     @Override
     public synchronized void remove(long key) {
+        if (stopped()) {
+            return;
+        }
         requireOpen(publishes).remove(key);
         requireOpen(states).remove(key);
     }
 
     @Override
     public synchronized void inboundAwaitingPubrel(int packetId) {
+        if (stopped()) {
+            return;
+        }
         requireOpen(inbound).put(packetId, Boolean.TRUE);
         if (groupCommit == null) {
             commit();
@@ -225,6 +265,9 @@ public final class MqttFileSessionStore implements MqttSessionStore {
 
     @Override
     public synchronized void inboundReleased(int packetId) {
+        if (stopped()) {
+            return;
+        }
         MVMap<Integer, Boolean> in = requireOpen(inbound);
         if (packetId == 0) {
             in.clear();
@@ -254,7 +297,12 @@ public final class MqttFileSessionStore implements MqttSessionStore {
         states = null;
         inbound = null;
         if (s != null && !s.isClosed()) {
-            s.close();
+            try {
+                s.close();
+            } catch (RuntimeException e) {
+                // A last write failed (disk full): what was committed stays, the lock is released.
+                s.closeImmediately();
+            }
         }
     }
 

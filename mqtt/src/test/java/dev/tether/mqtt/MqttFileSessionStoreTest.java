@@ -106,6 +106,40 @@ class MqttFileSessionStoreTest {
         assertThat(Files.readAllBytes(file)).isEqualTo(before);
     }
 
+    /**
+     * Needs a small file system, e.g. {@code mount -t tmpfs -o size=256k tmpfs /tmp/tinyfs} and
+     * {@code -Dtether.smallFilesystem=/tmp/tinyfs}.
+     */
+    @Test
+    @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "tether.smallFilesystem", matches = ".+")
+    void aFullDiskFailsThePublishThatCouldNotBeStoredAndKeepsWhatWasCommitted() throws Exception {
+        Path file = Path.of(System.getProperty("tether.smallFilesystem")).resolve("full-" + System.nanoTime() + ".mv");
+        MqttMessage m = MqttMessage.of("t", new byte[1000], MqttQos.AT_LEAST_ONCE);
+        int stored = 0;
+        try (MqttSessionStore s = MqttSessionStore.file(file)) {
+            s.open("client-1");
+            MqttSessionStoreException full = null;
+            for (int i = 0; i < 1_000_000 && full == null; i++) {
+                try {
+                    s.add(m);
+                    stored++;
+                } catch (MqttSessionStoreException e) {
+                    full = e;
+                }
+            }
+            assertThat(full).isNotNull();
+            assertThat(full).hasMessageContaining(file.toString()).hasMessageContaining("disk full");
+            // MVStore stopped after the failed write: later publishes fail with a clear error, nothing is reopened.
+            assertThatThrownBy(() -> s.add(m)).isInstanceOf(MqttSessionStoreException.class)
+                    .hasMessageContaining(file.toString()).hasMessageContaining("stopped after a failed write");
+        } finally {
+            try (MqttSessionStore s = MqttSessionStore.file(file)) {
+                assertThat(s.open("client-1")).as("every publish that was stored").hasSize(stored);
+            }
+            Files.deleteIfExists(file);
+        }
+    }
+
     @Test
     void builderNamesTheBadValue() {
         assertThatThrownBy(() -> MqttFileSessionStore.builder(dir.resolve("x")).groupCommit(java.time.Duration.ZERO))
