@@ -331,6 +331,7 @@ final class OutboundPublishes {
             }
             if (op.message.qos() == MqttQos.AT_MOST_ONCE) {
                 pending.pollFirst();
+                storage.finished(op);
                 c.writePublishSoon(op.message, 0).addListener(f -> {
                     if (f.isSuccess()) {
                         op.sink.success(new PublishResult(op.message.topic(), MqttQos.AT_MOST_ONCE, 0, 0));
