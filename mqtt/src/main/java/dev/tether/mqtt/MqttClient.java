@@ -86,11 +86,16 @@ public final class MqttClient {
     }
 
     /**
-     * Starts connecting, once. Returns at once.
+     * Starts connecting, once. Returns at once, after opening the {@link Builder#sessionStore session store}
+     * if one was given.
      *
      * @return this client
+     * @throws MqttSessionStoreException if the session store cannot be opened: locked by another process,
+     *                                   corrupt, or written for another client id (the message names the file;
+     *                                   the file is left as it is)
      */
     public MqttClient start() {
+        core.openStore();
         connection.start();
         return this;
     }
@@ -126,6 +131,15 @@ public final class MqttClient {
      * A QoS above the broker's Maximum QoS (MQTT 5 CONNACK) is lowered to it; the result says which QoS
      * was used. A retained publish to a broker without retain support fails with
      * {@link MqttRefusedException} (0x9A) instead of getting the connection closed.
+     *
+     * <p>When is a message safe? Without a {@link Builder#sessionStore session store}, a QoS 1 or 2 message
+     * lives in this process until its acknowledgement: it survives a reconnect, not a restart. With
+     * {@link MqttSessionStore#file}, it is safe from a crash of the process once the subscription to the
+     * returned {@code Mono} has returned (the store committed it; with
+     * {@link MqttFileSessionStore.Builder#groupCommit group commit}, at the next commit, at most the interval
+     * later), and from a power loss only with {@link MqttFileSessionStore.Builder#forceToDisk forceToDisk}. A
+     * publish the store cannot keep (disk full) fails with {@link MqttSessionStoreException}; the client goes on.
+     * A message still unacknowledged when the client closes stays in the store and is sent by the next run.
      *
      * @param message the message
      * @return the broker's acknowledgement; completes empty if the offline buffer dropped the message
@@ -382,6 +396,7 @@ public final class MqttClient {
         private @Nullable Duration attemptTimeout;
         private @Nullable Duration closeTimeout;
         private String name = "mqtt";
+        private @Nullable MqttSessionStore sessionStore;
 
         private Builder() {
         }
@@ -831,6 +846,22 @@ public final class MqttClient {
         }
 
         /**
+         * Keeps the unfinished QoS 1 and 2 publishes in a store that outlives the process (default: none, the
+         * client's memory only). {@link MqttClient#start()} opens it and takes back what an earlier run left
+         * unfinished: those publishes are resent on the first connection (with DUP and their packet ids when the
+         * broker kept the session, as new publishes when not; reported as {@code resent} or {@code republished}
+         * on {@link MqttClient#lifecycle()}). Needs a fixed {@link #clientId}; use {@link #cleanStart}(false)
+         * and a {@link #sessionExpiry} so the broker keeps the session across a restart.
+         *
+         * @param store the store, e.g. {@link MqttSessionStore#file(java.nio.file.Path)}
+         * @return this builder
+         */
+        public Builder sessionStore(MqttSessionStore store) {
+            this.sessionStore = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /**
          * @return the client, not started
          * @throws IllegalArgumentException if no endpoint was given or settings contradict each other
          */
@@ -840,6 +871,9 @@ public final class MqttClient {
             }
             if (clientId.isEmpty() && version == MqttVersion.MQTT_3_1_1 && !cleanStart) {
                 throw new IllegalArgumentException("clientId must not be empty with MQTT 3.1.1 and cleanStart(false)");
+            }
+            if (sessionStore != null && clientId.isEmpty()) {
+                throw new IllegalArgumentException("sessionStore needs a fixed clientId, but clientId was empty");
             }
             if (authenticationMethod != null && version != MqttVersion.MQTT_5) {
                 throw new IllegalArgumentException("authenticationMethod needs MQTT 5, but version was " + version);
@@ -870,6 +904,9 @@ public final class MqttClient {
                     maxPacketSize, drainTimeout, transportCloseTimeout, ssl, webSocketHeaders, webSocketQuery,
                     authenticationMethod, incompletePacketTimeout, inboundBufferSize, dropQos0WhenFull);
             ClientCore core = new ClientCore(config);
+            if (sessionStore != null) {
+                core.sessionStore(sessionStore);
+            }
             ResilientConnection.Builder<MqttSession> b = ResilientConnection.builder(new MqttConnector(config, core))
                     .endpoints(endpoints).credentials(credentials).reconnect(reconnect).name(name);
             if (classifier != null) {

@@ -2,6 +2,7 @@ package dev.tether.benchmarks.internal;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
@@ -81,6 +82,17 @@ public final class ContenderMain {
                         bytes, window, warmup, measure));
                 emit("qos1." + bytes, MqttWorkloads.throughput(pub, sub, "bench/" + run + "/q1/" + bytes, 1, false,
                         bytes, window, warmup, measure));
+            }
+            if (driver.equals("TetherMqttDriver") && List.of(req(a, "payloads").split(",")).contains("100")) {
+                // QoS 1 at 100 B again, with the durable session store (group commit; then forced per message).
+                for (String store : List.of("TetherStoreMqttDriver", "TetherSyncStoreMqttDriver")) {
+                    try (MqttDriver stored = MqttDriver.load(store)) {
+                        stored.connect(host, port, "bench-store-" + run, window);
+                        emit("qos1_" + (store.contains("Sync") ? "store_sync" : "store") + ".100",
+                                MqttWorkloads.throughput(stored, sub, "bench/" + run + "/q1s/" + store, 1, false, 100,
+                                        window, warmup, measure));
+                    }
+                }
             }
         }
     }

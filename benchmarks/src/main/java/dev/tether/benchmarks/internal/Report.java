@@ -49,6 +49,17 @@ public final class Report {
                 metrics.add(throughput("mqtt_qos1_puback_" + size + "B", rounds, "qos1." + size + ".msgs_per_s", peer));
             }
         }
+        if (settings.payloads().contains(100)) {
+            // The durable session store against Tether in memory, same run, same broker.
+            metrics.add(Metric.compare("mqtt_qos1_puback_100B_durable_store_group_commit", "msgs/s", true,
+                    series(rounds, Contender.TETHER, "qos1_store.100.msgs_per_s"), "Tether in memory",
+                    series(rounds, Contender.TETHER, "qos1.100.msgs_per_s"), Metric.RatioTarget.AT_LEAST, 0.5,
+                    ">= 0.5x in memory"));
+            metrics.add(Metric.compare("mqtt_qos1_puback_100B_durable_store_forced_sync", "msgs/s", true,
+                    series(rounds, Contender.TETHER, "qos1_store_sync.100.msgs_per_s"), "Tether in memory",
+                    series(rounds, Contender.TETHER, "qos1.100.msgs_per_s"), Metric.RatioTarget.NONE, 0,
+                    "reported as measured"));
+        }
         int cpuSize = settings.payloads().contains(100) ? 100 : settings.payloads().get(0);
         for (Contender peer : peers) {
             boolean hivemq = peer.id().equals("hivemq");

@@ -13,7 +13,7 @@ import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /** Tether's MQTT client (MQTT 5). */
-final class TetherMqttDriver implements MqttDriver {
+class TetherMqttDriver implements MqttDriver {
 
     private @Nullable MqttClient client;
     private final Disposable.Composite subscriptions = Disposables.composite();
@@ -35,8 +35,13 @@ final class TetherMqttDriver implements MqttDriver {
                 .receiveMaximum(receiveMaximum));
     }
 
+    /** @return the builder with this driver's extra settings (none here; the session-store drivers add a store) */
+    MqttClient.Builder customize(MqttClient.Builder builder) {
+        return builder;
+    }
+
     private void connect(MqttClient.Builder builder) {
-        MqttClient c = builder.build();
+        MqttClient c = customize(builder).build();
         subscriptions.add(c.lifecycle().subscribe(e -> {
             if (e instanceof LifecycleEvent.Disconnected d) {
                 disconnects.incrementAndGet();

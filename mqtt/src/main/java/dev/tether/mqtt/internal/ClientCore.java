@@ -6,6 +6,7 @@ import dev.tether.core.CredentialsRequest;
 import dev.tether.mqtt.MqttDelivery;
 import dev.tether.mqtt.MqttMessage;
 import dev.tether.mqtt.MqttSession;
+import dev.tether.mqtt.MqttSessionStore;
 import dev.tether.mqtt.MqttSubscription;
 import dev.tether.mqtt.PublishResult;
 import java.util.ArrayList;
@@ -38,6 +39,8 @@ public final class ClientCore {
     private final InboundSubscriber.Listener listener = new SubscriberListener();
     private boolean shutdown;
     private @Nullable ConnectionClosedException terminal;
+    private @Nullable MqttSessionStore sessionStore;
+    private @Nullable MqttSessionStore storeToOpen;
 
     /** @param config the client settings */
     public ClientCore(MqttClientConfig config) {
@@ -217,6 +220,45 @@ public final class ClientCore {
                 }
             }
             outbound.releaseDrainWaiters(after);
+            if (sessionStore != null) {
+                // What was not acknowledged stays in the store for the next start.
+                after.add(sessionStore::close);
+            }
+        }
+        after.forEach(Runnable::run);
+    }
+
+    /**
+     * Sets the session store {@link #openStore()} opens.
+     *
+     * @param store the store
+     */
+    public synchronized void sessionStore(MqttSessionStore store) {
+        this.storeToOpen = store;
+    }
+
+    /**
+     * Opens the session store, if one was set and it is not open yet, before the first connection, and takes
+     * back the unfinished publishes it held; from then on each QoS 1 and 2 publish is stored from acceptance to
+     * its acknowledgement.
+     *
+     * @throws dev.tether.mqtt.MqttSessionStoreException if the store cannot be opened
+     */
+    public void openStore() {
+        MqttSessionStore store;
+        synchronized (this) {
+            store = storeToOpen;
+            storeToOpen = null;
+            if (store == null || shutdown) {
+                return;
+            }
+        }
+        List<MqttSessionStore.StoredPublish> stored = store.open(config.clientId());
+        List<Runnable> after = new ArrayList<>();
+        synchronized (this) {
+            sessionStore = store;
+            outbound.useStore(new SessionStorage(store), SessionStorage.restored(stored), after);
+            inbound.useStore(store);
         }
         after.forEach(Runnable::run);
     }

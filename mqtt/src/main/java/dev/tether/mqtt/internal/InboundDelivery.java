@@ -46,6 +46,7 @@ final class InboundDelivery {
     private final Map<Integer, InboundEntry> qos2Received = new HashMap<>();
     /** QoS 2 ids whose PUBREC went out and whose PUBREL has not come yet (kept with the session). */
     private final java.util.Set<Integer> pubrecSent = new java.util.HashSet<>();
+    private dev.tether.mqtt.MqttSessionStore store = dev.tether.mqtt.MqttSessionStore.inMemory();
     private int saturated;
     private boolean readingPaused;
     private long droppedQos0;
@@ -72,6 +73,9 @@ final class InboundDelivery {
         unacknowledged.clear();
         if (!sessionPresent) {
             qos2Received.clear();
+            if (!pubrecSent.isEmpty()) {
+                storeQuietly(() -> store.inboundReleased(0));
+            }
             pubrecSent.clear();
         }
         readingPaused = false;
@@ -211,6 +215,7 @@ final class InboundDelivery {
      */
     Release onPubRel(int packetId) {
         if (pubrecSent.remove(packetId)) {
+            storeQuietly(() -> store.inboundReleased(packetId));
             qos2Received.remove(packetId);
             return Release.RELEASED;
         }
@@ -342,6 +347,26 @@ final class InboundDelivery {
         flushAcks();
     }
 
+    /**
+     * Uses a session store from now on and takes back the QoS 2 ids whose PUBREC an earlier run sent.
+     *
+     * @param sessionStore the opened store
+     */
+    void useStore(dev.tether.mqtt.MqttSessionStore sessionStore) {
+        this.store = sessionStore;
+        pubrecSent.addAll(sessionStore.inboundAwaitingPubrel());
+    }
+
+    private static void storeQuietly(Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            // Only the PUBCOMP reason code after a restart depends on it (0x92 instead of 0x00).
+            org.slf4j.LoggerFactory.getLogger(InboundDelivery.class).warn("the session store could not record an "
+                    + "inbound QoS 2 id: {}", e.toString());
+        }
+    }
+
     /** Sends the acknowledgements that are due, in arrival order. */
     private void flushAcks() {
         AckWriter c = connection;
@@ -351,6 +376,8 @@ final class InboundDelivery {
                 c.queueAck(e.qos == MqttQos.EXACTLY_ONCE, e.packetId);
                 if (e.qos == MqttQos.EXACTLY_ONCE) {
                     pubrecSent.add(e.packetId);
+                    int id = e.packetId;
+                    storeQuietly(() -> store.inboundAwaitingPubrel(id));
                 }
             }
         }

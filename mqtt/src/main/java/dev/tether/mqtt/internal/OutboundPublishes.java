@@ -36,6 +36,7 @@ final class OutboundPublishes {
         final MonoSink<PublishResult> sink;
         int packetId;
         boolean released;
+        long storeKey;
 
         Publish(MqttMessage message, MonoSink<PublishResult> sink) {
             this.message = message;
@@ -58,6 +59,7 @@ final class OutboundPublishes {
     private final ArrayDeque<Publish> pending = new ArrayDeque<>();
     private final LinkedHashMap<Integer, Publish> inFlight = new LinkedHashMap<>();
     private final List<MonoSink<Void>> drainWaiters = new ArrayList<>();
+    private SessionStorage storage = SessionStorage.NONE;
 
     /**
      * @param ids             the client's packet ids, shared with SUBSCRIBE and UNSUBSCRIBE
@@ -105,16 +107,18 @@ final class OutboundPublishes {
         if (tooLarge != null) {
             after.add(() -> op.sink.error(tooLarge));
         } else if (usable(c)) {
-            pending.add(op);
+            if (storage.accept(op, after)) {
+                pending.add(op);
+            }
             drain(c, after);
-            if (pending.size() > connectedCapacity()) {
+            if (pending.size() > connectedCapacity() && pending.peekLast() == op) {
                 // Still waiting after the drain: for an in-flight slot or a packet id. Same bound, same policy.
                 pending.removeLast();
-                overflow(op, connectedCapacity(), after);
+                overflow(op, connectedCapacity(), true, after);
             }
         } else if (pending.size() >= offlineCapacity) {
-            overflow(op, offlineCapacity, after);
-        } else {
+            overflow(op, offlineCapacity, false, after);
+        } else if (storage.accept(op, after)) {
             pending.add(op);
         }
     }
@@ -128,15 +132,33 @@ final class OutboundPublishes {
         return Math.max(offlineCapacity, maxInFlight);
     }
 
-    /** The buffer is full: the overflow policy decides about the new publish (not in the buffer). */
-    private void overflow(Publish op, int capacity, List<Runnable> after) {
+    /**
+     * The buffer is full: the overflow policy decides about the new publish (not in the buffer).
+     *
+     * @param stored whether the session store already holds it
+     */
+    private void overflow(Publish op, int capacity, boolean stored, List<Runnable> after) {
         switch (overflowPolicy) {
-            case FAIL_NEWEST -> after.add(() -> op.sink.error(new BufferOverflowException(capacity, "MQTT publishes")));
-            case DROP_NEWEST -> after.add(op.sink::success);
+            case FAIL_NEWEST -> {
+                if (stored) {
+                    storage.finished(op);
+                }
+                after.add(() -> op.sink.error(new BufferOverflowException(capacity, "MQTT publishes")));
+            }
+            case DROP_NEWEST -> {
+                if (stored) {
+                    storage.finished(op);
+                }
+                after.add(op.sink::success);
+            }
             case DROP_OLDEST -> {
+                if (!stored && !storage.accept(op, after)) {
+                    break;
+                }
                 Publish oldest = pending.pollFirst();
                 pending.add(op);
                 if (oldest != null) {
+                    storage.finished(oldest);
                     after.add(oldest.sink::success);
                 }
             }
@@ -145,7 +167,9 @@ final class OutboundPublishes {
 
     /** The publish's subscriber cancelled: it is no longer sent if it still waits. */
     void cancel(Publish op) {
-        pending.remove(op);
+        if (pending.remove(op)) {
+            storage.finished(op);
+        }
     }
 
     /** @return whether no publish is in flight or waiting to be sent */
@@ -209,6 +233,7 @@ final class OutboundPublishes {
                     // This broker takes smaller packets than the one that accepted the session.
                     it.remove();
                     ids.release(op.packetId);
+                    storage.finished(op);
                     after.add(() -> op.sink.error(tooLarge));
                 } else {
                     c.writePublish(op.message, op.packetId, true);
@@ -220,10 +245,12 @@ final class OutboundPublishes {
                 ids.release(op.packetId);
                 if (op.released) {
                     // PUBREC said the broker owns the message: it is delivered.
+                    storage.finished(op);
                     PublishResult r = new PublishResult(op.message.topic(), op.message.qos(), op.packetId, 0);
                     after.add(() -> op.sink.success(r));
                 } else {
                     op.packetId = 0;
+                    storage.sent(op);
                     again.add(op);
                 }
             }
@@ -251,6 +278,7 @@ final class OutboundPublishes {
         }
         inFlight.remove(id);
         ids.release(id);
+        storage.finished(op);
         complete(op, "PUBACK", reasonCode, after);
         drainAndNotify(current, after);
         return true;
@@ -271,10 +299,12 @@ final class OutboundPublishes {
         if (reasonCode >= 0x80) {
             inFlight.remove(id);
             ids.release(id);
+            storage.finished(op);
             complete(op, "PUBREC", reasonCode, after);
             drainAndNotify(current, after);
         } else {
             op.released = true;
+            storage.released(op);
             from.writePubRel(id);
         }
         return true;
@@ -293,6 +323,7 @@ final class OutboundPublishes {
         }
         inFlight.remove(id);
         ids.release(id);
+        storage.finished(op);
         PublishResult r = new PublishResult(op.message.topic(), op.message.qos(), id, reasonCode);
         after.add(() -> op.sink.success(r));
         drainAndNotify(current, after);
@@ -324,6 +355,7 @@ final class OutboundPublishes {
             Publish op = pending.peekFirst();
             if (op.message.retain() && !serverRetainAvailable) {
                 pending.pollFirst();
+                storage.finished(op);
                 MqttRefusedException refused = new MqttRefusedException("CONNACK", 0x9A, "the broker does not support "
                         + "retained messages (CONNACK Retain Available 0); publish to '" + op.message.topic() + "' without retain");
                 after.add(() -> op.sink.error(refused));
@@ -336,11 +368,13 @@ final class OutboundPublishes {
             MqttPacketTooLargeException tooLarge = tooLarge(op.message, serverMaximumPacketSize, true);
             if (tooLarge != null) {
                 pending.pollFirst();
+                storage.finished(op);
                 after.add(() -> op.sink.error(tooLarge));
                 continue;
             }
             if (op.message.qos() == MqttQos.AT_MOST_ONCE) {
                 pending.pollFirst();
+                storage.finished(op);
                 c.writePublishSoon(op.message, 0).addListener(f -> {
                     if (f.isSuccess()) {
                         op.sink.success(new PublishResult(op.message.topic(), MqttQos.AT_MOST_ONCE, 0, 0));
@@ -366,7 +400,38 @@ final class OutboundPublishes {
             pending.pollFirst();
             op.packetId = id;
             inFlight.put(id, op);
+            storage.sent(op);
             c.writePublishSoon(op.message, id);
+        }
+    }
+
+    /**
+     * Uses a session store from now on (before anything is published) and takes back what it held: publishes
+     * with a packet id are in flight again (resent or republished on the next connection), the others wait,
+     * before those accepted since the client was built, which the store now keeps too.
+     *
+     * @param store    the store
+     * @param restored the publishes it held, in the order they were accepted
+     * @param after    collects the failures of publishes the store could not keep
+     */
+    void useStore(SessionStorage store, List<Publish> restored, List<Runnable> after) {
+        this.storage = store;
+        List<Publish> earlier = new ArrayList<>(pending);
+        pending.clear();
+        for (Publish op : restored) {
+            if (op.packetId != 0 && ids.reserve(op.packetId)) {
+                inFlight.put(op.packetId, op);
+            } else {
+                op.packetId = 0;
+                op.released = false;
+                pending.add(op);
+            }
+        }
+        // Publishes accepted before start() are stored now, after the older ones.
+        for (Publish op : earlier) {
+            if (storage.accept(op, after)) {
+                pending.add(op);
+            }
         }
     }
 

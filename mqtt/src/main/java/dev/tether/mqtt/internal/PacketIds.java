@@ -32,6 +32,18 @@ final class PacketIds {
         return id;
     }
 
+    /**
+     * Takes a given id (one restored from a session store).
+     *
+     * @return false if it is out of range or already in use
+     */
+    boolean reserve(int id) {
+        if (id < 1 || id > MAX) {
+            return false;
+        }
+        return inUse.add(id);
+    }
+
     /** Frees an id (its exchange is over); freeing an id not in use does nothing. */
     void release(int id) {
         inUse.remove(id);

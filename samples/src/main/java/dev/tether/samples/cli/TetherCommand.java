@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
         footer = {"", "The launcher also runs:",
                 "  ./tether service          the Spring WebFlux telemetry service, on embedded defaults",
                 "  ./tether bench [--quick]  the side-by-side benchmarks (writes benchmarks/results/latest.{json,md})"},
-        subcommands = {DemoCommand.class, ProbeCommand.class, WatchCommand.class, ServeCommand.class,
+        subcommands = {DemoCommand.class, ProbeCommand.class, WatchCommand.class, ServeCommand.class, PublishCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TetherCommand implements Runnable {
 

@@ -1,0 +1,462 @@
+package dev.tether.mqtt;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.h2.mvstore.DataUtils;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
+import org.h2.mvstore.MVStoreException;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A durable {@link MqttSessionStore} in one H2 MVStore file: survives a crash of the process (and, with
+ * {@link Builder#forceToDisk(boolean)}, of the machine), so publishes accepted before a {@code kill -9} are
+ * sent after the restart.
+ *
+ * <p>Durability: by default each accepted message is committed to the file before {@code publish()} goes on
+ * (the subscription to its {@code Mono} returns after the commit), and the commit is written to the operating
+ * system but not forced to the disk: a process crash loses nothing, a power loss may lose the last commits.
+ * {@link Builder#forceToDisk(boolean)} forces each commit to the disk (fsync);
+ * {@link Builder#groupCommit(Duration)} commits accepted messages together at most that long after
+ * {@code publish()} accepted them (faster; a crash loses what was accepted since the last commit). In every
+ * mode a QoS 2 packet id and its PUBREL state are committed before the packet that depends on them is flushed,
+ * so a restart never turns one QoS 2 message into two. Removals of finished publishes ride on the next commit:
+ * after a crash a few finished QoS 1 publishes may be sent again (QoS 1 allows it), finished QoS 2 ones end
+ * with a PUBREL the broker answers.
+ *
+ * <p>The file is locked while open: a second process (or a second client in this one) opening it is refused
+ * with {@link MqttSessionStoreException}. A file written for another client id, or a file that is not a
+ * store, is refused the same way; it is never overwritten. A write that fails (disk full) fails the publish
+ * being stored with {@link MqttSessionStoreException}; the client stays connected, but MVStore stops after a
+ * failed write, so later QoS 1 and 2 publishes fail the same way until the client is restarted (what was
+ * committed before is kept). With group commit the failed write is the timer's, and the publishes after it
+ * fail.
+ *
+ * <p>Thread-safe.
+ */
+public final class MqttFileSessionStore implements MqttSessionStore {
+
+    /** The format written in the store's metadata. */
+    public static final String FORMAT = "tether-mqtt-session-store/1";
+
+    private static final String META = "meta";
+    private static final String PUBLISHES = "publishes";
+    private static final String STATES = "states";
+    private static final String INBOUND = "inbound-qos2";
+    private static final byte MESSAGE_VERSION = 1;
+
+    private final Path file;
+    private final @Nullable Duration groupCommit;
+    private final boolean forceToDisk;
+    private @Nullable MVStore store;
+    private @Nullable MVMap<Long, byte[]> publishes;
+    private @Nullable MVMap<Long, Integer> states;
+    private @Nullable MVMap<Integer, Boolean> inbound;
+    private @Nullable ScheduledExecutorService committer;
+    private long nextKey;
+
+    private MqttFileSessionStore(Builder b) {
+        this.file = b.file;
+        this.groupCommit = b.groupCommit;
+        this.forceToDisk = b.forceToDisk;
+    }
+
+    /**
+     * @param file the store file (created if missing; its directory must exist)
+     * @return a builder with the defaults: commit per message, not forced to disk
+     */
+    public static Builder builder(Path file) {
+        return new Builder(file);
+    }
+
+    /** @return the store's file */
+    public Path file() {
+        return file;
+    }
+
+    @Override
+    public synchronized List<StoredPublish> open(String clientId) {
+        Objects.requireNonNull(clientId, "clientId");
+        if (clientId.isEmpty()) {
+            throw new MqttSessionStoreException(file, "the session store " + file + " needs a fixed client id, "
+                    + "but the client id is empty (broker-assigned)", null);
+        }
+        if (store != null) {
+            throw new MqttSessionStoreException(file, "the session store " + file + " is already open", null);
+        }
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            throw new MqttSessionStoreException(file, "cannot open the session store " + file + ": the directory "
+                    + parent + " does not exist", null);
+        }
+        boolean existed = Files.exists(file);
+        MVStore s;
+        try {
+            s = new MVStore.Builder().fileName(file.toString()).autoCommitDisabled().open();
+            s.setRetentionTime(0);
+            s.setVersionsToKeep(0);
+        } catch (MVStoreException e) {
+            throw new MqttSessionStoreException(file, describe(e), e);
+        } catch (RuntimeException e) {
+            throw new MqttSessionStoreException(file, "cannot open the session store " + file + ": " + e, e);
+        }
+        try {
+            MVMap<String, String> meta = s.openMap(META);
+            String format = meta.get("format");
+            if (format == null) {
+                if (existed && !s.getMapNames().equals(java.util.Set.of(META))) {
+                    throw new MqttSessionStoreException(file, "the file " + file + " is an MVStore but not a Tether "
+                            + "session store (maps " + s.getMapNames() + "); it was left as it is", null);
+                }
+                meta.put("format", FORMAT);
+                meta.put("clientId", clientId);
+                meta.put("created", java.time.Instant.now().toString());
+            } else if (!FORMAT.equals(format)) {
+                throw new MqttSessionStoreException(file, "the session store " + file + " has format '" + format
+                        + "', expected '" + FORMAT + "'; it was left as it is", null);
+            } else if (!clientId.equals(meta.get("clientId"))) {
+                throw new MqttSessionStoreException(file, "the session store " + file + " belongs to client id '"
+                        + meta.get("clientId") + "', not '" + clientId + "'; it was left as it is (use another file "
+                        + "or the same client id)", null);
+            }
+            MVMap<Long, byte[]> p = s.openMap(PUBLISHES);
+            MVMap<Long, Integer> st = s.openMap(STATES);
+            List<StoredPublish> out = new ArrayList<>();
+            for (Map.Entry<Long, byte[]> e : p.entrySet()) {
+                Integer state = st.get(e.getKey());
+                int v = state == null ? 0 : state;
+                out.add(new StoredPublish(e.getKey(), decode(e.getValue()), Math.abs(v), v < 0));
+            }
+            Long last = p.lastKey();
+            nextKey = last == null ? 1 : last + 1;
+            MVMap<Integer, Boolean> in = s.openMap(INBOUND);
+            s.commit();
+            store = s;
+            publishes = p;
+            states = st;
+            inbound = in;
+            if (groupCommit != null) {
+                ScheduledExecutorService ex = Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "tether-session-store-commit");
+                    t.setDaemon(true);
+                    return t;
+                });
+                long nanos = groupCommit.toNanos();
+                ex.scheduleWithFixedDelay(this::commitQuietly, nanos, nanos, TimeUnit.NANOSECONDS);
+                committer = ex;
+            }
+            return out;
+        } catch (MqttSessionStoreException e) {
+            s.closeImmediately();
+            throw e;
+        } catch (MVStoreException e) {
+            s.closeImmediately();
+            throw new MqttSessionStoreException(file, describe(e), e);
+        } catch (RuntimeException e) {
+            s.closeImmediately();
+            throw new MqttSessionStoreException(file, "the session store " + file + " cannot be read (" + e
+                    + "); it was left as it is", e);
+        }
+    }
+
+    @Override
+    public synchronized long add(MqttMessage message) {
+        if (stopped()) {
+            throw new MqttSessionStoreException(file, "the publish to '" + message.topic() + "' could not be stored: the "
+                    + "session store " + file + " stopped after a failed write (disk full?); what it committed before "
+                    + "is kept; restart the client once there is room", null);
+        }
+        long key = nextKey++;
+        try {
+            MVMap<Long, byte[]> p = requireOpen(publishes);
+            p.put(key, encode(message));
+            if (groupCommit == null) {
+                commit();
+            }
+        } catch (RuntimeException e) {
+            try {
+                MVMap<Long, byte[]> p = publishes;
+                if (p != null && !p.isClosed()) {
+                    p.remove(key);
+                }
+            } catch (RuntimeException ignored) {
+                // The store stopped after the failed write.
+            }
+            throw new MqttSessionStoreException(file, "the publish to '" + message.topic() + "' could not be stored in "
+                    + file + ": " + (e instanceof MVStoreException m ? describe(m) : e.toString()), e);
+        }
+        return key;
+    }
+
+    /**
+     * MVStore stops (closes itself) after a failed write, e.g. on a full disk; the file keeps the last commit.
+     * Opening it again in the same process was tried and lost committed publishes on a full disk, so the store
+     * stays stopped: later publishes fail with a clear error until the client is restarted.
+     *
+     * @return whether the store stopped after a write failure
+     */
+    private boolean stopped() {
+        MVStore s = store;
+        return s != null && s.isClosed();
+    }
+
+    @Override
+    public synchronized void sent(long key, int packetId, MqttQos qos) {
+        if (stopped()) {
+            return;
+        }
+        MVMap<Long, Integer> st = requireOpen(states);
+        if (packetId == 0) {
+            st.remove(key);
+        } else {
+            st.put(key, packetId);
+        }
+        if (qos == MqttQos.EXACTLY_ONCE) {
+            commit();
+        }
+    }
+
+    @Override
+    public synchronized void released(long key) {
+        if (stopped()) {
+            return;
+        }
+        MVMap<Long, Integer> st = requireOpen(states);
+        Integer id = st.get(key);
+        if (id != null && id > 0) {
+            st.put(key, -id);
+        }
+        commit();
+    }
+
+    @Override
+    public synchronized void remove(long key) {
+        if (stopped()) {
+            return;
+        }
+        requireOpen(publishes).remove(key);
+        requireOpen(states).remove(key);
+    }
+
+    @Override
+    public synchronized void inboundAwaitingPubrel(int packetId) {
+        if (stopped()) {
+            return;
+        }
+        requireOpen(inbound).put(packetId, Boolean.TRUE);
+        if (groupCommit == null) {
+            commit();
+        }
+    }
+
+    @Override
+    public synchronized void inboundReleased(int packetId) {
+        if (stopped()) {
+            return;
+        }
+        MVMap<Integer, Boolean> in = requireOpen(inbound);
+        if (packetId == 0) {
+            in.clear();
+        } else {
+            in.remove(packetId);
+        }
+        if (groupCommit == null) {
+            commit();
+        }
+    }
+
+    @Override
+    public synchronized java.util.Set<Integer> inboundAwaitingPubrel() {
+        return java.util.Set.copyOf(requireOpen(inbound).keySet());
+    }
+
+    @Override
+    public synchronized void close() {
+        ScheduledExecutorService ex = committer;
+        committer = null;
+        if (ex != null) {
+            ex.shutdownNow();
+        }
+        MVStore s = store;
+        store = null;
+        publishes = null;
+        states = null;
+        inbound = null;
+        if (s != null && !s.isClosed()) {
+            try {
+                s.close();
+            } catch (RuntimeException e) {
+                // A last write failed (disk full): what was committed stays, the lock is released.
+                s.closeImmediately();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "MqttFileSessionStore[" + file + (groupCommit == null ? ", commit per message" : ", group commit "
+                + groupCommit) + (forceToDisk ? ", forced to disk]" : ", written, not forced]");
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /** The group commit, on its own thread: MVStore commits concurrently with changes, so the client never waits. */
+    private void commitQuietly() {
+        MVStore s;
+        synchronized (this) {
+            s = store;
+        }
+        if (s != null && !s.isClosed() && s.hasUnsavedChanges()) {
+            try {
+                s.commit();
+                if (forceToDisk) {
+                    s.sync();
+                }
+            } catch (RuntimeException e) {
+                // The next explicit commit reports it to the publish that needs it.
+            }
+        }
+    }
+
+    private void commit() {
+        MVStore s = requireOpen(store);
+        s.commit();
+        if (forceToDisk) {
+            s.sync();
+        }
+    }
+
+    private <T> T requireOpen(@Nullable T part) {
+        if (part == null) {
+            throw new MqttSessionStoreException(file, "the session store " + file + " is not open", null);
+        }
+        return part;
+    }
+
+    private String describe(MVStoreException e) {
+        int code = e.getErrorCode();
+        return switch (code) {
+            case DataUtils.ERROR_FILE_LOCKED -> "the session store " + file + " is locked: another process (or another "
+                    + "client in this one) has it open";
+            case DataUtils.ERROR_FILE_CORRUPT, DataUtils.ERROR_UNSUPPORTED_FORMAT, DataUtils.ERROR_CHUNK_NOT_FOUND,
+                 DataUtils.ERROR_BLOCK_NOT_FOUND, DataUtils.ERROR_READING_FAILED -> "the session store " + file
+                    + " is corrupt or not a session store; it was left as it is (" + e.getMessage() + ")";
+            case DataUtils.ERROR_WRITING_FAILED -> "cannot write the session store " + file + " (disk full or "
+                    + "not writable): " + e.getMessage();
+            default -> "the session store " + file + " failed: " + e.getMessage();
+        };
+    }
+
+    static byte[] encode(MqttMessage m) {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + m.payloadSize());
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeByte(MESSAGE_VERSION);
+            out.writeUTF(m.topic());
+            out.writeByte(m.qos().value());
+            out.writeBoolean(m.retain());
+            String contentType = m.contentType().orElse(null);
+            out.writeBoolean(contentType != null);
+            if (contentType != null) {
+                out.writeUTF(contentType);
+            }
+            out.writeInt(m.userProperties().size());
+            for (Map.Entry<String, String> e : m.userProperties().entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeUTF(e.getValue());
+            }
+            byte[] payload = m.payload();
+            out.writeInt(payload.length);
+            out.write(payload);
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static MqttMessage decode(byte[] data) {
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
+            int version = in.readByte();
+            if (version != MESSAGE_VERSION) {
+                throw new IllegalStateException("unknown stored message version " + version);
+            }
+            MqttMessage.Builder b = MqttMessage.builder(in.readUTF());
+            b.qos(MqttQos.of(in.readByte()));
+            b.retain(in.readBoolean());
+            if (in.readBoolean()) {
+                b.contentType(in.readUTF());
+            }
+            int props = in.readInt();
+            for (int i = 0; i < props; i++) {
+                b.userProperty(in.readUTF(), in.readUTF());
+            }
+            byte[] payload = new byte[in.readInt()];
+            in.readFully(payload);
+            return b.payload(payload).build();
+        } catch (IOException e) {
+            throw new IllegalStateException("a stored message cannot be read: " + e, e);
+        }
+    }
+
+    /**
+     * Settings of a {@link MqttFileSessionStore}; each setter checks its value.
+     */
+    public static final class Builder {
+        private final Path file;
+        private @Nullable Duration groupCommit;
+        private boolean forceToDisk;
+
+        private Builder(Path file) {
+            this.file = Objects.requireNonNull(file, "file");
+        }
+
+        /**
+         * Commits accepted messages together instead of one by one. A message is safe at the first commit after
+         * {@code publish()} accepted it, at most {@code interval} later; the acknowledgement of a publish always
+         * comes after its commit. Default: commit per message.
+         *
+         * @param interval the longest time between a message's acceptance and its commit, from 1 ms to 10 s
+         * @return this builder
+         */
+        public Builder groupCommit(Duration interval) {
+            Objects.requireNonNull(interval, "interval");
+            if (interval.compareTo(Duration.ofMillis(1)) < 0 || interval.compareTo(Duration.ofSeconds(10)) > 0) {
+                throw new IllegalArgumentException("groupCommit interval must be between 1 ms and 10 s, but was "
+                        + interval);
+            }
+            this.groupCommit = interval;
+            return this;
+        }
+
+        /**
+         * @param force whether each commit is forced to the disk (fsync; survives a power loss, much slower) or
+         *              only written to the operating system (survives a crash of the process). Default: false
+         * @return this builder
+         */
+        public Builder forceToDisk(boolean force) {
+            this.forceToDisk = force;
+            return this;
+        }
+
+        /** @return the store, not open yet (the client opens it in {@code start()}) */
+        public MqttFileSessionStore build() {
+            return new MqttFileSessionStore(this);
+        }
+    }
+}
