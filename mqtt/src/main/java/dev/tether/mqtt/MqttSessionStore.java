@@ -31,7 +31,14 @@ public interface MqttSessionStore extends AutoCloseable {
      * @param released whether PUBREC came for it (QoS 2): what is left is PUBREL and PUBCOMP
      */
     record StoredPublish(long key, MqttMessage message, int packetId, boolean released) {
-        /** Checks the fields. */
+        /**
+         * Checks the fields.
+         *
+         * @param key      the store's key for it
+         * @param message  the message as accepted
+         * @param packetId its packet id, or 0
+         * @param released whether PUBREC came for it
+         */
         public StoredPublish {
             Objects.requireNonNull(message, "message");
             if (packetId < 0 || packetId > 0xFFFF) {
