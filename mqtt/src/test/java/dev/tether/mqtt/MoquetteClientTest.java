@@ -67,7 +67,10 @@ class MoquetteClientTest {
         try {
             events.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("subscribed"), Duration.ofSeconds(10));
             pub.publish(MqttMessage.of("size311/big", new byte[1000], MqttQos.AT_MOST_ONCE)).block(Duration.ofSeconds(10));
-            LifecycleEvent.Disconnected d = events.await(LifecycleEvent.Disconnected.class, Duration.ofSeconds(10));
+            // The disconnect the oversized packet causes (once in a few runs of the whole class, Moquette closed the
+            // connection by itself before; that is not what this test is about).
+            LifecycleEvent.Disconnected d = (LifecycleEvent.Disconnected) events.await(e -> e instanceof LifecycleEvent.Disconnected x
+                    && x.cause() instanceof MqttProtocolException, Duration.ofSeconds(10));
             assertThat(d.cause()).isInstanceOf(MqttProtocolException.class)
                     .hasMessageContaining("PUBLISH packet of 1016 bytes, larger than the client's maximum packet size of 256 bytes");
             events.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("resubscribed"), Duration.ofSeconds(10));
