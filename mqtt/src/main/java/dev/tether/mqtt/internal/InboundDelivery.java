@@ -244,7 +244,6 @@ final class InboundDelivery {
             InboundEntry e = it.next();
             if (TopicFilters.matches(filter, e.message.topic())) {
                 it.remove();
-                e.held = false;
                 e.pending = 1;
                 s.enqueue(e.message, e, true);
                 any = true;
@@ -314,7 +313,6 @@ final class InboundDelivery {
     // ------------------------------------------------------------------ internals
 
     private void hold(InboundEntry e) {
-        e.held = true;
         e.pending = 1;
         held.add(e);
         updateHoldSaturation();

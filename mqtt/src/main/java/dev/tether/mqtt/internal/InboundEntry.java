@@ -24,8 +24,6 @@ final class InboundEntry {
     /** Targets that have not released the message yet (the unmatched hold counts as one). */
     int pending;
     boolean done;
-    /** Whether the entry waits in the unmatched hold. */
-    boolean held;
     /** Acknowledgements on later connections that wait for this entry (a QoS 2 redelivery). */
     @Nullable List<InboundEntry> followers;
     /** How many targets it was emitted to; -1 once withdrawn (the connection ended before any emission). */
