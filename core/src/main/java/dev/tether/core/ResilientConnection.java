@@ -1,5 +1,6 @@
 package dev.tether.core;
 
+import dev.tether.core.spi.Connector;
 import dev.tether.core.internal.DefaultResilientConnection;
 import java.time.Duration;
 import java.util.ArrayList;

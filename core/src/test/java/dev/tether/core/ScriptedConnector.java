@@ -1,5 +1,8 @@
 package dev.tether.core;
 
+import dev.tether.core.spi.EstablishedSession;
+import dev.tether.core.spi.Attempt;
+import dev.tether.core.spi.Connector;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,11 +1,11 @@
 package dev.tether.websocket;
 
-import dev.tether.core.Attempt;
+import dev.tether.core.spi.Attempt;
 import dev.tether.core.CloseMode;
 import dev.tether.core.ConnectionFailedException;
-import dev.tether.core.Connector;
+import dev.tether.core.spi.Connector;
 import dev.tether.core.Credentials;
-import dev.tether.core.EstablishedSession;
+import dev.tether.core.spi.EstablishedSession;
 import dev.tether.core.FailureClassifier;
 import dev.tether.core.Verdict;
 import dev.tether.websocket.internal.ClientConnect;

@@ -3,7 +3,7 @@ package dev.tether.websocket;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.core.Endpoint;
-import dev.tether.core.EstablishedSession;
+import dev.tether.core.spi.EstablishedSession;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import java.time.Duration;

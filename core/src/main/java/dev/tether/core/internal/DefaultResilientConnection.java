@@ -1,16 +1,16 @@
 package dev.tether.core.internal;
 
-import dev.tether.core.Attempt;
+import dev.tether.core.spi.Attempt;
 import dev.tether.core.CloseMode;
 import dev.tether.core.ConnectionClosedException;
 import dev.tether.core.ConnectionFailedException;
 import dev.tether.core.ConnectionState;
-import dev.tether.core.Connector;
+import dev.tether.core.spi.Connector;
 import dev.tether.core.Credentials;
 import dev.tether.core.CredentialsProvider;
 import dev.tether.core.CredentialsRequest;
 import dev.tether.core.Endpoint;
-import dev.tether.core.EstablishedSession;
+import dev.tether.core.spi.EstablishedSession;
 import dev.tether.core.FailureClassifier;
 import dev.tether.core.FatalConnectionException;
 import dev.tether.core.LifecycleEvent;

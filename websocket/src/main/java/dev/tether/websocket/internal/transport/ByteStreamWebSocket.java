@@ -1,6 +1,6 @@
 package dev.tether.websocket.internal.transport;
 
-import dev.tether.core.Attempt;
+import dev.tether.core.spi.Attempt;
 import dev.tether.websocket.CloseSummary;
 import dev.tether.websocket.Heartbeat;
 import dev.tether.websocket.WebSocketClient;

@@ -1,5 +1,8 @@
-package dev.tether.core;
+package dev.tether.core.spi;
 
+import dev.tether.core.CloseMode;
+import dev.tether.core.Credentials;
+import dev.tether.core.Endpoint;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 

@@ -1,5 +1,7 @@
-package dev.tether.core;
+package dev.tether.core.spi;
 
+import dev.tether.core.FailureClassifier;
+import dev.tether.core.CloseMode;
 import reactor.core.publisher.Mono;
 
 /**
