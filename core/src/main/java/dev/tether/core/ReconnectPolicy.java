@@ -1,5 +1,6 @@
 package dev.tether.core;
 
+import static dev.tether.core.internal.Require.nonNegative;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.retry.RetryRegistry;
@@ -368,12 +369,5 @@ public final class ReconnectPolicy {
             return new ReconnectPolicy(this);
         }
 
-        private static Duration nonNegative(String field, Duration value) {
-            Objects.requireNonNull(value, field);
-            if (value.isNegative()) {
-                throw new IllegalArgumentException(field + " must not be negative, but was " + value);
-            }
-            return value;
-        }
     }
 }

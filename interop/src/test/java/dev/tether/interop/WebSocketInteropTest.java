@@ -11,7 +11,7 @@ import dev.tether.core.testing.Sockets;
 import dev.tether.websocket.CloseSummary;
 import dev.tether.websocket.CloseTimer;
 import dev.tether.websocket.DrainReport;
-import dev.tether.websocket.OneBotAnnouncer;
+import dev.tether.websocket.onebot.OneBotAnnouncer;
 import dev.tether.websocket.WebSocketClient;
 import dev.tether.websocket.WebSocketServer;
 import dev.tether.websocket.WebSocketSession;

@@ -1,5 +1,6 @@
 package dev.tether.mqtt;
 
+import static dev.tether.core.internal.Require.positive;
 import dev.tether.core.CloseMode;
 import dev.tether.core.Credentials;
 import dev.tether.core.CredentialsProvider;
@@ -934,12 +935,5 @@ public final class MqttClient {
             return out;
         }
 
-        private static Duration positive(String field, Duration value) {
-            Objects.requireNonNull(value, field);
-            if (value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(field + " must be positive, but was " + value);
-            }
-            return value;
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.tether.websocket;
 
+import dev.tether.core.internal.Require;
 import dev.tether.core.spi.Attempt;
 import dev.tether.core.CloseMode;
 import dev.tether.core.ConnectionFailedException;
@@ -465,7 +466,7 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
          * @return this builder
          */
         public Builder handshakeTimeout(Duration timeout) {
-            this.handshakeTimeout = Heartbeat.positive("handshakeTimeout", timeout);
+            this.handshakeTimeout = Require.positive("handshakeTimeout", timeout);
             return this;
         }
 
@@ -475,7 +476,7 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
          * @return this builder
          */
         public Builder closeHandshakeTimeout(Duration timeout) {
-            this.closeHandshakeTimeout = Heartbeat.positive("closeHandshakeTimeout", timeout);
+            this.closeHandshakeTimeout = Require.positive("closeHandshakeTimeout", timeout);
             return this;
         }
 
@@ -485,7 +486,7 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
          * @return this builder
          */
         public Builder tcpCloseWait(Duration wait) {
-            this.tcpCloseWait = Heartbeat.positive("tcpCloseWait", wait);
+            this.tcpCloseWait = Require.positive("tcpCloseWait", wait);
             return this;
         }
 
@@ -505,7 +506,7 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
          * @return this builder
          */
         public Builder watchdog(@Nullable Duration period) {
-            this.watchdog = period == null ? null : Heartbeat.positive("watchdog", period);
+            this.watchdog = period == null ? null : Require.positive("watchdog", period);
             return this;
         }
 
@@ -559,7 +560,7 @@ public final class WebSocketClient implements Connector<WebSocketSession> {
          * @return this builder
          */
         public Builder lingerTimeout(Duration timeout) {
-            this.lingerTimeout = Heartbeat.positive("lingerTimeout", timeout);
+            this.lingerTimeout = Require.positive("lingerTimeout", timeout);
             return this;
         }
 

@@ -1,5 +1,6 @@
 package dev.tether.websocket;
 
+import dev.tether.core.internal.Require;
 import dev.tether.websocket.internal.ServerConfig;
 import dev.tether.websocket.internal.CloseCodes;
 import dev.tether.websocket.internal.ServerEngine;
@@ -324,7 +325,7 @@ public final class WebSocketServer {
          * @return this builder
          */
         public Builder handshakeTimeout(Duration timeout) {
-            this.handshakeTimeout = Heartbeat.positive("handshakeTimeout", timeout);
+            this.handshakeTimeout = Require.positive("handshakeTimeout", timeout);
             return this;
         }
 
@@ -352,7 +353,7 @@ public final class WebSocketServer {
             if (permits < 1) {
                 throw new IllegalArgumentException("connectRateLimit permits must be >= 1, but was " + permits);
             }
-            this.rateLimiter = defaultRateLimiter(permits, Heartbeat.positive("connectRateLimit period", period));
+            this.rateLimiter = defaultRateLimiter(permits, Require.positive("connectRateLimit period", period));
             return this;
         }
 
@@ -373,7 +374,7 @@ public final class WebSocketServer {
          * @return this builder
          */
         public Builder retryAfter(Duration delay) {
-            this.retryAfter = Heartbeat.positive("retryAfter", delay);
+            this.retryAfter = Require.positive("retryAfter", delay);
             return this;
         }
 
@@ -451,7 +452,7 @@ public final class WebSocketServer {
          * @return this builder
          */
         public Builder closeHandshakeTimeout(Duration timeout) {
-            this.closeHandshakeTimeout = Heartbeat.positive("closeHandshakeTimeout", timeout);
+            this.closeHandshakeTimeout = Require.positive("closeHandshakeTimeout", timeout);
             return this;
         }
 
@@ -461,12 +462,12 @@ public final class WebSocketServer {
          * @return this builder
          */
         public Builder drainTimeout(Duration timeout) {
-            this.drainTimeout = Heartbeat.positive("drainTimeout", timeout);
+            this.drainTimeout = Require.positive("drainTimeout", timeout);
             return this;
         }
 
         /**
-         * @param announcer hello, goodbye and heartbeat messages, e.g. {@link OneBotAnnouncer}; default none
+         * @param announcer hello, goodbye and heartbeat messages, e.g. {@link dev.tether.websocket.onebot.OneBotAnnouncer}; default none
          * @return this builder
          */
         public Builder announcer(LifecycleAnnouncer announcer) {
@@ -524,7 +525,7 @@ public final class WebSocketServer {
          * @return this builder
          */
         public Builder lingerTimeout(Duration timeout) {
-            this.lingerTimeout = Heartbeat.positive("lingerTimeout", timeout);
+            this.lingerTimeout = Require.positive("lingerTimeout", timeout);
             return this;
         }
 

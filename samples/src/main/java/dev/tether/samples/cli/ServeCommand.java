@@ -2,7 +2,7 @@ package dev.tether.samples.cli;
 
 import dev.tether.websocket.DrainReport;
 import dev.tether.websocket.Heartbeat;
-import dev.tether.websocket.OneBotAnnouncer;
+import dev.tether.websocket.onebot.OneBotAnnouncer;
 import dev.tether.websocket.ServerEvent;
 import dev.tether.websocket.WebSocketMessage;
 import dev.tether.websocket.WebSocketServer;

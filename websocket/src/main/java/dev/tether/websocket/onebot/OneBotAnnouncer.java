@@ -1,5 +1,11 @@
-package dev.tether.websocket;
+package dev.tether.websocket.onebot;
 
+import dev.tether.core.internal.Require;
+import dev.tether.websocket.Heartbeat;
+import dev.tether.websocket.DrainReason;
+import dev.tether.websocket.WebSocketSession;
+import dev.tether.websocket.WebSocketMessage;
+import dev.tether.websocket.LifecycleAnnouncer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -123,7 +129,7 @@ public final class OneBotAnnouncer implements LifecycleAnnouncer {
          * @return this builder
          */
         public Builder heartbeatInterval(@Nullable Duration interval) {
-            this.heartbeatInterval = interval == null ? null : Heartbeat.positive("heartbeatInterval", interval);
+            this.heartbeatInterval = interval == null ? null : Require.positive("heartbeatInterval", interval);
             return this;
         }
 
