@@ -93,7 +93,7 @@ class FaultInteropTest {
             int port = NodePeer.intField(server.await(WAIT, "\"event\":\"ready\""), "port");
             try (FaultProxy proxy = FaultProxy.start("127.0.0.1", port)) {
                 ResilientConnection<WebSocketSession> conn = ResilientConnection.builder(WebSocketClient.builder()
-                                .closeHandshakeTimeout(Duration.ofMillis(700)).build())
+                                .session(s -> s.closeHandshakeTimeout(Duration.ofMillis(700))).build())
                         .endpoint(Endpoint.of("ws://127.0.0.1:" + proxy.port() + "/")).build();
                 conn.start();
                 WebSocketSession session = conn.awaitConnected(WAIT).block();

@@ -38,7 +38,7 @@ class WebSocketInteropTest {
             PeerLogs.register("ws server (" + mode + ")", server::output);
             int port = NodePeer.intField(server.await(WAIT, "\"event\":\"ready\""), "port");
             ResilientConnection<WebSocketSession> conn = ResilientConnection.builder(WebSocketClient.builder()
-                            .closeHandshakeTimeout(CLOSE_TIMEOUT).tcpCloseWait(TCP_CLOSE_WAIT).build())
+                            .session(s -> s.closeHandshakeTimeout(CLOSE_TIMEOUT)).tcpCloseWait(TCP_CLOSE_WAIT).build())
                     .endpoint(Endpoint.of("ws://127.0.0.1:" + port + "/")).build();
             conn.start();
             WebSocketSession session = conn.awaitConnected(WAIT).block();

@@ -46,7 +46,7 @@ class ClientReconnectTest {
     }
 
     private static WebSocketClient quickClient() {
-        return WebSocketClient.builder().heartbeat(Heartbeat.of(Duration.ofSeconds(1), Duration.ofSeconds(2))).build();
+        return WebSocketClient.builder().session(s -> s.heartbeat(Heartbeat.of(Duration.ofSeconds(1), Duration.ofSeconds(2)))).build();
     }
 
     @Test
@@ -88,7 +88,7 @@ class ClientReconnectTest {
                 offered.add(String.valueOf(req.requestHeaders().get("Sec-WebSocket-Extensions")));
                 return res.sendWebsocket(NettyServer.ECHO, WebsocketServerSpec.builder().compress(true).build());
             });
-            WebSocketClient client = quickClient().toBuilder().maxFramePayload(4096).compression(true).build();
+            WebSocketClient client = quickClient().toBuilder().session(s -> s.maxFramePayload(4096)).session(s -> s.compression(true)).build();
             ResilientConnection<WebSocketSession> conn = connection(client, server, CredentialsProvider.none());
             conn.start();
             try {
@@ -119,7 +119,7 @@ class ClientReconnectTest {
         try (NettyServer server = new NettyServer()) {
             server.behaviour((i, req, res) -> res.sendWebsocket((in, out) -> out.sendString(
                     Flux.range(0, n).map(String::valueOf)).then(in.receive().then())));
-            WebSocketClient client = quickClient().toBuilder().inboundBuffer(16).build();
+            WebSocketClient client = quickClient().toBuilder().session(s -> s.inboundBuffer(16)).build();
             ResilientConnection<WebSocketSession> conn = connection(client, server, CredentialsProvider.none());
             conn.start();
             try {
@@ -190,7 +190,7 @@ class ClientReconnectTest {
                 case 2 -> res.status(HttpResponseStatus.SERVICE_UNAVAILABLE).header("Retry-After", "1").send();
                 default -> res.sendWebsocket(NettyServer.ECHO);
             });
-            WebSocketClient client = quickClient().toBuilder().tryAgainLaterDelay(Duration.ofMillis(400)).build();
+            WebSocketClient client = quickClient().toBuilder().verdicts(v -> v.tryAgainLaterDelay(Duration.ofMillis(400))).build();
             ResilientConnection<WebSocketSession> conn = connection(client, server, CredentialsProvider.none());
             try (Events events = new Events(conn)) {
                 conn.start();
@@ -284,7 +284,7 @@ class ClientReconnectTest {
         try (NettyServer server = new NettyServer()) {
             server.behaviour((n, req, res) -> res.sendWebsocket((in, out) -> out.sendString(Mono.just("q".repeat(6000)))
                     .then(in.receive().then())));
-            WebSocketClient client = quickClient().toBuilder().maxMessageBytes(5000).build();
+            WebSocketClient client = quickClient().toBuilder().session(s -> s.maxMessageBytes(5000)).build();
             ResilientConnection<WebSocketSession> conn = connection(client, server, CredentialsProvider.none());
             try (Events events = new Events(conn)) {
                 conn.start();

@@ -74,8 +74,8 @@ class FrameFuzzTest {
         appender.start();
         ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(appender);
         server = WebSocketServer.builder().host("127.0.0.1").port(0).path("/ws")
-                .maxFramePayload(MAX_FRAME).maxMessageBytes(4 * MAX_FRAME)
-                .closeHandshakeTimeout(Duration.ofMillis(500))
+                .session(s -> s.maxFramePayload(MAX_FRAME)).session(s -> s.maxMessageBytes(4 * MAX_FRAME))
+                .session(s -> s.closeHandshakeTimeout(Duration.ofMillis(500)))
                 .connectRateLimiter(null)
                 .build();
         events = server.events().subscribe(e -> {

@@ -38,10 +38,10 @@ class LingeringCloseTest {
     void aClientStreamingAFrameTheServerRefusesSees1009EveryTime() throws Exception {
         UnpooledByteBufAllocator serverMemory = new UnpooledByteBufAllocator(true);
         WebSocketServer server = WebSocketServer.builder().host("127.0.0.1").port(0).path("/ws")
-                .maxFramePayload(SERVER_FRAME_LIMIT).maxMessageBytes(SERVER_FRAME_LIMIT)
-                .heartbeat(Heartbeat.disabled())
-                .lingerTimeout(Duration.ofSeconds(20))
-                .lingerBytes(2L * FRAME)
+                .session(s -> s.maxFramePayload(SERVER_FRAME_LIMIT)).session(s -> s.maxMessageBytes(SERVER_FRAME_LIMIT))
+                .session(s -> s.heartbeat(Heartbeat.disabled()))
+                .session(s -> s.lingerTimeout(Duration.ofSeconds(20)))
+                .session(s -> s.lingerBytes(2L * FRAME))
                 .httpServer(s -> s.childOption(ChannelOption.ALLOCATOR, serverMemory))
                 .build();
         BlockingQueue<CloseSummary> serverSummaries = new LinkedBlockingQueue<>();
@@ -52,8 +52,8 @@ class LingeringCloseTest {
                 serverMemory.metric().usedDirectMemory() + serverMemory.metric().usedHeapMemory(), Math::max));
         server.start().block(WAIT);
         WebSocketClient client = WebSocketClient.builder()
-                .maxFramePayload(FRAME)
-                .heartbeat(Heartbeat.disabled())
+                .session(s -> s.maxFramePayload(FRAME))
+                .session(s -> s.heartbeat(Heartbeat.disabled()))
                 .tcpCloseWait(Duration.ofSeconds(20))
                 .build();
         WebSocketMessage big = WebSocketMessage.binary(new byte[FRAME]);
@@ -97,7 +97,7 @@ class LingeringCloseTest {
         try (NettyServer server = new NettyServer()) {
             server.behaviour((n, req, res) -> res.sendWebsocket((in, out) -> out.sendByteArray(Flux.just(payload))
                     .then(in.receive().then())));
-            WebSocketClient client = WebSocketClient.builder().maxFramePayload(64 * 1024).heartbeat(Heartbeat.disabled()).build();
+            WebSocketClient client = WebSocketClient.builder().session(s -> s.maxFramePayload(64 * 1024)).session(s -> s.heartbeat(Heartbeat.disabled())).build();
             WebSocketSession session = client.connect(new TestAttempt(Endpoint.of(server.uri())))
                     .map(EstablishedSession::session).block(WAIT);
             CloseSummary s = session.closed().block(WAIT);
@@ -112,21 +112,21 @@ class LingeringCloseTest {
 
     @Test
     void lingerSettingsHaveDefaultsAndValidateAtOnceNamingFieldAndValue() {
-        assertThat(WebSocketClient.builder().build().lingerTimeout()).isEqualTo(WebSocketClient.DEFAULT_LINGER_TIMEOUT)
+        assertThat(WebSocketClient.builder().build().session().lingerTimeout()).isEqualTo(WebSocketSessionSpec.DEFAULT_LINGER_TIMEOUT)
                 .isEqualTo(Duration.ofSeconds(2));
-        assertThat(WebSocketClient.builder().build().lingerBytes()).isEqualTo(WebSocketClient.DEFAULT_LINGER_BYTES)
+        assertThat(WebSocketClient.builder().build().session().lingerBytes()).isEqualTo(WebSocketSessionSpec.DEFAULT_LINGER_BYTES)
                 .isEqualTo(16L * 1024 * 1024);
-        assertThat(WebSocketServer.DEFAULT_LINGER_TIMEOUT).isEqualTo(WebSocketClient.DEFAULT_LINGER_TIMEOUT);
-        assertThat(WebSocketServer.DEFAULT_LINGER_BYTES).isEqualTo(WebSocketClient.DEFAULT_LINGER_BYTES);
-        assertThat(WebSocketClient.builder().lingerTimeout(Duration.ofMillis(1)).lingerBytes(0).build().toBuilder().build()
-                .lingerTimeout()).as("kept by toBuilder").isEqualTo(Duration.ofMillis(1));
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WebSocketClient.builder().lingerTimeout(Duration.ZERO))
+        assertThat(WebSocketServer.builder().build().session()).as("one spec, same defaults on both sides")
+                .isEqualTo(WebSocketClient.builder().build().session());
+        assertThat(WebSocketClient.builder().session(s -> s.lingerTimeout(Duration.ofMillis(1)).lingerBytes(0)).build().toBuilder().build()
+                .session().lingerTimeout()).as("kept by toBuilder").isEqualTo(Duration.ofMillis(1));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WebSocketClient.builder().session(s -> s.lingerTimeout(Duration.ZERO)))
                 .hasMessageContaining("lingerTimeout").hasMessageContaining("PT0S");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WebSocketClient.builder().lingerBytes(-1))
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WebSocketClient.builder().session(s -> s.lingerBytes(-1)))
                 .hasMessageContaining("lingerBytes").hasMessageContaining("-1");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WebSocketServer.builder().lingerTimeout(Duration.ofSeconds(-1)))
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WebSocketServer.builder().session(s -> s.lingerTimeout(Duration.ofSeconds(-1))))
                 .hasMessageContaining("lingerTimeout");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WebSocketServer.builder().lingerBytes(-5))
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WebSocketServer.builder().session(s -> s.lingerBytes(-5)))
                 .hasMessageContaining("lingerBytes").hasMessageContaining("-5");
     }
 }

@@ -48,7 +48,7 @@ class MisbehavingPeerTest {
     void peerThatNeverAnswersTheCloseFrameIsClosedByTheCloseHandshakeTimer() throws Exception {
         Duration timeout = Duration.ofMillis(500);
         try (RawPeer peer = new RawPeer(RawPeer.Mode.NEVER_ANSWERS_CLOSE)) {
-            WebSocketClient client = WebSocketClient.builder().heartbeat(Heartbeat.disabled()).closeHandshakeTimeout(timeout).build();
+            WebSocketClient client = WebSocketClient.builder().session(s -> s.heartbeat(Heartbeat.disabled())).session(s -> s.closeHandshakeTimeout(timeout)).build();
             ResilientConnection<WebSocketSession> conn = connection(client, peer);
             try (Events events = new Events(conn)) {
                 conn.start();
@@ -84,7 +84,7 @@ class MisbehavingPeerTest {
     void peerThatAnswersButNeverClosesTcpIsClosedByTheClientAfterTheTcpCloseWait() throws Exception {
         Duration wait = Duration.ofMillis(400);
         try (RawPeer peer = new RawPeer(RawPeer.Mode.ANSWERS_CLOSE_KEEPS_TCP)) {
-            WebSocketClient client = WebSocketClient.builder().heartbeat(Heartbeat.disabled()).tcpCloseWait(wait).build();
+            WebSocketClient client = WebSocketClient.builder().session(s -> s.heartbeat(Heartbeat.disabled())).tcpCloseWait(wait).build();
             ResilientConnection<WebSocketSession> conn = connection(client, peer);
             try (Events events = new Events(conn)) {
                 conn.start();
@@ -116,7 +116,7 @@ class MisbehavingPeerTest {
     @Test
     void peerThatClosesTcpWithoutACloseFrameIsReportedAs1006AndReconnected() throws Exception {
         try (RawPeer peer = new RawPeer(RawPeer.Mode.NEVER_ANSWERS_CLOSE)) {
-            WebSocketClient client = WebSocketClient.builder().heartbeat(Heartbeat.disabled()).build();
+            WebSocketClient client = WebSocketClient.builder().session(s -> s.heartbeat(Heartbeat.disabled())).build();
             ResilientConnection<WebSocketSession> conn = connection(client, peer);
             try (Events events = new Events(conn)) {
                 conn.start();
@@ -154,7 +154,7 @@ class MisbehavingPeerTest {
     void peerThatStopsAnsweringPingsIsDeclaredDeadByThePongTimeoutAndReconnected() throws Exception {
         Heartbeat hb = Heartbeat.of(Duration.ofMillis(200), Duration.ofMillis(300));
         try (RawPeer peer = new RawPeer(RawPeer.Mode.SILENT)) {
-            WebSocketClient client = WebSocketClient.builder().heartbeat(hb).build();
+            WebSocketClient client = WebSocketClient.builder().session(s -> s.heartbeat(hb)).build();
             ResilientConnection<WebSocketSession> conn = connection(client, peer);
             try (Events events = new Events(conn)) {
                 conn.start();
@@ -192,7 +192,7 @@ class MisbehavingPeerTest {
         Duration watchdog = Duration.ofMillis(700);
         try (RawPeer peer = new RawPeer(RawPeer.Mode.PONGS_ONLY)) {
             WebSocketClient client = WebSocketClient.builder()
-                    .heartbeat(Heartbeat.of(Duration.ofMillis(100), Duration.ofSeconds(2)))
+                    .session(s -> s.heartbeat(Heartbeat.of(Duration.ofMillis(100), Duration.ofSeconds(2))))
                     .watchdog(watchdog)
                     .build();
             ResilientConnection<WebSocketSession> conn = connection(client, peer);

@@ -34,8 +34,9 @@ class ReadmeExampleTest {
         List<String> received = new CopyOnWriteArrayList<>();
         try {
             WebSocketClient client = WebSocketClient.builder()
-                    .heartbeat(Heartbeat.of(Duration.ofSeconds(15), Duration.ofSeconds(5)))
-                    .closeHandshakeTimeout(Duration.ofSeconds(2))
+                    .session(s -> s
+                            .heartbeat(Heartbeat.of(Duration.ofSeconds(15), Duration.ofSeconds(5)))
+                            .closeHandshakeTimeout(Duration.ofSeconds(2)))
                     .tcpCloseWait(Duration.ofMillis(500))
                     .build();
             ResilientConnection<WebSocketSession> conn = ResilientConnection.builder(client)

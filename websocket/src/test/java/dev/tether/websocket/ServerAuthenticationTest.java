@@ -171,7 +171,7 @@ class ServerAuthenticationTest {
             Instant exp = n == 1 ? Instant.now().minusSeconds(1) : Instant.now().plusMillis(800);
             return Credentials.token(tokens.issue("bot-" + n, exp));
         });
-        WebSocketClient client = WebSocketClient.builder().refreshCredentialsOnCloseCodes(4401).build();
+        WebSocketClient client = WebSocketClient.builder().verdicts(v -> v.refreshCredentialsOnCloseCodes(4401)).build();
         ResilientConnection<WebSocketSession> conn = ResilientConnection.builder(client)
                 .endpoint(Endpoint.of(uri()))
                 .credentials(provider)

@@ -31,13 +31,13 @@ class ServerDrainLoadTest {
         int n = 1_000;
         Duration drain = Duration.ofSeconds(5);
         WebSocketServer server = WebSocketServer.builder().host("127.0.0.1").port(0).path("/ws")
-                .heartbeat(Heartbeat.disabled())
+                .session(s -> s.heartbeat(Heartbeat.disabled()))
                 .drainTimeout(drain)
                 .announcer(OneBotAnnouncer.builder(7).heartbeatInterval(null).build())
                 .build();
         server.start().block(WAIT);
         int port = server.port();
-        WebSocketClient client = WebSocketClient.builder().heartbeat(Heartbeat.disabled()).build();
+        WebSocketClient client = WebSocketClient.builder().session(s -> s.heartbeat(Heartbeat.disabled())).build();
         Endpoint endpoint = Endpoint.of("ws://127.0.0.1:" + port + "/ws");
         List<WebSocketSession> sessions = new ArrayList<>();
         try {
@@ -93,7 +93,7 @@ class ServerDrainLoadTest {
         Disposable ticker = Flux.interval(Duration.ofMillis(10)).onBackpressureDrop()
                 .concatMap(i -> Mono.defer(() -> server.sessions().broadcast(WebSocketMessage.text(String.valueOf(counter.getAndIncrement())))), 1)
                 .subscribe();
-        WebSocketClient client = WebSocketClient.builder().heartbeat(Heartbeat.of(Duration.ofSeconds(1), Duration.ofSeconds(2))).build();
+        WebSocketClient client = WebSocketClient.builder().session(s -> s.heartbeat(Heartbeat.of(Duration.ofSeconds(1), Duration.ofSeconds(2)))).build();
         List<ResilientConnection<WebSocketSession>> conns = new ArrayList<>();
         List<Events> events = new ArrayList<>();
         // per client: session id -> ticks received on that session, in order

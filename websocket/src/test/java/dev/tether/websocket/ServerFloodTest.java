@@ -39,11 +39,11 @@ class ServerFloodTest {
                 .maxPendingHandshakes(PENDING_LIMIT)
                 .handshakeTimeout(Duration.ofMillis(800))
                 .maxSessionsPerAddress(PER_ADDRESS)
-                .maxFramePayload(8 * 1024)
-                .maxMessageBytes(32 * 1024)
+                .session(s -> s.maxFramePayload(8 * 1024))
+                .session(s -> s.maxMessageBytes(32 * 1024))
                 .maxOutboundBytes(OUTBOUND_BOUND)
-                .closeHandshakeTimeout(Duration.ofMillis(500))
-                .heartbeat(Heartbeat.of(Duration.ofSeconds(30), Duration.ofSeconds(10)))
+                .session(s -> s.closeHandshakeTimeout(Duration.ofMillis(500)))
+                .session(s -> s.heartbeat(Heartbeat.of(Duration.ofSeconds(30), Duration.ofSeconds(10))))
                 .httpServer(s -> s.childOption(ChannelOption.SO_SNDBUF, 16 * 1024))
                 .build();
         server.start().block(WAIT);

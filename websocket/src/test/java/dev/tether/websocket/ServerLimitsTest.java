@@ -152,7 +152,7 @@ class ServerLimitsTest {
 
     @Test
     void anOversizedFrameAndAnOversizedFragmentedMessageAreClosedWith1009() throws Exception {
-        start(WebSocketServer.builder().maxFramePayload(1024).maxMessageBytes(3000));
+        start(WebSocketServer.builder().session(s -> s.maxFramePayload(1024)).session(s -> s.maxMessageBytes(3000)));
         try (RawClient big = new RawClient(server.port(), "/ws", true, true)) {
             big.send(2, new byte[2000]);
             assertThat(big.awaitEof(WAIT)).isTrue();
@@ -172,7 +172,7 @@ class ServerLimitsTest {
     @Test
     void aSlowConsumerIsClosedOnceItsOutboundQueueExceedsTheBoundWhileOthersKeepReceiving() throws Exception {
         long bound = 256 * 1024;
-        start(WebSocketServer.builder().maxOutboundBytes(bound).closeHandshakeTimeout(Duration.ofMillis(500)));
+        start(WebSocketServer.builder().maxOutboundBytes(bound).session(s -> s.closeHandshakeTimeout(Duration.ofMillis(500))));
         List<ServerEvent.SessionClosed> closed = new java.util.concurrent.CopyOnWriteArrayList<>();
         server.events().ofType(ServerEvent.SessionClosed.class).subscribe(closed::add);
         WebSocketSession good = open();
@@ -208,7 +208,7 @@ class ServerLimitsTest {
     @Test
     void aHandlerThatDoesNotReadHoldsAboutOneLargestMessageBeforeReadingPauses() {
         int max = 64 * 1024;
-        start(WebSocketServer.builder().maxMessageBytes(max).handler(session -> Mono.never()));
+        start(WebSocketServer.builder().session(s -> s.maxMessageBytes(max)).handler(session -> Mono.never()));
         WebSocketSession client = open();
         ServerAuthenticationTest.awaitSessions(server, 1);
         dev.tether.websocket.internal.CloseHandshakeHandler onServer =

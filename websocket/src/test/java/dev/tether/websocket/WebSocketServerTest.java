@@ -187,7 +187,7 @@ class WebSocketServerTest {
 
     @Test
     void serverHeartbeatClosesASessionWhosePongIsOverdue() throws Exception {
-        WebSocketServer server = local().heartbeat(Heartbeat.of(Duration.ofMillis(200), Duration.ofMillis(300))).build();
+        WebSocketServer server = local().session(s -> s.heartbeat(Heartbeat.of(Duration.ofMillis(200), Duration.ofMillis(300)))).build();
         Mono<ServerEvent.SessionClosed> closed = server.events().ofType(ServerEvent.SessionClosed.class).next().cache();
         closed.subscribe();
         server.start().block(WAIT);
@@ -261,7 +261,7 @@ class WebSocketServerTest {
         assertThatThrownBy(() -> WebSocketServer.builder().port(70000)).hasMessageContaining("port").hasMessageContaining("70000");
         assertThatThrownBy(() -> WebSocketServer.builder().path("ws")).hasMessageContaining("path");
         assertThatThrownBy(() -> WebSocketServer.builder().drainTimeout(Duration.ZERO)).hasMessageContaining("drainTimeout");
-        assertThatThrownBy(() -> WebSocketClient.builder().closeHandshakeTimeout(Duration.ofSeconds(-1)))
+        assertThatThrownBy(() -> WebSocketClient.builder().session(s -> s.closeHandshakeTimeout(Duration.ofSeconds(-1))))
                 .hasMessageContaining("closeHandshakeTimeout");
     }
 

@@ -62,7 +62,7 @@ public interface Attempt {
      * {@link Connector#closesAttemptsGracefully() handles it}; never completes otherwise. It may already have
      * fired when {@link Connector#connect(Attempt)} is called (the close came while credentials were fetched).
      *
-     * @return the requested close mode, {@link CloseMode#GRACEFUL} or {@link CloseMode#GRACEFUL_WITH_WILL}
+     * @return the requested close mode, {@link dev.tether.core.CloseMode#GRACEFUL} or {@link dev.tether.core.CloseMode#GRACEFUL_WITH_WILL}
      */
     default Mono<CloseMode> closeRequested() {
         return Mono.never();

@@ -1,17 +1,16 @@
 package dev.tether.core.spi;
 
 import dev.tether.core.FailureClassifier;
-import dev.tether.core.CloseMode;
 import reactor.core.publisher.Mono;
 
 /**
- * The protocol half of a {@link ResilientConnection}: how to open one session. Implemented by the
+ * The protocol half of a {@link dev.tether.core.ResilientConnection}: how to open one session. Implemented by the
  * MQTT and WebSocket modules; the engine does everything around it (retries, backoff, verdicts,
  * credentials, events).
  *
  * <p>{@link #connect(Attempt)} is subscribed once per attempt. It completes with an
  * {@link EstablishedSession} once the protocol handshake succeeded, or errors with the reason it
- * did not (ideally a {@link ConnectionFailedException} naming the protocol code). If the engine
+ * did not (ideally a {@link dev.tether.core.ConnectionFailedException} naming the protocol code). If the engine
  * cancels the subscription (the user closed during the attempt, or the attempt timed out), the
  * connector must release whatever it opened.
  *
@@ -28,7 +27,7 @@ public interface Connector<S> {
 
     /**
      * The protocol's default verdicts (CONNACK codes, close codes, HTTP statuses). User classifiers
-     * are consulted first, then this one, then {@link FailureClassifier#defaults()}.
+     * are consulted first, then this one, then {@link dev.tether.core.FailureClassifier#defaults()}.
      *
      * @return the protocol classifier; by default, no opinion
      */
@@ -44,7 +43,7 @@ public interface Connector<S> {
      * and signal the end of {@link #connect(Attempt)} (an error, or a session, which the engine then closes
      * in the same mode) only once its transport is closed. The engine bounds the wait by its
      * {@code closeTimeout}, then cancels the attempt (an abort) and reports it with a
-     * {@code Notice("close-aborted")}. An {@link CloseMode#ABORT} always cancels at once.
+     * {@code Notice("close-aborted")}. An {@link dev.tether.core.CloseMode#ABORT} always cancels at once.
      *
      * @return false by default: a close during an attempt cancels it
      */

@@ -26,7 +26,7 @@ public interface EstablishedSession<S> {
     Mono<SessionEnd> terminated();
 
     /**
-     * Closes the session. {@link CloseMode#ABORT} closes the transport at once without a goodbye;
+     * Closes the session. {@link dev.tether.core.CloseMode#ABORT} closes the transport at once without a goodbye;
      * the graceful modes say goodbye first, bounded in time by the protocol's own timers. The
      * {@link #terminated()} signal follows when the transport is closed.
      *

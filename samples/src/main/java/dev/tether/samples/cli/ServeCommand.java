@@ -77,7 +77,7 @@ final class ServeCommand implements Callable<Integer> {
         WebSocketServer.Builder b = WebSocketServer.builder().host(host).port(port).path(path).drainTimeout(drainTimeout)
                 .handler(session -> session.send(session.receive()));
         if (heartbeat != null) {
-            b.heartbeat(Heartbeat.of(heartbeat, heartbeat));
+            b.session(s -> s.heartbeat(Heartbeat.of(heartbeat, heartbeat)));
         }
         if (onebot) {
             b.announcer(OneBotAnnouncer.builder(selfId).enableDisable(true).heartbeatInterval(heartbeat).build());

@@ -76,7 +76,7 @@ class WebSocketJwtAuthenticationTest {
         revoked.add(jti(cached.secret().orElseThrow()));
 
         ResilientConnection<WebSocketSession> conn = ResilientConnection.builder(
-                        WebSocketClient.builder().refreshCredentialsOnCloseCodes(4401).build())
+                        WebSocketClient.builder().verdicts(v -> v.refreshCredentialsOnCloseCodes(4401)).build())
                 .endpoint(endpoint)
                 .credentials(tokens)
                 .reconnect(ReconnectPolicy.builder().initialDelay(Duration.ofMillis(20)).maxDelay(Duration.ofMillis(200)).build())

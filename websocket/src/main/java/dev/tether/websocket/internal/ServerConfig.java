@@ -1,8 +1,8 @@
 package dev.tether.websocket.internal;
 
-import dev.tether.websocket.Heartbeat;
 import dev.tether.websocket.LifecycleAnnouncer;
 import dev.tether.websocket.WebSocketSession;
+import dev.tether.websocket.WebSocketSessionSpec;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
@@ -34,8 +34,7 @@ import reactor.netty.http.server.HttpServer;
  * @param limits                authentication and limits
  */
 public record ServerConfig(String host, int port, String path, Function<WebSocketSession, Publisher<Void>> handler,
-                           List<String> subprotocols, Heartbeat heartbeat, Duration closeHandshakeTimeout,
-                           Duration drainTimeout, LifecycleAnnouncer announcer, int maxFramePayload, int maxMessageBytes,
-                           int inboundBuffer, Duration lingerTimeout, long lingerBytes, boolean compression, UnaryOperator<HttpServer> httpServer, Scheduler scheduler,
+                           List<String> subprotocols, WebSocketSessionSpec session,
+                           Duration drainTimeout, LifecycleAnnouncer announcer, UnaryOperator<HttpServer> httpServer, Scheduler scheduler,
                            ServerLimits limits) {
 }

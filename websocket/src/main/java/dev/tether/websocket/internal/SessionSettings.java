@@ -1,7 +1,7 @@
 package dev.tether.websocket.internal;
 
 import dev.tether.websocket.Heartbeat;
-import dev.tether.websocket.WebSocketClient;
+import dev.tether.websocket.WebSocketSessionSpec;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 import reactor.core.scheduler.Scheduler;
@@ -45,7 +45,7 @@ public record SessionSettings(boolean client, Duration closeHandshakeTimeout, Du
                            @Nullable Duration watchdog, int maxFramePayload, int maxMessageBytes, int inboundBuffer,
                            Scheduler scheduler, long maxOutboundBytes) {
         this(client, closeHandshakeTimeout, tcpCloseWait, heartbeat, watchdog, maxFramePayload, maxMessageBytes,
-                inboundBuffer, scheduler, maxOutboundBytes, WebSocketClient.DEFAULT_LINGER_TIMEOUT, WebSocketClient.DEFAULT_LINGER_BYTES);
+                inboundBuffer, scheduler, maxOutboundBytes, WebSocketSessionSpec.DEFAULT_LINGER_TIMEOUT, WebSocketSessionSpec.DEFAULT_LINGER_BYTES);
     }
 
     /**

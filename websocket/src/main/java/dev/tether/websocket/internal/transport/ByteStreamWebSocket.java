@@ -4,6 +4,7 @@ import dev.tether.core.spi.Attempt;
 import dev.tether.websocket.CloseSummary;
 import dev.tether.websocket.Heartbeat;
 import dev.tether.websocket.WebSocketClient;
+import dev.tether.websocket.WebSocketSessionSpec;
 import dev.tether.websocket.internal.CloseHandshakeHandler;
 import dev.tether.websocket.internal.SessionObserver;
 import dev.tether.websocket.internal.SessionSettings;
@@ -51,7 +52,7 @@ public final class ByteStreamWebSocket {
         Objects.requireNonNull(attempt, "attempt");
         SessionSettings settings = new SessionSettings(true, closeHandshakeTimeout, WebSocketClient.DEFAULT_TCP_CLOSE_WAIT,
                 Heartbeat.disabled(), null, maxFramePayload, maxFramePayload, 1, attempt.scheduler(), Long.MAX_VALUE,
-                WebSocketClient.DEFAULT_LINGER_TIMEOUT, WebSocketClient.DEFAULT_LINGER_BYTES);
+                WebSocketSessionSpec.DEFAULT_LINGER_TIMEOUT, WebSocketSessionSpec.DEFAULT_LINGER_BYTES);
         CloseHandshakeHandler h = new CloseHandshakeHandler(channel, settings, subprotocol).byteStream()
                 .observer(new SessionObserver() {
                     @Override
