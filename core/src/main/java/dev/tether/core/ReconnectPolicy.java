@@ -182,7 +182,8 @@ public final class ReconnectPolicy {
     @Override
     public int hashCode() {
         return Objects.hash(initialDelay, multiplier, maxDelay, jitter, maxAttempts, maxElapsed, stablePeriod,
-                circuitBreaker == null ? null : circuitBreaker.getName());
+                System.identityHashCode(circuitBreaker), System.identityHashCode(retryRegistry),
+                System.identityHashCode(circuitBreakerRegistry));
     }
 
     @Override

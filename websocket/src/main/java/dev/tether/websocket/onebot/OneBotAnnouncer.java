@@ -60,6 +60,17 @@ public final class OneBotAnnouncer implements LifecycleAnnouncer {
         return new Builder(selfId);
     }
 
+    /** @return a builder prefilled with this announcer's settings */
+    public Builder toBuilder() {
+        Builder b = new Builder(selfId);
+        b.heartbeatInterval = heartbeatInterval;
+        b.enableDisable = enableDisable;
+        b.clock = clock;
+        b.online = online;
+        b.good = good;
+        return b;
+    }
+
     /**
      * @param subType {@code connect}, {@code enable} or {@code disable}
      * @return the lifecycle meta event as JSON
