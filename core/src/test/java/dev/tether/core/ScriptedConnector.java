@@ -16,7 +16,7 @@ import reactor.core.publisher.Sinks;
 /**
  * A connector whose attempts follow a script, for the engine's virtual-time tests: the engine's
  * own logic (timers, verdicts, generations) is what is under test, so no socket is involved. The
- * real-socket behaviour is covered by {@link RealSocketReconnectTest}.
+ * real-socket behaviour is covered by {@link RealSocketReconnectIT}.
  */
 final class ScriptedConnector implements Connector<ScriptedConnector.Session> {
 
