@@ -49,6 +49,9 @@ import reactor.core.scheduler.Scheduler;
 /**
  * The engine behind {@link ResilientConnection}. Every state change runs on a {@link SerialExecutor},
  * so the state machine has no locks and events come out in one total order.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public final class DefaultResilientConnection<S> implements ResilientConnection<S> {
 

@@ -39,6 +39,9 @@ import reactor.netty.tcp.TcpClient;
 /**
  * Opens one MQTT connection per attempt over TCP, TLS, WebSocket or WSS (chosen by the endpoint's
  * scheme), with the MQTT codec and the protocol handler installed before CONNECT is sent.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public final class MqttConnector implements Connector<MqttSession> {
 

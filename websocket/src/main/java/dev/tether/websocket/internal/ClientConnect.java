@@ -33,6 +33,9 @@ import reactor.netty.http.client.WebsocketClientSpec;
 
 /**
  * One client attempt: the HTTP upgrade on Reactor Netty, then the session handed to the engine.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public final class ClientConnect {
 

@@ -32,6 +32,9 @@ import reactor.netty.http.server.HttpServer;
  * @param httpServer            customizer of the Reactor Netty server
  * @param scheduler             timers and clock
  * @param limits                authentication and limits
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public record ServerConfig(String host, int port, String path, Function<WebSocketSession, Publisher<Void>> handler,
                            List<String> subprotocols, WebSocketSessionSpec session,

@@ -55,6 +55,9 @@ import reactor.netty.http.websocket.WebsocketInbound;
 /**
  * The WebSocket server behind {@code WebSocketServer}: the listener, the session registry and the
  * drain sequence shared by stop and reload.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public final class ServerEngine implements SessionRegistry {
 

@@ -22,6 +22,9 @@ import reactor.core.scheduler.Scheduler;
  * @param lingerTimeout         after a close caused by the peer's input: how long to read and discard while
  *                              waiting for the peer's close frame or FIN
  * @param lingerBytes           the same: how many bytes may be discarded before TCP is closed anyway
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public record SessionSettings(boolean client, Duration closeHandshakeTimeout, Duration tcpCloseWait, Heartbeat heartbeat,
                               @Nullable Duration watchdog, int maxFramePayload, int maxMessageBytes, int inboundBuffer,

@@ -28,6 +28,9 @@ import reactor.core.publisher.Mono;
  * close frame and closes TCP at once, unless the peer's input was refused ({@link #refused(int, String)},
  * or a frame the decoder refused): then it is a lingering close with that code, ended by the peer's
  * close frame or FIN within the linger bounds, so no unread data turns the close frame into a reset.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public final class ByteStreamWebSocket {
 
