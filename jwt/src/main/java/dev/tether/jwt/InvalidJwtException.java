@@ -39,7 +39,13 @@ public final class InvalidJwtException extends Exception {
         /** {@code aud} does not contain an expected audience. */
         WRONG_AUDIENCE,
         /** A required claim (such as {@code exp}) is absent. */
-        MISSING_CLAIM
+        MISSING_CLAIM,
+        /**
+         * The keys to check the signature could not be obtained: the identity provider's key set or
+         * discovery document is unreachable or malformed (and no last good key set is left). Not
+         * the token's fault; the message names the URI and the problem.
+         */
+        KEYS_UNAVAILABLE
     }
 
     /** Why the token was refused. */

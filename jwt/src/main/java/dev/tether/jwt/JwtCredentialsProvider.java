@@ -90,6 +90,7 @@ public final class JwtCredentialsProvider implements CredentialsProvider {
     private final TokenMapping mapping;
     private final Duration refreshSkew;
     private final @Nullable JwtVerifier verifier;
+    private final Scheduler scheduler;
 
     private JwtCredentialsProvider(Builder b, TokenSource source) {
         this.name = b.name;
@@ -101,6 +102,7 @@ public final class JwtCredentialsProvider implements CredentialsProvider {
         this.cache = new TokenCache(b.name, source, (token, now) -> check(v, tolerance, token, now), b.refreshSkew,
                 b.fetchTimeout, b.fetchRetries, b.fetchBackoff, b.fetchMaxBackoff,
                 b.scheduler != null ? b.scheduler : Schedulers.parallel());
+        this.scheduler = b.scheduler != null ? b.scheduler : Schedulers.parallel();
     }
 
     /** @return a builder; give exactly one token source */
@@ -139,6 +141,34 @@ public final class JwtCredentialsProvider implements CredentialsProvider {
      */
     public Mono<String> refreshedToken() {
         return cache.token(true);
+    }
+
+    /**
+     * Like {@link #credentials(CredentialsRequest)}, with the expiry of the token handed out.
+     *
+     * @param request why credentials are needed
+     * @return the credentials and the token's {@code exp}, if it has one
+     */
+    Mono<Issued> issue(CredentialsRequest request) {
+        Objects.requireNonNull(request, "request");
+        return cache.token(request.refresh()).map(t -> new Issued(mapping.map(t), expiryOf(t)));
+    }
+
+    /** @return the scheduler whose clock and timers this provider uses */
+    Scheduler scheduler() {
+        return scheduler;
+    }
+
+    /** Credentials handed out, with the expiry of their token. Its {@code toString()} holds no secret. */
+    record Issued(Credentials credentials, Optional<Instant> expiresAt) {
+    }
+
+    private static Optional<Instant> expiryOf(String token) {
+        try {
+            return Optional.ofNullable(SignedJWT.parse(token).getJWTClaimsSet().getExpirationTime()).map(java.util.Date::toInstant);
+        } catch (ParseException e) {
+            return Optional.empty(); // checked before it was cached: cannot happen
+        }
     }
 
     /** @return how many token fetches were started so far (a fetch may make several tries) */

@@ -22,11 +22,14 @@ import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.tether.jwt.InvalidJwtException.Reason;
+import dev.tether.jwt.internal.KeySetException;
+import dev.tether.jwt.internal.RemoteKeySet;
 import org.jspecify.annotations.Nullable;
 
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
+import java.net.URI;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
@@ -37,7 +40,9 @@ import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -61,6 +66,22 @@ import java.util.regex.Pattern;
  * JWTClaimsSet claims = verifier.verify(token); // throws InvalidJwtException
  * }</pre>
  *
+ * <p>Keys can also come from an identity provider: {@link Builder#jwkSetUri(String)} takes its JWK
+ * Set URI, {@link Builder#issuerUri(String)} finds it through the issuer's discovery document
+ * ({@code /.well-known/openid-configuration}, then {@code /.well-known/oauth-authorization-server})
+ * and requires that issuer in every token. The key set is cached and refreshed as
+ * {@link KeySetSettings} says (Nimbus's remote key source: refresh ahead of expiry, a rate-limited
+ * refresh when a token names an unknown {@code kid}, the last good keys kept during an outage).
+ * Such a verification may block while the key set is fetched (the first time, and for an unknown
+ * key id); run it off an event loop when that matters.
+ *
+ * <pre>{@code
+ * JwtVerifier verifier = JwtVerifier.builder()
+ *         .issuerUri("https://idp.example/realms/devices")
+ *         .audience("broker")
+ *         .build();
+ * }</pre>
+ *
  * <p>Immutable and thread-safe. Its {@code toString()} shows no key material.
  */
 public final class JwtVerifier {
@@ -72,7 +93,15 @@ public final class JwtVerifier {
 
     private static final Pattern BASE64URL = Pattern.compile("[A-Za-z0-9_-]*");
 
+    /** Algorithms a remote key set may serve: the asymmetric ones (a published set never holds secrets). */
+    private static final Set<JWSAlgorithm> REMOTE_ALGORITHMS = Set.of(JWSAlgorithm.RS256, JWSAlgorithm.RS384,
+            JWSAlgorithm.RS512, JWSAlgorithm.PS256, JWSAlgorithm.PS384, JWSAlgorithm.PS512, JWSAlgorithm.ES256,
+            JWSAlgorithm.ES384, JWSAlgorithm.ES512);
+    private static final int MAX_CONVERTED_KEYS = 256;
+
     private final List<VerificationKey> keys;
+    private final @Nullable RemoteKeySet remote;
+    private final Map<JWK, VerificationKey> converted = new ConcurrentHashMap<>();
     private final Set<JWSAlgorithm> algorithms;
     private final @Nullable String issuer;
     private final Set<String> audiences;
@@ -86,6 +115,16 @@ public final class JwtVerifier {
         Set<JWSAlgorithm> supported = new LinkedHashSet<>();
         for (VerificationKey k : keys) {
             supported.addAll(k.algorithms);
+        }
+        if (b.jwkSetUri != null) {
+            this.remote = RemoteKeySet.fromJwkSetUri(b.jwkSetUri, b.keySetSettings);
+        } else if (b.issuerUri != null) {
+            this.remote = RemoteKeySet.fromIssuer(b.issuerUri, b.keySetSettings);
+        } else {
+            this.remote = null;
+        }
+        if (remote != null) {
+            supported.addAll(REMOTE_ALGORITHMS);
         }
         if (b.algorithms != null) {
             supported.retainAll(b.algorithms);
@@ -187,6 +226,9 @@ public final class JwtVerifier {
                 candidates.add(k);
             }
         }
+        if (remote != null && REMOTE_ALGORITHMS.contains(alg)) {
+            addRemoteCandidates(remote, kid, alg, candidates);
+        }
         if (candidates.isEmpty()) {
             if (kid != null) {
                 throw new InvalidJwtException(Reason.UNKNOWN_KEY, "the token names key id " + describe(kid)
@@ -217,6 +259,43 @@ public final class JwtVerifier {
         }
         throw new InvalidJwtException(Reason.BAD_SIGNATURE, "the " + alg + " signature does not verify with "
                 + (candidates.size() == 1 ? "the configured key" : "any of the " + candidates.size() + " candidate keys"));
+    }
+
+    private void addRemoteCandidates(RemoteKeySet set, @Nullable String kid, JWSAlgorithm alg, List<VerificationKey> candidates)
+            throws InvalidJwtException {
+        List<JWK> found;
+        try {
+            found = set.select(kid, alg);
+        } catch (KeySetException e) {
+            if (!candidates.isEmpty()) {
+                return; // a configured key may still verify it
+            }
+            throw new InvalidJwtException(e.kind() == KeySetException.Kind.UNKNOWN_KEY ? Reason.UNKNOWN_KEY : Reason.KEYS_UNAVAILABLE,
+                    e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+        List<String> unusable = new ArrayList<>();
+        for (JWK jwk : found) {
+            VerificationKey k = converted.get(jwk);
+            if (k == null) {
+                try {
+                    k = Builder.fromJwk(jwk);
+                } catch (IllegalArgumentException e) {
+                    unusable.add(e.getMessage());
+                    continue;
+                }
+                if (converted.size() >= MAX_CONVERTED_KEYS) {
+                    converted.clear();
+                }
+                converted.put(jwk, k);
+            }
+            if (k.algorithms.contains(alg)) {
+                candidates.add(k);
+            }
+        }
+        if (candidates.isEmpty()) {
+            throw new InvalidJwtException(Reason.UNKNOWN_KEY, "the key set " + set + " has " + found.size()
+                    + " matching key(s) but none is usable: " + unusable);
+        }
     }
 
     /**
@@ -311,7 +390,7 @@ public final class JwtVerifier {
 
     @Override
     public String toString() {
-        return "JwtVerifier{keys=" + keys + ", algorithms=" + algorithms + ", issuer=" + (issuer == null ? "any" : issuer)
+        return "JwtVerifier{keys=" + keys + (remote == null ? "" : ", remote=" + remote) + ", algorithms=" + algorithms + ", issuer=" + (issuer == null ? "any" : issuer)
                 + ", audiences=" + (audiences.isEmpty() ? "any" : audiences) + ", clockSkew=" + clockSkew
                 + ", requireExpiry=" + requireExpiry + "}";
     }
@@ -366,6 +445,9 @@ public final class JwtVerifier {
     public static final class Builder {
 
         private final List<VerificationKey> keys = new ArrayList<>();
+        private @Nullable URI jwkSetUri;
+        private @Nullable String issuerUri;
+        private KeySetSettings keySetSettings = KeySetSettings.defaults();
         private @Nullable Set<JWSAlgorithm> algorithms;
         private @Nullable String issuer;
         private final Set<String> audiences = new LinkedHashSet<>();
@@ -482,6 +564,10 @@ public final class JwtVerifier {
          */
         public Builder jwk(JWK jwk) {
             Objects.requireNonNull(jwk, "jwk");
+            if (jwk instanceof RSAKey || jwk instanceof ECKey) {
+                keys.add(fromJwk(jwk));
+                return this;
+            }
             JWSAlgorithm restrict = jwk.getAlgorithm() == null ? null : JWSAlgorithm.parse(jwk.getAlgorithm().getName());
             try {
                 if (jwk instanceof RSAKey rsa) {
@@ -502,6 +588,71 @@ public final class JwtVerifier {
                 throw new IllegalArgumentException("jwk " + jwk.getKeyID() + " is not usable: " + e.getMessage(), e);
             }
             return this;
+        }
+
+        /**
+         * Takes the signing keys from an identity provider's JWK Set URI, fetched on first use and
+         * kept as {@link #keySetSettings(KeySetSettings)} says. Only asymmetric keys (RSA, EC) are
+         * used from it.
+         *
+         * @param jwkSetUri the JWK Set URI, {@code https} (or {@code http} on a trusted network)
+         * @return this builder
+         * @throws IllegalArgumentException if not an absolute http(s) URI with a host
+         */
+        public Builder jwkSetUri(String jwkSetUri) {
+            Objects.requireNonNull(jwkSetUri, "jwkSetUri");
+            URI uri;
+            try {
+                uri = URI.create(jwkSetUri);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("jwkSetUri must be a valid URI, but was '" + jwkSetUri + "'", e);
+            }
+            checkHttpUri(uri, "jwkSetUri");
+            this.jwkSetUri = uri;
+            return this;
+        }
+
+        /**
+         * Takes the signing keys from the issuer's published key set, found through its discovery
+         * document: {@code <issuer>/.well-known/openid-configuration} (OpenID Connect), then
+         * {@code <origin>/.well-known/oauth-authorization-server<path>} (RFC 8414). The document
+         * must name exactly this issuer, and every token must carry it as {@code iss}. Nothing is
+         * fetched before the first verification.
+         *
+         * @param issuerUri the issuer identifier, for example {@code https://idp.example/realms/devices}
+         * @return this builder
+         * @throws IllegalArgumentException if not an absolute http(s) URI with a host
+         */
+        public Builder issuerUri(String issuerUri) {
+            Objects.requireNonNull(issuerUri, "issuerUri");
+            URI uri;
+            try {
+                uri = URI.create(issuerUri);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("issuerUri must be a valid URI, but was '" + issuerUri + "'", e);
+            }
+            checkHttpUri(uri, "issuerUri");
+            this.issuerUri = issuerUri;
+            this.issuer = issuerUri;
+            return this;
+        }
+
+        /**
+         * @param settings cache, refresh, rate limit, outage tolerance and HTTP settings for a key set
+         *                 given by {@link #jwkSetUri(String)} or {@link #issuerUri(String)}; default
+         *                 {@link KeySetSettings#defaults()}
+         * @return this builder
+         */
+        public Builder keySetSettings(KeySetSettings settings) {
+            this.keySetSettings = Objects.requireNonNull(settings, "keySetSettings");
+            return this;
+        }
+
+        private static void checkHttpUri(URI uri, String name) {
+            String scheme = uri.getScheme();
+            if (scheme == null || !(scheme.equalsIgnoreCase("https") || scheme.equalsIgnoreCase("http")) || uri.getHost() == null) {
+                throw new IllegalArgumentException(name + " must be an absolute http(s) URI with a host, but was '" + uri + "'");
+            }
         }
 
         /**
@@ -613,10 +764,31 @@ public final class JwtVerifier {
          * @throws IllegalArgumentException if no key was given, or the algorithms fit no key
          */
         public JwtVerifier build() {
-            if (keys.isEmpty()) {
-                throw new IllegalArgumentException("keys must not be empty: give hmacSecret(..), publicKey(..), jwk(..) or jwkSet(..)");
+            if (jwkSetUri != null && issuerUri != null) {
+                throw new IllegalArgumentException("give either jwkSetUri(..) or issuerUri(..), not both: the issuer's "
+                        + "discovery document names its JWK Set URI");
+            }
+            if (keys.isEmpty() && jwkSetUri == null && issuerUri == null) {
+                throw new IllegalArgumentException("keys must not be empty: give hmacSecret(..), publicKey(..), jwk(..), jwkSet(..), "
+                        + "jwkSetUri(..) or issuerUri(..)");
             }
             return new JwtVerifier(this);
+        }
+
+        /** Converts an RSA or EC JWK, honouring its {@code alg}. */
+        static VerificationKey fromJwk(JWK jwk) {
+            JWSAlgorithm restrict = jwk.getAlgorithm() == null ? null : JWSAlgorithm.parse(jwk.getAlgorithm().getName());
+            try {
+                if (jwk instanceof RSAKey rsa) {
+                    return fromPublicKey(jwk.getKeyID(), rsa.toRSAPublicKey(), restrict);
+                }
+                if (jwk instanceof ECKey ec) {
+                    return fromPublicKey(jwk.getKeyID(), ec.toECPublicKey(), restrict);
+                }
+            } catch (JOSEException e) {
+                throw new IllegalArgumentException("jwk " + jwk.getKeyID() + " is not usable: " + e.getMessage(), e);
+            }
+            throw new IllegalArgumentException("jwk of type " + jwk.getKeyType() + " is not supported here; use RSA or EC");
         }
 
         private static VerificationKey fromPublicKey(@Nullable String kid, PublicKey key, @Nullable JWSAlgorithm restrict) {

@@ -287,6 +287,21 @@ public final class MqttClient {
     }
 
     /**
+     * Planned reconnect, for example just before the broker would end the session because the token
+     * presented at CONNECT expires: the session in use ends at once with DISCONNECT 0x00 (the broker
+     * discards the Will; publishes in flight are not waited for, the next session resends them when the
+     * broker kept the session), and the connection reconnects as after any session end, after the first
+     * delay of its {@link dev.tether.core.ReconnectPolicy}, asking the credentials provider again.
+     * With {@code cleanStart(false)} and a session expiry the broker keeps the session and its
+     * subscriptions. The lifecycle shows the Disconnected and Connected events.
+     *
+     * @return completes when the old session has ended; errors with {@link IllegalStateException} when not connected
+     */
+    public Mono<Void> reconnect() {
+        return core.endSessionForReconnect();
+    }
+
+    /**
      * Closes gracefully: publishes in flight, and those waiting for an in-flight slot, are sent and
      * acknowledged first (bounded by {@link Builder#drainTimeout}); what is still unacknowledged then fails
      * with {@link dev.tether.core.ConnectionClosedException}. Then DISCONNECT 0x00 is sent (the broker

@@ -107,8 +107,12 @@ public final class TokenEndpointSource implements TokenSource {
                         status, false);
             }
             Object token = json.get("access_token");
-            if (!(token instanceof String s) || s.isBlank()) {
+            if (token == null) {
                 throw new TokenFetchException(description() + " answered HTTP " + status + " without an access_token", status, false);
+            }
+            if (!(token instanceof String s) || s.isBlank()) {
+                throw new TokenFetchException(description() + " answered HTTP " + status + " with an access_token that is "
+                        + (token instanceof String ? "blank" : "not a string"), status, false);
             }
             Object type = json.get("token_type");
             if (type instanceof String t && !t.equalsIgnoreCase("bearer")) {

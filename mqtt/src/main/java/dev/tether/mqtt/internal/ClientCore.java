@@ -202,6 +202,24 @@ public final class ClientCore {
     }
 
     /**
+     * Ends the session in use for a planned reconnect (see {@link MqttConnection#closeForReconnect()}).
+     *
+     * @return completes when the session has ended
+     */
+    public Mono<Void> endSessionForReconnect() {
+        return Mono.defer(() -> {
+            MqttConnection c;
+            synchronized (this) {
+                c = usable(connection) ? connection : null;
+            }
+            if (c == null) {
+                return Mono.error(new IllegalStateException("not connected; a planned reconnect needs an established connection"));
+            }
+            return c.closeForReconnect();
+        });
+    }
+
+    /**
      * The client is closed for good: waiting publishes fail, subscriber fluxes end.
      *
      * @param cause the terminal cause, or null after a user close

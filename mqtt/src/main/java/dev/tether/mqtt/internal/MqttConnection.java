@@ -844,6 +844,41 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
                 .subscribe(null, null, () -> onLoop(() -> sayGoodbye(mode)));
     }
 
+    /**
+     * Ends this session at once for a planned reconnect: DISCONNECT 0x00 (the broker discards the Will)
+     * without waiting for publishes in flight; the next session resends them when the broker kept the
+     * session. The resilient connection then reconnects as after any other session end.
+     *
+     * @return completes when this session has ended
+     */
+    public Mono<Void> closeForReconnect() {
+        return Mono.defer(() -> {
+            Channel ch = channel;
+            if (ch != null) {
+                ch.eventLoop().execute(() -> {
+                    if (finished || closeMode != null) {
+                        return;
+                    }
+                    closeMode = CloseMode.GRACEFUL;
+                    if (readingPaused) {
+                        readingPaused = false;
+                        wantPaused = false;
+                        ch.config().setAutoRead(true);
+                        ch.read();
+                    }
+                    if (!ch.isActive()) {
+                        sending = false;
+                        core.stopSending(this);
+                        closer.abort(ch);
+                        return;
+                    }
+                    sayGoodbye(CloseMode.GRACEFUL);
+                });
+            }
+            return terminated.asMono().then();
+        });
+    }
+
     private void sayGoodbye(CloseMode mode) {
         Channel ch = channelOrThrow();
         if (finished) {

@@ -1,0 +1,171 @@
+package dev.tether.jwt;
+
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.proc.SecurityContext;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.security.oauth2.core.AuthorizationGrantType;
+import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
+import org.springframework.security.oauth2.jwt.JwtEncoder;
+import org.springframework.security.oauth2.jwt.NimbusJwtEncoder;
+import org.springframework.security.oauth2.server.authorization.client.InMemoryRegisteredClientRepository;
+import org.springframework.security.oauth2.server.authorization.client.RegisteredClient;
+import org.springframework.security.oauth2.server.authorization.client.RegisteredClientRepository;
+import org.springframework.security.oauth2.server.authorization.settings.OAuth2TokenFormat;
+import org.springframework.security.oauth2.server.authorization.settings.TokenSettings;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A real OAuth2 authorization server for the tests: Spring Authorization Server under Spring Boot,
+ * on Tomcat, bound to 127.0.0.1 on a free port. Two registered clients use the client-credentials
+ * grant (one authenticates with HTTP Basic, one with form parameters) and get signed JWT access
+ * tokens; the JWK set and the discovery documents are published as a real provider does. Keys rotate
+ * as at a real identity provider: the next key is published and used for signing, the previous one
+ * stays published until it is retired.
+ */
+final class AuthorizationServer implements AutoCloseable {
+
+    static final String BASIC_CLIENT = "sensor-basic";
+    static final String BASIC_SECRET = "basic-client-secret-7f3a9c";
+    static final String POST_CLIENT = "sensor-post";
+    static final String POST_SECRET = "post-client-secret-b41d2e";
+    static final String SCOPE = "telemetry";
+
+    private final Keys keys = new Keys();
+    private final ConfigurableApplicationContext context;
+    private final int port;
+
+    AuthorizationServer(Duration tokenLifetime) {
+        // Spring must not reconfigure the test JVM's logging (other tests capture log lines).
+        System.setProperty("org.springframework.boot.logging.LoggingSystem", "none");
+        context = new SpringApplicationBuilder(App.class)
+                .properties("server.port=0", "server.address=127.0.0.1", "spring.main.banner-mode=off",
+                        "spring.jmx.enabled=false", "spring.main.lazy-initialization=false")
+                .initializers(ctx -> {
+                    ctx.getBeanFactory().registerSingleton("rotatingKeys", keys);
+                    ctx.getBeanFactory().registerSingleton("tokenLifetime", new TokenLifetime(tokenLifetime));
+                })
+                .run();
+        port = ((WebServerApplicationContext) context).getWebServer().getPort();
+    }
+
+    /** @return the issuer identifier (tokens carry it as {@code iss}; discovery is served under it) */
+    String issuer() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    String tokenUri() {
+        return issuer() + "/oauth2/token";
+    }
+
+    int port() {
+        return port;
+    }
+
+    /** @return the key id tokens are signed with now */
+    String activeKeyId() {
+        return keys.active.get().getKeyID();
+    }
+
+    /** @return the key ids published in the JWK set */
+    List<String> publishedKeyIds() {
+        return keys.published.get().stream().map(JWK::getKeyID).toList();
+    }
+
+    /** Publishes a new key and signs with it from now on; the old key stays published. */
+    String rotate() {
+        RSAKey next = Keys.generate();
+        List<RSAKey> list = new ArrayList<>(keys.published.get());
+        list.add(next);
+        keys.published.set(List.copyOf(list));
+        keys.active.set(next);
+        return next.getKeyID();
+    }
+
+    /** Removes a key from the published set (the end of its grace period). */
+    void retire(String kid) {
+        keys.published.set(keys.published.get().stream().filter(k -> !k.getKeyID().equals(kid)).toList());
+    }
+
+    /** @return how many times the JWK set was served */
+    int jwkSetRequests() {
+        return keys.served.get();
+    }
+
+    @Override
+    public void close() {
+        context.close();
+    }
+
+    /** The signing key and the published keys, shared by the beans below. */
+    static final class Keys {
+        private static final AtomicInteger SERIAL = new AtomicInteger();
+        final AtomicReference<RSAKey> active;
+        final AtomicReference<List<RSAKey>> published;
+        final AtomicInteger served = new AtomicInteger();
+
+        Keys() {
+            RSAKey first = generate();
+            active = new AtomicReference<>(first);
+            published = new AtomicReference<>(List.of(first));
+        }
+
+        static RSAKey generate() {
+            try {
+                return new RSAKeyGenerator(2048).keyUse(KeyUse.SIGNATURE).keyID("as-key-" + SERIAL.incrementAndGet()).generate();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    record TokenLifetime(Duration value) {
+    }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class App {
+
+        @Bean
+        RegisteredClientRepository registeredClients(TokenLifetime lifetime) {
+            TokenSettings tokens = TokenSettings.builder().accessTokenFormat(OAuth2TokenFormat.SELF_CONTAINED)
+                    .accessTokenTimeToLive(lifetime.value()).build();
+            RegisteredClient basic = RegisteredClient.withId("1").clientId(BASIC_CLIENT).clientSecret("{noop}" + BASIC_SECRET)
+                    .clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
+                    .authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS).scope(SCOPE).tokenSettings(tokens).build();
+            RegisteredClient post = RegisteredClient.withId("2").clientId(POST_CLIENT).clientSecret("{noop}" + POST_SECRET)
+                    .clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_POST)
+                    .authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS).scope(SCOPE).tokenSettings(tokens).build();
+            return new InMemoryRegisteredClientRepository(basic, post);
+        }
+
+        /** What the JWK Set endpoint publishes: every published key, public parts only. */
+        @Bean
+        JWKSource<SecurityContext> jwkSource(Keys keys) {
+            return (selector, context) -> {
+                keys.served.incrementAndGet();
+                return selector.select(new JWKSet(new ArrayList<JWK>(keys.published.get())));
+            };
+        }
+
+        /** What signs the tokens: the active key only. */
+        @Bean
+        JwtEncoder jwtEncoder(Keys keys) {
+            return new NimbusJwtEncoder((selector, context) -> selector.select(new JWKSet(keys.active.get())));
+        }
+    }
+}
