@@ -163,6 +163,43 @@ class SessionStoreClientTest {
     }
 
     @Test
+    void publishesInFlightInAnEarlierRunAreSentAsNewPublishesWhenTheBrokerKeptNoSessionAndLifecycleSaysSo() {
+        Path store = dir.resolve("republish.mv");
+        try (MqttSessionStore s = MqttSessionStore.file(store)) {
+            s.open(MqttSessionStore.SessionSettings.of("store-republish"));
+            long a = s.add(MqttMessage.of("republish/a", "a", MqttQos.AT_LEAST_ONCE));
+            long b = s.add(MqttMessage.of("republish/b", "b", MqttQos.EXACTLY_ONCE));
+            s.sent(a, 17, MqttQos.AT_LEAST_ONCE);
+            s.sent(b, 18, MqttQos.EXACTLY_ONCE);
+            s.add(MqttMessage.of("republish/c", "c", MqttQos.AT_LEAST_ONCE));
+        }
+        MqttClient sub = MqttClient.builder().endpoint(broker.tcpUri()).clientId("store-republish-sub").build().start();
+        Recorder<LifecycleEvent> subEvents = Recorder.lifecycle(sub.lifecycle());
+        try (Recorder<MqttMessage> received = Recorder.of(sub.subscribe("republish/#", MqttQos.EXACTLY_ONCE))) {
+            notice(subEvents, "subscribed");
+            // The broker never saw this client id: no session, so ids 17 and 18 mean nothing to it.
+            MqttClient next = client(broker.tcpUri(), "store-republish", store).build().start();
+            try {
+                Recorder<LifecycleEvent> events = Recorder.lifecycle(next.lifecycle());
+                assertThat(notice(events, "republished").details().toString())
+                        .startsWith("2 publishes in flight sent again as new publishes");
+                received.awaitCount(3, m -> true, Duration.ofSeconds(20));
+                assertThat(received.items()).extracting(MqttMessage::payloadAsString).containsExactly("a", "b", "c");
+                assertThat(events.items()).noneMatch(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("resent"));
+            } finally {
+                next.close().block(Duration.ofSeconds(10));
+            }
+        } finally {
+            sub.close().block(Duration.ofSeconds(10));
+        }
+        try (MqttSessionStore s = MqttSessionStore.file(store)) {
+            MqttSessionStore.Contents left = s.open(MqttSessionStore.SessionSettings.of("store-republish"));
+            assertThat(left.inFlight()).isEmpty();
+            assertThat(left.waiting()).isZero();
+        }
+    }
+
+    @Test
     void startRefusesAStoreOfAnotherClientIdOrOneInUse() {
         Path store = dir.resolve("owned.mv");
         MqttClient owner = client(broker.tcpUri(), "store-owner", store).build().start();
@@ -175,7 +212,7 @@ class SessionStoreClientTest {
         }
         assertThatThrownBy(() -> client(broker.tcpUri(), "someone-else", store).build().start())
                 .isInstanceOf(MqttSessionStoreException.class).hasMessageContaining(store.toString())
-                .hasMessageContaining("'store-owner'");
+                .hasMessageContaining("'store-owner'").hasMessageContaining("'someone-else'");
     }
 
     @Test
