@@ -919,8 +919,15 @@ public final class MqttClient {
          * client's memory only). {@link MqttClient#start()} opens it and takes back what an earlier run left
          * unfinished: those publishes are resent on the first connection (with DUP and their packet ids when the
          * broker kept the session, as new publishes when not; reported as {@code resent} or {@code republished}
-         * on {@link MqttClient#lifecycle()}). Needs a fixed {@link #clientId}; use {@link #cleanStart}(false)
-         * and a {@link #sessionExpiry} so the broker keeps the session across a restart.
+         * on {@link MqttClient#lifecycle()}). The subscriptions the broker granted are kept too: after a restart
+         * each is back in the client without a subscriber (a {@code subscriptions-restored} notice lists them), is
+         * subscribed again if the broker kept no session, and the first {@link MqttClient#subscribe} of the same
+         * topic filter joins it; until then its QoS 1 and 2 messages are held unacknowledged (the broker's flow
+         * control stops it at the Receive Maximum) and its QoS 0 messages are dropped and counted. The store also
+         * records the session settings: another client id fails {@link MqttClient#start()}, another version,
+         * clean start, session expiry or endpoint list is reported as a {@code session-store-settings} notice.
+         * Needs a fixed {@link #clientId}; use {@link #cleanStart}(false) and a {@link #sessionExpiry} so the
+         * broker keeps the session across a restart.
          *
          * @param store the store, e.g. {@link MqttSessionStore#file(java.nio.file.Path)}
          * @return this builder
@@ -974,7 +981,13 @@ public final class MqttClient {
                     authenticationMethod, incompletePacketTimeout, inboundBufferSize, dropQos0WhenFull);
             ClientCore core = new ClientCore(config);
             if (sessionStore != null) {
-                core.sessionStore(sessionStore);
+                List<String> recorded = new ArrayList<>();
+                for (Endpoint e : endpoints) {
+                    java.net.URI u = e.uri();
+                    recorded.add(u.getScheme() + "://" + u.getHost() + (u.getPort() < 0 ? "" : ":" + u.getPort())
+                            + (u.getRawPath() == null ? "" : u.getRawPath()));
+                }
+                core.sessionStore(sessionStore, recorded);
             }
             ResilientConnection.Builder<MqttSession> b = ResilientConnection.builder(new MqttConnector(config, core))
                     .endpoints(endpoints).credentials(credentials).reconnect(reconnect).name(name);

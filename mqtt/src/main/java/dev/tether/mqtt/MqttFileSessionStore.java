@@ -57,6 +57,7 @@ public final class MqttFileSessionStore implements MqttSessionStore {
     private static final String PUBLISHES = "publishes";
     private static final String STATES = "states";
     private static final String INBOUND = "inbound-qos2";
+    private static final String SUBSCRIPTIONS = "subscriptions";
     private static final byte MESSAGE_VERSION = 1;
 
     private final Path file;
@@ -66,11 +67,14 @@ public final class MqttFileSessionStore implements MqttSessionStore {
     private @Nullable MVMap<Long, byte[]> publishes;
     private @Nullable MVMap<Long, Integer> states;
     private @Nullable MVMap<Integer, Boolean> inbound;
+    private @Nullable MVMap<String, byte[]> subscriptionMap;
+    private final String fileName;
     private @Nullable ScheduledExecutorService committer;
     private long nextKey;
 
     private MqttFileSessionStore(Builder b) {
         this.file = b.file;
+        this.fileName = b.fileName != null ? b.fileName : b.file.toString();
         this.groupCommit = b.groupCommit;
         this.forceToDisk = b.forceToDisk;
     }
@@ -89,8 +93,9 @@ public final class MqttFileSessionStore implements MqttSessionStore {
     }
 
     @Override
-    public synchronized List<StoredPublish> open(String clientId) {
-        Objects.requireNonNull(clientId, "clientId");
+    public synchronized Contents open(SessionSettings settings) {
+        Objects.requireNonNull(settings, "settings");
+        String clientId = settings.clientId();
         if (clientId.isEmpty()) {
             throw new MqttSessionStoreException(file, "the session store " + file + " needs a fixed client id, "
                     + "but the client id is empty (broker-assigned)", null);
@@ -104,19 +109,11 @@ public final class MqttFileSessionStore implements MqttSessionStore {
                     + parent + " does not exist", null);
         }
         boolean existed = Files.exists(file);
-        MVStore s;
-        try {
-            s = new MVStore.Builder().fileName(file.toString()).autoCommitDisabled().open();
-            s.setRetentionTime(0);
-            s.setVersionsToKeep(0);
-        } catch (MVStoreException e) {
-            throw new MqttSessionStoreException(file, describe(e), e);
-        } catch (RuntimeException e) {
-            throw new MqttSessionStoreException(file, "cannot open the session store " + file + ": " + e, e);
-        }
+        MVStore s = openFile();
         try {
             MVMap<String, String> meta = s.openMap(META);
             String format = meta.get("format");
+            List<String> notices = new ArrayList<>();
             if (format == null) {
                 if (existed && !s.getMapNames().equals(java.util.Set.of(META))) {
                     throw new MqttSessionStoreException(file, "the file " + file + " is an MVStore but not a Tether "
@@ -132,34 +129,41 @@ public final class MqttFileSessionStore implements MqttSessionStore {
                 throw new MqttSessionStoreException(file, "the session store " + file + " belongs to client id '"
                         + meta.get("clientId") + "', not '" + clientId + "'; it was left as it is (use another file "
                         + "or the same client id)", null);
+            } else {
+                compare(meta, settings, notices);
             }
+            record(meta, settings);
             MVMap<Long, byte[]> p = s.openMap(PUBLISHES);
             MVMap<Long, Integer> st = s.openMap(STATES);
-            List<StoredPublish> out = new ArrayList<>();
-            for (Map.Entry<Long, byte[]> e : p.entrySet()) {
-                Integer state = st.get(e.getKey());
-                int v = state == null ? 0 : state;
-                out.add(new StoredPublish(e.getKey(), decode(e.getValue()), Math.abs(v), v < 0));
+            MVMap<Integer, Boolean> in = s.openMap(INBOUND);
+            MVMap<String, byte[]> subs = s.openMap(SUBSCRIPTIONS);
+            // Only the publishes with a packet id are read now (at most 65535): the others are paged by waiting().
+            List<StoredPublish> inFlight = new ArrayList<>(st.size());
+            for (Map.Entry<Long, Integer> e : st.entrySet()) {
+                byte[] data = p.get(e.getKey());
+                if (data == null) {
+                    continue;
+                }
+                int v = e.getValue();
+                inFlight.add(new StoredPublish(e.getKey(), decode(data), Math.abs(v), v < 0));
+            }
+            long waiting = p.sizeAsLong() - inFlight.size();
+            List<MqttSubscription> subscriptions = new ArrayList<>(subs.size());
+            for (byte[] data : subs.values()) {
+                subscriptions.add(decodeSubscription(data));
             }
             Long last = p.lastKey();
-            nextKey = last == null ? 1 : last + 1;
-            MVMap<Integer, Boolean> in = s.openMap(INBOUND);
+            long lastKey = last == null ? 0 : last;
+            nextKey = lastKey + 1;
+            java.util.Set<Integer> inboundIds = java.util.Set.copyOf(in.keySet());
             s.commit();
             store = s;
             publishes = p;
             states = st;
             inbound = in;
-            if (groupCommit != null) {
-                ScheduledExecutorService ex = Executors.newSingleThreadScheduledExecutor(r -> {
-                    Thread t = new Thread(r, "tether-session-store-commit");
-                    t.setDaemon(true);
-                    return t;
-                });
-                long nanos = groupCommit.toNanos();
-                ex.scheduleWithFixedDelay(this::commitQuietly, nanos, nanos, TimeUnit.NANOSECONDS);
-                committer = ex;
-            }
-            return out;
+            subscriptionMap = subs;
+            startCommitter();
+            return new Contents(inFlight, waiting, lastKey, subscriptions, inboundIds, notices);
         } catch (MqttSessionStoreException e) {
             s.closeImmediately();
             throw e;
@@ -171,6 +175,85 @@ public final class MqttFileSessionStore implements MqttSessionStore {
             throw new MqttSessionStoreException(file, "the session store " + file + " cannot be read (" + e
                     + "); it was left as it is", e);
         }
+    }
+
+    private MVStore openFile() {
+        try {
+            MVStore s = new MVStore.Builder().fileName(fileName).autoCommitDisabled().open();
+            s.setRetentionTime(0);
+            s.setVersionsToKeep(0);
+            return s;
+        } catch (MVStoreException e) {
+            throw new MqttSessionStoreException(file, describe(e), e);
+        } catch (RuntimeException e) {
+            throw new MqttSessionStoreException(file, "cannot open the session store " + file + ": " + e, e);
+        }
+    }
+
+    private void startCommitter() {
+        if (groupCommit != null && committer == null) {
+            ScheduledExecutorService ex = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "tether-session-store-commit");
+                t.setDaemon(true);
+                return t;
+            });
+            long nanos = groupCommit.toNanos();
+            ex.scheduleWithFixedDelay(this::commitQuietly, nanos, nanos, TimeUnit.NANOSECONDS);
+            committer = ex;
+        }
+    }
+
+    /** Says which recorded settings differ from the client's: none of them makes the store unusable. */
+    private void compare(MVMap<String, String> meta, SessionSettings now, List<String> notices) {
+        String was = meta.get("version");
+        if (was != null && !was.equals(now.version().name())) {
+            notices.add("the session store " + file + " was written by a client asking for " + was + "; this one asks "
+                    + "for " + now.version() + " (publishes and subscriptions carry over; packet ids are resent only if the "
+                    + "broker kept the session)");
+        }
+        was = meta.get("cleanStart");
+        if (was != null && !was.equals(Boolean.toString(now.cleanStart()))) {
+            notices.add("the session store " + file + " was written with cleanStart(" + was + "); this client uses "
+                    + "cleanStart(" + now.cleanStart() + ")" + (now.cleanStart() ? ": the broker drops the session at "
+                    + "each connection, so what was in flight is sent again as new publishes" : ""));
+        }
+        was = meta.get("sessionExpiry");
+        if (was != null && !was.equals(now.sessionExpiry().toString())) {
+            notices.add("the session store " + file + " was written with sessionExpiry " + was + "; this client uses "
+                    + now.sessionExpiry());
+        }
+        was = meta.get("endpoints");
+        String endpoints = String.join(" ", now.endpoints());
+        if (was != null && !was.equals(endpoints)) {
+            notices.add("the session store " + file + " was written for the endpoints [" + was + "]; this client uses ["
+                    + endpoints + "] (a broker that does not know the session gets what was in flight as new "
+                    + "publishes, and the subscriptions again)");
+        }
+    }
+
+    private static void record(MVMap<String, String> meta, SessionSettings now) {
+        meta.put("version", now.version().name());
+        meta.put("cleanStart", Boolean.toString(now.cleanStart()));
+        meta.put("sessionExpiry", now.sessionExpiry().toString());
+        meta.put("endpoints", String.join(" ", now.endpoints()));
+    }
+
+    @Override
+    public synchronized List<StoredPublish> waiting(long afterKey, long upToKey, int max) {
+        if (max <= 0 || afterKey >= upToKey) {
+            return List.of();
+        }
+        MVMap<Long, byte[]> p = requireOpen(publishes);
+        MVMap<Long, Integer> st = requireOpen(states);
+        List<StoredPublish> out = new ArrayList<>(Math.min(max, 1024));
+        org.h2.mvstore.Cursor<Long, byte[]> c = p.cursor(afterKey + 1, upToKey, false);
+        while (out.size() < max && c.hasNext()) {
+            Long key = c.next();
+            if (!st.containsKey(key)) {
+                out.add(new StoredPublish(key, decode(c.getValue()), 0, false));
+            }
+        }
+        return out;
     }
 
     @Override
@@ -280,8 +363,24 @@ public final class MqttFileSessionStore implements MqttSessionStore {
     }
 
     @Override
-    public synchronized java.util.Set<Integer> inboundAwaitingPubrel() {
-        return java.util.Set.copyOf(requireOpen(inbound).keySet());
+    public synchronized void subscribed(MqttSubscription subscription) {
+        if (stopped()) {
+            return;
+        }
+        requireOpen(subscriptionMap).put(subscription.topicFilter(), encode(subscription));
+        if (groupCommit == null) {
+            commit();
+        }
+    }
+
+    @Override
+    public synchronized void unsubscribed(String topicFilter) {
+        if (stopped()) {
+            return;
+        }
+        if (requireOpen(subscriptionMap).remove(topicFilter) != null && groupCommit == null) {
+            commit();
+        }
     }
 
     @Override
@@ -296,6 +395,7 @@ public final class MqttFileSessionStore implements MqttSessionStore {
         publishes = null;
         states = null;
         inbound = null;
+        subscriptionMap = null;
         if (s != null && !s.isClosed()) {
             try {
                 s.close();
@@ -414,6 +514,45 @@ public final class MqttFileSessionStore implements MqttSessionStore {
         }
     }
 
+    static byte[] encode(MqttSubscription sub) {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(32 + sub.topicFilter().length());
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeByte(MESSAGE_VERSION);
+            out.writeUTF(sub.topicFilter());
+            out.writeByte(sub.qos().value());
+            out.writeBoolean(sub.noLocal());
+            out.writeBoolean(sub.retainAsPublished());
+            out.writeByte(sub.retainHandling().ordinal());
+            out.writeInt(sub.subscriptionIdentifier().orElse(0));
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static MqttSubscription decodeSubscription(byte[] data) {
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
+            int version = in.readByte();
+            if (version != MESSAGE_VERSION) {
+                throw new IllegalStateException("unknown stored subscription version " + version);
+            }
+            MqttSubscription.Builder b = MqttSubscription.builder(in.readUTF()).qos(MqttQos.of(in.readByte()));
+            b.noLocal(in.readBoolean());
+            b.retainAsPublished(in.readBoolean());
+            b.retainHandling(RetainHandling.values()[in.readByte()]);
+            int id = in.readInt();
+            if (id != 0) {
+                b.subscriptionIdentifier(id);
+            }
+            return b.build();
+        } catch (IOException e) {
+            throw new IllegalStateException("a stored subscription cannot be read: " + e, e);
+        }
+    }
+
     /**
      * Settings of a {@link MqttFileSessionStore}; each setter checks its value.
      */
@@ -421,6 +560,7 @@ public final class MqttFileSessionStore implements MqttSessionStore {
         private final Path file;
         private @Nullable Duration groupCommit;
         private boolean forceToDisk;
+        private @Nullable String fileName;
 
         private Builder(Path file) {
             this.file = Objects.requireNonNull(file, "file");
@@ -451,6 +591,15 @@ public final class MqttFileSessionStore implements MqttSessionStore {
          */
         public Builder forceToDisk(boolean force) {
             this.forceToDisk = force;
+            return this;
+        }
+
+        /**
+         * The name MVStore opens instead of the path, e.g. with a file system prefix of H2's {@code FilePath}
+         * (for tests that need a file system with a quota).
+         */
+        Builder mvStoreFileName(String name) {
+            this.fileName = Objects.requireNonNull(name, "name");
             return this;
         }
 

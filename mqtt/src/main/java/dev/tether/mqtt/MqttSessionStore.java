@@ -1,20 +1,24 @@
 package dev.tether.mqtt;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Where a client keeps the session state that must outlive its process: each outgoing QoS 1 and 2 message
  * from the moment {@link MqttClient#publish(MqttMessage)} accepts it (offline buffer included) until the
- * broker's PUBACK or PUBCOMP, with its packet id and whether PUBREL was sent; and the client id the state
- * belongs to.
+ * broker's PUBACK or PUBCOMP, with its packet id and whether PUBREL was sent; the inbound QoS 2 ids waiting
+ * for PUBREL; the subscriptions the broker granted; and the session settings the state belongs to.
  *
  * <p>The client calls a store under its own monitor, one call at a time, in the order the events happen:
  * {@link #open} once in {@link MqttClient#start()}, then {@link #add} for each accepted message,
  * {@link #sent} when it gets a packet id (before the PUBLISH is flushed), {@link #released} when PUBREC came
- * (before PUBREL is written), {@link #remove} when it is finished, and {@link #close} once when the client is
- * closed. A store decides when its writes are durable; a message is safe once that happened (see
+ * (before PUBREL is written), {@link #remove} when it is finished, {@link #subscribed} and {@link #unsubscribed}
+ * as the broker's subscriptions change, and {@link #close} once when the client is closed. {@link #open} returns
+ * the publishes that were in flight; the ones that waited are read page by page with {@link #waiting}, as the
+ * client sends them, so a large store is never loaded into memory at once. A store decides when its writes are durable; a message is safe once that happened (see
  * {@link MqttFileSessionStore} for the durable one).
  *
  * <p>Two implementations: {@link #inMemory()}, the default, keeps nothing beyond the client's own memory (a
@@ -47,6 +51,84 @@ public interface MqttSessionStore extends AutoCloseable {
         }
     }
 
+    /**
+     * The session a store belongs to: what {@link MqttClient.Builder} was given. The client id must match the
+     * one the store was written for; the other settings are recorded and a change is reported.
+     *
+     * @param clientId      the client id (not empty)
+     * @param version       the MQTT version asked for
+     * @param cleanStart    clean start (MQTT 5) or clean session (3.1.1)
+     * @param sessionExpiry the session expiry interval asked for
+     * @param endpoints     the broker endpoints, as {@code scheme://host:port/path} (no query: it may carry a token)
+     */
+    record SessionSettings(String clientId, MqttVersion version, boolean cleanStart, Duration sessionExpiry,
+                           List<String> endpoints) {
+        /**
+         * Checks and copies the fields.
+         *
+         * @param clientId      the client id
+         * @param version       the MQTT version
+         * @param cleanStart    clean start
+         * @param sessionExpiry the session expiry interval
+         * @param endpoints     the broker endpoints
+         */
+        public SessionSettings {
+            Objects.requireNonNull(clientId, "clientId");
+            Objects.requireNonNull(version, "version");
+            Objects.requireNonNull(sessionExpiry, "sessionExpiry");
+            endpoints = List.copyOf(endpoints);
+        }
+
+        /**
+         * @param clientId the client id
+         * @return settings with the client's defaults (MQTT 5, clean start, no expiry, no endpoint): for a store
+         *         used on its own, e.g. to look into it
+         */
+        public static SessionSettings of(String clientId) {
+            return new SessionSettings(clientId, MqttVersion.MQTT_5, true, Duration.ZERO, List.of());
+        }
+    }
+
+    /**
+     * What an opened store holds.
+     *
+     * @param inFlight              the publishes that had a packet id (sent, not finished), in the order they
+     *                              were accepted: at most 65535, whatever the size of the store
+     * @param waiting               how many publishes wait without a packet id; read them with {@link #waiting}
+     * @param lastKey               the largest key in the store when it was opened (0 if none): the publishes
+     *                              restored are those up to it
+     * @param subscriptions         the subscriptions the broker granted, one per topic filter, with the
+     *                              Subscription Identifier the client used
+     * @param inboundAwaitingPubrel the inbound QoS 2 ids that waited for PUBREL
+     * @param notices               what the store found worth saying, e.g. session settings that changed since
+     *                              it was written (the client reports them on its lifecycle)
+     */
+    record Contents(List<StoredPublish> inFlight, long waiting, long lastKey, List<MqttSubscription> subscriptions,
+                    Set<Integer> inboundAwaitingPubrel, List<String> notices) {
+        /** An empty store. */
+        public static final Contents EMPTY = new Contents(List.of(), 0, 0, List.of(), Set.of(), List.of());
+
+        /**
+         * Checks and copies the fields.
+         *
+         * @param inFlight              the publishes with a packet id
+         * @param waiting               how many wait without one
+         * @param lastKey               the largest key
+         * @param subscriptions         the subscriptions
+         * @param inboundAwaitingPubrel the inbound QoS 2 ids
+         * @param notices               notices
+         */
+        public Contents {
+            inFlight = List.copyOf(inFlight);
+            subscriptions = List.copyOf(subscriptions);
+            inboundAwaitingPubrel = Set.copyOf(inboundAwaitingPubrel);
+            notices = List.copyOf(notices);
+            if (waiting < 0) {
+                throw new IllegalArgumentException("waiting must not be negative, but was " + waiting);
+            }
+        }
+    }
+
     /** @return a store that keeps nothing beyond the client's memory (what a client does without a store) */
     static MqttSessionStore inMemory() {
         return new InMemory();
@@ -63,15 +145,28 @@ public interface MqttSessionStore extends AutoCloseable {
     }
 
     /**
-     * Opens the store for a client and returns what it holds. A new store is bound to the client id; a store
-     * bound to another client id, or a file that is not a store, is refused.
+     * Opens the store for a client and says what it holds. A new store records the settings; a store written
+     * for another client id, or a file that is not a store, is refused and left as it is; other settings that
+     * changed are recorded and reported in {@link Contents#notices()}.
      *
-     * @param clientId the client id (not empty: a broker-assigned id cannot find its session again)
-     * @return the unfinished publishes, in the order they were accepted
+     * @param settings the client's session settings (client id not empty: a broker-assigned id cannot find its
+     *                 session again)
+     * @return what the store holds, without the publishes that wait (see {@link #waiting})
      * @throws MqttSessionStoreException if the store cannot be opened, is locked by another process, is
      *                                   corrupt or belongs to another client id
      */
-    List<StoredPublish> open(String clientId);
+    Contents open(SessionSettings settings);
+
+    /**
+     * A page of the publishes that wait without a packet id, in the order they were accepted.
+     *
+     * @param afterKey the key after which to start (0 for the first page)
+     * @param upToKey  the largest key to return
+     * @param max      the most publishes to return
+     * @return up to {@code max} publishes with {@code afterKey < key <= upToKey} and no packet id; fewer than
+     *         {@code max} only when no more are left in that range
+     */
+    List<StoredPublish> waiting(long afterKey, long upToKey, int max);
 
     /**
      * A QoS 1 or 2 message was accepted.
@@ -128,9 +223,22 @@ public interface MqttSessionStore extends AutoCloseable {
     default void inboundReleased(int packetId) {
     }
 
-    /** @return the inbound QoS 2 ids that waited for PUBREL when the store was last used (after {@link #open}) */
-    default java.util.Set<Integer> inboundAwaitingPubrel() {
-        return java.util.Set.of();
+    /**
+     * The broker granted a subscription (SUBACK), or granted it again with other settings. May be written
+     * later: a subscription lost with a crash is subscribed again by the application.
+     *
+     * @param subscription the topic filter with the QoS asked, its MQTT 5 options and the Subscription
+     *                     Identifier the client uses for it; it replaces what was kept for the same filter
+     */
+    default void subscribed(MqttSubscription subscription) {
+    }
+
+    /**
+     * The client left a subscription (its last subscriber went away) or the broker refused it.
+     *
+     * @param topicFilter the topic filter, as sent to the broker
+     */
+    default void unsubscribed(String topicFilter) {
     }
 
     /** Releases the store (and its file lock); the state stays for the next {@link #open}. */
@@ -145,7 +253,12 @@ public interface MqttSessionStore extends AutoCloseable {
         }
 
         @Override
-        public List<StoredPublish> open(String clientId) {
+        public Contents open(SessionSettings settings) {
+            return Contents.EMPTY;
+        }
+
+        @Override
+        public List<StoredPublish> waiting(long afterKey, long upToKey, int max) {
             return List.of();
         }
 

@@ -15,6 +15,10 @@ class MqttFileSessionStoreTest {
     @TempDir
     Path dir;
 
+    static MqttSessionStore.SessionSettings settings(String clientId) {
+        return MqttSessionStore.SessionSettings.of(clientId);
+    }
+
     @Test
     void keepsPublishesTheirIdsAndPubrelStateAcrossReopen() {
         Path file = dir.resolve("s.mv");
@@ -24,7 +28,7 @@ class MqttFileSessionStoreTest {
         MqttMessage c = MqttMessage.of("t/c", "c", MqttQos.AT_LEAST_ONCE);
         MqttMessage d = MqttMessage.of("t/d", "d", MqttQos.EXACTLY_ONCE);
         try (MqttSessionStore s = MqttSessionStore.file(file)) {
-            assertThat(s.open("client-1")).isEmpty();
+            assertThat(s.open(settings("client-1")).inFlight()).isEmpty();
             long ka = s.add(a);
             long kb = s.add(b);
             long kc = s.add(c);
@@ -40,13 +44,86 @@ class MqttFileSessionStoreTest {
             s.inboundReleased(3);
         }
         try (MqttSessionStore s = MqttSessionStore.file(file)) {
-            List<MqttSessionStore.StoredPublish> held = s.open("client-1");
-            assertThat(held).extracting(MqttSessionStore.StoredPublish::message).containsExactly(a, b, d);
-            assertThat(held).extracting(MqttSessionStore.StoredPublish::packetId).containsExactly(5, 7, 0);
-            assertThat(held).extracting(MqttSessionStore.StoredPublish::released).containsExactly(false, true, false);
-            assertThat(s.inboundAwaitingPubrel()).containsExactly(4);
+            MqttSessionStore.Contents held = s.open(settings("client-1"));
+            assertThat(held.inFlight()).extracting(MqttSessionStore.StoredPublish::message).containsExactly(a, b);
+            assertThat(held.inFlight()).extracting(MqttSessionStore.StoredPublish::packetId).containsExactly(5, 7);
+            assertThat(held.inFlight()).extracting(MqttSessionStore.StoredPublish::released).containsExactly(false, true);
+            assertThat(held.waiting()).isEqualTo(1);
+            List<MqttSessionStore.StoredPublish> waiting = s.waiting(0, held.lastKey(), 10);
+            assertThat(waiting).extracting(MqttSessionStore.StoredPublish::message).containsExactly(d);
+            assertThat(waiting).extracting(MqttSessionStore.StoredPublish::packetId).containsExactly(0);
+            assertThat(held.inboundAwaitingPubrel()).containsExactly(4);
             long next = s.add(c);
-            assertThat(next).isGreaterThan(held.get(2).key());
+            assertThat(next).isGreaterThan(held.lastKey());
+            assertThat(s.waiting(0, held.lastKey(), 10)).as("only the publishes up to the last key when opened")
+                    .extracting(MqttSessionStore.StoredPublish::message).containsExactly(d);
+        }
+    }
+
+    @Test
+    void keepsTheGrantedSubscriptionsWithTheirOptions() {
+        Path file = dir.resolve("s.mv");
+        MqttSubscription shared = MqttSubscription.builder("$share/g/jobs/#").qos(MqttQos.EXACTLY_ONCE)
+                .subscriptionIdentifier(7).build();
+        MqttSubscription local = MqttSubscription.builder("a/+").qos(MqttQos.AT_MOST_ONCE).noLocal(true)
+                .retainAsPublished(true).subscriptionIdentifier(3).build();
+        try (MqttSessionStore s = MqttSessionStore.file(file)) {
+            assertThat(s.open(settings("client-1")).subscriptions()).isEmpty();
+            s.subscribed(shared);
+            s.subscribed(local);
+            s.subscribed(MqttSubscription.of("gone", MqttQos.AT_LEAST_ONCE));
+            s.unsubscribed("gone");
+        }
+        try (MqttSessionStore s = MqttSessionStore.file(file)) {
+            assertThat(s.open(settings("client-1")).subscriptions()).containsExactlyInAnyOrder(shared, local);
+        }
+    }
+
+    @Test
+    void pagesTheWaitingPublishesInOrderSkippingThoseWithAPacketId() {
+        Path file = dir.resolve("s.mv");
+        try (MqttSessionStore s = MqttSessionStore.file(file)) {
+            s.open(settings("client-1"));
+            for (int i = 0; i < 10; i++) {
+                long key = s.add(MqttMessage.of("t", Integer.toString(i), MqttQos.AT_LEAST_ONCE));
+                if (i % 3 == 0) {
+                    s.sent(key, 100 + i, MqttQos.AT_LEAST_ONCE);
+                }
+            }
+        }
+        try (MqttSessionStore s = MqttSessionStore.file(file)) {
+            MqttSessionStore.Contents held = s.open(settings("client-1"));
+            assertThat(held.inFlight()).extracting(p -> p.message().payloadAsString()).containsExactly("0", "3", "6", "9");
+            assertThat(held.waiting()).isEqualTo(6);
+            List<MqttSessionStore.StoredPublish> first = s.waiting(0, held.lastKey(), 4);
+            assertThat(first).extracting(p -> p.message().payloadAsString()).containsExactly("1", "2", "4", "5");
+            List<MqttSessionStore.StoredPublish> second = s.waiting(first.get(3).key(), held.lastKey(), 4);
+            assertThat(second).extracting(p -> p.message().payloadAsString()).containsExactly("7", "8");
+        }
+    }
+
+    @Test
+    void recordsTheSessionSettingsAndReportsTheOnesThatChanged() {
+        Path file = dir.resolve("s.mv");
+        MqttSessionStore.SessionSettings first = new MqttSessionStore.SessionSettings("client-1", MqttVersion.MQTT_5,
+                false, java.time.Duration.ofHours(1), List.of("tcp://127.0.0.1:1883"));
+        try (MqttSessionStore s = MqttSessionStore.file(file)) {
+            assertThat(s.open(first).notices()).isEmpty();
+        }
+        try (MqttSessionStore s = MqttSessionStore.file(file)) {
+            assertThat(s.open(first).notices()).as("same settings").isEmpty();
+        }
+        MqttSessionStore.SessionSettings changed = new MqttSessionStore.SessionSettings("client-1",
+                MqttVersion.MQTT_3_1_1, true, java.time.Duration.ofMinutes(5), List.of("ssl://broker.example:8883"));
+        try (MqttSessionStore s = MqttSessionStore.file(file)) {
+            List<String> notices = s.open(changed).notices();
+            assertThat(notices).hasSize(4).allSatisfy(n -> assertThat(n).contains(file.toString()));
+            assertThat(String.join("\n", notices)).contains("MQTT_5").contains("MQTT_3_1_1").contains("cleanStart(false)")
+                    .contains("cleanStart(true)").contains("PT1H").contains("PT5M").contains("tcp://127.0.0.1:1883")
+                    .contains("ssl://broker.example:8883");
+        }
+        try (MqttSessionStore s = MqttSessionStore.file(file)) {
+            assertThat(s.open(changed).notices()).as("the new settings were recorded").isEmpty();
         }
     }
 
@@ -54,18 +131,18 @@ class MqttFileSessionStoreTest {
     void refusesAStoreOfAnotherClientIdAndLeavesItAsItIs() throws Exception {
         Path file = dir.resolve("s.mv");
         try (MqttSessionStore s = MqttSessionStore.file(file)) {
-            s.open("client-1");
+            s.open(settings("client-1"));
             s.add(MqttMessage.of("t", "x", MqttQos.AT_LEAST_ONCE));
         }
         byte[] before = Files.readAllBytes(file);
         try (MqttSessionStore s = MqttSessionStore.file(file)) {
-            assertThatThrownBy(() -> s.open("client-2")).isInstanceOf(MqttSessionStoreException.class)
+            assertThatThrownBy(() -> s.open(settings("client-2"))).isInstanceOf(MqttSessionStoreException.class)
                     .hasMessageContaining(file.toString()).hasMessageContaining("'client-1'")
                     .hasMessageContaining("'client-2'");
         }
         assertThat(Files.readAllBytes(file)).isEqualTo(before);
         try (MqttSessionStore s = MqttSessionStore.file(file)) {
-            assertThat(s.open("client-1")).hasSize(1);
+            assertThat(s.open(settings("client-1")).waiting()).isEqualTo(1);
         }
     }
 
@@ -73,8 +150,8 @@ class MqttFileSessionStoreTest {
     void refusesASecondOpenOfTheSameFile() {
         Path file = dir.resolve("s.mv");
         try (MqttSessionStore first = MqttSessionStore.file(file); MqttSessionStore second = MqttSessionStore.file(file)) {
-            first.open("client-1");
-            assertThatThrownBy(() -> second.open("client-1")).isInstanceOf(MqttSessionStoreException.class)
+            first.open(settings("client-1"));
+            assertThatThrownBy(() -> second.open(settings("client-1"))).isInstanceOf(MqttSessionStoreException.class)
                     .hasMessageContaining(file.toString()).hasMessageContaining("locked");
         }
     }
@@ -86,7 +163,7 @@ class MqttFileSessionStoreTest {
         new java.util.Random(42).nextBytes(junk);
         Files.write(file, junk);
         try (MqttSessionStore s = MqttSessionStore.file(file)) {
-            assertThatThrownBy(() -> s.open("client-1")).isInstanceOf(MqttSessionStoreException.class)
+            assertThatThrownBy(() -> s.open(settings("client-1"))).isInstanceOf(MqttSessionStoreException.class)
                     .hasMessageContaining(file.toString()).hasMessageContaining("corrupt");
         }
         assertThat(Files.readAllBytes(file)).isEqualTo(junk);
@@ -100,7 +177,7 @@ class MqttFileSessionStoreTest {
         other.close();
         byte[] before = Files.readAllBytes(file);
         try (MqttSessionStore s = MqttSessionStore.file(file)) {
-            assertThatThrownBy(() -> s.open("client-1")).isInstanceOf(MqttSessionStoreException.class)
+            assertThatThrownBy(() -> s.open(settings("client-1"))).isInstanceOf(MqttSessionStoreException.class)
                     .hasMessageContaining(file.toString()).hasMessageContaining("not a Tether session store");
         }
         assertThat(Files.readAllBytes(file)).isEqualTo(before);
@@ -117,7 +194,7 @@ class MqttFileSessionStoreTest {
         MqttMessage m = MqttMessage.of("t", new byte[1000], MqttQos.AT_LEAST_ONCE);
         int stored = 0;
         try (MqttSessionStore s = MqttSessionStore.file(file)) {
-            s.open("client-1");
+            s.open(settings("client-1"));
             MqttSessionStoreException full = null;
             for (int i = 0; i < 1_000_000 && full == null; i++) {
                 try {
@@ -134,7 +211,7 @@ class MqttFileSessionStoreTest {
                     .hasMessageContaining(file.toString()).hasMessageContaining("stopped after a failed write");
         } finally {
             try (MqttSessionStore s = MqttSessionStore.file(file)) {
-                assertThat(s.open("client-1")).as("every publish that was stored").hasSize(stored);
+                assertThat(s.open(settings("client-1")).waiting()).as("every publish that was stored").isEqualTo(stored);
             }
             Files.deleteIfExists(file);
         }

@@ -32,6 +32,8 @@ import reactor.core.publisher.Mono;
  */
 public final class ClientCore {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ClientCore.class);
+
     private final MqttClientConfig config;
     private @Nullable MqttConnection connection;
     private final PacketIds ids = new PacketIds();
@@ -44,6 +46,9 @@ public final class ClientCore {
     private @Nullable ConnectionClosedException terminal;
     private @Nullable MqttSessionStore sessionStore;
     private @Nullable MqttSessionStore storeToOpen;
+    private List<String> storeEndpoints = List.of();
+    /** What opening the session store found worth saying (kind, details), reported on the first connection. */
+    private final List<String[]> storeNotices = new ArrayList<>(0);
 
     /** @param config the client settings */
     public ClientCore(MqttClientConfig config) {
@@ -252,10 +257,12 @@ public final class ClientCore {
     /**
      * Sets the session store {@link #openStore()} opens.
      *
-     * @param store the store
+     * @param store     the store
+     * @param endpoints the client's endpoints as recorded in the store ({@code scheme://host:port/path})
      */
-    public synchronized void sessionStore(MqttSessionStore store) {
+    public synchronized void sessionStore(MqttSessionStore store, List<String> endpoints) {
         this.storeToOpen = store;
+        this.storeEndpoints = List.copyOf(endpoints);
     }
 
     /**
@@ -274,12 +281,26 @@ public final class ClientCore {
                 return;
             }
         }
-        List<MqttSessionStore.StoredPublish> stored = store.open(config.clientId());
+        MqttSessionStore.Contents contents = store.open(new MqttSessionStore.SessionSettings(config.clientId(),
+                config.version(), config.cleanStart(), config.sessionExpiry(), storeEndpoints));
         List<Runnable> after = new ArrayList<>();
         synchronized (this) {
             sessionStore = store;
-            outbound.useStore(new SessionStorage(store), SessionStorage.restored(stored), after);
-            inbound.useStore(store);
+            SessionStorage storage = new SessionStorage(store);
+            outbound.useStore(storage, contents, after);
+            inbound.useStore(store, contents.inboundAwaitingPubrel());
+            subscriptions.useStore(storage, contents.subscriptions());
+            for (String n : contents.notices()) {
+                LOG.warn("{}", n);
+                storeNotices.add(new String[] {"session-store-settings", n});
+            }
+            if (!contents.subscriptions().isEmpty()) {
+                List<String> filters = new ArrayList<>();
+                contents.subscriptions().forEach(sub -> filters.add(sub.topicFilter()));
+                storeNotices.add(new String[] {"subscriptions-restored", filters.size() + " subscriptions restored from "
+                        + "the session store " + filters + ": their messages are held unacknowledged until the "
+                        + "application subscribes to the same filter"});
+            }
         }
         after.forEach(Runnable::run);
     }
@@ -295,6 +316,10 @@ public final class ClientCore {
         List<Runnable> after = new ArrayList<>();
         synchronized (this) {
             connection = c;
+            for (String[] n : storeNotices) {
+                after.add(() -> c.reportNotice(n[0], n[1]));
+            }
+            storeNotices.clear();
             subscriptions.connecting(session);
             inbound.connected(c, sessionPresent, session.version() == dev.tether.mqtt.MqttVersion.MQTT_5
                     ? config.receiveMaximum() : Integer.MAX_VALUE);

@@ -140,6 +140,10 @@ final class InboundDelivery {
                 dropQos0(notices, "matches no subscription");
                 return;
             }
+            if (targets.isEmpty() && unattached(filters)) {
+                dropQos0(notices, "its subscription was restored from the session store and has no subscriber yet");
+                return;
+            }
             for (InboundSubscriber s : targets) {
                 if (qos0Overflow == Qos0Overflow.DROP && s.full()) {
                     dropQos0(notices, "its subscriber's buffer of " + s.capacity + " messages is full");
@@ -180,7 +184,9 @@ final class InboundDelivery {
         if (qos == MqttQos.EXACTLY_ONCE) {
             qos2Received.put(packetId, entry);
         }
-        if (filters.isEmpty()) {
+        if (filters.isEmpty() || (targets.isEmpty() && unattached(filters))) {
+            // No subscriber yet (or only a subscription restored from the session store, which the application
+            // has not subscribed to again): held unacknowledged for the first subscriber that matches it.
             hold(entry);
             return;
         }
@@ -195,6 +201,16 @@ final class InboundDelivery {
             s.enqueue(message, entry, true);
             toDrain.add(s);
         }
+    }
+
+    /** @return whether one of the filters has no subscriber (a subscription restored from the session store) */
+    private static boolean unattached(List<SubscriptionRegistry.Filter> filters) {
+        for (int i = 0; i < filters.size(); i++) {
+            if (filters.get(i).subscribers.isEmpty()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** What a PUBREL found. */
@@ -348,11 +364,12 @@ final class InboundDelivery {
     /**
      * Uses a session store from now on and takes back the QoS 2 ids whose PUBREC an earlier run sent.
      *
-     * @param sessionStore the opened store
+     * @param sessionStore   the opened store
+     * @param awaitingPubrel the inbound QoS 2 ids it kept
      */
-    void useStore(dev.tether.mqtt.MqttSessionStore sessionStore) {
+    void useStore(dev.tether.mqtt.MqttSessionStore sessionStore, java.util.Set<Integer> awaitingPubrel) {
         this.store = sessionStore;
-        pubrecSent.addAll(sessionStore.inboundAwaitingPubrel());
+        pubrecSent.addAll(awaitingPubrel);
     }
 
     private static void storeQuietly(Runnable step) {

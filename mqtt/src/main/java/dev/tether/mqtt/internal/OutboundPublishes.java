@@ -57,6 +57,20 @@ final class OutboundPublishes {
     private boolean serverRetainAvailable = true;
     private long serverMaximumPacketSize = Long.MAX_VALUE;
     private final ArrayDeque<Publish> pending = new ArrayDeque<>();
+    /**
+     * The publishes a session store held without a packet id when it was opened, read from it a page at a time
+     * ({@link #refill}) and sent before {@link #pending}: the store may hold far more than fits in memory.
+     */
+    private final ArrayDeque<Publish> restored = new ArrayDeque<>();
+    /** The key of the last restored publish read from the store, the last key to read, and whether all were read. */
+    private long restoredAfter;
+    private long restoredUpTo;
+    private boolean restoredAllRead = true;
+    /**
+     * The keys of the publishes the store held with a packet id: already in memory, so never taken from a page
+     * (their id is removed from the store when the broker kept no session, and a later page would see them).
+     */
+    private final java.util.Set<Long> restoredInMemory = new java.util.HashSet<>();
     private final LinkedHashMap<Integer, Publish> inFlight = new LinkedHashMap<>();
     private final List<MonoSink<Void>> drainWaiters = new ArrayList<>();
     private SessionStorage storage = SessionStorage.NONE;
@@ -167,14 +181,51 @@ final class OutboundPublishes {
 
     /** The publish's subscriber cancelled: it is no longer sent if it still waits. */
     void cancel(Publish op) {
-        if (pending.remove(op)) {
+        if (pending.remove(op) || restored.remove(op)) {
             storage.finished(op);
         }
     }
 
     /** @return whether no publish is in flight or waiting to be sent */
     boolean idle() {
-        return inFlight.isEmpty() && pending.isEmpty();
+        return inFlight.isEmpty() && pending.isEmpty() && !restoring();
+    }
+
+    /** @return whether publishes restored from the session store still wait (in memory or in the store) */
+    private boolean restoring() {
+        return !restored.isEmpty() || !restoredAllRead;
+    }
+
+    /** @return the next publish to send (a restored one first), or null; reads the store's next page if needed */
+    private @Nullable Publish peekWaiting() {
+        if (restored.isEmpty() && !restoredAllRead) {
+            refill();
+        }
+        return restored.isEmpty() ? pending.peekFirst() : restored.peekFirst();
+    }
+
+    /** Takes the publish {@link #peekWaiting()} returned. */
+    private void pollWaiting() {
+        if (restored.pollFirst() == null) {
+            pending.pollFirst();
+        }
+    }
+
+    /** Reads the next page of restored publishes from the store. */
+    private void refill() {
+        int page = Math.max(64, Math.min(maxInFlight, 1024));
+        List<Publish> next = storage.waiting(restoredAfter, restoredUpTo, page);
+        for (Publish op : next) {
+            if (!restoredInMemory.contains(op.storeKey)) {
+                restored.add(op);
+            }
+        }
+        if (next.size() < page) {
+            restoredAllRead = true;
+            restoredInMemory.clear();
+        } else {
+            restoredAfter = next.get(next.size() - 1).storeKey;
+        }
     }
 
     /** Completes the sink when no publish is in flight or waiting any more (or on shutdown). */
@@ -194,8 +245,14 @@ final class OutboundPublishes {
         for (Publish op : inFlight.values()) {
             after.add(() -> op.sink.error(closed));
         }
+        for (Publish op : restored) {
+            after.add(() -> op.sink.error(closed));
+        }
         pending.clear();
         inFlight.clear();
+        restored.clear();
+        restoredAllRead = true;
+        restoredInMemory.clear();
     }
 
     /** Completes every {@link #whenDrained} waiter (the client is closed). */
@@ -259,8 +316,10 @@ final class OutboundPublishes {
                 String details = again.size() + " publishes in flight sent again as new publishes (the broker kept no session)";
                 after.add(() -> c.reportNotice("republished", details));
             }
+            // While restored publishes are being sent, only they are in flight: they go back before the others.
+            ArrayDeque<Publish> queue = restoring() ? restored : pending;
             for (int i = again.size() - 1; i >= 0; i--) {
-                pending.addFirst(again.get(i));
+                queue.addFirst(again.get(i));
             }
         }
     }
@@ -333,7 +392,7 @@ final class OutboundPublishes {
     /** Drains, then completes the {@link #whenDrained} waiters if nothing is left. */
     void drainAndNotify(@Nullable PublishWriter c, List<Runnable> after) {
         drain(c, after);
-        if (inFlight.isEmpty() && pending.isEmpty() && !drainWaiters.isEmpty()) {
+        if (idle() && !drainWaiters.isEmpty()) {
             drainWaiters.forEach(w -> after.add(w::success));
             drainWaiters.clear();
         }
@@ -351,10 +410,13 @@ final class OutboundPublishes {
         }
         boolean onLoop = c.inEventLoop();
         int limit = Math.min(serverReceiveMaximum, maxInFlight);
-        while (!pending.isEmpty()) {
-            Publish op = pending.peekFirst();
+        while (true) {
+            Publish op = peekWaiting();
+            if (op == null) {
+                return;
+            }
             if (op.message.retain() && !serverRetainAvailable) {
-                pending.pollFirst();
+                pollWaiting();
                 storage.finished(op);
                 MqttRefusedException refused = new MqttRefusedException("CONNACK", 0x9A, "the broker does not support "
                         + "retained messages (CONNACK Retain Available 0); publish to '" + op.message.topic() + "' without retain");
@@ -367,13 +429,13 @@ final class OutboundPublishes {
             }
             MqttPacketTooLargeException tooLarge = tooLarge(op.message, serverMaximumPacketSize, true);
             if (tooLarge != null) {
-                pending.pollFirst();
+                pollWaiting();
                 storage.finished(op);
                 after.add(() -> op.sink.error(tooLarge));
                 continue;
             }
             if (op.message.qos() == MqttQos.AT_MOST_ONCE) {
-                pending.pollFirst();
+                pollWaiting();
                 storage.finished(op);
                 c.writePublishSoon(op.message, 0).addListener(f -> {
                     if (f.isSuccess()) {
@@ -397,7 +459,7 @@ final class OutboundPublishes {
             if (id == 0) {
                 return;
             }
-            pending.pollFirst();
+            pollWaiting();
             op.packetId = id;
             inFlight.put(id, op);
             storage.sent(op);
@@ -407,24 +469,32 @@ final class OutboundPublishes {
 
     /**
      * Uses a session store from now on (before anything is published) and takes back what it held: publishes
-     * with a packet id are in flight again (resent or republished on the next connection), the others wait,
-     * before those accepted since the client was built, which the store now keeps too.
+     * with a packet id are in flight again (resent or republished on the next connection); those without one
+     * are read from the store a page at a time as they are sent, before those accepted since the client was
+     * built, which the store now keeps too. Publishes accepted after this wait behind all the restored ones.
      *
      * @param store    the store
-     * @param restored the publishes it held, in the order they were accepted
+     * @param contents what it held when it was opened
      * @param after    collects the failures of publishes the store could not keep
      */
-    void useStore(SessionStorage store, List<Publish> restored, List<Runnable> after) {
+    void useStore(SessionStorage store, dev.tether.mqtt.MqttSessionStore.Contents contents, List<Runnable> after) {
         this.storage = store;
         List<Publish> earlier = new ArrayList<>(pending);
         pending.clear();
-        for (Publish op : restored) {
+        restoredAfter = 0;
+        restoredUpTo = contents.lastKey();
+        restoredAllRead = contents.waiting() == 0;
+        for (Publish op : SessionStorage.restored(contents.inFlight())) {
+            if (!restoredAllRead) {
+                restoredInMemory.add(op.storeKey);
+            }
             if (op.packetId != 0 && ids.reserve(op.packetId)) {
                 inFlight.put(op.packetId, op);
             } else {
+                // Its id is taken (by an earlier restored publish): it goes again as a new publish.
                 op.packetId = 0;
                 op.released = false;
-                pending.add(op);
+                restored.add(op);
             }
         }
         // Publishes accepted before start() are stored now, after the older ones.
@@ -437,7 +507,7 @@ final class OutboundPublishes {
 
     /** @return publishes waiting to be sent */
     int waiting() {
-        return pending.size();
+        return pending.size() + restored.size();
     }
 
     /** @return the packet ids of the publishes in flight, in the order they were sent */

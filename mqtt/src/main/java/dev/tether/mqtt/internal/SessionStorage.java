@@ -3,6 +3,7 @@ package dev.tether.mqtt.internal;
 import dev.tether.mqtt.MqttQos;
 import dev.tether.mqtt.MqttSessionStore;
 import dev.tether.mqtt.MqttSessionStoreException;
+import dev.tether.mqtt.MqttSubscription;
 import dev.tether.mqtt.PublishResult;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,6 +93,44 @@ final class SessionStorage {
                         e.toString());
             }
             op.storeKey = 0;
+        }
+    }
+
+    /**
+     * @return the next page of the publishes the store held without a packet id (see
+     *         {@link MqttSessionStore#waiting}); empty if the store cannot read it (logged: they stay in the store
+     *         for the next start)
+     */
+    List<OutboundPublishes.Publish> waiting(long afterKey, long upToKey, int max) {
+        try {
+            return restored(store.waiting(afterKey, upToKey, max));
+        } catch (RuntimeException e) {
+            log.warn("the session store could not read the publishes it holds after key {}; they stay in it for the "
+                    + "next start: {}", afterKey, e.toString());
+            return List.of();
+        }
+    }
+
+    /** The broker granted the filter's subscription. */
+    void subscribed(SubscriptionRegistry.Filter f) {
+        try {
+            MqttSubscription.Builder b = MqttSubscription.builder(f.filter).qos(f.qos).noLocal(f.noLocal)
+                    .retainAsPublished(f.retainAsPublished);
+            if (f.identifier > 0) {
+                b.subscriptionIdentifier(f.identifier);
+            }
+            store.subscribed(b.build());
+        } catch (RuntimeException e) {
+            log.warn("the session store could not record the subscription to '{}': {}", f.filter, e.toString());
+        }
+    }
+
+    /** The filter's subscription is gone (left, or refused by the broker). */
+    void unsubscribed(String filter) {
+        try {
+            store.unsubscribed(filter);
+        } catch (RuntimeException e) {
+            log.warn("the session store could not remove the subscription to '{}': {}", filter, e.toString());
         }
     }
 

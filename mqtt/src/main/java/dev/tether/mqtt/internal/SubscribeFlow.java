@@ -32,6 +32,7 @@ final class SubscribeFlow {
     private final Set<String> unsubscribeLater = new LinkedHashSet<>();
     /** Filters whose SUBSCRIBE found no free packet id; sent as soon as one frees up ({@link #retryWaiting}). */
     private final Set<SubscriptionRegistry.Filter> waitingForId = new LinkedHashSet<>();
+    private SessionStorage storage = SessionStorage.NONE;
 
     /**
      * @param ids      the client's packet ids, shared with the publishes
@@ -40,6 +41,21 @@ final class SubscribeFlow {
     SubscribeFlow(PacketIds ids, SubscriptionRegistry registry) {
         this.ids = ids;
         this.registry = registry;
+    }
+
+    /**
+     * Uses a session store from now on (before the first connection) and takes back the subscriptions it kept:
+     * each is in the registry without a subscriber until the application subscribes to its filter (see
+     * {@link SubscriptionRegistry#restore}).
+     *
+     * @param store         the store
+     * @param subscriptions the subscriptions it kept
+     */
+    void useStore(SessionStorage store, List<dev.tether.mqtt.MqttSubscription> subscriptions) {
+        this.storage = store;
+        for (dev.tether.mqtt.MqttSubscription sub : subscriptions) {
+            registry.restore(sub);
+        }
     }
 
     /**
@@ -106,6 +122,7 @@ final class SubscribeFlow {
      * @param c the current connection, or null
      */
     void unsubscribe(String filter, @Nullable SubscribeWriter c) {
+        storage.unsubscribed(filter);
         if (c != null && usable(c)) {
             int id = ids.allocate();
             if (id != 0) {
@@ -183,6 +200,9 @@ final class SubscribeFlow {
             f.granted = true;
             f.everGranted = true;
             f.ackedRound = req.round;
+            if (registry.contains(f)) {
+                storage.subscribed(f);
+            }
             result = f.filter + " -> granted QoS " + code;
         } else {
             result = f.filter + " -> refused " + String.format("0x%02X", code);
@@ -199,6 +219,7 @@ final class SubscribeFlow {
             }
             if (f.subscribers.isEmpty() && registry.contains(f)) {
                 registry.remove(f);
+                storage.unsubscribed(f.filter);
             }
         }
         if (f.needsSubscribe && f.pendingId == 0 && registry.contains(f) && usable(c)) {

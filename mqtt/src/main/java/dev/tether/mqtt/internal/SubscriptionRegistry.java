@@ -47,6 +47,11 @@ final class SubscriptionRegistry {
         boolean granted;
         /** Granted at least once, in any session (a later SUBSCRIBE is a resubscription). */
         boolean everGranted;
+        /**
+         * Restored from the session store and no subscriber of this process has joined it yet: the messages it
+         * routes are held unacknowledged until one does.
+         */
+        boolean restored;
         /** A SUBSCRIBE must be sent: new, a higher QoS, or a subscriber waiting for the retained messages. */
         boolean needsSubscribe = true;
         /** The packet id of the SUBSCRIBE in flight, 0 if none. */
@@ -103,6 +108,15 @@ final class SubscriptionRegistry {
     Filter add(InboundSubscriber s) {
         MqttSubscription spec = s.spec;
         Filter f = filters.get(spec.topicFilter());
+        if (f != null && f.restored && f.subscribers.isEmpty() && !sameOptions(f, spec)) {
+            // The application subscribes to a restored filter with other options: its options win.
+            filters.remove(f.filter);
+            byIdentifier.remove(f.identifier);
+            f = null;
+        }
+        if (f != null && f.restored) {
+            f.restored = false;
+        }
         if (f == null) {
             int id = spec.subscriptionIdentifier().orElse(0);
             if (id != 0 && byIdentifier.containsKey(id)) {
@@ -137,6 +151,33 @@ final class SubscriptionRegistry {
         s.round = f.nextRound();
         f.subscribers.add(s);
         return f;
+    }
+
+    private static boolean sameOptions(Filter f, MqttSubscription spec) {
+        return f.noLocal == spec.noLocal() && f.retainAsPublished == spec.retainAsPublished()
+                && (spec.subscriptionIdentifier().isEmpty() || spec.subscriptionIdentifier().getAsInt() == f.identifier);
+    }
+
+    /**
+     * Takes back a subscription the session store kept (granted by the broker in an earlier run): registered
+     * with its Subscription Identifier and no subscriber. If the broker kept the session it still has it and
+     * nothing is sent; if not, it is subscribed again on connection like every other filter. The first
+     * application subscriber of the same filter joins it ({@link #add}).
+     */
+    void restore(MqttSubscription spec) {
+        if (filters.containsKey(spec.topicFilter())) {
+            return;
+        }
+        int id = spec.subscriptionIdentifier().orElse(0);
+        if (id == 0 || byIdentifier.containsKey(id)) {
+            id = freeIdentifier();
+        }
+        Filter f = new Filter(spec, id);
+        f.restored = true;
+        f.everGranted = true;
+        f.needsSubscribe = false;
+        filters.put(f.filter, f);
+        byIdentifier.put(id, f);
     }
 
     /**
@@ -199,6 +240,9 @@ final class SubscriptionRegistry {
             if (f.pendingId != 0) {
                 f.pendingId = 0;
                 f.needsSubscribe = true;
+            }
+            if (sessionPresent && f.restored && f.everGranted && f.sentRounds == 0) {
+                f.granted = true; // the broker kept the session, and with it the subscription of the earlier run
             }
             if (!sessionPresent) {
                 f.granted = false;

@@ -37,8 +37,30 @@ class SessionStorageTest {
         }
 
         @Override
-        public List<StoredPublish> open(String clientId) {
-            return List.copyOf(held.values());
+        public Contents open(SessionSettings settings) {
+            List<StoredPublish> inFlight = new ArrayList<>();
+            long waiting = 0;
+            long last = 0;
+            for (StoredPublish p : held.values()) {
+                if (p.packetId() != 0) {
+                    inFlight.add(p);
+                } else {
+                    waiting++;
+                }
+                last = Math.max(last, p.key());
+            }
+            return new Contents(inFlight, waiting, last, List.of(), java.util.Set.of(), List.of());
+        }
+
+        @Override
+        public List<StoredPublish> waiting(long afterKey, long upToKey, int max) {
+            List<StoredPublish> out = new ArrayList<>();
+            for (StoredPublish p : held.values()) {
+                if (p.key() > afterKey && p.key() <= upToKey && p.packetId() == 0 && out.size() < max) {
+                    out.add(p);
+                }
+            }
+            return out;
         }
 
         @Override
@@ -84,7 +106,7 @@ class SessionStorageTest {
 
     private OutboundPublishes outbound() {
         OutboundPublishes o = new OutboundPublishes(ids, 100, OverflowPolicy.FAIL_NEWEST, 100, 1024, true, () -> { });
-        o.useStore(new SessionStorage(store), SessionStorage.restored(store.open("c")), after);
+        o.useStore(new SessionStorage(store), store.open(MqttSessionStore.SessionSettings.of("c")), after);
         return o;
     }
 
@@ -154,6 +176,39 @@ class SessionStorageTest {
         runAfter();
         assertThat(w.wrote).containsExactly("store sent a 0", "store sent a 1", "PUBLISH 1 a");
         assertThat(w.notices).singleElement().asString().startsWith("republished: 1 publishes");
+    }
+
+    @Test
+    void aLargeStoreIsReadPageByPageInOrderNothingTwiceAndNewPublishesGoAfterIt() {
+        store.held.put(1L, new MqttSessionStore.StoredPublish(1, MqttMessage.of("in-flight", "x", MqttQos.AT_LEAST_ONCE), 9, false));
+        for (long k = 2; k <= 301; k++) {
+            store.held.put(k, new MqttSessionStore.StoredPublish(k, MqttMessage.of("r" + (k - 2), "x", MqttQos.AT_LEAST_ONCE), 0, false));
+        }
+        store.next = 302;
+        OutboundPublishes outbound = outbound(); // maxInFlight 100: pages of 100
+        assertThat(outbound.waiting()).as("nothing read before it is sent").isZero();
+        assertThat(outbound.idle()).isFalse();
+        // No session: the publish that was in flight goes again as a new one, and its key must not come back in a page.
+        outbound.connected(w, session(false, MqttQos.EXACTLY_ONCE), after);
+        publish(outbound, w, "new", MqttQos.AT_LEAST_ONCE);
+        for (int round = 0; round < 10 && !outbound.idle(); round++) {
+            outbound.drain(w, after);
+            assertThat(outbound.waiting()).as("in memory: at most a page and the new publish").isLessThanOrEqualTo(101);
+            for (Integer id : outbound.inFlightIds()) {
+                outbound.onPubAck(w, id, 0, after);
+            }
+        }
+        runAfter();
+        List<String> expected = new ArrayList<>();
+        expected.add("in-flight");
+        for (int i = 0; i < 300; i++) {
+            expected.add("r" + i);
+        }
+        expected.add("new");
+        assertThat(w.wrote.stream().filter(l -> l.startsWith("PUBLISH")).map(l -> l.split(" ")[2]).toList())
+                .containsExactlyElementsOf(expected);
+        assertThat(outbound.idle()).isTrue();
+        assertThat(store.held).isEmpty();
     }
 
     @Test

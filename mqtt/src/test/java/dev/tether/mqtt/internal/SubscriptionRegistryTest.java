@@ -64,6 +64,39 @@ class SubscriptionRegistryTest {
         return out;
     }
 
+    // ------------------------------------------------------------------ restored from the session store
+
+    @Test
+    void aRestoredFilterIsSentOnlyWithoutTheSessionAndTheFirstSubscriberJoinsIt() {
+        registry.restore(MqttSubscription.builder("a/#").qos(MqttQos.EXACTLY_ONCE).subscriptionIdentifier(42).build());
+        SubscriptionRegistry.Filter f = registry.route("a/b", List.of(42)).get(0);
+        assertThat(f.subscribers).isEmpty();
+        assertThat(f.needsSubscribe).as("nothing to send before the broker says whether it kept the session").isFalse();
+        registry.connected(true);
+        assertThat(f.needsSubscribe).isFalse();
+        assertThat(f.granted).isTrue();
+        registry.connected(false);
+        assertThat(f.needsSubscribe).as("no session: subscribed again").isTrue();
+        assertThat(f.wireRetainHandling(f.nextRound())).as("nobody asked for retained messages yet")
+                .isEqualTo(RetainHandling.DO_NOT_SEND);
+        InboundSubscriber s = subscriber("a/#", MqttQos.AT_LEAST_ONCE, RetainHandling.DO_NOT_SEND);
+        assertThat(registry.add(s)).as("joins the restored filter").isSameAs(f);
+        assertThat(f.qos).isEqualTo(MqttQos.EXACTLY_ONCE);
+        assertThat(f.identifier).isEqualTo(42);
+        assertThat(f.restored).isFalse();
+    }
+
+    @Test
+    void aSubscriberWithOtherOptionsReplacesARestoredFilterNobodyJoined() {
+        registry.restore(MqttSubscription.builder("a/#").qos(MqttQos.AT_LEAST_ONCE).subscriptionIdentifier(5).build());
+        InboundSubscriber s = subscriber(MqttSubscription.builder("a/#").noLocal(true).subscriptionIdentifier(6).build());
+        SubscriptionRegistry.Filter f = registry.add(s);
+        assertThat(f.noLocal).isTrue();
+        assertThat(f.identifier).isEqualTo(6);
+        assertThat(f.needsSubscribe).isTrue();
+        assertThat(registry.all()).containsExactly(f);
+    }
+
     // ------------------------------------------------------------------ rounds and retained messages
 
     @Test
