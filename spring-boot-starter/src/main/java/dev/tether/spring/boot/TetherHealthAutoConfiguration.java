@@ -28,7 +28,10 @@ import org.springframework.context.annotation.Configuration;
  * <p>With {@code tether.health.readiness=true} the contributor also joins the {@code readiness} group of Spring Boot's
  * availability probes ({@code management.endpoint.health.probes.enabled=true}).
  */
-@AutoConfiguration(after = TetherAutoConfiguration.class)
+// After the availability probes, so the readiness group exists when Tether joins it (both post-processors have the
+// lowest precedence and run in registration order).
+@AutoConfiguration(after = TetherAutoConfiguration.class,
+        afterName = "org.springframework.boot.health.autoconfigure.actuate.endpoint.AvailabilityProbesAutoConfiguration")
 @ConditionalOnClass(HealthContributor.class)
 @ConditionalOnEnabledHealthIndicator("tether")
 @Conditional(ConnectionsConfiguredCondition.class)
