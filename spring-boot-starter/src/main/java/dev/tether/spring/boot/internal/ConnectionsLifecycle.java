@@ -40,7 +40,7 @@ public final class ConnectionsLifecycle implements SmartLifecycle {
     public void start() {
         instantiate.run();
         for (ManagedConnection c : connections.all()) {
-            log.info("starting Tether {} connection '{}' to {}", c.kind(), c.name(), c.endpoints());
+            log.info("starting Tether {} connection '{}'{}", c.kind(), c.name(), c.endpoints().isEmpty() ? "" : " to " + c.endpoints());
             c.start().run();
         }
         running = true;
