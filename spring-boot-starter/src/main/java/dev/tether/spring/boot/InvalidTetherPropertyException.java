@@ -10,8 +10,11 @@ public final class InvalidTetherPropertyException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The full property name. */
     private final String property;
+    /** The bad value as shown. */
     private final String value;
+    /** What would be valid. */
     private final String valid;
 
     /**
