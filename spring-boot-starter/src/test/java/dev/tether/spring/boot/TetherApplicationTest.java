@@ -167,7 +167,7 @@ class TetherApplicationTest {
         String output = copy.toString(StandardCharsets.UTF_8);
         assertThat(output).contains("APPLICATION FAILED TO START")
                 .contains("Property: tether.mqtt.clients.telemetry.version").contains("Value: '4'")
-                .contains("5 or 3.1.1").contains("Update tether.mqtt.clients.telemetry.version");
+                .contains("Expected: 5 or 3.1.1").contains("Set tether.mqtt.clients.telemetry.version");
     }
 
     private static String get(WebClient http, String path) {

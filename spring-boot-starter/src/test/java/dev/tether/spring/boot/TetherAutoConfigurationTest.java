@@ -18,6 +18,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.health.contributor.Health;
@@ -185,6 +186,22 @@ class TetherAutoConfigurationTest {
         assertInvalid(runner.withConfiguration(AutoConfigurations.of(SslAutoConfiguration.class))
                         .withPropertyValues(C + "endpoints=" + broker.tcpUri(), C + "tls.bundle=missing"),
                 C + "tls.bundle", "'missing'", "spring.ssl.bundle");
+    }
+
+    @Test
+    void valuesSpringCannotConvertAreReportedByItsBindingWithTheProperty() {
+        runner.withPropertyValues(C + "endpoints=" + broker.tcpUri(), C + "keep-alive=soon").run(ctx -> {
+            assertThat(ctx).hasFailed();
+            Throwable t = ctx.getStartupFailure();
+            while (t != null && !(t instanceof BindException)) {
+                t = t.getCause();
+            }
+            assertThat(t).as("a BindException in " + ctx.getStartupFailure()).isInstanceOf(BindException.class);
+            BindException bind = (BindException) t;
+            assertThat(bind.getProperty()).isNotNull();
+            assertThat(bind.getProperty().getName().toString()).isEqualTo(C + "keep-alive");
+            assertThat(String.valueOf(bind.getProperty().getValue())).isEqualTo("soon");
+        });
     }
 
     @Test

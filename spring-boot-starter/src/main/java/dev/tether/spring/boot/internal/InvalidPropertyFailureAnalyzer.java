@@ -11,8 +11,8 @@ public final class InvalidPropertyFailureAnalyzer extends AbstractFailureAnalyze
     protected FailureAnalysis analyze(Throwable rootFailure, InvalidTetherPropertyException cause) {
         String value = cause.value().isEmpty() ? "(not set)" : "'" + cause.value() + "'";
         String description = "Tether cannot build a connection from its properties.\n\n    Property: " + cause.property()
-                + "\n    Value: " + value + "\n    Reason: " + cause.valid();
-        String action = "Update " + cause.property() + " in the application's configuration: " + cause.valid();
+                + "\n    Value: " + value + "\n    Expected: " + cause.valid();
+        String action = "Set " + cause.property() + " in the application's configuration to a valid value: " + cause.valid();
         return new FailureAnalysis(description, action, cause);
     }
 }
