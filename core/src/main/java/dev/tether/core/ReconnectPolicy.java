@@ -1,5 +1,6 @@
 package dev.tether.core;
 
+import static dev.tether.core.internal.Require.nonNegative;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.retry.RetryRegistry;
@@ -181,7 +182,8 @@ public final class ReconnectPolicy {
     @Override
     public int hashCode() {
         return Objects.hash(initialDelay, multiplier, maxDelay, jitter, maxAttempts, maxElapsed, stablePeriod,
-                circuitBreaker == null ? null : circuitBreaker.getName());
+                System.identityHashCode(circuitBreaker), System.identityHashCode(retryRegistry),
+                System.identityHashCode(circuitBreakerRegistry));
     }
 
     @Override
@@ -368,12 +370,5 @@ public final class ReconnectPolicy {
             return new ReconnectPolicy(this);
         }
 
-        private static Duration nonNegative(String field, Duration value) {
-            Objects.requireNonNull(value, field);
-            if (value.isNegative()) {
-                throw new IllegalArgumentException(field + " must not be negative, but was " + value);
-            }
-            return value;
-        }
     }
 }

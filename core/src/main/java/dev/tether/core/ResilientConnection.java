@@ -1,5 +1,7 @@
 package dev.tether.core;
 
+import static dev.tether.core.internal.Require.positive;
+import dev.tether.core.spi.Connector;
 import dev.tether.core.internal.DefaultResilientConnection;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -312,12 +314,5 @@ public interface ResilientConnection<S> extends Disposable {
                     attemptTimeout, closeTimeout, scheduler != null ? scheduler : Schedulers.parallel(), rnd);
         }
 
-        private static Duration positive(String field, Duration value) {
-            Objects.requireNonNull(value, field);
-            if (value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(field + " must be positive, but was " + value);
-            }
-            return value;
-        }
     }
 }

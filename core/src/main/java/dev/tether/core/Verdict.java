@@ -1,5 +1,6 @@
 package dev.tether.core;
 
+import static dev.tether.core.internal.Require.nonNegative;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -56,7 +57,7 @@ public final class Verdict {
      * @throws IllegalArgumentException if the delay is negative
      */
     public static Verdict retryAfter(Duration minimumDelay) {
-        return new Verdict(Kind.RETRY, nonNegative(minimumDelay), null, 0, "retry after at least " + minimumDelay.toMillis() + " ms");
+        return new Verdict(Kind.RETRY, nonNegative("minimumDelay", minimumDelay), null, 0, "retry after at least " + minimumDelay.toMillis() + " ms");
     }
 
     /** @return refresh the credentials, then retry with the normal backoff */
@@ -85,7 +86,7 @@ public final class Verdict {
      * @return a copy demanding at least this delay
      */
     public Verdict withMinimumDelay(Duration minimumDelay) {
-        return new Verdict(kind, nonNegative(minimumDelay), redirect, maxConsecutive, explanation);
+        return new Verdict(kind, nonNegative("minimumDelay", minimumDelay), redirect, maxConsecutive, explanation);
     }
 
     /**
@@ -137,13 +138,6 @@ public final class Verdict {
         return kind != Kind.FATAL;
     }
 
-    private static Duration nonNegative(Duration d) {
-        Objects.requireNonNull(d, "minimumDelay");
-        if (d.isNegative()) {
-            throw new IllegalArgumentException("minimumDelay must not be negative, but was " + d);
-        }
-        return d;
-    }
 
     @Override
     public boolean equals(Object o) {

@@ -1,5 +1,8 @@
 package dev.tether.core;
 
+import dev.tether.core.spi.EstablishedSession;
+import dev.tether.core.spi.Attempt;
+import dev.tether.core.spi.Connector;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import java.io.IOException;

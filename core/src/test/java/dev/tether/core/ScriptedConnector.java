@@ -1,5 +1,8 @@
 package dev.tether.core;
 
+import dev.tether.core.spi.EstablishedSession;
+import dev.tether.core.spi.Attempt;
+import dev.tether.core.spi.Connector;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +16,7 @@ import reactor.core.publisher.Sinks;
 /**
  * A connector whose attempts follow a script, for the engine's virtual-time tests: the engine's
  * own logic (timers, verdicts, generations) is what is under test, so no socket is involved. The
- * real-socket behaviour is covered by {@link RealSocketReconnectTest}.
+ * real-socket behaviour is covered by {@link RealSocketReconnectIT}.
  */
 final class ScriptedConnector implements Connector<ScriptedConnector.Session> {
 

@@ -1,5 +1,7 @@
 package dev.tether.jwt;
 
+import static dev.tether.core.internal.Require.positive;
+import static dev.tether.core.internal.Require.nonNegative;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.tether.core.Credentials;
@@ -380,20 +382,6 @@ public final class JwtCredentialsProvider implements CredentialsProvider {
             return new JwtCredentialsProvider(this, s);
         }
 
-        private static Duration nonNegative(String field, Duration d) {
-            Objects.requireNonNull(d, field);
-            if (d.isNegative()) {
-                throw new IllegalArgumentException(field + " must not be negative, but was " + d);
-            }
-            return d;
-        }
 
-        private static Duration positive(String field, Duration d) {
-            Objects.requireNonNull(d, field);
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(field + " must be positive, but was " + d);
-            }
-            return d;
-        }
     }
 }

@@ -1,10 +1,10 @@
 package dev.tether.jwt;
 
-import dev.tether.core.Attempt;
+import dev.tether.core.spi.Attempt;
 import dev.tether.core.CloseMode;
 import dev.tether.core.ConnectionFailedException;
-import dev.tether.core.Connector;
-import dev.tether.core.EstablishedSession;
+import dev.tether.core.spi.Connector;
+import dev.tether.core.spi.EstablishedSession;
 import dev.tether.core.Initiator;
 import dev.tether.core.SessionEnd;
 import dev.tether.core.Verdict;

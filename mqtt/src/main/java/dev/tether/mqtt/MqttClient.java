@@ -1,5 +1,6 @@
 package dev.tether.mqtt;
 
+import static dev.tether.core.internal.Require.positive;
 import dev.tether.core.CloseMode;
 import dev.tether.core.Credentials;
 import dev.tether.core.CredentialsProvider;
@@ -70,19 +71,33 @@ public final class MqttClient {
     private final ClientCore core;
     private final MqttClientConfig config;
     private final CredentialsProvider credentials;
+    private final Builder settings;
 
     private MqttClient(ResilientConnection<MqttSession> connection, ClientCore core, MqttClientConfig config,
-                       CredentialsProvider credentials) {
+                       CredentialsProvider credentials, Builder settings) {
         this.connection = connection;
         this.core = core;
         this.config = config;
         this.credentials = credentials;
+        this.settings = settings;
         connection.onClosed().subscribe(null, core::shutdown, () -> core.shutdown(null));
     }
 
     /** @return a builder with the defaults */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * A builder prefilled with this client's settings. The copy keeps the client id, the credentials
+     * provider and the {@linkplain Builder#sessionStore session store} object: a second client that
+     * runs at the same time as this one needs its own {@code clientId} (a broker closes the older of two
+     * connections with one id) and its own store (a store is opened by one client at a time).
+     *
+     * @return the builder
+     */
+    public Builder toBuilder() {
+        return new Builder(settings);
     }
 
     /**
@@ -399,6 +414,45 @@ public final class MqttClient {
         private @Nullable MqttSessionStore sessionStore;
 
         private Builder() {
+        }
+
+        private Builder(Builder b) {
+            endpoints.addAll(b.endpoints);
+            clientId = b.clientId;
+            version = b.version;
+            versionFallback = b.versionFallback;
+            cleanStart = b.cleanStart;
+            sessionExpiry = b.sessionExpiry;
+            keepAlive = b.keepAlive;
+            pingTimeout = b.pingTimeout;
+            connackTimeout = b.connackTimeout;
+            will = b.will;
+            offlineCapacity = b.offlineCapacity;
+            overflowPolicy = b.overflowPolicy;
+            maxInFlight = b.maxInFlight;
+            receiveMaximum = b.receiveMaximum;
+            inboundBufferSize = b.inboundBufferSize;
+            dropQos0WhenFull = b.dropQos0WhenFull;
+            maxPacketSize = b.maxPacketSize;
+            drainTimeout = b.drainTimeout;
+            incompletePacketTimeout = b.incompletePacketTimeout;
+            transportCloseTimeout = b.transportCloseTimeout;
+            sslContext = b.sslContext;
+            trustStore = b.trustStore;
+            trustedCertificates = b.trustedCertificates;
+            clientKey = b.clientKey;
+            clientChain = b.clientChain;
+            webSocketHeaders = b.webSocketHeaders;
+            webSocketQuery = b.webSocketQuery;
+            authenticationMethod = b.authenticationMethod;
+            credentials = b.credentials;
+            reconnect = b.reconnect;
+            classifier = b.classifier;
+            scheduler = b.scheduler;
+            attemptTimeout = b.attemptTimeout;
+            closeTimeout = b.closeTimeout;
+            name = b.name;
+            sessionStore = b.sessionStore;
         }
 
         /**
@@ -921,7 +975,7 @@ public final class MqttClient {
             if (closeTimeout != null) {
                 b.closeTimeout(closeTimeout);
             }
-            return new MqttClient(b.build(), core, config, credentials);
+            return new MqttClient(b.build(), core, config, credentials, new Builder(this));
         }
 
         private static Map<String, String> prefixed(Credentials credentials, String prefix) {
@@ -934,12 +988,5 @@ public final class MqttClient {
             return out;
         }
 
-        private static Duration positive(String field, Duration value) {
-            Objects.requireNonNull(value, field);
-            if (value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(field + " must be positive, but was " + value);
-            }
-            return value;
-        }
     }
 }

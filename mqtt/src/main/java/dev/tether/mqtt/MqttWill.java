@@ -34,6 +34,14 @@ public final class MqttWill {
         return new Builder(message);
     }
 
+    /** @return a builder prefilled with this Will's settings */
+    public Builder toBuilder() {
+        Builder b = new Builder(message);
+        b.delay = delay;
+        b.messageExpiry = messageExpiry;
+        return b;
+    }
+
     /**
      * @param message the Will message
      * @return a Will published at once

@@ -10,7 +10,7 @@ import java.time.Duration;
 import java.util.concurrent.Semaphore;
 
 /**
- * A publisher run in its own JVM by {@link SessionStoreCrashTest}: publishes numbered messages through an
+ * A publisher run in its own JVM by {@link SessionStoreCrashIT}: publishes numbered messages through an
  * {@link MqttClient} with a durable session store and prints {@code A n} once message {@code n} was accepted
  * (stored), so the parent knows what it may not lose when it kills this process.
  *

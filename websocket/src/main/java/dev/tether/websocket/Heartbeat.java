@@ -1,5 +1,6 @@
 package dev.tether.websocket;
 
+import static dev.tether.core.internal.Require.positive;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -66,13 +67,6 @@ public final class Heartbeat {
         return pongTimeout;
     }
 
-    static Duration positive(String field, Duration value) {
-        Objects.requireNonNull(value, field);
-        if (value.isNegative() || value.isZero()) {
-            throw new IllegalArgumentException(field + " must be positive, but was " + value);
-        }
-        return value;
-    }
 
     @Override
     public boolean equals(Object o) {

@@ -6,7 +6,7 @@ import java.util.Optional;
 
 /**
  * Application-level hello, goodbye and heartbeat messages a {@link WebSocketServer} sends on its
- * sessions' behalf. {@link OneBotAnnouncer} is the built-in implementation (OneBot v11 meta events).
+ * sessions' behalf. {@link dev.tether.websocket.onebot.OneBotAnnouncer} is the built-in implementation (OneBot v11 meta events).
  *
  * <p>All methods have do-nothing defaults; implement the ones you need. They are called on event
  * loops and must not block.

@@ -1,5 +1,6 @@
 package dev.tether.websocket;
 
+import dev.tether.core.internal.Require;
 import dev.tether.websocket.internal.ServerConfig;
 import dev.tether.websocket.internal.CloseCodes;
 import dev.tether.websocket.internal.ServerEngine;
@@ -42,7 +43,7 @@ import reactor.netty.http.server.HttpServer;
  * were aborted. No session outlives a stop.
  *
  * <p>After a completed close handshake the server closes TCP at once (RFC 6455 7.1.1). Each session
- * is pinged ({@link Builder#heartbeat(Heartbeat)}) and closed when its pong is overdue.
+ * is pinged ({@link WebSocketSessionSpec#heartbeat()}) and closed when its pong is overdue.
  *
  * <p><b>Admission is guarded by default.</b> Every upgrade passes, in order: the connect rate limit
  * ({@link Builder#connectRateLimit(int, Duration)}, HTTP 503 with {@code Retry-After}), the session
@@ -68,8 +69,6 @@ public final class WebSocketServer {
     public static final String DEFAULT_PATH = "/";
     /** Default bound on a drain's close handshakes: 5 s. */
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(5);
-    /** Default wait for a client's close frame outside drains: 3 s. */
-    public static final Duration DEFAULT_CLOSE_HANDSHAKE_TIMEOUT = Duration.ofSeconds(3);
     /** Default most open sessions (and upgrades in progress): 10,000. */
     public static final int DEFAULT_MAX_SESSIONS = 10_000;
     /** Default most open sessions from one remote IP address: 1,000. */
@@ -88,10 +87,6 @@ public final class WebSocketServer {
     public static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(5);
     /** Default close code for a session whose credentials expired: 1008 (policy violation). */
     public static final int DEFAULT_CREDENTIALS_EXPIRED_CLOSE_CODE = 1008;
-    /** Default time a lingering close reads and discards while waiting for the client's close frame or FIN: 2 s. */
-    public static final Duration DEFAULT_LINGER_TIMEOUT = WebSocketClient.DEFAULT_LINGER_TIMEOUT;
-    /** Default bytes a lingering close may discard before it closes TCP anyway: 16 MiB. */
-    public static final long DEFAULT_LINGER_BYTES = WebSocketClient.DEFAULT_LINGER_BYTES;
 
     /** Default SmartLifecycle-style phase: late start, early stop, before the web server's own graceful shutdown. */
     public static final int DEFAULT_PHASE = Integer.MAX_VALUE - 2048;
@@ -99,16 +94,33 @@ public final class WebSocketServer {
     private final ServerConfig config;
     private final ServerEngine engine;
     private final int phase;
+    private final Builder settings;
 
-    private WebSocketServer(ServerConfig config, int phase) {
+    private WebSocketServer(ServerConfig config, int phase, Builder settings) {
         this.config = config;
         this.engine = new ServerEngine(config);
         this.phase = phase;
+        this.settings = settings;
     }
 
     /** @return a builder with the defaults */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * A builder prefilled with this server's settings, for a second server like this one (a new
+     * listener with its own sessions; a default connect rate limiter is not shared, a custom one is).
+     *
+     * @return the builder
+     */
+    public Builder toBuilder() {
+        return new Builder(settings);
+    }
+
+    /** @return the session spec every session of this server uses */
+    public WebSocketSessionSpec session() {
+        return config.session();
     }
 
     /**
@@ -219,20 +231,14 @@ public final class WebSocketServer {
         private String path = DEFAULT_PATH;
         private Function<WebSocketSession, Publisher<Void>> handler = s -> s.receive().then();
         private List<String> subprotocols = List.of();
-        private Heartbeat heartbeat = Heartbeat.defaults();
-        private Duration closeHandshakeTimeout = DEFAULT_CLOSE_HANDSHAKE_TIMEOUT;
+        private WebSocketSessionSpec session = WebSocketSessionSpec.defaults();
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private LifecycleAnnouncer announcer = LifecycleAnnouncer.NONE;
-        private int maxFramePayload = WebSocketClient.DEFAULT_MAX_FRAME_PAYLOAD;
-        private int maxMessageBytes = WebSocketClient.DEFAULT_MAX_MESSAGE_BYTES;
-        private int inboundBuffer = WebSocketClient.DEFAULT_INBOUND_BUFFER;
-        private Duration lingerTimeout = DEFAULT_LINGER_TIMEOUT;
-        private long lingerBytes = DEFAULT_LINGER_BYTES;
-        private boolean compression;
         private UnaryOperator<HttpServer> httpServer = UnaryOperator.identity();
         private io.netty.handler.ssl.@Nullable SslContext sslContext;
         private @Nullable Scheduler scheduler;
         private int phase = DEFAULT_PHASE;
+        private boolean customRateLimiter;
         private Authenticator authenticator = Authenticator.ALLOW_ALL;
         private int credentialsExpiredCloseCode = DEFAULT_CREDENTIALS_EXPIRED_CLOSE_CODE;
         private int maxSessions = DEFAULT_MAX_SESSIONS;
@@ -244,6 +250,34 @@ public final class WebSocketServer {
         private Duration retryAfter = DEFAULT_RETRY_AFTER;
 
         private Builder() {
+        }
+
+        private Builder(Builder b) {
+            host = b.host;
+            port = b.port;
+            path = b.path;
+            handler = b.handler;
+            subprotocols = b.subprotocols;
+            session = b.session;
+            drainTimeout = b.drainTimeout;
+            announcer = b.announcer;
+            httpServer = b.httpServer;
+            sslContext = b.sslContext;
+            scheduler = b.scheduler;
+            phase = b.phase;
+            authenticator = b.authenticator;
+            credentialsExpiredCloseCode = b.credentialsExpiredCloseCode;
+            maxSessions = b.maxSessions;
+            maxSessionsPerAddress = b.maxSessionsPerAddress;
+            maxPendingHandshakes = b.maxPendingHandshakes;
+            handshakeTimeout = b.handshakeTimeout;
+            maxOutboundBytes = b.maxOutboundBytes;
+            customRateLimiter = b.customRateLimiter;
+            RateLimiter limiter = b.rateLimiter;
+            rateLimiter = limiter == null || customRateLimiter ? limiter
+                    : defaultRateLimiter(limiter.getRateLimiterConfig().getLimitForPeriod(),
+                    limiter.getRateLimiterConfig().getLimitRefreshPeriod());
+            retryAfter = b.retryAfter;
         }
 
         private static RateLimiter defaultRateLimiter(int permits, Duration period) {
@@ -324,7 +358,7 @@ public final class WebSocketServer {
          * @return this builder
          */
         public Builder handshakeTimeout(Duration timeout) {
-            this.handshakeTimeout = Heartbeat.positive("handshakeTimeout", timeout);
+            this.handshakeTimeout = Require.positive("handshakeTimeout", timeout);
             return this;
         }
 
@@ -352,7 +386,8 @@ public final class WebSocketServer {
             if (permits < 1) {
                 throw new IllegalArgumentException("connectRateLimit permits must be >= 1, but was " + permits);
             }
-            this.rateLimiter = defaultRateLimiter(permits, Heartbeat.positive("connectRateLimit period", period));
+            this.rateLimiter = defaultRateLimiter(permits, Require.positive("connectRateLimit period", period));
+            this.customRateLimiter = false;
             return this;
         }
 
@@ -364,6 +399,7 @@ public final class WebSocketServer {
          */
         public Builder connectRateLimiter(@Nullable RateLimiter limiter) {
             this.rateLimiter = limiter;
+            this.customRateLimiter = limiter != null;
             return this;
         }
 
@@ -373,7 +409,7 @@ public final class WebSocketServer {
          * @return this builder
          */
         public Builder retryAfter(Duration delay) {
-            this.retryAfter = Heartbeat.positive("retryAfter", delay);
+            this.retryAfter = Require.positive("retryAfter", delay);
             return this;
         }
 
@@ -437,21 +473,25 @@ public final class WebSocketServer {
             return this;
         }
 
+
+
         /**
-         * @param heartbeat per-session pings; a session whose pong is overdue is closed; default {@link Heartbeat#defaults()}
+         * @param session heartbeat, limits, inbound buffer, close handshake and lingering close of every session;
+         *                default {@link WebSocketSessionSpec#defaults()}
          * @return this builder
          */
-        public Builder heartbeat(Heartbeat heartbeat) {
-            this.heartbeat = Objects.requireNonNull(heartbeat, "heartbeat");
+        public Builder session(WebSocketSessionSpec session) {
+            this.session = Objects.requireNonNull(session, "session");
             return this;
         }
 
         /**
-         * @param timeout wait for a client's close frame outside drains; default {@link #DEFAULT_CLOSE_HANDSHAKE_TIMEOUT}
+         * @param change applied to a builder of the current session spec, e.g.
+         *               {@code session(s -> s.heartbeat(Heartbeat.disabled()))}
          * @return this builder
          */
-        public Builder closeHandshakeTimeout(Duration timeout) {
-            this.closeHandshakeTimeout = Heartbeat.positive("closeHandshakeTimeout", timeout);
+        public Builder session(UnaryOperator<WebSocketSessionSpec.Builder> change) {
+            this.session = change.apply(session.toBuilder()).build();
             return this;
         }
 
@@ -461,12 +501,12 @@ public final class WebSocketServer {
          * @return this builder
          */
         public Builder drainTimeout(Duration timeout) {
-            this.drainTimeout = Heartbeat.positive("drainTimeout", timeout);
+            this.drainTimeout = Require.positive("drainTimeout", timeout);
             return this;
         }
 
         /**
-         * @param announcer hello, goodbye and heartbeat messages, e.g. {@link OneBotAnnouncer}; default none
+         * @param announcer hello, goodbye and heartbeat messages, e.g. {@link dev.tether.websocket.onebot.OneBotAnnouncer}; default none
          * @return this builder
          */
         public Builder announcer(LifecycleAnnouncer announcer) {
@@ -474,83 +514,11 @@ public final class WebSocketServer {
             return this;
         }
 
-        /**
-         * @param bytes largest frame payload; default {@link WebSocketClient#DEFAULT_MAX_FRAME_PAYLOAD}
-         * @return this builder
-         */
-        public Builder maxFramePayload(int bytes) {
-            if (bytes < 125) {
-                throw new IllegalArgumentException("maxFramePayload must be >= 125 bytes, but was " + bytes);
-            }
-            this.maxFramePayload = bytes;
-            return this;
-        }
 
-        /**
-         * @param bytes largest inbound message; beyond it the session is closed with 1009;
-         *              default {@link WebSocketClient#DEFAULT_MAX_MESSAGE_BYTES}
-         * @return this builder
-         */
-        public Builder maxMessageBytes(int bytes) {
-            if (bytes < 1) {
-                throw new IllegalArgumentException("maxMessageBytes must be positive, but was " + bytes);
-            }
-            this.maxMessageBytes = bytes;
-            return this;
-        }
 
-        /**
-         * @param messages inbound messages held per session before reading pauses (it also pauses once about
-         *                 {@code maxMessageBytes} are held);
-         *                 default {@link WebSocketClient#DEFAULT_INBOUND_BUFFER}
-         * @return this builder
-         */
-        public Builder inboundBuffer(int messages) {
-            if (messages < 1) {
-                throw new IllegalArgumentException("inboundBuffer must be >= 1, but was " + messages);
-            }
-            this.inboundBuffer = messages;
-            return this;
-        }
 
-        /**
-         * @param timeout when the server closes a session because of what the client sent (a protocol error, a
-         *                message or frame too big, a client too slow to read: 1002, 1007, 1009, 1013), it sends its
-         *                close frame and keeps reading, discarding everything but the client's close frame, until
-         *                that close frame or the client's FIN arrives or this time runs out (then it closes TCP and
-         *                reports {@link CloseTimer#LINGER_TIMEOUT}). Closing at once with unread bytes would make the
-         *                kernel send a reset that can destroy the close frame, and the client would see 1006 instead
-         *                of the reason. Default {@link #DEFAULT_LINGER_TIMEOUT}
-         * @return this builder
-         */
-        public Builder lingerTimeout(Duration timeout) {
-            this.lingerTimeout = Heartbeat.positive("lingerTimeout", timeout);
-            return this;
-        }
 
-        /**
-         * @param bytes how many bytes a lingering close (see {@link #lingerTimeout(Duration)}) may read and discard
-         *              before it closes TCP anyway and reports {@link CloseTimer#LINGER_BYTES}; nothing discarded is
-         *              held in memory. A client cannot stop in the middle of a frame, so a budget below the largest
-         *              frame it may be sending lets that client see a reset. Default {@link #DEFAULT_LINGER_BYTES}
-         * @return this builder
-         */
-        public Builder lingerBytes(long bytes) {
-            if (bytes < 0) {
-                throw new IllegalArgumentException("lingerBytes must not be negative, but was " + bytes);
-            }
-            this.lingerBytes = bytes;
-            return this;
-        }
 
-        /**
-         * @param enabled whether permessage-deflate is accepted; default false
-         * @return this builder
-         */
-        public Builder compression(boolean enabled) {
-            this.compression = enabled;
-            return this;
-        }
 
         /**
          * Serves {@code wss}: TLS with the given context (built with Netty's {@code SslContextBuilder.forServer};
@@ -600,12 +568,11 @@ public final class WebSocketServer {
             io.netty.handler.ssl.SslContext tls = sslContext;
             UnaryOperator<HttpServer> customizer = tls == null ? httpServer
                     : s -> httpServer.apply(s.secure(spec -> spec.sslContext(tls)));
-            ServerConfig config = new ServerConfig(host, port, path, handler, subprotocols, heartbeat, closeHandshakeTimeout,
-                    drainTimeout, announcer, maxFramePayload, maxMessageBytes, inboundBuffer, lingerTimeout, lingerBytes,
-                    compression, customizer, scheduler != null ? scheduler : Schedulers.parallel(),
+            ServerConfig config = new ServerConfig(host, port, path, handler, subprotocols, session,
+                    drainTimeout, announcer, customizer, scheduler != null ? scheduler : Schedulers.parallel(),
                     new ServerLimits(authenticator, credentialsExpiredCloseCode, maxSessions, maxSessionsPerAddress,
                             maxPendingHandshakes, handshakeTimeout, maxOutboundBytes, rateLimiter, retryAfter));
-            return new WebSocketServer(config, phase);
+            return new WebSocketServer(config, phase, new Builder(this));
         }
     }
 }

@@ -2,7 +2,7 @@
  * A resilient WebSocket client and a draining WebSocket server on Reactor Netty, sharing one
  * observable close handshake.
  *
- * <p>The client is a {@link dev.tether.core.Connector} for the core engine:
+ * <p>The client is a {@link dev.tether.core.spi.Connector} for the core engine:
  * {@link dev.tether.websocket.WebSocketClient#builder()}. The server is
  * {@link dev.tether.websocket.WebSocketServer#builder()}. Both speak through
  * {@link dev.tether.websocket.WebSocketSession}, whose close handshake is Tether's own state machine

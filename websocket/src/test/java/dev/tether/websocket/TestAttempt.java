@@ -1,6 +1,6 @@
 package dev.tether.websocket;
 
-import dev.tether.core.Attempt;
+import dev.tether.core.spi.Attempt;
 import dev.tether.core.Credentials;
 import dev.tether.core.Endpoint;
 import reactor.core.scheduler.Scheduler;

@@ -1,5 +1,6 @@
 package dev.tether.websocket;
 
+import dev.tether.websocket.onebot.OneBotAnnouncer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -14,41 +15,41 @@ import org.junit.jupiter.api.Test;
 /** The WebSocket row of the default verdict table, Retry-After parsing, and configuration checks. */
 class VerdictTableTest {
 
-    private final WebSocketClient client = WebSocketClient.builder().tryAgainLaterDelay(Duration.ofSeconds(7)).build();
+    private final WebSocketClient client = WebSocketClient.builder().verdicts(v -> v.tryAgainLaterDelay(Duration.ofSeconds(7))).build();
 
     private Verdict.Kind closeCode(int code) {
-        return client.forCloseCode(code).kind();
+        return client.verdicts().forCloseCode(code).kind();
     }
 
     @Test
     void closeCodes() {
         assertThat(closeCode(1000)).isEqualTo(Verdict.Kind.FATAL);
-        assertThat(client.forCloseCode(1000).explanation()).contains("reconnectOnNormalClosure");
+        assertThat(client.verdicts().forCloseCode(1000).explanation()).contains("reconnectOnNormalClosure");
         for (int code : new int[] {1002, 1003, 1007, 1008, 1009, 1010}) {
             assertThat(closeCode(code)).as("code %d", code).isEqualTo(Verdict.Kind.FATAL);
         }
         for (int code : new int[] {1001, 1005, 1006, 1011, 1012, 1014, 4000}) {
             assertThat(closeCode(code)).as("code %d", code).isEqualTo(Verdict.Kind.RETRY);
         }
-        assertThat(client.forCloseCode(1013).minimumDelay()).isEqualTo(Duration.ofSeconds(7));
+        assertThat(client.verdicts().forCloseCode(1013).minimumDelay()).isEqualTo(Duration.ofSeconds(7));
 
-        WebSocketClient lenient = client.toBuilder().reconnectOnNormalClosure(true).reconnectOnProtocolError(true)
-                .refreshCredentialsOnCloseCodes(1008, 4401).build();
-        assertThat(lenient.forCloseCode(1000).kind()).isEqualTo(Verdict.Kind.RETRY);
-        assertThat(lenient.forCloseCode(1002).kind()).isEqualTo(Verdict.Kind.RETRY);
-        assertThat(lenient.forCloseCode(1008).kind()).isEqualTo(Verdict.Kind.REFRESH_CREDENTIALS_THEN_RETRY);
-        assertThat(lenient.forCloseCode(4401).kind()).isEqualTo(Verdict.Kind.REFRESH_CREDENTIALS_THEN_RETRY);
+        WebSocketClient lenient = client.toBuilder().verdicts(v -> v.reconnectOnNormalClosure(true)).verdicts(v -> v.reconnectOnProtocolError(true))
+                .verdicts(v -> v.refreshCredentialsOnCloseCodes(1008, 4401)).build();
+        assertThat(lenient.verdicts().forCloseCode(1000).kind()).isEqualTo(Verdict.Kind.RETRY);
+        assertThat(lenient.verdicts().forCloseCode(1002).kind()).isEqualTo(Verdict.Kind.RETRY);
+        assertThat(lenient.verdicts().forCloseCode(1008).kind()).isEqualTo(Verdict.Kind.REFRESH_CREDENTIALS_THEN_RETRY);
+        assertThat(lenient.verdicts().forCloseCode(4401).kind()).isEqualTo(Verdict.Kind.REFRESH_CREDENTIALS_THEN_RETRY);
     }
 
     @Test
     void httpStatuses() {
-        assertThat(client.forStatus(401, null).kind()).isEqualTo(Verdict.Kind.REFRESH_CREDENTIALS_THEN_RETRY);
-        assertThat(client.forStatus(403, null).kind()).isEqualTo(Verdict.Kind.REFRESH_CREDENTIALS_THEN_RETRY);
-        assertThat(client.forStatus(429, Duration.ofSeconds(30)).minimumDelay()).isEqualTo(Duration.ofSeconds(30));
-        assertThat(client.forStatus(503, null).minimumDelay()).isEqualTo(Duration.ofSeconds(7));
-        assertThat(client.forStatus(500, null).kind()).isEqualTo(Verdict.Kind.RETRY);
-        assertThat(client.forStatus(404, null).kind()).isEqualTo(Verdict.Kind.FATAL);
-        assertThat(client.forStatus(400, null).kind()).isEqualTo(Verdict.Kind.FATAL);
+        assertThat(client.verdicts().forStatus(401, null).kind()).isEqualTo(Verdict.Kind.REFRESH_CREDENTIALS_THEN_RETRY);
+        assertThat(client.verdicts().forStatus(403, null).kind()).isEqualTo(Verdict.Kind.REFRESH_CREDENTIALS_THEN_RETRY);
+        assertThat(client.verdicts().forStatus(429, Duration.ofSeconds(30)).minimumDelay()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(client.verdicts().forStatus(503, null).minimumDelay()).isEqualTo(Duration.ofSeconds(7));
+        assertThat(client.verdicts().forStatus(500, null).kind()).isEqualTo(Verdict.Kind.RETRY);
+        assertThat(client.verdicts().forStatus(404, null).kind()).isEqualTo(Verdict.Kind.FATAL);
+        assertThat(client.verdicts().forStatus(400, null).kind()).isEqualTo(Verdict.Kind.FATAL);
     }
 
     @Test
@@ -78,9 +79,9 @@ class VerdictTableTest {
         assertThat(WebSocketMessage.text("password=hunter2").toString()).doesNotContain("hunter2");
         assertThat(client.toString()).contains("closeHandshakeTimeout");
 
-        assertThatThrownBy(() -> WebSocketClient.builder().maxFramePayload(10)).hasMessageContaining("maxFramePayload")
+        assertThatThrownBy(() -> WebSocketClient.builder().session(s -> s.maxFramePayload(10))).hasMessageContaining("maxFramePayload")
                 .hasMessageContaining("10");
-        assertThatThrownBy(() -> WebSocketClient.builder().refreshCredentialsOnCloseCodes(99)).hasMessageContaining("99");
+        assertThatThrownBy(() -> WebSocketClient.builder().verdicts(v -> v.refreshCredentialsOnCloseCodes(99))).hasMessageContaining("99");
         assertThatThrownBy(() -> WebSocketClient.builder().subprotocols("a,b")).hasMessageContaining("a,b");
         assertThatThrownBy(() -> Heartbeat.of(Duration.ZERO, Duration.ofSeconds(1))).hasMessageContaining("interval");
         assertThatThrownBy(() -> OneBotAnnouncer.builder(1).heartbeatInterval(Duration.ofSeconds(-1)))

@@ -16,7 +16,7 @@ final class EchoServer implements AutoCloseable {
         WebSocketServer server = WebSocketServer.builder()
                 .host("127.0.0.1")
                 .path("/echo")
-                .maxFramePayload(WsPipe.MAX_FRAME)
+                .session(s -> s.maxFramePayload(WsPipe.MAX_FRAME))
                 .handler(session -> session.send(session.receive()))
                 .build();
         server.start().block(Duration.ofSeconds(10));

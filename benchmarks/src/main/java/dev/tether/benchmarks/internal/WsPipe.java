@@ -60,8 +60,8 @@ abstract class WsPipe implements AutoCloseable {
 
         TetherPipe(String url) {
             WebSocketClient client = WebSocketClient.builder()
-                    .heartbeat(Heartbeat.defaults())
-                    .maxFramePayload(MAX_FRAME)
+                    .session(s -> s.heartbeat(Heartbeat.defaults()))
+                    .session(s -> s.maxFramePayload(MAX_FRAME))
                     .build();
             connection = ResilientConnection.builder(client).endpoint(Endpoint.of(url)).name("bench-ws").build();
             connection.start();

@@ -1,16 +1,16 @@
 package dev.tether.core.internal;
 
-import dev.tether.core.Attempt;
+import dev.tether.core.spi.Attempt;
 import dev.tether.core.CloseMode;
 import dev.tether.core.ConnectionClosedException;
 import dev.tether.core.ConnectionFailedException;
 import dev.tether.core.ConnectionState;
-import dev.tether.core.Connector;
+import dev.tether.core.spi.Connector;
 import dev.tether.core.Credentials;
 import dev.tether.core.CredentialsProvider;
 import dev.tether.core.CredentialsRequest;
 import dev.tether.core.Endpoint;
-import dev.tether.core.EstablishedSession;
+import dev.tether.core.spi.EstablishedSession;
 import dev.tether.core.FailureClassifier;
 import dev.tether.core.FatalConnectionException;
 import dev.tether.core.LifecycleEvent;
@@ -49,6 +49,9 @@ import reactor.core.scheduler.Scheduler;
 /**
  * The engine behind {@link ResilientConnection}. Every state change runs on a {@link SerialExecutor},
  * so the state machine has no locks and events come out in one total order.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public final class DefaultResilientConnection<S> implements ResilientConnection<S> {
 

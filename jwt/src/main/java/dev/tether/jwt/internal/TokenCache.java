@@ -25,6 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * cannot be fixed into a {@link TokenUnavailableException}.
  *
  * <p>Time comes from the scheduler's clock, so virtual time drives expiry and backoff in tests.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public final class TokenCache {
 

@@ -22,6 +22,9 @@ import java.util.concurrent.TimeoutException;
 /**
  * Obtains tokens from an OAuth2 token endpoint with the client-credentials grant, over Reactor
  * Netty's HTTP client.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public final class TokenEndpointSource implements TokenSource {
 

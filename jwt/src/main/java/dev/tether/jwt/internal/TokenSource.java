@@ -6,6 +6,9 @@ import java.time.Instant;
 
 /**
  * Where a {@link TokenCache} gets a new token from.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public interface TokenSource {
 

@@ -26,6 +26,9 @@ import reactor.core.publisher.Mono;
  *
  * <p>Guarded by its own monitor. Completions of user-facing signals are collected while it is held and run after
  * it is released.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public final class ClientCore {
 

@@ -37,6 +37,9 @@ import org.jspecify.annotations.Nullable;
  * @param incompletePacketTimeout how long an inbound packet may stay incomplete before it is a protocol error
  * @param inboundBufferSize     messages each subscriber (and the unmatched hold) buffers before reading pauses
  * @param dropQos0WhenFull      whether a QoS 0 message for a full subscriber buffer is dropped (counted) instead
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public record MqttClientConfig(String clientId, MqttVersion version, boolean versionFallback, boolean cleanStart, Duration sessionExpiry,
                                Duration keepAlive, Duration pingTimeout, Duration connackTimeout,

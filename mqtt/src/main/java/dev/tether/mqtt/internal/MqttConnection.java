@@ -1,11 +1,11 @@
 package dev.tether.mqtt.internal;
 
-import dev.tether.core.Attempt;
+import dev.tether.core.spi.Attempt;
 import dev.tether.core.CloseMode;
 import dev.tether.core.ConnectionFailedException;
 import dev.tether.core.Credentials;
 import dev.tether.core.Endpoint;
-import dev.tether.core.EstablishedSession;
+import dev.tether.core.spi.EstablishedSession;
 import dev.tether.core.Initiator;
 import dev.tether.core.SessionEnd;
 import dev.tether.core.Verdict;

@@ -1,11 +1,11 @@
 package dev.tether.mqtt.internal;
 
-import dev.tether.core.Attempt;
+import dev.tether.core.spi.Attempt;
 import dev.tether.core.ConnectionFailedException;
-import dev.tether.core.Connector;
+import dev.tether.core.spi.Connector;
 import dev.tether.core.Credentials;
 import dev.tether.core.Endpoint;
-import dev.tether.core.EstablishedSession;
+import dev.tether.core.spi.EstablishedSession;
 import dev.tether.core.FailureClassifier;
 import dev.tether.core.Initiator;
 import dev.tether.core.Verdict;
@@ -39,6 +39,9 @@ import reactor.netty.tcp.TcpClient;
 /**
  * Opens one MQTT connection per attempt over TCP, TLS, WebSocket or WSS (chosen by the endpoint's
  * scheme), with the MQTT codec and the protocol handler installed before CONNECT is sent.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public final class MqttConnector implements Connector<MqttSession> {
 

@@ -30,6 +30,9 @@ import org.jspecify.annotations.Nullable;
  * Verified TLS for {@code ssl} and {@code wss} endpoints: the server certificate is checked against
  * the configured trust (the JDK's trust store by default) and its host name against the endpoint's
  * host, always. A refusal says which host, which certificate and what is wrong with it.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public final class TlsSettings {
 

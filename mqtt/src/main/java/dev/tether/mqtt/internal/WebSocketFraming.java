@@ -1,6 +1,6 @@
 package dev.tether.mqtt.internal;
 
-import dev.tether.core.Attempt;
+import dev.tether.core.spi.Attempt;
 import dev.tether.websocket.internal.transport.ByteStreamWebSocket;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;

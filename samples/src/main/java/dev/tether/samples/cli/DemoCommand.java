@@ -20,7 +20,7 @@ import dev.tether.mqtt.MqttWill;
 import dev.tether.samples.broker.JwtBroker;
 import dev.tether.websocket.CloseSummary;
 import dev.tether.websocket.DrainReport;
-import dev.tether.websocket.OneBotAnnouncer;
+import dev.tether.websocket.onebot.OneBotAnnouncer;
 import dev.tether.websocket.WebSocketClient;
 import dev.tether.websocket.WebSocketMessage;
 import dev.tether.websocket.WebSocketServer;

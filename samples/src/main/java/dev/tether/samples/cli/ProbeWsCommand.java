@@ -69,9 +69,9 @@ final class ProbeWsCommand implements Callable<Integer> {
         }
         WebSocketClient client = WebSocketClient.builder()
                 .handshakeTimeout(timeout)
-                .closeHandshakeTimeout(closeTimeout)
+                .session(s -> s.closeHandshakeTimeout(closeTimeout))
                 .tcpCloseWait(tcpCloseTimeout)
-                .heartbeat(Heartbeat.of(Duration.ofMillis(200), timeout))
+                .session(s -> s.heartbeat(Heartbeat.of(Duration.ofMillis(200), timeout)))
                 .build();
         ResilientConnection<WebSocketSession> conn = ResilientConnection.builder(client).name("probe-ws")
                 .endpoint(endpoint).credentials(auth.provider(cl, true))

@@ -2,7 +2,7 @@ package dev.tether.samples.cli;
 
 import dev.tether.websocket.DrainReport;
 import dev.tether.websocket.Heartbeat;
-import dev.tether.websocket.OneBotAnnouncer;
+import dev.tether.websocket.onebot.OneBotAnnouncer;
 import dev.tether.websocket.ServerEvent;
 import dev.tether.websocket.WebSocketMessage;
 import dev.tether.websocket.WebSocketServer;
@@ -77,7 +77,7 @@ final class ServeCommand implements Callable<Integer> {
         WebSocketServer.Builder b = WebSocketServer.builder().host(host).port(port).path(path).drainTimeout(drainTimeout)
                 .handler(session -> session.send(session.receive()));
         if (heartbeat != null) {
-            b.heartbeat(Heartbeat.of(heartbeat, heartbeat));
+            b.session(s -> s.heartbeat(Heartbeat.of(heartbeat, heartbeat)));
         }
         if (onebot) {
             b.announcer(OneBotAnnouncer.builder(selfId).enableDisable(true).heartbeatInterval(heartbeat).build());

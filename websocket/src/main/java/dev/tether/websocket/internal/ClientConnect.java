@@ -1,15 +1,17 @@
 package dev.tether.websocket.internal;
 
-import dev.tether.core.Attempt;
+import dev.tether.core.spi.Attempt;
 import dev.tether.core.CloseMode;
 import dev.tether.core.ConnectionFailedException;
 import dev.tether.core.Endpoint;
-import dev.tether.core.EstablishedSession;
+import dev.tether.core.spi.EstablishedSession;
 import dev.tether.core.Initiator;
 import dev.tether.core.SessionEnd;
 import dev.tether.core.Verdict;
 import dev.tether.websocket.CloseSummary;
 import dev.tether.websocket.WebSocketClient;
+import dev.tether.websocket.WebSocketSessionSpec;
+import io.netty.handler.ssl.SslContext;
 import dev.tether.websocket.WebSocketClosedException;
 import dev.tether.websocket.WebSocketSession;
 import dev.tether.websocket.WebSocketUpgradeException;
@@ -31,6 +33,9 @@ import reactor.netty.http.client.WebsocketClientSpec;
 
 /**
  * One client attempt: the HTTP upgrade on Reactor Netty, then the session handed to the engine.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public final class ClientConnect {
 
@@ -42,7 +47,7 @@ public final class ClientConnect {
      * @param attempt the engine's attempt
      * @return the established session, or the reason there is none
      */
-    public static Mono<EstablishedSession<WebSocketSession>> connect(WebSocketClient client, Attempt attempt) {
+    public static Mono<EstablishedSession<WebSocketSession>> connect(ClientSettings client, Attempt attempt) {
         return Mono.defer(() -> {
             Endpoint endpoint = attempt.endpoint();
             String scheme = endpoint.scheme();
@@ -52,23 +57,25 @@ public final class ClientConnect {
             URI uri = Upgrades.withQuery(endpoint.uri(), client.query().apply(attempt));
             Map<String, String> headers = client.headers().apply(attempt);
             List<String> protocols = client.subprotocols().apply(attempt);
-            SessionSettings settings = new SessionSettings(true, client.closeHandshakeTimeout(), client.tcpCloseWait(),
-                    client.heartbeat(), client.watchdog().orElse(null), client.maxFramePayload(), client.maxMessageBytes(),
-                    client.inboundBuffer(), attempt.scheduler(), Long.MAX_VALUE, client.lingerTimeout(), client.lingerBytes());
+            WebSocketSessionSpec session = client.session();
+            SslContext tls = client.sslContext();
+            SessionSettings settings = new SessionSettings(true, session.closeHandshakeTimeout(), client.tcpCloseWait(),
+                    session.heartbeat(), client.watchdog(), session.maxFramePayload(), session.maxMessageBytes(),
+                    session.inboundBuffer(), attempt.scheduler(), Long.MAX_VALUE, session.lingerTimeout(), session.lingerBytes());
             // WebSocket connections are never reused: no pool (a pool would also cap concurrent sessions per host).
             HttpClient http = client.httpClient().apply(HttpClient.newConnection()
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, client.handshakeTimeout().toMillis()))
                     .headers(h -> headers.forEach(h::set)));
             if (scheme.equals("wss")) {
-                http = client.sslContext().isPresent() ? http.secure(spec -> spec.sslContext(client.sslContext().get())) : http.secure();
+                http = tls != null ? http.secure(ssl -> ssl.sslContext(tls)) : http.secure();
             }
             WebsocketClientSpec.Builder specBuilder = WebsocketClientSpec.builder();
             if (!protocols.isEmpty()) {
                 specBuilder.protocols(String.join(",", protocols));
             }
             WebsocketClientSpec spec = specBuilder
-                    .maxFramePayloadLength(client.maxFramePayload())
-                    .compress(client.compression())
+                    .maxFramePayloadLength(session.maxFramePayload())
+                    .compress(session.compression())
                     .handlePing(false)
                     .build();
             HttpClient finalHttp = http;

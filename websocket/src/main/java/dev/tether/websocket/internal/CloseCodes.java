@@ -4,6 +4,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Close code rules of RFC 6455 section 7.4.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public final class CloseCodes {
 

@@ -58,6 +58,9 @@ import reactor.core.publisher.Sinks;
  * its promise completes once TCP is closed.
  *
  * <p>All state is touched on the channel's event loop only; public methods hop onto it.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public final class CloseHandshakeHandler extends ChannelDuplexHandler implements WebSocketSession {
 

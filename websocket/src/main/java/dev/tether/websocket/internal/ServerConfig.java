@@ -1,8 +1,8 @@
 package dev.tether.websocket.internal;
 
-import dev.tether.websocket.Heartbeat;
 import dev.tether.websocket.LifecycleAnnouncer;
 import dev.tether.websocket.WebSocketSession;
+import dev.tether.websocket.WebSocketSessionSpec;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
@@ -32,10 +32,12 @@ import reactor.netty.http.server.HttpServer;
  * @param httpServer            customizer of the Reactor Netty server
  * @param scheduler             timers and clock
  * @param limits                authentication and limits
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public record ServerConfig(String host, int port, String path, Function<WebSocketSession, Publisher<Void>> handler,
-                           List<String> subprotocols, Heartbeat heartbeat, Duration closeHandshakeTimeout,
-                           Duration drainTimeout, LifecycleAnnouncer announcer, int maxFramePayload, int maxMessageBytes,
-                           int inboundBuffer, Duration lingerTimeout, long lingerBytes, boolean compression, UnaryOperator<HttpServer> httpServer, Scheduler scheduler,
+                           List<String> subprotocols, WebSocketSessionSpec session,
+                           Duration drainTimeout, LifecycleAnnouncer announcer, UnaryOperator<HttpServer> httpServer, Scheduler scheduler,
                            ServerLimits limits) {
 }

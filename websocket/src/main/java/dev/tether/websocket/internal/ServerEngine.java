@@ -1,5 +1,6 @@
 package dev.tether.websocket.internal;
 
+import dev.tether.websocket.WebSocketSessionSpec;
 import dev.tether.core.Initiator;
 import dev.tether.websocket.AuthDecision;
 import dev.tether.websocket.CloseSummary;
@@ -54,6 +55,9 @@ import reactor.netty.http.websocket.WebsocketInbound;
 /**
  * The WebSocket server behind {@code WebSocketServer}: the listener, the session registry and the
  * drain sequence shared by stop and reload.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public final class ServerEngine implements SessionRegistry {
 
@@ -100,12 +104,13 @@ public final class ServerEngine implements SessionRegistry {
      */
     public ServerEngine(ServerConfig config) {
         this.config = config;
-        this.settings = new SessionSettings(false, config.closeHandshakeTimeout(), config.closeHandshakeTimeout(),
-                config.heartbeat(), null, config.maxFramePayload(), config.maxMessageBytes(), config.inboundBuffer(),
-                config.scheduler(), config.limits().maxOutboundBytes(), config.lingerTimeout(), config.lingerBytes());
+        WebSocketSessionSpec session = config.session();
+        this.settings = new SessionSettings(false, session.closeHandshakeTimeout(), session.closeHandshakeTimeout(),
+                session.heartbeat(), null, session.maxFramePayload(), session.maxMessageBytes(), session.inboundBuffer(),
+                config.scheduler(), config.limits().maxOutboundBytes(), session.lingerTimeout(), session.lingerBytes());
         WebsocketServerSpec.Builder b = WebsocketServerSpec.builder()
-                .maxFramePayloadLength(config.maxFramePayload())
-                .compress(config.compression())
+                .maxFramePayloadLength(session.maxFramePayload())
+                .compress(session.compression())
                 .handlePing(false);
         if (!config.subprotocols().isEmpty()) {
             b.protocols(String.join(",", config.subprotocols()));

@@ -17,6 +17,9 @@ import org.jspecify.annotations.Nullable;
  * @param maxOutboundBytes            bytes queued for one session beyond which it is closed with 1013
  * @param rateLimiter                 the upgrade rate limit, or null for none
  * @param retryAfter                  the {@code Retry-After} sent with 503 and 429 refusals
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public record ServerLimits(Authenticator authenticator, int credentialsExpiredCloseCode, int maxSessions,
                            int maxSessionsPerAddress, int maxPendingHandshakes, Duration handshakeTimeout,

@@ -4,6 +4,9 @@ import dev.tether.websocket.CloseSummary;
 
 /**
  * Told about the close handshake steps of one session, on its event loop.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public interface SessionObserver {
 

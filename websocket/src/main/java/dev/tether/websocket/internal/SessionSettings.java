@@ -1,7 +1,7 @@
 package dev.tether.websocket.internal;
 
 import dev.tether.websocket.Heartbeat;
-import dev.tether.websocket.WebSocketClient;
+import dev.tether.websocket.WebSocketSessionSpec;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 import reactor.core.scheduler.Scheduler;
@@ -22,6 +22,9 @@ import reactor.core.scheduler.Scheduler;
  * @param lingerTimeout         after a close caused by the peer's input: how long to read and discard while
  *                              waiting for the peer's close frame or FIN
  * @param lingerBytes           the same: how many bytes may be discarded before TCP is closed anyway
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public record SessionSettings(boolean client, Duration closeHandshakeTimeout, Duration tcpCloseWait, Heartbeat heartbeat,
                               @Nullable Duration watchdog, int maxFramePayload, int maxMessageBytes, int inboundBuffer,
@@ -45,7 +48,7 @@ public record SessionSettings(boolean client, Duration closeHandshakeTimeout, Du
                            @Nullable Duration watchdog, int maxFramePayload, int maxMessageBytes, int inboundBuffer,
                            Scheduler scheduler, long maxOutboundBytes) {
         this(client, closeHandshakeTimeout, tcpCloseWait, heartbeat, watchdog, maxFramePayload, maxMessageBytes,
-                inboundBuffer, scheduler, maxOutboundBytes, WebSocketClient.DEFAULT_LINGER_TIMEOUT, WebSocketClient.DEFAULT_LINGER_BYTES);
+                inboundBuffer, scheduler, maxOutboundBytes, WebSocketSessionSpec.DEFAULT_LINGER_TIMEOUT, WebSocketSessionSpec.DEFAULT_LINGER_BYTES);
     }
 
     /**

@@ -28,7 +28,7 @@ import reactor.test.scheduler.VirtualTimeScheduler;
  * The lingering close in virtual time, on an in-memory channel with Netty's real frame decoder fed raw
  * bytes: after a close caused by the peer's input, our close frame goes out, inbound bytes are
  * discarded (released, never decoded) until the peer's close frame, and the linger timeout and byte
- * budget bound the wait. The same against real sockets: {@code LingeringCloseTest}.
+ * budget bound the wait. The same against real sockets: {@code LingeringCloseIT}.
  */
 class LingeringCloseVirtualTimeTest {
 

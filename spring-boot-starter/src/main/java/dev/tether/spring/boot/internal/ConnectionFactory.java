@@ -16,6 +16,8 @@ import dev.tether.spring.boot.TetherProperties;
 import dev.tether.websocket.Heartbeat;
 import dev.tether.websocket.WebSocketClient;
 import dev.tether.websocket.WebSocketSession;
+import dev.tether.websocket.WebSocketSessionSpec;
+import java.time.Duration;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.retry.RetryRegistry;
 import java.security.Key;
@@ -166,18 +168,8 @@ public final class ConnectionFactory {
             Check.apply(p + ".subprotocols", c.subprotocols(), () -> w.subprotocols(c.subprotocols().toArray(String[]::new)));
         }
         Check.apply(p + ".handshake-timeout", c.handshakeTimeout(), () -> w.handshakeTimeout(c.handshakeTimeout()));
-        Check.apply(p + ".close-handshake-timeout", c.closeHandshakeTimeout(),
-                () -> w.closeHandshakeTimeout(c.closeHandshakeTimeout()));
-        Integer frame = c.maxFramePayload();
-        if (frame != null) {
-            Check.apply(p + ".max-frame-payload", frame, () -> w.maxFramePayload(frame));
-        }
-        Integer message = c.maxMessageBytes();
-        if (message != null) {
-            Check.apply(p + ".max-message-bytes", message, () -> w.maxMessageBytes(message));
-        }
-        w.heartbeat(heartbeat(p + ".heartbeat", c.heartbeat()));
-        w.reconnectOnNormalClosure(c.reconnectOnNormalClosure());
+        w.session(session(p, c.closeHandshakeTimeout(), c.maxFramePayload(), c.maxMessageBytes(), c.heartbeat()));
+        w.verdicts(v -> v.reconnectOnNormalClosure(c.reconnectOnNormalClosure()));
         ResilientConnection.Builder<WebSocketSession> r = ResilientConnection.builder(w.build()).endpoints(endpoints)
                 .reconnect(reconnect(p + ".reconnect", c.reconnect())).name(name);
         TetherProperties.Jwt jwt = c.jwt();
@@ -224,6 +216,28 @@ public final class ConnectionFactory {
         b.retryRegistry(retryRegistry);
         b.circuitBreakerRegistry(circuitBreakerRegistry);
         return Check.get(p + ".initial-delay", r.initialDelay(), b::build);
+    }
+
+    /**
+     * @param p                     the property prefix
+     * @param closeHandshakeTimeout how long to wait for the peer's close frame
+     * @param maxFramePayload       the frame limit, or null for the default
+     * @param maxMessageBytes       the message limit, or null for the default
+     * @param heartbeat             the heartbeat settings
+     * @return the session settings shared by the WebSocket client and server builders
+     */
+    static WebSocketSessionSpec session(String p, Duration closeHandshakeTimeout, @Nullable Integer maxFramePayload,
+                                        @Nullable Integer maxMessageBytes, TetherProperties.Heartbeat heartbeat) {
+        WebSocketSessionSpec.Builder s = WebSocketSessionSpec.builder();
+        Check.apply(p + ".close-handshake-timeout", closeHandshakeTimeout, () -> s.closeHandshakeTimeout(closeHandshakeTimeout));
+        if (maxFramePayload != null) {
+            Check.apply(p + ".max-frame-payload", maxFramePayload, () -> s.maxFramePayload(maxFramePayload));
+        }
+        if (maxMessageBytes != null) {
+            Check.apply(p + ".max-message-bytes", maxMessageBytes, () -> s.maxMessageBytes(maxMessageBytes));
+        }
+        s.heartbeat(heartbeat(p + ".heartbeat", heartbeat));
+        return Check.get(p + ".max-message-bytes", maxMessageBytes, s::build);
     }
 
     static Heartbeat heartbeat(String p, TetherProperties.Heartbeat h) {

@@ -3,7 +3,7 @@ package dev.tether.spring.boot.internal;
 import dev.tether.spring.boot.TetherProperties;
 import dev.tether.spring.boot.TetherWebSocketHandler;
 import dev.tether.spring.boot.TetherWebSocketServerCustomizer;
-import dev.tether.websocket.OneBotAnnouncer;
+import dev.tether.websocket.onebot.OneBotAnnouncer;
 import dev.tether.websocket.WebSocketServer;
 import java.time.Duration;
 import java.util.List;
@@ -39,19 +39,9 @@ public final class ServerFactory {
         if (perAddress != null) {
             Check.apply(P + ".max-sessions-per-address", perAddress, () -> b.maxSessionsPerAddress(perAddress));
         }
-        Integer frame = s.maxFramePayload();
-        if (frame != null) {
-            Check.apply(P + ".max-frame-payload", frame, () -> b.maxFramePayload(frame));
-        }
-        Integer message = s.maxMessageBytes();
-        if (message != null) {
-            Check.apply(P + ".max-message-bytes", message, () -> b.maxMessageBytes(message));
-        }
         Check.apply(P + ".handshake-timeout", s.handshakeTimeout(), () -> b.handshakeTimeout(s.handshakeTimeout()));
-        Check.apply(P + ".close-handshake-timeout", s.closeHandshakeTimeout(),
-                () -> b.closeHandshakeTimeout(s.closeHandshakeTimeout()));
+        b.session(ConnectionFactory.session(P, s.closeHandshakeTimeout(), s.maxFramePayload(), s.maxMessageBytes(), s.heartbeat()));
         Check.apply(P + ".drain-timeout", s.drainTimeout(), () -> b.drainTimeout(s.drainTimeout()));
-        b.heartbeat(ConnectionFactory.heartbeat(P + ".heartbeat", s.heartbeat()));
         TetherProperties.OneBot onebot = s.onebot();
         if (onebot.enabled()) {
             OneBotAnnouncer.Builder a = OneBotAnnouncer.builder(onebot.selfId()).enableDisable(onebot.enableDisable());

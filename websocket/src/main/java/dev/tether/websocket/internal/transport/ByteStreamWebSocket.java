@@ -1,9 +1,10 @@
 package dev.tether.websocket.internal.transport;
 
-import dev.tether.core.Attempt;
+import dev.tether.core.spi.Attempt;
 import dev.tether.websocket.CloseSummary;
 import dev.tether.websocket.Heartbeat;
 import dev.tether.websocket.WebSocketClient;
+import dev.tether.websocket.WebSocketSessionSpec;
 import dev.tether.websocket.internal.CloseHandshakeHandler;
 import dev.tether.websocket.internal.SessionObserver;
 import dev.tether.websocket.internal.SessionSettings;
@@ -27,6 +28,9 @@ import reactor.core.publisher.Mono;
  * close frame and closes TCP at once, unless the peer's input was refused ({@link #refused(int, String)},
  * or a frame the decoder refused): then it is a lingering close with that code, ended by the peer's
  * close frame or FIN within the linger bounds, so no unread data turns the close frame into a reset.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public final class ByteStreamWebSocket {
 
@@ -51,7 +55,7 @@ public final class ByteStreamWebSocket {
         Objects.requireNonNull(attempt, "attempt");
         SessionSettings settings = new SessionSettings(true, closeHandshakeTimeout, WebSocketClient.DEFAULT_TCP_CLOSE_WAIT,
                 Heartbeat.disabled(), null, maxFramePayload, maxFramePayload, 1, attempt.scheduler(), Long.MAX_VALUE,
-                WebSocketClient.DEFAULT_LINGER_TIMEOUT, WebSocketClient.DEFAULT_LINGER_BYTES);
+                WebSocketSessionSpec.DEFAULT_LINGER_TIMEOUT, WebSocketSessionSpec.DEFAULT_LINGER_BYTES);
         CloseHandshakeHandler h = new CloseHandshakeHandler(channel, settings, subprotocol).byteStream()
                 .observer(new SessionObserver() {
                     @Override

@@ -23,6 +23,9 @@ import org.jspecify.annotations.Nullable;
  * with per-attempt query parameters, a refused upgrade's {@code Retry-After} and status turned into a
  * verdict, and what a failed TLS handshake means in words. Used by the WebSocket client; meant for
  * the MQTT connector's WebSocket transport too (a dependency in that direction only).
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public final class Upgrades {
 

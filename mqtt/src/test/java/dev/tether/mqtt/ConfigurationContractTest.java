@@ -1,0 +1,47 @@
+package dev.tether.mqtt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tether.core.ReconnectPolicy;
+import dev.tether.core.testing.BuilderCopies;
+import java.time.Duration;
+import java.util.Map;
+import nl.jqno.equalsverifier.EqualsVerifier;
+import nl.jqno.equalsverifier.Warning;
+import org.junit.jupiter.api.Test;
+
+/** The MQTT module's value types keep the equals/hashCode contract, and every toBuilder() carries every setting. */
+class ConfigurationContractTest {
+
+    private static final MqttMessage MESSAGE = MqttMessage.of("t/will", "gone", MqttQos.AT_LEAST_ONCE);
+
+    private static final Map<Class<?>, Object> VALUES = Map.of(
+            MqttMessage.class, MqttMessage.of("t/other", "x", MqttQos.EXACTLY_ONCE),
+            MqttWill.class, MqttWill.of(MESSAGE),
+            ReconnectPolicy.class, ReconnectPolicy.builder().initialDelay(Duration.ofMillis(3)).build());
+
+    @Test
+    void valueTypesKeepTheEqualsContract() {
+        EqualsVerifier.forClass(MqttSubscription.class).verify();
+        EqualsVerifier.forClass(MqttWill.class).verify();
+        EqualsVerifier.forClass(MqttMessage.class).suppress(Warning.NULL_FIELDS).verify();
+    }
+
+    @Test
+    void toBuilderCarriesEverySetting() {
+        assertThat(BuilderCopies.assertCopiesEveryField(MqttSubscription.builder("a/#"), b -> b.build().toBuilder(), VALUES))
+                .isNotEmpty();
+        assertThat(BuilderCopies.assertCopiesEveryField(MqttMessage.builder("a/b"), b -> b.build().toBuilder(), VALUES))
+                .isNotEmpty();
+        assertThat(BuilderCopies.assertCopiesEveryField(MqttWill.builder(MESSAGE), b -> b.build().toBuilder(), VALUES))
+                .contains("delay", "messageExpiry");
+        // version stays MQTT 5 and authenticationMethod unset: the builder refuses either with versionFallback(true)
+        assertThat(BuilderCopies.assertCopiesEveryField(MqttClient.builder().endpoint("tcp://127.0.0.1:1883"),
+                b -> b.build().toBuilder(), VALUES, "version", "authenticationMethod"))
+                .contains("clientId", "versionFallback", "cleanStart", "sessionExpiry", "keepAlive", "pingTimeout",
+                        "connackTimeout", "will", "offlineCapacity", "overflowPolicy", "maxInFlight", "receiveMaximum",
+                        "inboundBufferSize", "dropQos0WhenFull", "maxPacketSize", "drainTimeout", "incompletePacketTimeout",
+                        "transportCloseTimeout", "webSocketHeaders", "webSocketQuery", "credentials", "reconnect",
+                        "classifier", "scheduler", "attemptTimeout", "closeTimeout", "name", "sessionStore");
+    }
+}
