@@ -1,32 +1,22 @@
 package dev.tether.samples.spring;
 
-import dev.tether.core.ConnectionOperators;
-import dev.tether.core.ReconnectPolicy;
-import dev.tether.jwt.JwtCredentialsProvider;
-import dev.tether.jwt.JwtSigner;
 import dev.tether.jwt.JwtVerifier;
-import dev.tether.jwt.TokenMapping;
 import dev.tether.mqtt.MqttClient;
 import dev.tether.mqtt.MqttMessage;
 import dev.tether.mqtt.MqttQos;
 import dev.tether.samples.LifecycleJson;
 import dev.tether.samples.broker.JwtBroker;
+import dev.tether.spring.boot.TetherMqttClientCustomizer;
+import dev.tether.spring.boot.TetherProperties;
+import dev.tether.spring.boot.TetherWebSocketHandler;
 import dev.tether.websocket.WebSocketMessage;
-import dev.tether.websocket.WebSocketServer;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
-import java.time.Duration;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.health.contributor.Health;
-import org.springframework.boot.health.contributor.ReactiveHealthIndicator;
-import org.springframework.boot.health.contributor.Status;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.MediaType;
@@ -38,8 +28,8 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * Wires Tether into the service: the MQTT client and its JWT source, the SSE routes, the health
- * indicator, and the WebSocket endpoint with its Spring lifecycle.
+ * The service's own logic. The MQTT client {@code telemetry}, its JWT source, the WebSocket server, the health
+ * contributors, the meters and the shutdown order come from the Tether starter and {@code application.yml}.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(TelemetryProperties.class)
@@ -48,159 +38,77 @@ public class TelemetryConfiguration {
     private static final Logger log = LoggerFactory.getLogger(TelemetryConfiguration.class);
 
     /**
-     * The HS256 secret: configured, or generated for the embedded broker.
+     * The demo's embedded broker that checks the client's JWTs, started only when no broker is configured.
      *
-     * @param props the settings
-     * @return the secret bytes
-     */
-    @Bean
-    TokenSecret tokenSecret(TelemetryProperties props) {
-        if (props.jwtSecret() != null) {
-            byte[] s = props.jwtSecret().getBytes(StandardCharsets.UTF_8);
-            if (s.length < 32) {
-                throw new IllegalArgumentException("tether.jwt-secret must be at least 32 bytes for HS256, but has " + s.length);
-            }
-            return new TokenSecret(s);
-        }
-        if (!"embedded".equals(props.brokerUri())) {
-            throw new IllegalArgumentException("tether.jwt-secret is required with an external broker (tether.mqtt-uri="
-                    + props.brokerUri() + ")");
-        }
-        byte[] s = new byte[32];
-        new SecureRandom().nextBytes(s);
-        return new TokenSecret(Base64.getEncoder().encodeToString(s).getBytes(StandardCharsets.UTF_8));
-    }
-
-    /**
-     * @param props  the settings
-     * @param secret the token secret
-     * @return the embedded broker, only when no broker URI is configured
+     * @param tether the starter's properties: the client's endpoints and JWT secret
+     * @return the broker, or none
      */
     @Bean(destroyMethod = "close")
-    EmbeddedBrokerHolder embeddedBroker(TelemetryProperties props, TokenSecret secret) {
-        if (!"embedded".equals(props.brokerUri())) {
+    EmbeddedBrokerHolder embeddedBroker(TetherProperties tether) {
+        TetherProperties.MqttClient client = tether.mqtt().clients().get("telemetry");
+        if (client == null || !client.endpoints().isEmpty()) {
             return new EmbeddedBrokerHolder(null);
         }
-        JwtVerifier verifier = JwtVerifier.builder().hmacSecret(secret.bytes()).build();
+        TetherProperties.Jwt jwt = client.jwt();
+        String secret = jwt == null ? null : jwt.secret();
+        if (secret == null) {
+            throw new IllegalStateException("the embedded broker checks HS256 tokens: set "
+                    + "tether.mqtt.clients.telemetry.jwt.secret (./tether service generates one)");
+        }
+        JwtVerifier verifier = JwtVerifier.builder().hmacSecret(secret.getBytes(StandardCharsets.UTF_8)).build();
         JwtBroker broker = JwtBroker.start(verifier, why -> log.info("{}", why));
         log.info("embedded MQTT broker (JWT authentication) on {}", broker.tcpUri());
         return new EmbeddedBrokerHolder(broker);
     }
 
     /**
-     * @param props  the settings
-     * @param secret the token secret
      * @param broker the embedded broker, if any
-     * @return the resilient MQTT client, started and closed with the application
+     * @return points the {@code telemetry} client at the embedded broker when no endpoint is configured
      */
     @Bean
-    MqttClient telemetryClient(TelemetryProperties props, TokenSecret secret, EmbeddedBrokerHolder broker) {
-        JwtSigner signer = JwtSigner.builder().hs256(secret.bytes()).subject("telemetry-service").lifetime(props.tokenLifetime()).build();
-        JwtCredentialsProvider tokens = JwtCredentialsProvider.builder().selfSigned(signer)
-                .mapping(TokenMapping.password("telemetry-service")).name("telemetry-tokens").build();
-        String uri = broker.broker() != null ? broker.broker().tcpUri() : props.brokerUri();
-        return MqttClient.builder().endpoint(uri).clientId("telemetry-service").credentials(tokens)
-                .reconnect(ReconnectPolicy.builder().maxDelay(Duration.ofSeconds(10)).build()).name("telemetry").build();
-    }
-
-    /**
-     * The telemetry, shared by every consumer (SSE and WebSocket): one broker subscription.
-     *
-     * @param client the MQTT client
-     * @param props  the settings
-     * @return the hot stream of messages
-     */
-    @Bean
-    TelemetryStream telemetryStream(MqttClient client, TelemetryProperties props) {
-        return new TelemetryStream(client.subscribe(props.topicFilter(), MqttQos.AT_LEAST_ONCE).share());
-    }
-
-    /**
-     * Starts the MQTT client with the application and closes it gracefully (DISCONNECT) on shutdown.
-     *
-     * @param client the client
-     * @return its lifecycle
-     */
-    @Bean
-    SmartLifecycle telemetryClientLifecycle(MqttClient client) {
-        return new SmartLifecycle() {
-            private volatile boolean running;
-
-            @Override
-            public void start() {
-                client.start();
-                running = true;
-            }
-
-            @Override
-            public void stop() {
-                client.close().block(Duration.ofSeconds(10));
-                running = false;
-            }
-
-            @Override
-            public boolean isRunning() {
-                return running;
+    TetherMqttClientCustomizer embeddedBrokerEndpoint(EmbeddedBrokerHolder broker) {
+        return (name, builder) -> {
+            JwtBroker b = broker.broker();
+            if (name.equals("telemetry") && b != null) {
+                builder.endpoint(b.tcpUri());
             }
         };
     }
 
     /**
-     * The Tether WebSocket endpoint: every session receives the telemetry as JSON text.
+     * The telemetry, shared by every consumer (SSE and WebSocket): one broker subscription.
      *
+     * @param telemetry the MQTT client (the starter's bean {@code telemetry})
      * @param props     the settings
+     * @return the hot stream of messages
+     */
+    @Bean
+    TelemetryStream telemetryStream(MqttClient telemetry, TelemetryProperties props) {
+        return new TelemetryStream(telemetry.subscribe(props.topicFilter(), MqttQos.AT_LEAST_ONCE).share());
+    }
+
+    /**
      * @param telemetry the shared telemetry stream
-     * @return the server, started and drained by {@link WebSocketServerLifecycle}
+     * @return the handler of the starter's WebSocket server: every session receives the telemetry as JSON text
      */
     @Bean
-    WebSocketServer telemetryWebSocketServer(TelemetryProperties props, TelemetryStream telemetry) {
-        return WebSocketServer.builder().host("127.0.0.1").port(props.webSocketPort()).path(props.webSocketPath())
-                .drainTimeout(props.drain())
-                .handler(session -> session.send(telemetry.messages().map(m -> WebSocketMessage.text(toJson(m)))))
-                .build();
+    TetherWebSocketHandler telemetryWebSocket(TelemetryStream telemetry) {
+        return session -> session.send(telemetry.messages().map(m -> WebSocketMessage.text(toJson(m))));
     }
 
     /**
-     * @param server the WebSocket server
-     * @return the Spring lifecycle that starts it and drains it (1001 to every session) on shutdown
-     */
-    @Bean
-    WebSocketServerLifecycle telemetryWebSocketLifecycle(WebSocketServer server) {
-        return new WebSocketServerLifecycle(server);
-    }
-
-    /**
-     * @param client the MQTT client
-     * @return the connection's health: UP when connected, DOWN otherwise, with the reason
-     */
-    @Bean
-    ReactiveHealthIndicator tetherHealthIndicator(MqttClient client) {
-        return () -> ConnectionOperators.health(client.connection()).next().map(h -> Health
-                .status(switch (h.status()) {
-                    case UP -> Status.UP;
-                    case OUT_OF_SERVICE -> Status.OUT_OF_SERVICE;
-                    case STARTING, RECONNECTING -> new Status(h.status().name(), h.detail());
-                    case DOWN -> Status.DOWN;
-                })
-                .withDetail("generation", h.generation())
-                .withDetail("since", h.since().toString())
-                .withDetail("detail", h.detail())
-                .build());
-    }
-
-    /**
-     * @param client    the MQTT client
-     * @param telemetry the shared telemetry stream
+     * @param telemetry the MQTT client
+     * @param stream    the shared telemetry stream
      * @return {@code GET /lifecycle} and {@code GET /telemetry} as Server-Sent Events
      */
     @Bean
-    RouterFunction<ServerResponse> telemetryRoutes(MqttClient client, TelemetryStream telemetry) {
+    RouterFunction<ServerResponse> telemetryRoutes(MqttClient telemetry, TelemetryStream stream) {
         return RouterFunctions.route()
                 .GET("/lifecycle", req -> ServerResponse.ok().contentType(MediaType.TEXT_EVENT_STREAM)
-                        .body(client.lifecycle().onErrorResume(e -> Mono.empty()).map(e -> ServerSentEvent.<Map<String, Object>>builder(LifecycleJson.json(e))
+                        .body(telemetry.lifecycle().onErrorResume(e -> Mono.empty()).map(e -> ServerSentEvent.<Map<String, Object>>builder(LifecycleJson.json(e))
                                 .event(LifecycleJson.name(e)).build()), ServerSentEvent.class))
                 .GET("/telemetry", req -> ServerResponse.ok().contentType(MediaType.TEXT_EVENT_STREAM)
-                        .body(telemetry.messages().map(m -> ServerSentEvent.<Map<String, Object>>builder(toMap(m)).event("message").build()),
+                        .body(stream.messages().map(m -> ServerSentEvent.<Map<String, Object>>builder(toMap(m)).event("message").build()),
                                 ServerSentEvent.class))
                 .build();
     }
@@ -222,23 +130,11 @@ public class TelemetryConfiguration {
     }
 
     /**
-     * The HS256 secret, kept out of {@code toString()}.
-     *
-     * @param bytes the secret
-     */
-    record TokenSecret(byte[] bytes) {
-        @Override
-        public String toString() {
-            return "TokenSecret{****}";
-        }
-    }
-
-    /**
      * The embedded broker, or none when an external one is configured.
      *
      * @param broker the broker, or null
      */
-    record EmbeddedBrokerHolder(@org.jspecify.annotations.Nullable JwtBroker broker) implements AutoCloseable {
+    record EmbeddedBrokerHolder(@Nullable JwtBroker broker) implements AutoCloseable {
         @Override
         public void close() {
             if (broker != null) {

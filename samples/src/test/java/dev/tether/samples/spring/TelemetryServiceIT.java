@@ -43,7 +43,8 @@ class TelemetryServiceIT {
     @Test
     void serviceStreamsTelemetryAndDrainsWebSocketsOnShutdown() {
         ConfigurableApplicationContext ctx = new SpringApplicationBuilder(TelemetryServiceApplication.class)
-                .properties("server.port=0", "server.address=127.0.0.1", "tether.ws-port=0", "tether.jwt-secret=" + SECRET)
+                .properties("server.port=0", "server.address=127.0.0.1", "tether.websocket.server.port=0",
+                        "tether.mqtt.clients.telemetry.jwt.secret=" + SECRET)
                 .run();
         boolean closed = false;
         try {
@@ -57,7 +58,9 @@ class TelemetryServiceIT {
                     .expectNextCount(1).expectComplete().verify(WAIT);
 
             String health = http.get().uri("/actuator/health").retrieve().bodyToMono(String.class).block(WAIT);
-            assertThat(health).contains("\"tether\":{").containsPattern("\"tether\":\\{\"details\":\\{[^}]*\\},\"status\":\"UP\"");
+            // The starter's contributor: one component per connection, UP while connected.
+            assertThat(health).contains("\"tether\":{").containsPattern(
+                    "\"telemetry\":\\{\"details\":\\{[^}]*\"state\":\"CONNECTED\"[^}]*\\},\"status\":\"UP\"");
 
             // A WebSocket client of the service's Tether endpoint.
             WebSocketServer wsServer = ctx.getBean(WebSocketServer.class);

@@ -1,0 +1,168 @@
+package dev.tether.spring.boot;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tether.core.Endpoint;
+import dev.tether.core.LifecycleEvent;
+import dev.tether.core.ResilientConnection;
+import dev.tether.core.testing.Await;
+import dev.tether.core.testing.EventRecorder;
+import dev.tether.jwt.JwtCredentialsProvider;
+import dev.tether.jwt.JwtSigner;
+import dev.tether.jwt.JwtVerifier;
+import dev.tether.jwt.TokenMapping;
+import dev.tether.mqtt.MqttClient;
+import dev.tether.mqtt.MqttMessage;
+import dev.tether.mqtt.MqttQos;
+import dev.tether.websocket.WebSocketClient;
+import dev.tether.websocket.WebSocketMessage;
+import dev.tether.websocket.WebSocketServer;
+import dev.tether.websocket.WebSocketSession;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.availability.AvailabilityChangeEvent;
+import org.springframework.boot.availability.ReadinessState;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ApplicationListener;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+
+/**
+ * Real application starts (WebFlux, actuator, {@code server.shutdown=graceful}) against an embedded broker that
+ * checks JWTs and a real WebSocket client: health across a broker restart, readiness, and the shutdown order as the
+ * peers see it.
+ */
+class TetherApplicationIT {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final String SECRET = "starter-test-secret-of-at-least-32-bytes";
+    private static final String C = "tether.mqtt.clients.telemetry.";
+
+    /** What the peers and the application saw, in order. */
+    static final List<String> seen = new CopyOnWriteArrayList<>();
+
+    @Test
+    void healthFollowsTheBrokerAndShutdownDrainsWebSocketsWithReadinessOffBeforeTheMqttDisconnect() {
+        seen.clear();
+        JwtVerifier verifier = JwtVerifier.builder().hmacSecret(SECRET.getBytes(StandardCharsets.UTF_8)).build();
+        try (Broker broker = Broker.start((clientId, user, password) -> {
+            try {
+                verifier.verify(password == null ? null : new String(password, StandardCharsets.UTF_8), java.time.Instant.now());
+                return true;
+            } catch (Exception e) {
+                return false;
+            }
+        }, e -> seen.add("broker " + e))) {
+            int wsPort = Broker.freePort();
+            ConfigurableApplicationContext ctx = new SpringApplicationBuilder(App.class).properties(
+                    "server.port=0", "server.address=127.0.0.1", "server.shutdown=graceful",
+                    "management.endpoints.web.exposure.include=health", "management.endpoint.health.show-details=always",
+                    "management.endpoint.health.probes.enabled=true", "tether.health.readiness=true",
+                    C + "endpoints=" + broker.tcpUri(), C + "client-id=telemetry-service", C + "reconnect.max-delay=500ms",
+                    C + "jwt.algorithm=HS256", C + "jwt.secret=" + SECRET, C + "jwt.subject=telemetry-service",
+                    "tether.websocket.server.host=127.0.0.1", "tether.websocket.server.port=" + wsPort,
+                    "tether.websocket.server.path=/feed").run();
+            boolean closed = false;
+            ResilientConnection<WebSocketSession> wsClient = ResilientConnection.builder(WebSocketClient.builder().build())
+                    .endpoint(Endpoint.of("ws://127.0.0.1:" + wsPort + "/feed")).name("peer").build();
+            try {
+                WebClient http = WebClient.create("http://127.0.0.1:" + ctx.getEnvironment().getProperty("local.server.port"));
+                ctx.getBean("telemetry", MqttClient.class).awaitConnected(WAIT).block(WAIT);
+                assertThat(get(http, "/actuator/health/tether/telemetry")).contains("\"status\":\"UP\"")
+                        .contains("\"endpoint\":\"" + broker.tcpUri() + "\"").contains("\"state\":\"CONNECTED\"");
+                assertThat(get(http, "/actuator/health/readiness")).contains("\"status\":\"UP\"");
+
+                // The broker goes away: DOWN with the cause and the next retry; readiness goes DOWN with it (opt-in).
+                broker.stop();
+                Await.until(() -> get(http, "/actuator/health/tether/telemetry").contains("\"status\":\"DOWN\""), WAIT,
+                        "health DOWN after the broker stopped");
+                String down = get(http, "/actuator/health/tether/telemetry");
+                assertThat(down).contains("lastDisconnectCause");
+                Await.until(() -> get(http, "/actuator/health/tether/telemetry").contains("nextRetry"), WAIT, "the next retry shown");
+                assertThat(get(http, "/actuator/health/readiness")).contains("\"status\":\"DOWN\"");
+                broker.restart();
+                Await.until(() -> get(http, "/actuator/health/tether/telemetry").contains("\"status\":\"UP\""), WAIT,
+                        "health UP after the broker came back");
+                Await.until(() -> get(http, "/actuator/health/readiness").contains("\"status\":\"UP\""), WAIT, "ready again");
+
+                // A WebSocket consumer of the MQTT telemetry, through the application's handler.
+                List<String> received = new CopyOnWriteArrayList<>();
+                Disposable messages = wsClient.perSession(WebSocketSession::receive).subscribe(m -> received.add(m.text()));
+                Disposable onClose = wsClient.lifecycle().subscribe(e -> {
+                    if (e instanceof LifecycleEvent.CloseReceived r) {
+                        // At the moment the session gets its close frame, the broker still has the MQTT client.
+                        seen.add("ws close " + r.code() + " (broker has telemetry-service: "
+                                + broker.connectedClients().contains("telemetry-service") + ")");
+                    }
+                }, e -> { });
+                try (EventRecorder wsEvents = EventRecorder.record(wsClient.lifecycle())) {
+                    wsClient.start();
+                    wsEvents.await(LifecycleEvent.Connected.class, WAIT);
+                    WebSocketServer server = ctx.getBean(WebSocketServer.class);
+                    Await.until(() -> server.sessions().count() == 1, WAIT, "the session on the server");
+                    MqttClient device = MqttClient.builder().endpoint(broker.tcpUri()).clientId("device-1")
+                            .credentials(JwtCredentialsProvider.builder().selfSigned(JwtSigner.builder()
+                                            .hs256(SECRET.getBytes(StandardCharsets.UTF_8)).subject("device-1").build())
+                                    .mapping(TokenMapping.password("device-1")).build()).build().start();
+                    Await.until(() -> {
+                        device.publish(MqttMessage.of("telemetry/device-1", "21.5", MqttQos.AT_LEAST_ONCE)).block(WAIT);
+                        return received.stream().anyMatch(m -> m.contains("21.5"));
+                    }, WAIT, "telemetry from the broker over the application's WebSocket endpoint");
+                    device.close().block(WAIT);
+                    seen.clear();
+
+                    ctx.close();
+                    closed = true;
+                    assertThat(wsEvents.await(LifecycleEvent.CloseReceived.class, WAIT).code()).isEqualTo(1001);
+                    Await.until(() -> seen.contains("broker disconnect:telemetry-service"), WAIT, "the broker's DISCONNECT");
+                    assertThat(seen).containsSubsequence("readiness REFUSING_TRAFFIC",
+                            "ws close 1001 (broker has telemetry-service: true)", "broker disconnect:telemetry-service");
+                } finally {
+                    messages.dispose();
+                    onClose.dispose();
+                }
+            } finally {
+                wsClient.abort().block(WAIT);
+                if (!closed) {
+                    ctx.close();
+                }
+            }
+        }
+    }
+
+    private static String get(WebClient http, String path) {
+        String body = http.get().uri(path).exchangeToMono(r -> r.bodyToMono(String.class).defaultIfEmpty(""))
+                .block(Duration.ofSeconds(10));
+        return body == null ? "" : body;
+    }
+
+    /** The application: its handler streams the MQTT telemetry to every WebSocket session. */
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class App {
+
+        @Bean
+        Flux<MqttMessage> telemetryStream(MqttClient telemetry) {
+            return telemetry.subscribe("telemetry/#", MqttQos.AT_LEAST_ONCE).share();
+        }
+
+        @Bean
+        TetherWebSocketHandler feed(Flux<MqttMessage> telemetryStream) {
+            return session -> session.send(telemetryStream.map(m -> WebSocketMessage.text(m.payloadAsString())));
+        }
+
+        @Bean
+        ApplicationListener<AvailabilityChangeEvent<ReadinessState>> readinessRecorder() {
+            return e -> seen.add("readiness " + e.getState());
+        }
+    }
+
+}
