@@ -23,6 +23,10 @@ import java.util.UUID;
  *       the harness to reset the proxied connection; see {@link ReconnectWorkload})</li>
  *   <li>{@code role=idle driver=<class> host= port= connections=}</li>
  *   <li>{@code role=storm host= port= clients=}</li>
+ *   <li>{@code role=stormsim sizes=10000,100000 refusals=RATE_EXCEEDED_0X9F,CONNECTION_REFUSED [xclients=
+ *       xcheck=NONE/a0;...;a100/d0;...;d100,FULL/...]: the deciles of the real storm's
+ *       failed attempt durations and loss detection times, ms}
+ *       (virtual time, no sockets: {@link StormSimulation})</li>
  *   <li>{@code role=slowconsumer driver=<class> host= port=} (prints {@code READY <topic>}, then waits for the
  *       harness's flood)</li>
  *   <li>{@code role=wsserver sessions=} (prints {@code PORT <n>}, then waits for the sessions)</li>
@@ -58,6 +62,27 @@ public final class ContenderMain {
             case "reconnect" -> emit("reconnect", ReconnectWorkload.run(req(a, "driver"), req(a, "host"),
                     Integer.parseInt(req(a, "port")), Integer.parseInt(req(a, "trials")),
                     Duration.ofMillis(Long.parseLong(req(a, "backoff_ms")))));
+            case "stormsim" -> {
+                List<StormSimulator.Refusal> refusals = new java.util.ArrayList<>();
+                for (String r : req(a, "refusals").split(",")) {
+                    refusals.add(StormSimulator.Refusal.valueOf(r));
+                }
+                List<Integer> sizes = new java.util.ArrayList<>();
+                for (String n : req(a, "sizes").split(",")) {
+                    sizes.add(Integer.parseInt(n));
+                }
+                emit("sim", StormSimulation.run(sizes, refusals));
+                // Cross-check against the real storm: per jitter, the deciles of its failed attempts' durations and of
+                // its loss detection, as measured: xcheck=NONE/a0;a10;...;a100/d0;d10;...;d100,FULL/...
+                for (String x : a.getOrDefault("xcheck", "").split(",")) {
+                    String[] p = x.split("/");
+                    if (p.length == 3) {
+                        emit("sim", StormSimulation.crossCheck(dev.tether.core.Jitter.valueOf(p[0]),
+                                Integer.parseInt(req(a, "xclients")), StormSimulator.Latency.empirical(doubles(p[1])),
+                                StormSimulator.Latency.empirical(doubles(p[2])), 21));
+                    }
+                }
+            }
             case "storm" -> emit("storm", StormWorkload.run(req(a, "host"), Integer.parseInt(req(a, "port")),
                     Integer.parseInt(req(a, "clients"))));
             default -> throw new IllegalArgumentException("role must be mqtt, ws, resilience, reconnect, idle, storm, slowconsumer or wsserver, but was "
@@ -133,6 +158,15 @@ public final class ContenderMain {
     private static void emit(String prefix, Map<String, Double> values) {
         values.forEach((k, v) -> System.out.println("RESULT " + prefix + "." + k + " " + String.format(Locale.ROOT, "%.6f", v)));
         System.out.flush();
+    }
+
+    private static double[] doubles(String list) {
+        String[] parts = list.split(";");
+        double[] values = new double[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            values[i] = Double.parseDouble(parts[i]);
+        }
+        return values;
     }
 
     private static String req(Map<String, String> a, String key) {

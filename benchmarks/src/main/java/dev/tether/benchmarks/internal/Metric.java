@@ -43,7 +43,9 @@ record Metric(String name, String unit, String better, double tether, @Nullable 
     enum RatioTarget {
         NONE, AT_LEAST, AT_MOST,
         /** Strictly below the bound (the absolute metrics). */
-        BELOW
+        BELOW,
+        /** Within {@code 1 ± bound} (a model against a measurement). */
+        WITHIN
     }
 
     static Metric compare(String name, String unit, boolean higherIsBetter, List<Double> tether, String peerName,
@@ -86,6 +88,11 @@ record Metric(String name, String unit, String better, double tether, @Nullable 
         if (samples < 2 || !Double.isFinite(ci[0]) || !Double.isFinite(ci[1])) {
             return (ok(kind, bound, value) ? MET : MISSED) + ", 1 run";
         }
+        if (kind == RatioTarget.WITHIN) {
+            boolean low = ok(kind, bound, ci[0]);
+            boolean high = ok(kind, bound, ci[1]);
+            return low && high ? MET : !low && !high && (ci[1] < 1 - bound || ci[0] > 1 + bound) ? MISSED : NOT_SHOWN;
+        }
         // Met when even the unfavourable end of the interval meets the bound; missed when even the favourable one fails.
         boolean higher = kind == RatioTarget.AT_LEAST;
         double worst = higher ? ci[0] : ci[1];
@@ -98,6 +105,7 @@ record Metric(String name, String unit, String better, double tether, @Nullable 
             case AT_LEAST -> value >= bound;
             case AT_MOST -> value <= bound;
             case BELOW -> value < bound;
+            case WITHIN -> value >= 1 - bound && value <= 1 + bound;
             case NONE -> true;
         };
     }

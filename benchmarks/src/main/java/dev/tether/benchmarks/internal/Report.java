@@ -29,9 +29,13 @@ public final class Report {
     private final long seconds;
     private final List<Metric> metrics;
     private final List<String> notes;
+    private final String stormSection;
+    private final List<Object> stormJson;
 
     Report(String date, String machine, int runs, boolean quick, long seed, long seconds, List<Metric> metrics,
-           List<String> notes) {
+           List<String> notes, String stormSection, List<Object> stormJson) {
+        this.stormSection = stormSection;
+        this.stormJson = List.copyOf(stormJson);
         this.date = date;
         this.machine = machine;
         this.runs = runs;
@@ -143,6 +147,31 @@ public final class Report {
                     one(resilience, "storm." + jitter + ".mean_per_100ms"), Double.POSITIVE_INFINITY, null));
             metrics.add(Metric.absolute(prefix + "all_back", "ms",
                     one(resilience, "storm." + jitter + ".all_back_ms"), Double.POSITIVE_INFINITY, null));
+            metrics.add(Metric.absolute(prefix + "attempts_per_client", "attempts",
+                    one(resilience, "storm." + jitter + ".attempts_per_client"), Double.POSITIVE_INFINITY, null));
+            // The simulator with the real run's model and measured latencies, against the real run: within 20%.
+            for (String[] m : new String[][]{{"all_back_ms", "all_back"}, {"attempts_per_client", "attempts_per_client"}}) {
+                metrics.add(Metric.compare("storm_simulated_vs_real_" + settings.stormClients() + "_clients_" + jitter
+                                + "_jitter_" + m[1], "ratio", false, one(resilience, "sim.xcheck." + jitter + "." + m[0]),
+                        "real-socket storm", one(resilience, "storm." + jitter + "." + m[0]), Metric.RatioTarget.WITHIN,
+                        0.2, "0.8-1.2x the real run"));
+            }
+        }
+        for (StormSimulator.Refusal refusal : StormSimulator.Refusal.values()) {
+            int n = settings.stormSizes().get(settings.stormSizes().size() - 1);
+            String at = "sim." + refusal.label() + "." + n + ".";
+            String name = "storm_simulated_" + n + "_clients_" + refusal.label() + "_tether_defaults_";
+            for (String peer : List.of("hivemq", "none")) {
+                String peerName = peer.equals("hivemq") ? "HiveMQ client default policy" : "Tether without jitter";
+                metrics.add(Metric.compare(name + "all_back", "s", false, one(resilience, at + "full.all_back_s"), peerName,
+                        one(resilience, at + peer + ".all_back_s"), Metric.RatioTarget.AT_MOST, 1.0, "< 1.0x (sooner)"));
+                metrics.add(Metric.compare(name + "attempts_per_client", "attempts", false,
+                        one(resilience, at + "full.attempts_per_client"), peerName,
+                        one(resilience, at + peer + ".attempts_per_client"), Metric.RatioTarget.AT_MOST, 1.0,
+                        "< 1.0x (fewer)"));
+            }
+            metrics.add(Metric.absolute(name + "all_back_over_ideal", "x N/C", one(resilience, at + "full.over_ideal"), 2.0,
+                    "< 2x N/C"));
         }
         metrics.add(Metric.absolute("ws_server_heap_per_idle_session_at_" + settings.serverSessions(), "bytes",
                 one(resilience, "wsserver.heap_bytes_per_session"), 16 * 1024, "< 16 KiB"));
@@ -256,7 +285,58 @@ public final class Report {
             notes.add("FAILED: " + f);
         }
         String date = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"));
-        return new Report(date, Machine.describe(), rounds.size(), settings.quick(), seed, took.toSeconds(), metrics, notes);
+        List<Object> stormJson = new ArrayList<>();
+        return new Report(date, Machine.describe(), rounds.size(), settings.quick(), seed, took.toSeconds(), metrics, notes,
+                stormSection(settings, resilience, stormJson), stormJson);
+    }
+
+    /** The simulated storms as a Markdown section (empty when they did not run), and as JSON entries. */
+    private static String stormSection(Settings settings, Map<String, Double> values, List<Object> json) {
+        StringBuilder md = new StringBuilder();
+        for (StormSimulator.Refusal refusal : StormSimulator.Refusal.values()) {
+            for (int n : settings.stormSizes()) {
+                for (StormSimulator.Backoff b : StormSimulation.backoffs()) {
+                    String at = "sim." + refusal.label() + "." + n + "." + b.name() + ".";
+                    Double allBack = values.get(at + "all_back_s");
+                    if (allBack == null) {
+                        continue;
+                    }
+                    if (md.length() == 0) {
+                        md.append("\n## Reconnect storms, simulated\n\n")
+                                .append("Virtual time, no sockets (`StormSimulator`): N clients lose the broker at once; the "
+                                        + "broker admits C = ").append(String.format(Locale.ROOT, "%,.0f", StormSimulation.RATE))
+                                .append(" connections per second (token bucket, burst of 100 ms worth) and refuses the rest "
+                                        + "with CONNACK 0x9F (Tether waits at least 5 s), 0x89 (at least 1 s) or a refused "
+                                        + "TCP connection; 1 ms round trip. Tether's policies are its defaults ("
+                                        + "200 ms doubling to 30 s) with each jitter, computed by `ReconnectPolicy` itself, "
+                                        + "with the verdicts' minimum delays; decorrelated jitter (same base and cap) and "
+                                        + "HiveMQ's default (1 s doubling to 120 s, ±25%, no reason codes) for comparison. "
+                                        + "Seed ").append(StormSimulation.SEED).append(". Ideal = N/C. Peak = the busiest "
+                                        + "second's attempts over C.\n\n")
+                                .append("| refusal | clients | policy | all back (s) | over N/C | attempts per client | "
+                                        + "most attempts | peak over capacity | not back |\n")
+                                .append("|---|---:|---|---:|---:|---:|---:|---:|---:|\n");
+                    }
+                    md.append("| ").append(refusal.label()).append(" | ").append(String.format(Locale.ROOT, "%,d", n))
+                            .append(" | ").append(b.name()).append(" | ").append(num(allBack))
+                            .append(" | ").append(num(values.get(at + "over_ideal")))
+                            .append(" | ").append(num(values.get(at + "attempts_per_client")))
+                            .append(" | ").append(num(values.get(at + "max_attempts")))
+                            .append(" | ").append(num(values.get(at + "peak_over_capacity")))
+                            .append(" | ").append(num(values.get(at + "not_back"))).append(" |\n");
+                    Map<String, Object> e = new LinkedHashMap<>();
+                    e.put("refusal", refusal.label());
+                    e.put("clients", n);
+                    e.put("policy", b.name());
+                    for (String k : List.of("all_back_s", "ideal_s", "over_ideal", "attempts_per_client", "max_attempts",
+                            "peak_over_capacity", "not_back")) {
+                        e.put(k, values.get(at + k));
+                    }
+                    json.add(e);
+                }
+            }
+        }
+        return md.toString();
     }
 
     /** How many warm-ups reached a steady throughput, and the median warm-up. */
@@ -389,6 +469,7 @@ public final class Report {
             list.add(e);
         }
         root.put("metrics", list);
+        root.put("storm_simulation", stormJson);
         return Json.write(root);
     }
 
@@ -446,6 +527,7 @@ public final class Report {
                         .append(Explanations.why(m)).append('\n');
             }
         }
+        md.append(stormSection);
         md.append("\n## Not measured yet\n\n").append(Explanations.NOT_MEASURED);
         return md.toString();
     }

@@ -166,6 +166,17 @@ public final class Suite {
                         List.of("host=127.0.0.1", "port=" + b.port(), "clients=" + settings.stormClients()), 0));
                 progress.printf("bench: real-socket reconnect storm done (%d s)%n",
                         Duration.ofNanos(System.nanoTime() - started).toSeconds());
+                List<String> simArgs = new ArrayList<>(List.of("sizes=" + join(settings.stormSizes()),
+                        "refusals=RATE_EXCEEDED_0X9F,SERVER_BUSY_0X89,CONNECTION_REFUSED",
+                        "xclients=" + settings.stormClients()));
+                String xcheck = crossCheckArgument(resilience);
+                if (!xcheck.isEmpty()) {
+                    simArgs.add("xcheck=" + xcheck);
+                }
+                resilience.putAll(runOne(java, new Contender("stormsim", "Tether", "tether", List.of("role=stormsim")),
+                        simArgs, 0));
+                progress.printf("bench: simulated reconnect storms done (%d s)%n",
+                        Duration.ofNanos(System.nanoTime() - started).toSeconds());
             }
             for (int connections : phases.contains("idle") ? settings.idle() : List.<Integer>of()) {
                 List<Contender> idlers = new ArrayList<>(Contender.mqttContenders(true).subList(0, 2));
@@ -365,6 +376,34 @@ public final class Suite {
             copied.append(target);
         }
         return copied.toString();
+    }
+
+    /**
+     * @return the real storm's deciles of failed attempt durations and loss detection per jitter, as the
+     *         simulator's cross-check takes them, or empty when the real storm did not run
+     */
+    static String crossCheckArgument(Map<String, Double> real) {
+        StringBuilder out = new StringBuilder();
+        for (String jitter : List.of("none", "full", "equal")) {
+            StringBuilder attempts = new StringBuilder();
+            StringBuilder detect = new StringBuilder();
+            boolean complete = true;
+            for (int q = 0; q <= 100; q += 10) {
+                Double a = real.get("storm." + jitter + ".failed_attempt_ms_q" + q);
+                Double d = real.get("storm." + jitter + ".detect_ms_q" + q);
+                if (a == null || d == null || !Double.isFinite(a) || !Double.isFinite(d)) {
+                    complete = false;
+                    break;
+                }
+                attempts.append(q == 0 ? "" : ";").append(String.format(java.util.Locale.ROOT, "%.3f", a));
+                detect.append(q == 0 ? "" : ";").append(String.format(java.util.Locale.ROOT, "%.3f", d));
+            }
+            if (complete) {
+                out.append(out.length() == 0 ? "" : ",").append(jitter.toUpperCase(java.util.Locale.ROOT)).append('/')
+                        .append(attempts).append('/').append(detect);
+            }
+        }
+        return out.toString();
     }
 
     private static String join(List<Integer> values) {
