@@ -10,8 +10,10 @@ import java.util.List;
  * Runs the side-by-side benchmarks and writes {@code latest.json} and {@code latest.md}.
  *
  * <pre>
- * BenchMain [--quick] [--out DIR] [--only PHASE,...]
+ * BenchMain [--quick] [--out DIR] [--only PHASE,...] [--seed N]
  * </pre>
+ *
+ * <p>The full run is the headline; {@code --quick} is a smoke test, and both reports say so.
  *
  * <p>Every contender runs in a JVM of its own against the same broker (Mosquitto when installed,
  * else an embedded Moquette) on loopback; the default output folder is {@value #DEFAULT_OUT}.
@@ -27,12 +29,14 @@ public final class BenchMain {
     }
 
     /**
-     * @param args {@code --quick}, {@code --out DIR}, {@code --only rounds,resilience,idle,slowconsumer,wsserver}, {@code --help}
+     * @param args {@code --quick}, {@code --out DIR}, {@code --only} some of {@link Suite#PHASES} separated by commas,
+     *             {@code --seed N} (the contenders' order, as a report printed it), {@code --help}
      */
     public static void main(String[] args) {
         boolean quick = false;
         Path out = Paths.get(DEFAULT_OUT);
         List<String> phases = Suite.PHASES;
+        Long seed = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
@@ -54,14 +58,26 @@ public final class BenchMain {
                         System.exit(2);
                     }
                 }
+                case "--seed" -> {
+                    if (i + 1 >= args.length) {
+                        System.err.println("bench: --seed needs a number (the order seed a report printed)");
+                        System.exit(2);
+                    }
+                    try {
+                        seed = Long.parseLong(args[++i]);
+                    } catch (NumberFormatException e) {
+                        System.err.println("bench: --seed takes a whole number, not " + args[i]);
+                        System.exit(2);
+                    }
+                }
                 case "--help", "-h" -> {
-                    System.out.println("usage: bench [--quick] [--out DIR] [--only PHASE,...]   (default DIR " + DEFAULT_OUT
+                    System.out.println("usage: bench [--quick] [--out DIR] [--only PHASE,...] [--seed N]   (default DIR " + DEFAULT_OUT
                             + "; phases " + Suite.PHASES + ", all by default)");
                     return;
                 }
                 default -> {
                     System.err.println("bench: unknown argument " + args[i]
-                            + "; usage: bench [--quick] [--out DIR] [--only PHASE,...]");
+                            + "; usage: bench [--quick] [--out DIR] [--only PHASE,...] [--seed N]");
                     System.exit(2);
                 }
             }
@@ -69,12 +85,16 @@ public final class BenchMain {
         try {
             Path classes = Paths.get(BenchMain.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             Path logs = Files.createTempDirectory("tether-bench-logs");
-            Suite suite = new Suite(quick, classes, logs, phases);
+            long started = System.nanoTime();
+            Suite suite = seed == null ? new Suite(quick, classes, logs, phases)
+                    : new Suite(quick, classes, logs, phases, seed);
             String command = "./tether bench" + (quick ? " --quick" : "")
                     + (phases.equals(Suite.PHASES) ? "" : " --only " + String.join(",", phases));
             suite.run(System.err).write(out, command);
             System.err.println("bench: wrote " + out.resolve("latest.json") + " and " + out.resolve("latest.md")
                     + " (contender logs in " + logs + ")");
+            System.err.printf("bench: the %s run took %d s%n", quick ? "quick (smoke test)" : "full",
+                    java.time.Duration.ofNanos(System.nanoTime() - started).toSeconds());
             System.exit(0);
         } catch (Exception e) {
             System.err.println("bench: the run failed: " + e);

@@ -1,6 +1,8 @@
 package dev.tether.benchmarks.internal;
 
+import java.time.Duration;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
 /**
  * One MQTT client library behind the same small surface, so every contender runs the very same
@@ -51,6 +53,24 @@ interface MqttDriver extends AutoCloseable {
      */
     default void subscribeOnWorker(String topic, int qos, int prefetch, Consumer<byte[]> work) throws Exception {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no reactive subscribe");
+    }
+
+    /**
+     * Connects (clean start) with the library's own automatic reconnect set to one fixed delay (no
+     * growth, no jitter), and returns once the broker accepted. For the side-by-side reconnect runs.
+     *
+     * @param host        the broker (or proxy) host
+     * @param port        the broker (or proxy) port
+     * @param clientId    the client identifier
+     * @param backoff     the fixed delay before every reconnect attempt
+     * @param onLost      called with {@link System#nanoTime()} when the library reports the connection lost
+     * @param onConnected called with {@link System#nanoTime()} when the library reports a CONNACK (the first one too)
+     * @throws Exception if the first connection fails
+     * @throws UnsupportedOperationException if the driver does not take part in the reconnect runs
+     */
+    default void connectReconnecting(String host, int port, String clientId, Duration backoff, LongConsumer onLost,
+                                     LongConsumer onConnected) throws Exception {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no automatic reconnect here");
     }
 
     /** @return how many times the connection was lost since {@code connect}, or -1 if the driver does not count */

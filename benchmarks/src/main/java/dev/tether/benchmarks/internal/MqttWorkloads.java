@@ -33,10 +33,12 @@ final class MqttWorkloads {
     }
 
     /**
-     * @return msgs_per_s, cpu_s_per_million, bytes_per_msg, write_calls_per_msg, errors
+     * @return msgs_per_s, cpu_s_per_million, bytes_per_msg, write_calls_per_msg, errors, warmup_ms (how long
+     *         the warm-up took until throughput was steady, or its maximum), warmup_steady (1 or 0)
      */
     static Map<String, Double> throughput(MqttDriver pub, MqttDriver sub, String topic, int qos, boolean endToEnd,
-                                          int payloadSize, int window, Duration warmup, Duration measure)
+                                          int payloadSize, int window, Duration warmupMin, Duration warmupMax,
+                                          Duration measure)
             throws Exception {
         Semaphore permits = new Semaphore(window);
         AtomicLong completed = new AtomicLong();
@@ -55,17 +57,17 @@ final class MqttWorkloads {
         }
         byte[] payload = new byte[Math.max(1, payloadSize)];
         payload[0] = MEASURED;
-        long start = System.nanoTime();
-        long measureFrom = start + warmup.toNanos();
-        long end = measureFrom + measure.toNanos();
+        SteadyWarmup warm = new SteadyWarmup(warmupMin, warmupMax, System.nanoTime(), completed.get());
+        long end = Long.MAX_VALUE;
         Probe first = null;
         long firstCount = 0;
         long sent = 0;
         while (sent < MAX_MESSAGES) {
             long now = System.nanoTime();
-            if (first == null && now >= measureFrom) {
+            if (first == null && warm.done(now, completed.get())) {
                 firstCount = completed.get();
                 first = Probe.now();
+                end = now + measure.toNanos();
             }
             if (now >= end) {
                 break;
@@ -104,6 +106,8 @@ final class MqttWorkloads {
         result.put("bytes_per_msg", first.bytesPerOperation(last, count));
         result.put("write_calls_per_msg", first.writeCallsPerOperation(last, count));
         result.put("errors", (double) errors.get());
+        result.put("warmup_ms", warm.tookMillis());
+        result.put("warmup_steady", warm.steady() ? 1.0 : 0.0);
         return result;
     }
 

@@ -36,6 +36,12 @@ final class StormWorkload {
     private StormWorkload() {
     }
 
+    /** @return the storm's policy: 100 ms doubling to 2 s, unlimited, with this jitter */
+    static ReconnectPolicy policy(Jitter jitter) {
+        return ReconnectPolicy.builder().initialDelay(Duration.ofMillis(100)).multiplier(2.0)
+                .maxDelay(Duration.ofSeconds(2)).jitter(jitter).unlimited().build();
+    }
+
     static Map<String, Double> run(String host, int port, int clients) throws Exception {
         Map<String, Double> result = new LinkedHashMap<>();
         for (Jitter jitter : List.of(Jitter.NONE, Jitter.FULL, Jitter.EQUAL)) {
@@ -46,9 +52,12 @@ final class StormWorkload {
     }
 
     private static Map<String, Double> stormOnce(String host, int port, int n, Jitter jitter) throws Exception {
-        ReconnectPolicy policy = ReconnectPolicy.builder().initialDelay(Duration.ofMillis(100)).multiplier(2.0)
-                .maxDelay(Duration.ofSeconds(2)).jitter(jitter).unlimited().build();
+        ReconnectPolicy policy = policy(jitter);
         ConcurrentLinkedQueue<Long> attempts = new ConcurrentLinkedQueue<>();
+        // For the simulator's cross-check: when each client saw the loss, and how long its failed attempts took.
+        ConcurrentLinkedQueue<Long> losses = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Long> failedAttempts = new ConcurrentLinkedQueue<>();
+        long[] attemptStarted = new long[n];
         AtomicReference<CountDownLatch> back = new AtomicReference<>(new CountDownLatch(n));
         List<MqttClient> all = new ArrayList<>();
         List<Disposable> watches = new ArrayList<>();
@@ -58,11 +67,20 @@ final class StormWorkload {
             for (int i = 0; i < n; i++) {
                 MqttClient c = MqttClient.builder().endpoint("tcp://127.0.0.1:" + proxy.port())
                         .clientId("bench-storm-" + run + "-" + i).reconnect(policy).build();
+                int index = i;
                 watches.add(c.lifecycle().subscribe(e -> {
+                    long now = System.nanoTime();
                     if (e instanceof LifecycleEvent.Connecting) {
-                        attempts.add(System.nanoTime());
+                        attempts.add(now);
+                        attemptStarted[index] = now;
                     } else if (e instanceof LifecycleEvent.Connected) {
+                        attemptStarted[index] = 0;
                         back.get().countDown();
+                    } else if (e instanceof LifecycleEvent.Disconnected) {
+                        losses.add(now);
+                    } else if (e instanceof LifecycleEvent.RetryScheduled && attemptStarted[index] != 0) {
+                        failedAttempts.add(now - attemptStarted[index]);
+                        attemptStarted[index] = 0;
                     }
                 }));
                 all.add(c.start());
@@ -72,6 +90,8 @@ final class StormWorkload {
             }
             back.set(new CountDownLatch(n));
             attempts.clear();
+            losses.clear();
+            failedAttempts.clear();
             long start = System.nanoTime();
             proxy.refuse(true);
             proxy.cutAll();
@@ -99,6 +119,20 @@ final class StormWorkload {
             result.put("mean_per_100ms", (double) sum / buckets);
             result.put("all_back_ms", (end - start) / 1e6);
             result.put("attempts", (double) sum);
+            result.put("attempts_per_client", (double) sum / n);
+            List<Double> detect = new ArrayList<>();
+            losses.forEach(t -> detect.add((t - start) / 1e6));
+            List<Double> took = new ArrayList<>();
+            failedAttempts.forEach(d -> took.add(d / 1e6));
+            result.put("detect_ms", Stats.median(detect));
+            result.put("failed_attempt_ms", Stats.median(took));
+            // Deciles of both, for the simulator's cross-check.
+            double[] d = detect.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            double[] a = took.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            for (int q = 0; q <= 10; q++) {
+                result.put("detect_ms_q" + q * 10, d.length == 0 ? Double.NaN : Stats.percentile(d, q / 10.0));
+                result.put("failed_attempt_ms_q" + q * 10, a.length == 0 ? Double.NaN : Stats.percentile(a, q / 10.0));
+            }
             return result;
         } finally {
             timer.shutdownNow();

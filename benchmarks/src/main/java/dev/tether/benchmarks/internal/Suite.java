@@ -1,5 +1,6 @@
 package dev.tether.benchmarks.internal;
 
+import dev.tether.core.testing.FaultProxy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Runs the suite: the broker and the echo server, then rounds in which every contender runs once
@@ -29,6 +31,8 @@ public final class Suite {
     /** round -> contender id -> key -> value */
     private final List<Map<String, Map<String, Double>>> rounds = new ArrayList<>();
     private final Map<String, Double> resilience = new HashMap<>();
+    /** round -> contender id -> key -> value, for the side-by-side reconnect runs */
+    private final List<Map<String, Map<String, Double>>> reconnects = new ArrayList<>();
     /** connections -> contender id -> key -> value */
     private final Map<Integer, Map<String, Map<String, Double>>> idle = new LinkedHashMap<>();
     /** contender id -> key -> value */
@@ -48,7 +52,8 @@ public final class Suite {
     }
 
     /** The phases of a run, in order. */
-    public static final List<String> PHASES = List.of("rounds", "resilience", "idle", "slowconsumer", "wsserver");
+    public static final List<String> PHASES = List.of("rounds", "reconnect", "resilience", "storm", "idle", "slowconsumer",
+            "wsserver");
 
     /**
      * @param quick   the quick suite
@@ -58,6 +63,19 @@ public final class Suite {
      * @throws IOException if a class path file is missing
      */
     public Suite(boolean quick, Path classes, Path logs, List<String> phases) throws IOException {
+        this(quick, classes, logs, phases, System.nanoTime());
+    }
+
+    /**
+     * @param quick   the quick suite
+     * @param classes the benchmarks' compiled classes; the class path files are in {@code ../classpath}
+     * @param logs    where contender logs go
+     * @param phases  the phases to run, a subset of {@link #PHASES}
+     * @param seed    the seed of the contenders' order in each round (printed in the report, so a run's
+     *                order can be repeated)
+     * @throws IOException if a class path file is missing
+     */
+    public Suite(boolean quick, Path classes, Path logs, List<String> phases, long seed) throws IOException {
         for (String p : phases) {
             if (!PHASES.contains(p)) {
                 throw new IllegalArgumentException("phase must be one of " + PHASES + ", but was " + p);
@@ -77,7 +95,7 @@ public final class Suite {
                     + snapshot(Files.readString(file, StandardCharsets.UTF_8).trim(), logs.resolve("jars")));
         }
         this.pin = Runtime.getRuntime().availableProcessors() >= 2 && onPath("taskset");
-        this.seed = System.nanoTime();
+        this.seed = seed;
         this.random = new Random(seed);
     }
 
@@ -94,18 +112,21 @@ public final class Suite {
         try (Broker b = Broker.start(settings.window(), pin); EchoServer echo = EchoServer.start()) {
             broker = b.description();
             progress.println("bench: broker " + broker + " on 127.0.0.1:" + b.port() + "; "
-                    + settings.rounds() + " rounds" + (settings.quick() ? " (quick)" : ""));
-            List<String> mqttArgs = List.of("host=127.0.0.1", "port=" + b.port(),
-                    "payloads=" + join(settings.payloads()), "window=" + settings.window(),
-                    "warmup_ms=" + settings.warmup().toMillis(), "measure_ms=" + settings.measure().toMillis(),
-                    "latency_rate=" + settings.latencyRate(), "latency_ms=" + settings.latency().toMillis());
+                    + settings.rounds() + " rounds" + (settings.quick() ? " (quick: a smoke test, not the headline)" : "")
+                    + "; order seed " + seed);
             List<String> wsArgs = List.of("url=" + echo.url(), "payload=" + settings.wsPayload(),
                     "window=" + settings.window(), "warmup_ms=" + settings.warmup().toMillis(),
-                    "measure_ms=" + (settings.measure().toMillis() * 2));
+                    "warmup_max_ms=" + settings.warmupMax().toMillis(), "measure_ms=" + settings.measure().toMillis());
             for (int r = 0; phases.contains("rounds") && r < settings.rounds(); r++) {
                 List<Job> jobs = new ArrayList<>();
                 for (Contender c : Contender.mqttContenders(settings.quick())) {
-                    jobs.add(new Job(c, mqttArgs));
+                    List<Integer> sizes = new ArrayList<>(settings.payloadsFor(c.id(), false));
+                    settings.payloadsFor(c.id(), true).stream().filter(x -> !sizes.contains(x)).forEach(sizes::add);
+                    jobs.add(new Job(c, List.of("host=127.0.0.1", "port=" + b.port(), "payloads=" + join(sizes),
+                            "qos0_payloads=" + join(settings.payloadsFor(c.id(), true)), "window=" + settings.window(),
+                            "warmup_ms=" + settings.warmup().toMillis(), "warmup_max_ms=" + settings.warmupMax().toMillis(),
+                            "measure_ms=" + settings.measure().toMillis(), "latency_rate=" + settings.latencyRate(),
+                            "latency_ms=" + settings.latency().toMillis())));
                 }
                 for (Contender c : Contender.webSocketContenders()) {
                     jobs.add(new Job(c, wsArgs));
@@ -116,16 +137,45 @@ public final class Suite {
                     round.put(job.contender().id(), runOne(java, job.contender(), job.args(), r));
                 }
                 rounds.add(round);
-                progress.printf("bench: round %d/%d done (%d s)%n", r + 1, settings.rounds(),
+                StringBuilder order = new StringBuilder();
+                jobs.forEach(j -> order.append(order.length() == 0 ? "" : ", ").append(j.contender().id()));
+                progress.printf("bench: round %d/%d done (%d s; order %s)%n", r + 1, settings.rounds(),
+                        Duration.ofNanos(System.nanoTime() - started).toSeconds(), order);
+            }
+            if (phases.contains("reconnect")) {
+                for (int r = 0; r < settings.reconnectRounds(); r++) {
+                    List<Contender> pair = new ArrayList<>(Contender.mqttContenders(true).subList(0, 2));
+                    Collections.shuffle(pair, random);
+                    Map<String, Map<String, Double>> round = new LinkedHashMap<>();
+                    for (Contender c : pair) {
+                        round.put(c.id(), reconnect(java, c, b.port(), r));
+                    }
+                    reconnects.add(round);
+                }
+                progress.printf("bench: side-by-side reconnect done (%d s)%n",
                         Duration.ofNanos(System.nanoTime() - started).toSeconds());
             }
             if (phases.contains("resilience")) {
                 Contender res = new Contender("resilience", "Tether", "tether", List.of("role=resilience"));
                 resilience.putAll(runOne(java, res, List.of("host=127.0.0.1", "port=" + b.port(),
                         "trials=" + settings.trials()), 0));
+                progress.printf("bench: resilience done (%d s)%n", Duration.ofNanos(System.nanoTime() - started).toSeconds());
+            }
+            if (phases.contains("storm")) {
                 resilience.putAll(runOne(java, new Contender("storm", "Tether", "tether", List.of("role=storm")),
                         List.of("host=127.0.0.1", "port=" + b.port(), "clients=" + settings.stormClients()), 0));
-                progress.printf("bench: resilience and reconnect storm done (%d s)%n",
+                progress.printf("bench: real-socket reconnect storm done (%d s)%n",
+                        Duration.ofNanos(System.nanoTime() - started).toSeconds());
+                List<String> simArgs = new ArrayList<>(List.of("sizes=" + join(settings.stormSizes()),
+                        "refusals=RATE_EXCEEDED_0X9F,SERVER_BUSY_0X89,CONNECTION_REFUSED",
+                        "xclients=" + settings.stormClients()));
+                String xcheck = crossCheckArgument(resilience);
+                if (!xcheck.isEmpty()) {
+                    simArgs.add("xcheck=" + xcheck);
+                }
+                resilience.putAll(runOne(java, new Contender("stormsim", "Tether", "tether", List.of("role=stormsim")),
+                        simArgs, 0));
+                progress.printf("bench: simulated reconnect storms done (%d s)%n",
                         Duration.ofNanos(System.nanoTime() - started).toSeconds());
             }
             for (int connections : phases.contains("idle") ? settings.idle() : List.<Integer>of()) {
@@ -159,7 +209,62 @@ public final class Suite {
             }
         }
         Duration took = Duration.ofNanos(System.nanoTime() - started);
-        return Report.build(settings, rounds, resilience, idle, slow, failures, broker, pin, seed, took);
+        return Report.build(settings, rounds, reconnects, resilience, idle, slow, failures, broker, pin, seed, took);
+    }
+
+    /**
+     * One contender JVM of the side-by-side reconnect runs ({@link ReconnectWorkload}), through a fault proxy in
+     * this JVM: on each {@code CUT} line the proxy resets every connection and the time is noted; the
+     * contender's {@code LOST} and {@code BACK} times give detection and the overhead beyond the backoff.
+     *
+     * @return reconnect.overhead_ms and reconnect.detect_ms (medians over the trials), reconnect.trials
+     */
+    private Map<String, Double> reconnect(String java, Contender c, int brokerPort, int round) {
+        Path log = logs.resolve("reconnect-" + round + "-" + c.id() + ".log");
+        Map<Integer, Long> cuts = new ConcurrentHashMap<>();
+        List<Double> overhead = Collections.synchronizedList(new ArrayList<>());
+        List<Double> detect = Collections.synchronizedList(new ArrayList<>());
+        long launched = System.nanoTime();
+        long[] clock = {Long.MIN_VALUE};
+        try (FaultProxy proxy = FaultProxy.start("127.0.0.1", brokerPort)) {
+            List<String> args = List.of("role=reconnect", c.args().get(1), "host=127.0.0.1", "port=" + proxy.port(),
+                    "trials=" + (ReconnectWorkload.WARM_CUTS + settings.reconnectTrials()), "backoff_ms=" + ReconnectWorkload.BACKOFF.toMillis());
+            Map<String, Double> result = new HashMap<>(ContenderProcess.run(java, classpaths.get(c.classpath()), pin, args,
+                    Duration.ofMinutes(2), log, line -> {
+                        String[] p = line.trim().split(" ");
+                        if (p.length == 2 && p[0].equals(ReconnectWorkload.CUT_LINE)) {
+                            cuts.put(Integer.parseInt(p[1]), System.nanoTime());
+                            proxy.cutAll();
+                        } else if (p.length == 2 && p[0].equals(ReconnectWorkload.CLOCK_LINE)) {
+                            clock[0] = Long.parseLong(p[1]);
+                        } else if (p.length == 3 && (p[0].equals(ReconnectWorkload.LOST_LINE)
+                                || p[0].equals(ReconnectWorkload.BACK_LINE)) && cuts.containsKey(Integer.parseInt(p[1]))
+                                && Integer.parseInt(p[1]) >= ReconnectWorkload.WARM_CUTS) {
+                            long cut = cuts.get(Integer.parseInt(p[1]));
+                            double ms = (Long.parseLong(p[2]) - cut) / 1e6;
+                            if (p[0].equals(ReconnectWorkload.LOST_LINE)) {
+                                detect.add(ms);
+                            } else if (p[0].equals(ReconnectWorkload.BACK_LINE)) {
+                                overhead.add(ms - ReconnectWorkload.BACKOFF.toMillis());
+                            }
+                        }
+                    }));
+            if (clock[0] < launched || clock[0] > System.nanoTime()) {
+                failures.add("reconnect " + round + ", " + c.label() + ": the contender's clock (" + clock[0]
+                        + ") is not this process's monotonic clock; its times are not used");
+                return Map.of();
+            }
+            result.put("reconnect.overhead_ms", Stats.median(overhead));
+            result.put("reconnect.detect_ms", Stats.median(detect));
+            return result;
+        } catch (IOException | RuntimeException e) {
+            failures.add("reconnect " + round + ", " + c.label() + ": " + e.getMessage());
+            return Map.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failures.add("interrupted during the reconnect runs");
+            return Map.of();
+        }
     }
 
     /** One contender JVM of a round and its run arguments. */
@@ -271,6 +376,34 @@ public final class Suite {
             copied.append(target);
         }
         return copied.toString();
+    }
+
+    /**
+     * @return the real storm's deciles of failed attempt durations and loss detection per jitter, as the
+     *         simulator's cross-check takes them, or empty when the real storm did not run
+     */
+    static String crossCheckArgument(Map<String, Double> real) {
+        StringBuilder out = new StringBuilder();
+        for (String jitter : List.of("none", "full", "equal")) {
+            StringBuilder attempts = new StringBuilder();
+            StringBuilder detect = new StringBuilder();
+            boolean complete = true;
+            for (int q = 0; q <= 100; q += 10) {
+                Double a = real.get("storm." + jitter + ".failed_attempt_ms_q" + q);
+                Double d = real.get("storm." + jitter + ".detect_ms_q" + q);
+                if (a == null || d == null || !Double.isFinite(a) || !Double.isFinite(d)) {
+                    complete = false;
+                    break;
+                }
+                attempts.append(q == 0 ? "" : ";").append(String.format(java.util.Locale.ROOT, "%.3f", a));
+                detect.append(q == 0 ? "" : ";").append(String.format(java.util.Locale.ROOT, "%.3f", d));
+            }
+            if (complete) {
+                out.append(out.length() == 0 ? "" : ",").append(jitter.toUpperCase(java.util.Locale.ROOT)).append('/')
+                        .append(attempts).append('/').append(detect);
+            }
+        }
+        return out.toString();
     }
 
     private static String join(List<Integer> values) {

@@ -1,11 +1,14 @@
 package dev.tether.benchmarks.internal;
 
+import dev.tether.core.Jitter;
 import dev.tether.core.LifecycleEvent;
+import dev.tether.core.ReconnectPolicy;
 import dev.tether.mqtt.MqttClient;
 import dev.tether.mqtt.MqttQos;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
@@ -33,6 +36,26 @@ class TetherMqttDriver implements MqttDriver {
     public void connect(String host, int port, String clientId, int window, int receiveMaximum) {
         connect(MqttClient.builder().endpoint("tcp://" + host + ":" + port).clientId(clientId).maxInFlight(window)
                 .receiveMaximum(receiveMaximum));
+    }
+
+    @Override
+    public void connectReconnecting(String host, int port, String clientId, Duration backoff, LongConsumer onLost,
+                                    LongConsumer onConnected) {
+        ReconnectPolicy fixed = ReconnectPolicy.builder().initialDelay(backoff).multiplier(1.0).maxDelay(backoff)
+                .jitter(Jitter.NONE).unlimited().build();
+        MqttClient c = customize(MqttClient.builder().endpoint("tcp://" + host + ":" + port).clientId(clientId)
+                .reconnect(fixed)).build();
+        subscriptions.add(c.lifecycle().subscribe(e -> {
+            if (e instanceof LifecycleEvent.Connected) {
+                onConnected.accept(System.nanoTime());
+            } else if (e instanceof LifecycleEvent.Disconnected) {
+                onLost.accept(System.nanoTime());
+                disconnects.incrementAndGet();
+            }
+        }, e -> { }));
+        c.start();
+        c.awaitConnected(Duration.ofSeconds(10)).block();
+        client = c;
     }
 
     /** @return the builder with this driver's extra settings (none here; the session-store drivers add a store) */

@@ -20,8 +20,8 @@ final class WsWorkloads {
     private WsWorkloads() {
     }
 
-    static Map<String, Double> stream(WsPipe pipe, int payloadSize, int window, Duration warmup, Duration measure)
-            throws InterruptedException {
+    static Map<String, Double> stream(WsPipe pipe, int payloadSize, int window, Duration warmupMin, Duration warmupMax,
+                                      Duration measure) throws InterruptedException {
         Semaphore permits = new Semaphore(window);
         AtomicLong echoed = new AtomicLong();
         pipe.onMessage(b -> {
@@ -29,16 +29,17 @@ final class WsWorkloads {
             permits.release();
         });
         byte[] payload = new byte[payloadSize];
-        long measureFrom = System.nanoTime() + warmup.toNanos();
-        long end = measureFrom + measure.toNanos();
+        SteadyWarmup warm = new SteadyWarmup(warmupMin, warmupMax, System.nanoTime(), echoed.get());
+        long end = Long.MAX_VALUE;
         Probe first = null;
         long firstCount = 0;
         long errors = 0;
         for (long sent = 0; sent < MAX_MESSAGES; sent++) {
             long now = System.nanoTime();
-            if (first == null && now >= measureFrom) {
+            if (first == null && warm.done(now, echoed.get())) {
                 firstCount = echoed.get();
                 first = Probe.now();
+                end = now + measure.toNanos();
             }
             if (now >= end) {
                 break;
@@ -61,6 +62,8 @@ final class WsWorkloads {
         result.put("msgs_per_s", count > 0 ? first.rate(last, count) : 0.0);
         result.put("cpu_s_per_million", first.cpuSecondsPerMillion(last, count));
         result.put("errors", (double) errors);
+        result.put("warmup_ms", warm.tookMillis());
+        result.put("warmup_steady", warm.steady() ? 1.0 : 0.0);
         return result;
     }
 

@@ -39,21 +39,37 @@ class ReportTest {
                         "slow.missing", 0.0, "slow.processed", 10_000.0, "slow.drain_s", 21.0, "slow.baseline_heap_mib", 6.0),
                 "hivemq", Map.of("slow.peak_heap_after_gc_mib", 40.0, "slow.peak_heap_sampled_mib", 90.0,
                         "slow.missing", 0.0, "slow.processed", 10_000.0, "slow.drain_s", 21.0));
-        Report report = Report.build(quick, rounds, resilience, idle, slow, List.of("round 2, Paho: exited with 1"),
+        List<Map<String, Map<String, Double>>> reconnects = List.of(
+                Map.of("tether", Map.of("reconnect.overhead_ms", 4.0), "hivemq", Map.of("reconnect.overhead_ms", 8.0)),
+                Map.of("tether", Map.of("reconnect.overhead_ms", 3.0), "hivemq", Map.of("reconnect.overhead_ms", 9.0)),
+                Map.of("tether", Map.of("reconnect.overhead_ms", 4.5), "hivemq", Map.of("reconnect.overhead_ms", 9.0)));
+        Report report = Report.build(quick, rounds, reconnects, resilience, idle, slow, List.of("round 2, Paho: exited with 1"),
                 "test broker", false, 42, Duration.ofSeconds(90));
         report.write(dir, "./tether bench --quick");
 
         String json = Files.readString(dir.resolve("latest.json"));
         assertThat(json).contains("\"date\"", "\"machine\"", "\"runs\": 3", "\"metrics\"",
-                "\"peer_name\": \"HiveMQ client 1.4.2\"", "\"min_ratio\"", "\"max_ratio\"", "\"met\"");
+                "\"peer_name\": \"HiveMQ client 1.4.2\"", "\"min_ratio\"", "\"max_ratio\"", "\"met\"",
+                "\"ci_low\"", "\"ci_high\"", "\"verdict\"", "\"mode\": \"quick\"", "\"smoke_test\": true");
         Metric hivemq = find(report, "mqtt_qos1_puback_100B", "HiveMQ client 1.4.2");
         assertThat(hivemq.ratio()).isEqualTo(2.0);
         assertThat(hivemq.minRatio()).isEqualTo(1.0);
         assertThat(hivemq.maxRatio()).isEqualTo(3.0);
-        assertThat(hivemq.met()).isTrue();
+        // Rounds of 1x, 2x and 3x: the interval reaches below the 1.25x goal, so the goal is not shown.
+        assertThat(hivemq.ciLow()).isLessThan(1.25);
+        assertThat(hivemq.verdict()).isEqualTo(Metric.NOT_SHOWN);
+        assertThat(hivemq.met()).isFalse();
+        Metric reconnect = find(report, "reconnect_overhead_after_rst", "HiveMQ client 1.4.2");
+        assertThat(reconnect.ratio()).isEqualTo(0.5);
+        assertThat(reconnect.verdict()).isEqualTo(Metric.MET);
+        Metric reconnectMs = report.metrics().stream()
+                .filter(m -> m.name().equals("reconnect_overhead_after_rst") && m.peerName() == null).findFirst().orElseThrow();
+        assertThat(reconnectMs.tether()).isEqualTo(4.0);
+        assertThat(reconnectMs.verdict()).isEqualTo(Metric.MET);
         Metric firstMessage = report.metrics().stream()
                 .filter(m -> m.name().equals("reconnect_overhead_to_first_message_after_rst")).findFirst().orElseThrow();
         assertThat(firstMessage.met()).isFalse();
+        assertThat(firstMessage.verdict()).isEqualTo("missed, 1 run");
         Metric heap = find(report, "mqtt_idle_heap_bytes_per_conn_at_1000", "HiveMQ client 1.4.2");
         assertThat(heap.ratio()).isEqualTo(2.0);
         assertThat(heap.met()).isFalse();
@@ -76,16 +92,20 @@ class ReportTest {
         // A peer whose run was cut short (its connection lost, messages missing) is not compared.
         Map<String, Map<String, Double>> cut = Map.of("tether", slow.get("tether"),
                 "hivemq", Map.of("slow.peak_heap_after_gc_mib", 4.0, "slow.missing", 9_713.0, "slow.processed", 287.0));
-        Report shortPeer = Report.build(quick, rounds, resilience, idle, cut, List.of(), "test broker", false, 42,
+        Report shortPeer = Report.build(quick, rounds, reconnects, resilience, idle, cut, List.of(), "test broker", false, 42,
                 Duration.ofSeconds(90));
         Metric notCompared = find(shortPeer, "mqtt_slow_consumer_10000x16KiB_peak_heap_after_gc", "HiveMQ client 1.4.2");
         assertThat(notCompared.tether()).isEqualTo(20.0);
         assertThat(notCompared.ratio()).isNull();
 
         String md = Files.readString(dir.resolve("latest.md"));
-        assertThat(md).contains("| Metric |", "./tether bench --quick", "FAILED: round 2, Paho",
-                "## Missed targets", "reconnect_overhead_to_first_message_after_rst", "Noise",
+        assertThat(md).contains("| Metric |", "./tether bench --quick", "FAILED: round 2, Paho", "smoke test",
+                "95% interval", "**not shown**", "## Targets missed or not shown", "reconnect_overhead_to_first_message_after_rst", "Noise",
                 "| mqtt_slow_consumer_10000x16KiB_peak_heap_after_gc | MiB | lower | 20.0 | — |", "Slow consumer: ");
+        Report full = Report.build(Settings.full(), rounds, reconnects, resilience, idle, slow, List.of(), "test broker",
+                false, 42, Duration.ofSeconds(90));
+        assertThat(full.toMarkdown("./tether bench")).doesNotContain("smoke test");
+        assertThat(full.toJson()).contains("\"mode\": \"full\"", "\"smoke_test\": false");
     }
 
     private static Metric find(Report report, String name, String peer) {

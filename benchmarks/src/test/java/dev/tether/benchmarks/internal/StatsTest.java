@@ -42,4 +42,27 @@ class StatsTest {
         List<Double> peer = List.of(1.0, 3.0, 15.0);
         assertThat(Stats.median(Stats.ratios(tether, peer))).isEqualTo(2.0);
     }
+
+    @Test
+    void bootstrapIntervalOfTheMedianLiesWithinTheValuesAndNarrowsWithAgreement() {
+        List<Double> spread = List.of(0.8, 1.0, 1.2, 1.4, 1.9, 0.9, 1.1);
+        double[] wide = Stats.bootstrapMedian(spread, 1);
+        assertThat(wide[0]).isGreaterThanOrEqualTo(0.8).isLessThan(Stats.median(spread));
+        assertThat(wide[1]).isLessThanOrEqualTo(1.9).isGreaterThan(Stats.median(spread));
+        double[] narrow = Stats.bootstrapMedian(List.of(1.0, 1.01, 0.99, 1.0, 1.02, 0.98, 1.0), 1);
+        assertThat(narrow[1] - narrow[0]).isLessThan((wide[1] - wide[0]) / 5);
+    }
+
+    @Test
+    void bootstrapIsRepeatableForASeedAndNeedsTwoValues() {
+        List<Double> values = List.of(3.0, 1.0, 4.0, 1.0, 5.0, 9.0);
+        assertThat(Stats.bootstrapMedian(values, 7)).containsExactly(Stats.bootstrapMedian(values, 7));
+        assertThat(Stats.bootstrapMedian(List.of(2.0, Double.NaN), 7)[0]).isNaN();
+    }
+
+    @Test
+    void percentileInterpolates() {
+        assertThat(Stats.percentile(new double[]{1, 2, 3, 4, 5}, 0.5)).isEqualTo(3.0);
+        assertThat(Stats.percentile(new double[]{0, 10}, 0.25)).isEqualTo(2.5);
+    }
 }
