@@ -41,7 +41,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** {@link JwtVerifier} with keys from a JWK Set URI or an issuer's discovery document, served by a real HTTP server. */
-class RemoteKeySetTest {
+class RemoteKeySetIT {
 
     private static RSAKey keyA;
     private static RSAKey keyB;

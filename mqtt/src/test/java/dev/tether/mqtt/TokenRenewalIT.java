@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * MQTT 5 re-authenticates (AUTH) before every expiry and stays on one connection; MQTT 3.1.1 makes a
  * planned reconnect before every expiry and keeps its session. A 10 ms tick stream measures the gap.
  */
-class TokenRenewalTest {
+class TokenRenewalIT {
 
     private static final byte[] SECRET = "token-renewal-test-secret-0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
     private static final Duration LIFETIME = Duration.ofSeconds(3);

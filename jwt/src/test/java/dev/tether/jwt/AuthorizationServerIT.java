@@ -37,7 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Tether WebSocket server that verifies them through the published key set, a key rotation followed
  * without refusing a good token, and the token endpoint's errors.
  */
-class AuthorizationServerTest {
+class AuthorizationServerIT {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
 

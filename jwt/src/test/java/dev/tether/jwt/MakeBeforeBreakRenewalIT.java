@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * 4401 when its token expires: over ten token lifetimes no session is closed for expiry, and a 10 ms
  * tick stream broadcast by the server shows no missing tick and no gap at the application.
  */
-class MakeBeforeBreakRenewalTest {
+class MakeBeforeBreakRenewalIT {
 
     private static final Duration LIFETIME = Duration.ofSeconds(3);
     private static final Duration MARGIN = Duration.ofMillis(1000);
@@ -55,7 +55,7 @@ class MakeBeforeBreakRenewalTest {
                 .refreshSkew(Duration.ofMillis(200))
                 .build();
         TokenRenewal renewal = TokenRenewal.builder(tokens).margin(MARGIN).build();
-        WebSocketClient client = WebSocketClient.builder().refreshCredentialsOnCloseCodes(4401).build();
+        WebSocketClient client = WebSocketClient.builder().verdicts(v -> v.refreshCredentialsOnCloseCodes(4401)).build();
         MakeBeforeBreakWebSocket ws = MakeBeforeBreakWebSocket.builder(() -> ResilientConnection.builder(client)
                         .endpoint(Endpoint.of("ws://127.0.0.1:" + server.port() + "/ws"))
                         .credentials(renewal)
