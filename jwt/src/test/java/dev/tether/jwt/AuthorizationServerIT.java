@@ -126,8 +126,12 @@ class AuthorizationServerIT {
         // The same client with the other method is refused by the server: the methods are really distinct.
         JwtCredentialsProvider wrongMethod = JwtCredentialsProvider.builder()
                 .tokenEndpoint(basicClient().authentication(ClientCredentials.Authentication.CLIENT_SECRET_POST).build()).build();
-        assertThat(Mono.from(wrongMethod.token()).map(t -> (Throwable) null).onErrorResume(Mono::just).block(WAIT))
-                .hasMessageContaining("invalid_client");
+        Throwable refused = Mono.from(wrongMethod.token()).map(t -> (Throwable) null).onErrorResume(Mono::just).block(WAIT);
+        assertThat(refused).hasMessageContaining("invalid_client");
+        for (Throwable t = refused; t != null; t = t.getCause()) {
+            assertThat(t.getClass().getPackageName()).as("no internal type in the cause chain of %s", refused)
+                    .doesNotContain(".internal");
+        }
     }
 
     @Test

@@ -20,7 +20,7 @@ import java.util.Arrays;
  * except from {@code https} to {@code http}, every request bounded in time and size. Blocking:
  * callers are verifications, which are blocking already.
  */
-public final class HttpDocumentFetcher {
+final class HttpDocumentFetcher {
 
     private final HttpClient client;
     private final KeySetSettings settings;

@@ -1,6 +1,11 @@
 package dev.tether.jwt.internal;
 
-/** A remote key set could not give a key for a token. The message names the URI and what went wrong. */
+/**
+ * A remote key set could not give a key for a token. The message names the URI and what went wrong.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
+ */
 public final class KeySetException extends Exception {
 
     private static final long serialVersionUID = 1L;

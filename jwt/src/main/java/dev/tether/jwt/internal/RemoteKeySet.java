@@ -37,6 +37,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * limit, outage tolerance, one retry), fetched from a JWK Set URI or from the {@code jwks_uri} of an
  * issuer's discovery document. This class adds the fetching (JDK HTTP client with the configured
  * trust), the discovery with its issuer check, and messages that say which URI and which field.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 public final class RemoteKeySet {
 

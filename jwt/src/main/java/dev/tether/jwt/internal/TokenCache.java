@@ -199,7 +199,10 @@ public final class TokenCache {
         }
         String message = "no token for this attempt: " + desc + " " + detail + " (" + tries + (tries == 1 ? " try" : " tries") + ")";
         Verdict suggested = fatal ? Verdict.fatal(message) : retryAfter(cause).map(Verdict::retryAfter).orElse(null);
-        return new TokenUnavailableException(message, initiator, status, suggested, cause);
+        // an internal type never reaches the application: its message and status are carried above, its own cause
+        // (the I/O failure, if any) becomes the cause
+        Throwable exposed = cause instanceof TokenFetchException ? cause.getCause() : cause;
+        return new TokenUnavailableException(message, initiator, status, suggested, exposed);
     }
 
     private Instant now() {

@@ -7,6 +7,9 @@ import java.util.Optional;
 
 /**
  * Decides whether a fetched token may be handed out, and until when.
+ *
+ * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
+ * the API, may change without notice.
  */
 @FunctionalInterface
 public interface TokenCheck {

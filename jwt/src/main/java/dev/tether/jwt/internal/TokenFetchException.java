@@ -10,7 +10,7 @@ import java.util.Optional;
  * A token source answered, but not with a usable token: an HTTP error, an answer without
  * {@code access_token}, the same token again after a refresh. Never holds a token or a secret.
  */
-public final class TokenFetchException extends IOException {
+final class TokenFetchException extends IOException {
 
     private static final long serialVersionUID = 1L;
 
