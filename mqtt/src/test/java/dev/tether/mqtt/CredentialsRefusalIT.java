@@ -11,7 +11,7 @@ import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.Verdict;
 import dev.tether.mqtt.test.HiveMqBroker;
 import dev.tether.mqtt.test.MoquetteBroker;
-import dev.tether.mqtt.test.Recorder;
+import dev.tether.core.testing.Recorder;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

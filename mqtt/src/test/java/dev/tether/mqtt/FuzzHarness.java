@@ -11,7 +11,7 @@ import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.mqtt.test.FuzzBroker;
 import dev.tether.mqtt.test.MoquetteBroker;
-import dev.tether.mqtt.test.Recorder;
+import dev.tether.core.testing.Recorder;
 import io.netty.util.ResourceLeakDetector;
 import java.time.Duration;
 import java.util.HexFormat;

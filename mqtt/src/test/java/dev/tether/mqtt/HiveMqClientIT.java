@@ -7,7 +7,7 @@ import dev.tether.core.CredentialsProvider;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.mqtt.test.HiveMqBroker;
-import dev.tether.mqtt.test.Recorder;
+import dev.tether.core.testing.Recorder;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;

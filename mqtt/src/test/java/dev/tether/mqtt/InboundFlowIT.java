@@ -7,7 +7,7 @@ import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.testing.Await;
 import dev.tether.mqtt.test.HiveMqBroker;
 import dev.tether.mqtt.test.MoquetteBroker;
-import dev.tether.mqtt.test.Recorder;
+import dev.tether.core.testing.Recorder;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;

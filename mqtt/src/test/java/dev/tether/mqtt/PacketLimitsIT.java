@@ -9,7 +9,7 @@ import dev.tether.core.Initiator;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.mqtt.test.FakeBroker;
-import dev.tether.mqtt.test.Recorder;
+import dev.tether.core.testing.Recorder;
 import io.netty.handler.codec.mqtt.MqttConnectMessage;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttProperties;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.mqtt.test.FakeBroker;
 import dev.tether.mqtt.test.FakeWebSocketBroker;
-import dev.tether.mqtt.test.Recorder;
+import dev.tether.core.testing.Recorder;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;

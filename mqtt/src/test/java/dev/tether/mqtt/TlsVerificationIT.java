@@ -9,7 +9,7 @@ import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.RetriesExhaustedException;
 import dev.tether.mqtt.test.FakeBroker;
 import dev.tether.mqtt.test.FakeWebSocketBroker;
-import dev.tether.mqtt.test.Recorder;
+import dev.tether.core.testing.Recorder;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;

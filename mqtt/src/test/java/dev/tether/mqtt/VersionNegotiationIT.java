@@ -12,7 +12,7 @@ import dev.tether.core.RetriesExhaustedException;
 import dev.tether.core.Verdict;
 import dev.tether.mqtt.test.FakeBroker;
 import dev.tether.mqtt.test.HiveMqBroker;
-import dev.tether.mqtt.test.Recorder;
+import dev.tether.core.testing.Recorder;
 import io.netty.handler.codec.mqtt.MqttConnectMessage;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import java.time.Duration;
