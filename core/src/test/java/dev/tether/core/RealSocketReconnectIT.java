@@ -8,9 +8,9 @@ import dev.tether.core.LifecycleEvent.Connecting;
 import dev.tether.core.LifecycleEvent.CredentialsRefreshed;
 import dev.tether.core.LifecycleEvent.Disconnected;
 import dev.tether.core.LifecycleEvent.RetryScheduled;
-import dev.tether.core.testing.EventRecorder;
-import dev.tether.core.testing.FaultProxy;
-import dev.tether.core.testing.Sockets;
+import dev.tether.core.testing.Recorder;
+import dev.tether.testkit.FaultProxy;
+import dev.tether.testkit.Sockets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -65,15 +65,15 @@ class RealSocketReconnectIT {
     @Test
     void refusedThenRefreshedThenDroppedThenRefusedThenBack() {
         ResilientConnection<LineConnector.LineSession> c = connection(Duration.ofSeconds(5));
-        try (EventRecorder rec = EventRecorder.record(c.lifecycle())) {
+        try (Recorder<LifecycleEvent> rec = Recorder.lifecycle(c.lifecycle())) {
             c.start();
 
             // 1. First connect with an expired token: refused, refreshed, accepted, without user code.
-            RetryScheduled refused = rec.await(RetryScheduled.class, WAIT);
+            RetryScheduled refused = rec.next(RetryScheduled.class, WAIT);
             assertThat(refused.verdict().kind()).isEqualTo(Verdict.Kind.REFRESH_CREDENTIALS_THEN_RETRY);
             assertThat(((ConnectionFailedException) refused.cause()).code()).hasValue(401);
-            rec.await(CredentialsRefreshed.class, WAIT);
-            Connected first = rec.await(Connected.class, WAIT);
+            rec.next(CredentialsRefreshed.class, WAIT);
+            Connected first = rec.next(Connected.class, WAIT);
             assertThat(requests).extracting(CredentialsRequest::refresh).containsExactly(false, true);
             assertThat(requests.get(0).attempt()).isEqualTo(1);
 
@@ -83,28 +83,28 @@ class RealSocketReconnectIT {
 
             // 2. The server drops the connection: the peer did it, and the engine reconnects.
             server.dropAll();
-            Disconnected dropped = rec.await(Disconnected.class, WAIT);
+            Disconnected dropped = rec.next(Disconnected.class, WAIT);
             assertThat(dropped.initiator()).isEqualTo(Initiator.REMOTE_PEER);
             assertThat(dropped.generation()).isEqualTo(first.generation());
-            rec.await(RetryScheduled.class, WAIT);
-            Connected second = rec.await(Connected.class, WAIT);
+            rec.next(RetryScheduled.class, WAIT);
+            Connected second = rec.next(Connected.class, WAIT);
             assertThat(second.generation()).isGreaterThan(first.generation());
 
             // 3. New connections are reset by the network while the current one is cut.
             proxy.refuse(true);
             proxy.cutAll();
-            rec.await(Disconnected.class, WAIT);
-            rec.await(RetryScheduled.class, WAIT);
-            rec.await(Connecting.class, WAIT);
-            RetryScheduled refusedByNetwork = rec.await(RetryScheduled.class, WAIT);
+            rec.next(Disconnected.class, WAIT);
+            rec.next(RetryScheduled.class, WAIT);
+            rec.next(Connecting.class, WAIT);
+            RetryScheduled refusedByNetwork = rec.next(RetryScheduled.class, WAIT);
             assertThat(refusedByNetwork.verdict().kind()).isEqualTo(Verdict.Kind.RETRY);
             proxy.refuse(false);
-            Connected third = rec.await(Connected.class, WAIT);
+            Connected third = rec.next(Connected.class, WAIT);
             assertThat(third.generation()).isGreaterThan(second.generation());
 
             // Generations never go backwards and every event of a generation precedes the next one's.
             long last = 0;
-            for (LifecycleEvent e : rec.events()) {
+            for (LifecycleEvent e : rec.items()) {
                 assertThat(e.generation()).isGreaterThanOrEqualTo(last);
                 last = e.generation();
             }
@@ -120,12 +120,12 @@ class RealSocketReconnectIT {
         server.acceptedSecret = "expired-token";
         proxy.blackhole(true);
         ResilientConnection<LineConnector.LineSession> c = connection(Duration.ofMillis(500));
-        try (EventRecorder rec = EventRecorder.record(c.lifecycle())) {
+        try (Recorder<LifecycleEvent> rec = Recorder.lifecycle(c.lifecycle())) {
             c.start();
-            RetryScheduled timedOut = rec.await(RetryScheduled.class, WAIT);
+            RetryScheduled timedOut = rec.next(RetryScheduled.class, WAIT);
             assertThat(timedOut.cause()).hasMessageContaining("attemptTimeout");
             proxy.blackhole(false);
-            rec.await(Connected.class, WAIT);
+            rec.next(Connected.class, WAIT);
         }
     }
 
@@ -134,12 +134,12 @@ class RealSocketReconnectIT {
         server.acceptedSecret = "expired-token";
         server.busyMillis = 300;
         ResilientConnection<LineConnector.LineSession> c = connection(Duration.ofSeconds(5));
-        try (EventRecorder rec = EventRecorder.record(c.lifecycle())) {
+        try (Recorder<LifecycleEvent> rec = Recorder.lifecycle(c.lifecycle())) {
             c.start();
-            RetryScheduled busy = rec.await(RetryScheduled.class, WAIT);
+            RetryScheduled busy = rec.next(RetryScheduled.class, WAIT);
             assertThat(busy.delay()).isGreaterThanOrEqualTo(Duration.ofMillis(300));
             server.busyMillis = 0;
-            Connected connected = rec.await(Connected.class, WAIT);
+            Connected connected = rec.next(Connected.class, WAIT);
             assertThat(Duration.between(busy.timestamp(), connected.timestamp())).isGreaterThanOrEqualTo(Duration.ofMillis(300));
         }
     }
@@ -148,12 +148,12 @@ class RealSocketReconnectIT {
     void gracefulCloseSaysGoodbyeAndTheServerSeesTheSocketClose() {
         server.acceptedSecret = "expired-token";
         ResilientConnection<LineConnector.LineSession> c = connection(Duration.ofSeconds(5));
-        try (EventRecorder rec = EventRecorder.record(c.lifecycle())) {
+        try (Recorder<LifecycleEvent> rec = Recorder.lifecycle(c.lifecycle())) {
             c.start();
-            rec.await(Connected.class, WAIT);
+            rec.next(Connected.class, WAIT);
             int closedBefore = server.closedConnections.get();
             c.close().block(WAIT);
-            assertThat(rec.await(Closed.class, WAIT).cause()).isNull();
+            assertThat(rec.next(Closed.class, WAIT).cause()).isNull();
             assertThat(server.byesReceived).hasValue(1);
             dev.tether.core.testing.Await.until(() -> server.closedConnections.get() > closedBefore, WAIT,
                     "the server saw its side of the socket close");
@@ -166,13 +166,13 @@ class RealSocketReconnectIT {
     void abortClosesTheTransportAtOnce() {
         server.acceptedSecret = "expired-token";
         ResilientConnection<LineConnector.LineSession> c = connection(Duration.ofSeconds(5));
-        try (EventRecorder rec = EventRecorder.record(c.lifecycle())) {
+        try (Recorder<LifecycleEvent> rec = Recorder.lifecycle(c.lifecycle())) {
             c.start();
-            rec.await(Connected.class, WAIT);
+            rec.next(Connected.class, WAIT);
             c.abort().block(WAIT);
             assertThat(server.byesReceived).hasValue(0);
             assertThat(Sockets.awaitNoneEstablished(proxy.port(), WAIT)).isTrue();
-            assertThat(rec.await(Disconnected.class, WAIT).initiator()).isEqualTo(Initiator.LOCAL_USER);
+            assertThat(rec.next(Disconnected.class, WAIT).initiator()).isEqualTo(Initiator.LOCAL_USER);
         }
         conn = null;
     }
@@ -181,9 +181,9 @@ class RealSocketReconnectIT {
     void closeDuringABlackholedConnectLeavesNoSocket() {
         proxy.blackhole(true);
         ResilientConnection<LineConnector.LineSession> c = connection(Duration.ofSeconds(30));
-        try (EventRecorder rec = EventRecorder.record(c.lifecycle())) {
+        try (Recorder<LifecycleEvent> rec = Recorder.lifecycle(c.lifecycle())) {
             c.start();
-            rec.await(Connecting.class, WAIT);
+            rec.next(Connecting.class, WAIT);
             // The TCP connection to the proxy exists; the handshake is stuck.
             dev.tether.core.testing.Await.until(() -> proxy.connectionCount() == 1, WAIT, "a connection held open at the proxy");
             c.close().block(WAIT);

@@ -2,7 +2,7 @@ package dev.tether.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tether.core.testing.FaultProxy;
+import dev.tether.testkit.FaultProxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -10,12 +10,12 @@ import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.ResilientConnection;
 import dev.tether.core.testing.Await;
-import dev.tether.core.testing.EventRecorder;
-import dev.tether.core.testing.FaultProxy;
-import dev.tether.core.testing.Sockets;
+import dev.tether.core.testing.Recorder;
 import dev.tether.mqtt.MqttClient;
 import dev.tether.mqtt.MqttMessage;
 import dev.tether.mqtt.MqttQos;
+import dev.tether.testkit.FaultProxy;
+import dev.tether.testkit.Sockets;
 import dev.tether.websocket.CloseSummary;
 import dev.tether.websocket.CloseTimer;
 import dev.tether.websocket.WebSocketClient;
@@ -48,14 +48,14 @@ class FaultInteropIT {
             CredentialsProvider creds = CredentialsProvider.fixed(Credentials.of("u", "p"));
             MqttClient c = MqttClient.builder().endpoint("tcp://127.0.0.1:" + proxy.port()).clientId("thin").credentials(creds).reconnect(FAST).build();
             try (NodePeer observer = NodePeer.start("mqtt-observer.js", "mqtt://127.0.0.1:" + mosquitto.tcpPort(), "thin/#",
-                    "--username", "u", "--password", "p"); EventRecorder rec = EventRecorder.record(c.lifecycle())) {
+                    "--username", "u", "--password", "p"); Recorder<LifecycleEvent> rec = Recorder.lifecycle(c.lifecycle())) {
                 PeerLogs.register("mqtt.js observer", observer::output);
                 observer.await(WAIT, "\"event\":\"ready\"");
                 c.start();
-                rec.await(LifecycleEvent.Connected.class, WAIT);
+                rec.next(LifecycleEvent.Connected.class, WAIT);
                 proxy.closeAll();
-                assertThat(rec.await(LifecycleEvent.Disconnected.class, WAIT).initiator()).isEqualTo(Initiator.REMOTE_PEER);
-                rec.await(LifecycleEvent.Connected.class, WAIT);
+                assertThat(rec.next(LifecycleEvent.Disconnected.class, WAIT).initiator()).isEqualTo(Initiator.REMOTE_PEER);
+                rec.next(LifecycleEvent.Connected.class, WAIT);
                 // 64 KiB through a 32 KiB/s pipe: slow, and whole.
                 proxy.bandwidth(32 * 1024);
                 byte[] big = new byte[64 * 1024];
@@ -75,9 +75,9 @@ class FaultInteropIT {
             PeerLogs.register("mosquitto", mosquitto::log);
             MqttClient c = MqttClient.builder().endpoint("ws://127.0.0.1:" + proxy.port() + "/mqtt").clientId("swallowed")
                     .credentials(CredentialsProvider.fixed(Credentials.of("u", "p"))).transportCloseTimeout(Duration.ofMillis(500)).build();
-            try (EventRecorder rec = EventRecorder.record(c.lifecycle())) {
+            try (Recorder<LifecycleEvent> rec = Recorder.lifecycle(c.lifecycle())) {
                 c.start();
-                rec.await(LifecycleEvent.Connected.class, WAIT);
+                rec.next(LifecycleEvent.Connected.class, WAIT);
                 proxy.swallowWebSocketClose(true);
                 c.close().block(WAIT);
                 assertThat(Sockets.awaitNoneEstablished(proxy.port(), WAIT)).as("ss: %s", Sockets.describe(proxy.port())).isTrue();

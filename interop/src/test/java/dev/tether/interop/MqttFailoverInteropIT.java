@@ -7,7 +7,7 @@ import dev.tether.core.CredentialsProvider;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.testing.Await;
-import dev.tether.core.testing.EventRecorder;
+import dev.tether.core.testing.Recorder;
 import dev.tether.mqtt.MqttClient;
 import dev.tether.mqtt.MqttMessage;
 import dev.tether.mqtt.MqttQos;
@@ -70,7 +70,7 @@ class MqttFailoverInteropIT {
 
         MqttClient subject = MqttClient.builder().endpoint(tcpA).endpoint(tcpB).clientId("failover-subject")
                 .cleanStart(false).sessionExpiry(Duration.ofHours(1)).reconnect(fast).credentials(creds).build();
-        EventRecorder events = EventRecorder.record(subject.lifecycle());
+        Recorder<LifecycleEvent> events = Recorder.lifecycle(subject.lifecycle());
         // 0 while on A, 1 once A's session ended, 2 once connected to B.
         AtomicInteger phase = new AtomicInteger();
         Disposable phases = subject.lifecycle().subscribe(e -> {
@@ -94,7 +94,7 @@ class MqttFailoverInteropIT {
         });
         subject.start();
         subject.awaitConnected(WAIT).block();
-        events.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().endsWith("subscribed"), WAIT, "subscribed on A");
+        events.next(e -> e instanceof LifecycleEvent.Notice n && n.kind().endsWith("subscribed"), WAIT, "subscribed on A");
 
         // The bridge is up once a message published on B reaches the subject on A.
         MqttClient prober = MqttClient.builder().endpoint(tcpB).clientId("failover-prober").credentials(creds).build().start();
@@ -129,9 +129,9 @@ class MqttFailoverInteropIT {
             assertThat(carried).as("what the observer on B counted (0 lost there)").hasSize(COUNT);
 
             // The subject went on to B and subscribed there again (B never had its session).
-            events.await(e -> e instanceof LifecycleEvent.Connected c && c.endpoint().port(0) == b.tcpPort(), WAIT, "connected to B");
+            events.next(e -> e instanceof LifecycleEvent.Connected c && c.endpoint().port(0) == b.tcpPort(), WAIT, "connected to B");
             Await.until(() -> received.stream().anyMatch(r -> r[0] == COUNT - 1), WAIT, "the subject got the last message on B");
-            assertThat(events.events()).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(LifecycleEvent.Notice.class,
+            assertThat(events.items()).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(LifecycleEvent.Notice.class,
                     n -> assertThat(n.kind()).isEqualTo("resubscribed")));
 
             // "Lost" here: a message the brokers carried (the observer on B got it) that the subject never got, and
@@ -153,7 +153,7 @@ class MqttFailoverInteropIT {
             System.out.printf("failover: last from A %d, first from B %d, %d of %d received (%d deliveries), lost %s%n",
                     lastOnA, firstOnB, got.size(), COUNT, received.size(), lost);
             assertThat(lastOnA).as("the subject got messages from A before it died").isGreaterThanOrEqualTo(0);
-            assertThat(lost).as("lost outside the failover window (%d, %d); events: %s", lastOnA, firstOnB, events.events())
+            assertThat(lost).as("lost outside the failover window (%d, %d); events: %s", lastOnA, firstOnB, events.items())
                     .isEmpty();
         } finally {
             subscription.dispose();

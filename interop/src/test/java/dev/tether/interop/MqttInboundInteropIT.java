@@ -7,7 +7,7 @@ import dev.tether.core.CredentialsProvider;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.testing.Await;
-import dev.tether.core.testing.EventRecorder;
+import dev.tether.core.testing.Recorder;
 import dev.tether.mqtt.MqttClient;
 import dev.tether.mqtt.MqttMessage;
 import dev.tether.mqtt.MqttQos;
@@ -71,8 +71,8 @@ class MqttInboundInteropIT {
         return pub;
     }
 
-    private static void subscribed(EventRecorder rec) {
-        rec.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().endsWith("subscribed"), WAIT, "SUBACK");
+    private static void subscribed(Recorder<LifecycleEvent> rec) {
+        rec.next(e -> e instanceof LifecycleEvent.Notice n && n.kind().endsWith("subscribed"), WAIT, "SUBACK");
     }
 
     @Test
@@ -94,7 +94,7 @@ class MqttInboundInteropIT {
         Disposable sa = a.subscribe(filter, MqttQos.AT_LEAST_ONCE).subscribe(m -> gotA.add(m.payloadAsString()));
         Disposable sb = b.subscribe(filter, MqttQos.AT_LEAST_ONCE).subscribe(m -> gotB.add(m.payloadAsString()));
         MqttClient pub = null;
-        try (EventRecorder ra = EventRecorder.record(a.lifecycle()); EventRecorder rb = EventRecorder.record(b.lifecycle())) {
+        try (Recorder<LifecycleEvent> ra = Recorder.lifecycle(a.lifecycle()); Recorder<LifecycleEvent> rb = Recorder.lifecycle(b.lifecycle())) {
             a.start();
             b.start();
             subscribed(ra);
@@ -154,7 +154,7 @@ class MqttInboundInteropIT {
                 .subscribe();
         MqttClient pub = null;
         MqttClient second = null;
-        try (EventRecorder rec = EventRecorder.record(first.lifecycle())) {
+        try (Recorder<LifecycleEvent> rec = Recorder.lifecycle(first.lifecycle())) {
             first.start();
             subscribed(rec);
             pub = publisher();
@@ -223,7 +223,7 @@ class MqttInboundInteropIT {
         Manual app = new Manual();
         sub.subscribe("flood/#", MqttQos.EXACTLY_ONCE).subscribe(app);
         MqttClient pub = null;
-        try (EventRecorder rec = EventRecorder.record(sub.lifecycle())) {
+        try (Recorder<LifecycleEvent> rec = Recorder.lifecycle(sub.lifecycle())) {
             sub.start();
             subscribed(rec);
             pub = publisher();
@@ -242,7 +242,7 @@ class MqttInboundInteropIT {
             try {
                 Await.until(() -> count(mosquitto.log(), "Received PUBREC from slow") >= 1, WAIT, "one PUBREC");
             } catch (AssertionError e) {
-                throw new AssertionError(e.getMessage() + "; received " + app.received.size() + "; events " + rec.events()
+                throw new AssertionError(e.getMessage() + "; received " + app.received.size() + "; events " + rec.items()
                         + "; log " + mosquitto.log().lines().filter(l -> l.contains("slow")).collect(Collectors.joining("\n")), e);
             }
             pub.publish(MqttMessage.of("barrier", "x", MqttQos.AT_LEAST_ONCE)).block(WAIT);
@@ -255,12 +255,12 @@ class MqttInboundInteropIT {
                 String log = mosquitto.log();
                 throw new AssertionError(e.getMessage() + ": received " + app.received.size() + ", broker sent "
                         + count(log, "Sending PUBLISH to slow") + " PUBLISH, got " + count(log, "Received PUBREC from slow")
-                        + " PUBREC, " + count(log, "Received PUBCOMP from slow") + " PUBCOMP; events " + rec.events()
+                        + " PUBREC, " + count(log, "Received PUBCOMP from slow") + " PUBCOMP; events " + rec.items()
                         + "; log " + log.lines().filter(l -> l.contains("slow")).limit(60).collect(Collectors.joining("\n")), e);
             }
             // Mosquitto 2.0 sends more than the Receive Maximum once QoS 2 exchanges complete; the client says so
             // and keeps the connection (its own buffers bound the memory).
-            assertThat(rec.events()).noneMatch(e -> e instanceof LifecycleEvent.Disconnected);
+            assertThat(rec.items()).noneMatch(e -> e instanceof LifecycleEvent.Disconnected);
             assertThat(app.received.stream().map(MqttMessage::topic).distinct().count()).isEqualTo(300);
         } finally {
             app.dispose();

@@ -7,14 +7,14 @@ import dev.tether.core.CredentialsProvider;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.Verdict;
-import dev.tether.core.testing.EventRecorder;
-import dev.tether.core.testing.FaultProxy;
-import dev.tether.core.testing.Sockets;
+import dev.tether.core.testing.Recorder;
 import dev.tether.mqtt.MqttClient;
 import dev.tether.mqtt.MqttMessage;
 import dev.tether.mqtt.MqttQos;
 import dev.tether.mqtt.MqttVersion;
 import dev.tether.mqtt.MqttWill;
+import dev.tether.testkit.FaultProxy;
+import dev.tether.testkit.Sockets;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Set;
@@ -134,12 +134,12 @@ class MqttInteropIT {
     }
 
     private void authRefusalScenario(MqttClient client) {
-        try (EventRecorder rec = EventRecorder.record(client.lifecycle())) {
+        try (Recorder<LifecycleEvent> rec = Recorder.lifecycle(client.lifecycle())) {
             client.start();
-            LifecycleEvent.RetryScheduled refused = rec.await(LifecycleEvent.RetryScheduled.class, WAIT);
+            LifecycleEvent.RetryScheduled refused = rec.next(LifecycleEvent.RetryScheduled.class, WAIT);
             assertThat(refused.verdict().kind()).isEqualTo(Verdict.Kind.REFRESH_CREDENTIALS_THEN_RETRY);
-            rec.await(LifecycleEvent.CredentialsRefreshed.class, WAIT);
-            rec.await(LifecycleEvent.Connected.class, WAIT);
+            rec.next(LifecycleEvent.CredentialsRefreshed.class, WAIT);
+            rec.next(LifecycleEvent.Connected.class, WAIT);
             client.close().block(WAIT);
         }
     }
@@ -174,18 +174,18 @@ class MqttInteropIT {
                 .version(MqttVersion.MQTT_5).cleanStart(false).sessionExpiry(Duration.ofMinutes(5)).build();
         Set<String> received = ConcurrentHashMap.newKeySet();
         Disposable sub = subscriber.subscribe(topic, MqttQos.AT_LEAST_ONCE).subscribe(m -> received.add(m.payloadAsString()));
-        try (EventRecorder rec = EventRecorder.record(subscriber.lifecycle())) {
+        try (Recorder<LifecycleEvent> rec = Recorder.lifecycle(subscriber.lifecycle())) {
             subscriber.start();
-            rec.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().endsWith("subscribed"), WAIT, "SUBACK");
+            rec.next(e -> e instanceof LifecycleEvent.Notice n && n.kind().endsWith("subscribed"), WAIT, "SUBACK");
             int count = 60;
             try (NodePeer publisher = NodePeer.start("mqtt-publisher.js", "mqtt://127.0.0.1:" + mosquitto.tcpPort(), topic,
                     String.valueOf(count), "50", "m", "--username", USER, "--password", PASSWORD)) {
                 PeerLogs.register("mqtt.js publisher", publisher::output);
                 publisher.await(WAIT, "\"event\":\"acked\"", "\"n\":10");
                 mosquitto.stop();
-                rec.await(LifecycleEvent.Disconnected.class, WAIT);
+                rec.next(LifecycleEvent.Disconnected.class, WAIT);
                 mosquitto.start();
-                rec.await(LifecycleEvent.Connected.class, WAIT);
+                rec.next(LifecycleEvent.Connected.class, WAIT);
                 publisher.await(Duration.ofSeconds(40), "\"event\":\"done\"");
             }
             dev.tether.core.testing.Await.until(() -> received.size() == count, WAIT,
@@ -201,19 +201,19 @@ class MqttInteropIT {
         try (FaultProxy proxy = FaultProxy.start("127.0.0.1", mosquitto.tcpPort())) {
             MqttClient c = client("tcp://127.0.0.1:" + proxy.port(), "faulty").keepAlive(Duration.ofSeconds(1))
                     .pingTimeout(Duration.ofSeconds(1)).build();
-            try (EventRecorder rec = EventRecorder.record(c.lifecycle())) {
+            try (Recorder<LifecycleEvent> rec = Recorder.lifecycle(c.lifecycle())) {
                 c.start();
-                rec.await(LifecycleEvent.Connected.class, WAIT);
+                rec.next(LifecycleEvent.Connected.class, WAIT);
                 // A reset: detected at once, reconnected.
                 proxy.cutAll();
-                assertThat(rec.await(LifecycleEvent.Disconnected.class, WAIT).initiator()).isEqualTo(dev.tether.core.Initiator.REMOTE_PEER);
-                rec.await(LifecycleEvent.Connected.class, WAIT);
+                assertThat(rec.next(LifecycleEvent.Disconnected.class, WAIT).initiator()).isEqualTo(dev.tether.core.Initiator.REMOTE_PEER);
+                rec.next(LifecycleEvent.Connected.class, WAIT);
                 // A blackhole (half-open): only keepalive can tell; it does.
                 proxy.blackhole(true);
-                LifecycleEvent.Disconnected dead = rec.await(LifecycleEvent.Disconnected.class, WAIT);
+                LifecycleEvent.Disconnected dead = rec.next(LifecycleEvent.Disconnected.class, WAIT);
                 assertThat(dead.initiator()).isEqualTo(dev.tether.core.Initiator.LOCAL_DETECTION);
                 proxy.blackhole(false);
-                rec.await(LifecycleEvent.Connected.class, WAIT);
+                rec.next(LifecycleEvent.Connected.class, WAIT);
                 // Latency: the session still works, slowly.
                 proxy.latency(Duration.ofMillis(200));
                 c.publish(MqttMessage.of("slow/topic", "x", MqttQos.AT_LEAST_ONCE)).block(WAIT);

@@ -6,13 +6,13 @@ import dev.tether.core.Credentials;
 import dev.tether.core.CredentialsProvider;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
-import dev.tether.core.testing.EventRecorder;
-import dev.tether.core.testing.FaultProxy;
+import dev.tether.core.testing.Recorder;
 import dev.tether.mqtt.MqttClient;
 import dev.tether.mqtt.MqttMessage;
 import dev.tether.mqtt.MqttQos;
 import dev.tether.mqtt.MqttSession;
 import dev.tether.mqtt.MqttVersion;
+import dev.tether.testkit.FaultProxy;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -31,8 +31,8 @@ class MqttVersionFallbackInteropIT {
     private static final ReconnectPolicy FAST = ReconnectPolicy.builder().initialDelay(Duration.ofMillis(50))
             .maxDelay(Duration.ofMillis(500)).build();
 
-    private static long fallbacks(EventRecorder rec) {
-        return rec.events().stream().filter(e -> e instanceof LifecycleEvent.Notice n
+    private static long fallbacks(Recorder<LifecycleEvent> rec) {
+        return rec.items().stream().filter(e -> e instanceof LifecycleEvent.Notice n
                 && n.kind().equals(MqttClient.Builder.VERSION_FALLBACK_NOTICE)).count();
     }
 
@@ -40,19 +40,19 @@ class MqttVersionFallbackInteropIT {
     private static void fallsBackAndWorks(String uri, String clientId, String user, String password, String answer) {
         MqttClient client = MqttClient.builder().endpoint(uri).clientId(clientId).reconnect(FAST)
                 .credentials(CredentialsProvider.fixed(Credentials.of(user, password))).build();
-        try (EventRecorder rec = EventRecorder.record(client.lifecycle())) {
+        try (Recorder<LifecycleEvent> rec = Recorder.lifecycle(client.lifecycle())) {
             String topic = "fallback/" + clientId;
             java.util.concurrent.CompletableFuture<MqttMessage> received = client.subscribe(topic, MqttQos.AT_LEAST_ONCE)
                     .next().toFuture();
             client.start();
-            LifecycleEvent.Connected connected = rec.await(LifecycleEvent.Connected.class, WAIT);
+            LifecycleEvent.Connected connected = rec.next(LifecycleEvent.Connected.class, WAIT);
             assertThat(((MqttSession) connected.details()).version()).isEqualTo(MqttVersion.MQTT_3_1_1);
             assertThat(fallbacks(rec)).isEqualTo(1);
-            assertThat(rec.events()).filteredOn(e -> e instanceof LifecycleEvent.Notice n
+            assertThat(rec.items()).filteredOn(e -> e instanceof LifecycleEvent.Notice n
                     && n.kind().equals(MqttClient.Builder.VERSION_FALLBACK_NOTICE)).first()
                     .satisfies(n -> assertThat(((LifecycleEvent.Notice) n).details().toString()).contains(answer));
-            assertThat(rec.events()).noneMatch(e -> e instanceof LifecycleEvent.RetryScheduled);
-            rec.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("subscribed"), WAIT, "SUBACK");
+            assertThat(rec.items()).noneMatch(e -> e instanceof LifecycleEvent.RetryScheduled);
+            rec.next(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("subscribed"), WAIT, "SUBACK");
             client.publish(MqttMessage.of(topic, "over 3.1.1", MqttQos.AT_LEAST_ONCE)).block(WAIT);
             assertThat(received).succeedsWithin(WAIT).extracting(MqttMessage::payloadAsString).isEqualTo("over 3.1.1");
         } finally {
@@ -81,11 +81,11 @@ class MqttVersionFallbackInteropIT {
             try (FaultProxy proxy = FaultProxy.start("127.0.0.1", tcp)) {
                 MqttClient client = MqttClient.builder().endpoint("tcp://127.0.0.1:" + proxy.port()).clientId("aedes-fb-again")
                         .reconnect(FAST).credentials(CredentialsProvider.fixed(Credentials.of(USER, PASSWORD))).build();
-                try (EventRecorder rec = EventRecorder.record(client.lifecycle())) {
+                try (Recorder<LifecycleEvent> rec = Recorder.lifecycle(client.lifecycle())) {
                     client.start();
-                    rec.await(LifecycleEvent.Connected.class, WAIT);
+                    rec.next(LifecycleEvent.Connected.class, WAIT);
                     proxy.cutAll();
-                    rec.await(e -> e instanceof LifecycleEvent.Connected c && c.generation() == 2, WAIT, "reconnected");
+                    rec.next(e -> e instanceof LifecycleEvent.Connected c && c.generation() == 2, WAIT, "reconnected");
                     assertThat(fallbacks(rec)).isEqualTo(1);
                     assertThat(client.awaitConnected(WAIT).block(WAIT).version()).isEqualTo(MqttVersion.MQTT_3_1_1);
                 } finally {

@@ -6,8 +6,8 @@ import dev.tether.core.Endpoint;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ResilientConnection;
 import dev.tether.core.testing.Await;
-import dev.tether.core.testing.EventRecorder;
-import dev.tether.core.testing.Sockets;
+import dev.tether.core.testing.Recorder;
+import dev.tether.testkit.Sockets;
 import dev.tether.websocket.CloseSummary;
 import dev.tether.websocket.CloseTimer;
 import dev.tether.websocket.DrainReport;
@@ -127,12 +127,12 @@ class WebSocketInteropIT {
         try {
             ResilientConnection<WebSocketSession> conn = ResilientConnection.builder(WebSocketClient.builder().build())
                     .endpoint(Endpoint.of("ws://127.0.0.1:" + server.port() + "/onebot")).build();
-            try (EventRecorder rec = EventRecorder.record(conn.lifecycle())) {
+            try (Recorder<LifecycleEvent> rec = Recorder.lifecycle(conn.lifecycle())) {
                 conn.start();
-                rec.await(LifecycleEvent.Connected.class, WAIT);
+                rec.next(LifecycleEvent.Connected.class, WAIT);
                 server.reload().block(WAIT);
-                assertThat(rec.await(LifecycleEvent.CloseReceived.class, WAIT).code()).isEqualTo(1012);
-                rec.await(LifecycleEvent.Connected.class, WAIT);
+                assertThat(rec.next(LifecycleEvent.CloseReceived.class, WAIT).code()).isEqualTo(1012);
+                rec.next(LifecycleEvent.Connected.class, WAIT);
                 conn.close().block(WAIT);
             }
         } finally {

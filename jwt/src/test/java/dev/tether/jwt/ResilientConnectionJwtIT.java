@@ -7,6 +7,7 @@ import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.ResilientConnection;
 import dev.tether.core.Verdict;
+import dev.tether.core.testing.Recorder;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
@@ -21,9 +22,6 @@ import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,17 +40,6 @@ class ResilientConnectionJwtIT {
         return SignedJWT.parse(token).getJWTClaimsSet().getJWTID();
     }
 
-    private static CountDownLatch onEvents(ResilientConnection<?> conn, List<LifecycleEvent> events, Class<?> type, int count) {
-        CountDownLatch latch = new CountDownLatch(count);
-        conn.lifecycle().subscribe(e -> {
-            events.add(e);
-            if (type.isInstance(e)) {
-                latch.countDown();
-            }
-        }, e -> { });
-        return latch;
-    }
-
     @Test
     void aRefusedTokenIsReplacedBeforeTheNextAttemptAndNoTokenIsLogged() throws Exception {
         try (LogCapture logs = new LogCapture();
@@ -67,8 +54,7 @@ class ResilientConnectionJwtIT {
                     .credentials(tokens)
                     .reconnect(FAST)
                     .build();
-            List<LifecycleEvent> events = new CopyOnWriteArrayList<>();
-            CountDownLatch twoSessions = onEvents(conn, events, LifecycleEvent.Connected.class, 2);
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(conn.lifecycle());
             conn.start();
             conn.awaitConnected(Duration.ofSeconds(10)).block(Duration.ofSeconds(15));
 
@@ -77,13 +63,13 @@ class ResilientConnectionJwtIT {
             assertThat(server.presented).hasSize(2);
             assertThat(jti(server.presented.get(1))).isNotEqualTo(jti(server.presented.get(0)));
             assertThat(server.accepted).containsExactly(server.presented.get(1));
-            assertThat(events).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(LifecycleEvent.RetryScheduled.class,
+            assertThat(events.items()).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(LifecycleEvent.RetryScheduled.class,
                     r -> assertThat(r.verdict().kind()).isEqualTo(Verdict.Kind.REFRESH_CREDENTIALS_THEN_RETRY)));
-            assertThat(events).anySatisfy(e -> assertThat(e).isInstanceOf(LifecycleEvent.CredentialsRefreshed.class));
+            assertThat(events.items()).anySatisfy(e -> assertThat(e).isInstanceOf(LifecycleEvent.CredentialsRefreshed.class));
 
             // The server drops the session: the reconnect presents the still-fresh cached token.
             server.kickAll();
-            assertThat(twoSessions.await(10, TimeUnit.SECONDS)).isTrue();
+            events.awaitCount(2, LifecycleEvent.Connected.class::isInstance, Duration.ofSeconds(10));
             assertThat(server.presented).hasSize(3);
             assertThat(server.presented.get(2)).isEqualTo(server.presented.get(1));
             assertThat(tokens.fetchCount()).isEqualTo(2);
@@ -114,11 +100,10 @@ class ResilientConnectionJwtIT {
                     .credentials(tokens)
                     .reconnect(FAST)
                     .build();
-            List<LifecycleEvent> events = new CopyOnWriteArrayList<>();
-            CountDownLatch threeSessions = onEvents(conn, events, LifecycleEvent.Connected.class, 3);
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(conn.lifecycle());
             conn.start();
             // The server closes each session when its token expires; the client comes back with a new one.
-            assertThat(threeSessions.await(20, TimeUnit.SECONDS)).isTrue();
+            events.awaitCount(3, LifecycleEvent.Connected.class::isInstance, Duration.ofSeconds(20));
             conn.close().block(Duration.ofSeconds(10));
 
             assertThat(server.refusals).as("no expired token was ever presented").isEmpty();
@@ -128,7 +113,7 @@ class ResilientConnectionJwtIT {
                 ids.add(jti(token));
             }
             assertThat(ids).as("a new token for every session").hasSize(server.accepted.size());
-            assertThat(events).filteredOn(LifecycleEvent.Disconnected.class::isInstance).isNotEmpty();
+            assertThat(events.items()).filteredOn(LifecycleEvent.Disconnected.class::isInstance).isNotEmpty();
 
             // The server does refuse an expired token presented by hand.
             String expired = JwtSigner.builder().hs256(TestKeys.HMAC_SECRET).build().sign(Instant.now().minus(Duration.ofHours(1)));
@@ -166,12 +151,11 @@ class ResilientConnectionJwtIT {
                     .build();
             ResilientConnection<Connection> conn = ResilientConnection.builder(new TokenLineConnector())
                     .endpoint(Endpoint.of("tcp://127.0.0.1:" + server.port())).credentials(tokens).reconnect(FAST).build();
-            List<LifecycleEvent> events = new CopyOnWriteArrayList<>();
-            CountDownLatch connected = onEvents(conn, events, LifecycleEvent.Connected.class, 1);
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(conn.lifecycle());
             conn.start();
-            assertThat(connected.await(10, TimeUnit.SECONDS)).isTrue();
+            events.awaitCount(1, LifecycleEvent.Connected.class::isInstance, Duration.ofSeconds(10));
             // Two attempts found no token (two tries each), and said so; the third got one.
-            assertThat(events).filteredOn(LifecycleEvent.RetryScheduled.class::isInstance).hasSize(2)
+            assertThat(events.items()).filteredOn(LifecycleEvent.RetryScheduled.class::isInstance).hasSize(2)
                     .allSatisfy(e -> assertThat(((LifecycleEvent.RetryScheduled) e).cause())
                             .isInstanceOf(TokenUnavailableException.class).hasMessageContaining("HTTP 503"));
             assertThat(requests.get()).isEqualTo(5);

@@ -3,8 +3,8 @@ package dev.tether.mqtt;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.core.LifecycleEvent;
+import dev.tether.core.testing.Recorder;
 import dev.tether.mqtt.test.MoquetteBroker;
-import dev.tether.mqtt.test.Recorder;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
+import dev.tether.core.testing.Recorder;
 import dev.tether.mqtt.test.HiveMqBroker;
 import dev.tether.mqtt.test.Ports;
-import dev.tether.mqtt.test.Recorder;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;

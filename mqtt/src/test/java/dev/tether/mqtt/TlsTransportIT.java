@@ -4,9 +4,9 @@ import static dev.tether.mqtt.test.FakeBroker.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.core.LifecycleEvent;
+import dev.tether.core.testing.Recorder;
 import dev.tether.mqtt.test.FakeBroker;
 import dev.tether.mqtt.test.FakeWebSocketBroker;
-import dev.tether.mqtt.test.Recorder;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
-import dev.tether.core.testing.Sockets;
+import dev.tether.core.testing.Recorder;
 import dev.tether.mqtt.test.FakeWebSocketBroker;
-import dev.tether.mqtt.test.Recorder;
+import dev.tether.testkit.Sockets;
 import dev.tether.websocket.CloseSummary;
 import dev.tether.websocket.WebSocketClient;
 import io.netty.buffer.ByteBuf;

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.core.CloseMode;
 import dev.tether.core.LifecycleEvent;
-import dev.tether.core.testing.Sockets;
+import dev.tether.core.testing.Recorder;
 import dev.tether.mqtt.test.HiveMqBroker;
 import dev.tether.mqtt.test.MoquetteBroker;
-import dev.tether.mqtt.test.Recorder;
+import dev.tether.testkit.Sockets;
 import java.time.Duration;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;

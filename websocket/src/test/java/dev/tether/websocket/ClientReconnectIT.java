@@ -14,6 +14,7 @@ import dev.tether.core.OverflowPolicy;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.ResilientConnection;
 import dev.tether.core.Verdict;
+import dev.tether.core.testing.Recorder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.time.Duration;
@@ -66,12 +67,12 @@ class ClientReconnectIT {
             AtomicInteger issued = new AtomicInteger();
             CredentialsProvider tokens = request -> Mono.fromSupplier(() -> Credentials.token("token-" + issued.incrementAndGet()));
             ResilientConnection<WebSocketSession> conn = connection(client, server, tokens);
-            try (Events events = new Events(conn)) {
+            try (Recorder<LifecycleEvent> events = Recorder.lifecycle(conn.lifecycle())) {
                 conn.start();
-                events.await(LifecycleEvent.Connected.class, WAIT);
+                events.next(LifecycleEvent.Connected.class, WAIT);
                 assertThat(conn.currentSession().orElseThrow().subprotocol()).contains("bot.v2");
                 conn.currentSession().orElseThrow().abort().block(WAIT);
-                events.await(LifecycleEvent.Connected.class, WAIT);
+                events.next(LifecycleEvent.Connected.class, WAIT);
                 assertThat(seen).containsExactly("/ws?attempt=1&gen=1 | token-1 | bot.v2,bot.v1",
                         "/ws?attempt=2&gen=2 | token-2 | bot.v2,bot.v1");
             } finally {
@@ -139,13 +140,13 @@ class ClientReconnectIT {
     void reconnectsAfterTheServerRestartsOnTheSamePort() throws Exception {
         try (NettyServer server = new NettyServer()) {
             ResilientConnection<WebSocketSession> conn = connection(quickClient(), server, CredentialsProvider.none());
-            try (Events events = new Events(conn)) {
+            try (Recorder<LifecycleEvent> events = Recorder.lifecycle(conn.lifecycle())) {
                 conn.start();
-                events.await(LifecycleEvent.Connected.class, WAIT);
+                events.next(LifecycleEvent.Connected.class, WAIT);
                 server.restart();
-                events.await(LifecycleEvent.Disconnected.class, WAIT);
-                events.await(LifecycleEvent.RetryScheduled.class, WAIT);
-                LifecycleEvent.Connected again = events.awaitEvent(LifecycleEvent.Connected.class, WAIT);
+                events.next(LifecycleEvent.Disconnected.class, WAIT);
+                events.next(LifecycleEvent.RetryScheduled.class, WAIT);
+                LifecycleEvent.Connected again = events.next(LifecycleEvent.Connected.class, WAIT);
                 assertThat(again.generation()).isGreaterThan(1);
                 WebSocketSession s = conn.currentSession().orElseThrow();
                 StepVerifier.create(s.receive().take(1).map(WebSocketMessage::text))
@@ -166,13 +167,13 @@ class ClientReconnectIT {
                     ? res.sendWebsocket((in, out) -> out.sendClose(1012, "service restart"))
                     : res.sendWebsocket(NettyServer.ECHO));
             ResilientConnection<WebSocketSession> conn = connection(quickClient(), server, CredentialsProvider.none());
-            try (Events events = new Events(conn)) {
+            try (Recorder<LifecycleEvent> events = Recorder.lifecycle(conn.lifecycle())) {
                 conn.start();
-                events.await(LifecycleEvent.Connected.class, WAIT);
-                events.await(LifecycleEvent.CloseReceived.class, e -> e.code() == 1012, WAIT);
-                LifecycleEvent.Disconnected d = events.awaitEvent(LifecycleEvent.Disconnected.class, WAIT);
-                LifecycleEvent.RetryScheduled r = events.awaitEvent(LifecycleEvent.RetryScheduled.class, WAIT);
-                events.await(LifecycleEvent.Connected.class, WAIT);
+                events.next(LifecycleEvent.Connected.class, WAIT);
+                events.next(LifecycleEvent.CloseReceived.class, e -> e.code() == 1012, WAIT);
+                LifecycleEvent.Disconnected d = events.next(LifecycleEvent.Disconnected.class, WAIT);
+                LifecycleEvent.RetryScheduled r = events.next(LifecycleEvent.RetryScheduled.class, WAIT);
+                events.next(LifecycleEvent.Connected.class, WAIT);
                 assertThat(d.initiator()).isEqualTo(Initiator.REMOTE_PEER);
                 assertThat(d.code()).isEqualTo(1012);
                 assertThat(r.verdict().kind()).isEqualTo(Verdict.Kind.RETRY);
@@ -192,13 +193,13 @@ class ClientReconnectIT {
             });
             WebSocketClient client = quickClient().toBuilder().verdicts(v -> v.tryAgainLaterDelay(Duration.ofMillis(400))).build();
             ResilientConnection<WebSocketSession> conn = connection(client, server, CredentialsProvider.none());
-            try (Events events = new Events(conn)) {
+            try (Recorder<LifecycleEvent> events = Recorder.lifecycle(conn.lifecycle())) {
                 conn.start();
-                events.await(LifecycleEvent.Connected.class, WAIT);
-                LifecycleEvent.RetryScheduled first = events.awaitEvent(LifecycleEvent.RetryScheduled.class, WAIT);
-                Events.Timed secondTimed = events.await(LifecycleEvent.RetryScheduled.class, WAIT);
-                LifecycleEvent.RetryScheduled second = (LifecycleEvent.RetryScheduled) secondTimed.event();
-                Events.Timed connected = events.await(LifecycleEvent.Connected.class, WAIT);
+                events.next(LifecycleEvent.Connected.class, WAIT);
+                LifecycleEvent.RetryScheduled first = events.next(LifecycleEvent.RetryScheduled.class, WAIT);
+                Recorder.Timed<LifecycleEvent.RetryScheduled> secondTimed = events.nextTimed(LifecycleEvent.RetryScheduled.class, WAIT);
+                LifecycleEvent.RetryScheduled second = secondTimed.item();
+                Recorder.Timed<LifecycleEvent.Connected> connected = events.nextTimed(LifecycleEvent.Connected.class, WAIT);
 
                 assertThat(first.verdict().minimumDelay()).isEqualTo(Duration.ofMillis(400));
                 assertThat(first.delay()).isGreaterThanOrEqualTo(Duration.ofMillis(400));
@@ -225,11 +226,11 @@ class ClientReconnectIT {
             });
             CredentialsProvider tokens = request -> Mono.just(Credentials.token(request.refresh() ? "fresh-token" : "stale-token"));
             ResilientConnection<WebSocketSession> conn = connection(quickClient(), server, tokens);
-            try (Events events = new Events(conn)) {
+            try (Recorder<LifecycleEvent> events = Recorder.lifecycle(conn.lifecycle())) {
                 conn.start();
-                LifecycleEvent.RetryScheduled r = events.awaitEvent(LifecycleEvent.RetryScheduled.class, WAIT);
-                events.await(LifecycleEvent.CredentialsRefreshed.class, WAIT);
-                events.await(LifecycleEvent.Connected.class, WAIT);
+                LifecycleEvent.RetryScheduled r = events.next(LifecycleEvent.RetryScheduled.class, WAIT);
+                events.next(LifecycleEvent.CredentialsRefreshed.class, WAIT);
+                events.next(LifecycleEvent.Connected.class, WAIT);
                 assertThat(r.verdict().kind()).isEqualTo(Verdict.Kind.REFRESH_CREDENTIALS_THEN_RETRY);
                 assertThat(((WebSocketUpgradeException) r.cause()).status()).isEqualTo(401);
                 assertThat(seenAuth).containsExactly("Bearer stale-token", "Bearer fresh-token");
@@ -246,10 +247,10 @@ class ClientReconnectIT {
             server.behaviour((n, req, res) -> res.status(HttpResponseStatus.TEMPORARY_REDIRECT)
                     .header("Location", "http://127.0.0.1:" + target.port() + "/moved").send());
             ResilientConnection<WebSocketSession> conn = connection(quickClient(), server, CredentialsProvider.none());
-            try (Events events = new Events(conn)) {
+            try (Recorder<LifecycleEvent> events = Recorder.lifecycle(conn.lifecycle())) {
                 conn.start();
-                LifecycleEvent.RetryScheduled r = events.awaitEvent(LifecycleEvent.RetryScheduled.class, WAIT);
-                LifecycleEvent.Connected c = events.awaitEvent(LifecycleEvent.Connected.class, WAIT);
+                LifecycleEvent.RetryScheduled r = events.next(LifecycleEvent.RetryScheduled.class, WAIT);
+                LifecycleEvent.Connected c = events.next(LifecycleEvent.Connected.class, WAIT);
                 assertThat(r.verdict().kind()).isEqualTo(Verdict.Kind.REDIRECT);
                 assertThat(c.endpoint()).isEqualTo(Endpoint.of("ws://127.0.0.1:" + target.port() + "/moved"));
                 assertThat(target.upgrades.get()).isEqualTo(1);
@@ -264,12 +265,12 @@ class ClientReconnectIT {
         try (NettyServer server = new NettyServer()) {
             server.behaviour((n, req, res) -> res.sendWebsocket((in, out) -> out.sendClose(1000, "bye for good")));
             ResilientConnection<WebSocketSession> conn = connection(quickClient(), server, CredentialsProvider.none());
-            try (Events events = new Events(conn)) {
+            try (Recorder<LifecycleEvent> events = Recorder.lifecycle(conn.lifecycle())) {
                 conn.start();
-                events.await(LifecycleEvent.Connected.class, WAIT);
-                events.await(LifecycleEvent.CloseReceived.class, e -> e.code() == 1000, WAIT);
-                events.await(LifecycleEvent.Disconnected.class, WAIT);
-                LifecycleEvent.Closed closed = events.awaitEvent(LifecycleEvent.Closed.class, WAIT);
+                events.next(LifecycleEvent.Connected.class, WAIT);
+                events.next(LifecycleEvent.CloseReceived.class, e -> e.code() == 1000, WAIT);
+                events.next(LifecycleEvent.Disconnected.class, WAIT);
+                LifecycleEvent.Closed closed = events.next(LifecycleEvent.Closed.class, WAIT);
                 assertThat(closed.cause()).isInstanceOf(FatalConnectionException.class);
                 assertThat(closed.cause().getMessage()).contains("1000");
                 assertThat(events.names()).doesNotContain("RetryScheduled");
@@ -286,10 +287,10 @@ class ClientReconnectIT {
                     .then(in.receive().then())));
             WebSocketClient client = quickClient().toBuilder().session(s -> s.maxMessageBytes(5000)).build();
             ResilientConnection<WebSocketSession> conn = connection(client, server, CredentialsProvider.none());
-            try (Events events = new Events(conn)) {
+            try (Recorder<LifecycleEvent> events = Recorder.lifecycle(conn.lifecycle())) {
                 conn.start();
-                events.await(LifecycleEvent.CloseSent.class, e -> e.code() == 1009, WAIT);
-                LifecycleEvent.Closed closed = events.awaitEvent(LifecycleEvent.Closed.class, WAIT);
+                events.next(LifecycleEvent.CloseSent.class, e -> e.code() == 1009, WAIT);
+                LifecycleEvent.Closed closed = events.next(LifecycleEvent.Closed.class, WAIT);
                 assertThat(closed.cause()).isInstanceOf(FatalConnectionException.class).hasMessageContaining("1009");
             }
         }

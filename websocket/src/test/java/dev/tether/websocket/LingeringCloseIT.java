@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.core.Endpoint;
 import dev.tether.core.spi.EstablishedSession;
+import dev.tether.testkit.Sockets;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import java.time.Duration;
@@ -78,7 +79,7 @@ class LingeringCloseIT {
                         run, onServer).isEqualTo(1009);
                 assertThat(onServer.timersFired()).as("run %d: %s", run, onServer).isEmpty();
                 assertThat(onServer.tcpClosedBy()).isEqualTo(CloseSummary.Side.LOCAL);
-                assertThat(Kernel.established(server.port())).as("run %d: no connection left", run).isEmpty();
+                assertThat(Sockets.established(server.port())).as("run %d: no connection left", run).isEmpty();
             }
         } finally {
             sampler.dispose();
@@ -106,7 +107,7 @@ class LingeringCloseIT {
             assertThat(s.initiator()).isEqualTo(dev.tether.core.Initiator.LOCAL_DETECTION);
             assertThat(s.tcpClosedBy()).isEqualTo(CloseSummary.Side.PEER);
             assertThat(s.timersFired()).isEmpty();
-            assertThat(Kernel.established(server.port())).isEmpty();
+            assertThat(Sockets.established(server.port())).isEmpty();
         }
     }
 

@@ -7,6 +7,8 @@ import dev.tether.core.Initiator;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.ResilientConnection;
+import dev.tether.core.testing.Recorder;
+import dev.tether.testkit.Sockets;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -29,8 +31,8 @@ class MisbehavingPeerIT {
                 .build();
     }
 
-    private static CloseSummary summaryOf(Events.Timed notice) {
-        return (CloseSummary) ((LifecycleEvent.Notice) notice.event()).details();
+    private static CloseSummary summaryOf(Recorder.Timed<LifecycleEvent.Notice> notice) {
+        return (CloseSummary) notice.item().details();
     }
 
     private static boolean closedNotice(LifecycleEvent.Notice n) {
@@ -50,17 +52,17 @@ class MisbehavingPeerIT {
         try (RawPeer peer = new RawPeer(RawPeer.Mode.NEVER_ANSWERS_CLOSE)) {
             WebSocketClient client = WebSocketClient.builder().session(s -> s.heartbeat(Heartbeat.disabled())).session(s -> s.closeHandshakeTimeout(timeout)).build();
             ResilientConnection<WebSocketSession> conn = connection(client, peer);
-            try (Events events = new Events(conn)) {
+            try (Recorder<LifecycleEvent> events = Recorder.lifecycle(conn.lifecycle())) {
                 conn.start();
-                events.await(LifecycleEvent.Connected.class, WAIT);
+                events.next(LifecycleEvent.Connected.class, WAIT);
                 RawPeer.Conn pc = peer.nextConnection(WAIT);
                 int clientPort = pc.clientPort();
 
                 conn.close().subscribe();
-                Events.Timed sent = events.await(LifecycleEvent.CloseSent.class, e -> e.code() == 1000, WAIT);
-                Events.Timed notice = events.await(LifecycleEvent.Notice.class, MisbehavingPeerIT::closedNotice, WAIT);
-                events.await(LifecycleEvent.Disconnected.class, WAIT);
-                events.await(LifecycleEvent.Closed.class, WAIT);
+                Recorder.Timed<LifecycleEvent.CloseSent> sent = events.nextTimed(LifecycleEvent.CloseSent.class, e -> e.code() == 1000, WAIT);
+                Recorder.Timed<LifecycleEvent.Notice> notice = events.nextTimed(LifecycleEvent.Notice.class, MisbehavingPeerIT::closedNotice, WAIT);
+                events.next(LifecycleEvent.Disconnected.class, WAIT);
+                events.next(LifecycleEvent.Closed.class, WAIT);
 
                 CloseSummary s = summaryOf(notice);
                 assertThat(s.timersFired()).containsExactly(CloseTimer.CLOSE_HANDSHAKE_TIMEOUT);
@@ -75,7 +77,7 @@ class MisbehavingPeerIT {
 
                 assertThat(pc.awaitEof(WAIT)).as("peer saw the client's FIN").isTrue();
                 assertThat(pc.count(RawPeer.OP_CLOSE)).isEqualTo(1);
-                assertThat(Kernel.established(clientPort, peer.port())).isEmpty();
+                assertThat(Sockets.established(clientPort, peer.port())).isEmpty();
             }
         }
     }
@@ -86,17 +88,17 @@ class MisbehavingPeerIT {
         try (RawPeer peer = new RawPeer(RawPeer.Mode.ANSWERS_CLOSE_KEEPS_TCP)) {
             WebSocketClient client = WebSocketClient.builder().session(s -> s.heartbeat(Heartbeat.disabled())).tcpCloseWait(wait).build();
             ResilientConnection<WebSocketSession> conn = connection(client, peer);
-            try (Events events = new Events(conn)) {
+            try (Recorder<LifecycleEvent> events = Recorder.lifecycle(conn.lifecycle())) {
                 conn.start();
-                events.await(LifecycleEvent.Connected.class, WAIT);
+                events.next(LifecycleEvent.Connected.class, WAIT);
                 RawPeer.Conn pc = peer.nextConnection(WAIT);
                 int clientPort = pc.clientPort();
 
                 conn.close().subscribe();
-                events.await(LifecycleEvent.CloseSent.class, e -> e.code() == 1000, WAIT);
-                Events.Timed received = events.await(LifecycleEvent.CloseReceived.class, e -> e.code() == 1000, WAIT);
-                Events.Timed notice = events.await(LifecycleEvent.Notice.class, MisbehavingPeerIT::closedNotice, WAIT);
-                events.await(LifecycleEvent.Closed.class, WAIT);
+                events.next(LifecycleEvent.CloseSent.class, e -> e.code() == 1000, WAIT);
+                Recorder.Timed<LifecycleEvent.CloseReceived> received = events.nextTimed(LifecycleEvent.CloseReceived.class, e -> e.code() == 1000, WAIT);
+                Recorder.Timed<LifecycleEvent.Notice> notice = events.nextTimed(LifecycleEvent.Notice.class, MisbehavingPeerIT::closedNotice, WAIT);
+                events.next(LifecycleEvent.Closed.class, WAIT);
 
                 CloseSummary s = summaryOf(notice);
                 assertThat(s.clean()).as("the close handshake itself completed").isTrue();
@@ -108,7 +110,7 @@ class MisbehavingPeerIT {
                         "Disconnected", "Closed");
 
                 assertThat(pc.awaitEof(WAIT)).isTrue();
-                assertThat(Kernel.established(clientPort, peer.port())).isEmpty();
+                assertThat(Sockets.established(clientPort, peer.port())).isEmpty();
             }
         }
     }
@@ -118,18 +120,18 @@ class MisbehavingPeerIT {
         try (RawPeer peer = new RawPeer(RawPeer.Mode.NEVER_ANSWERS_CLOSE)) {
             WebSocketClient client = WebSocketClient.builder().session(s -> s.heartbeat(Heartbeat.disabled())).build();
             ResilientConnection<WebSocketSession> conn = connection(client, peer);
-            try (Events events = new Events(conn)) {
+            try (Recorder<LifecycleEvent> events = Recorder.lifecycle(conn.lifecycle())) {
                 conn.start();
-                events.await(LifecycleEvent.Connected.class, WAIT);
+                events.next(LifecycleEvent.Connected.class, WAIT);
                 RawPeer.Conn pc = peer.nextConnection(WAIT);
                 int clientPort = pc.clientPort();
 
                 long dropped = System.nanoTime();
                 pc.dropTcp();
-                Events.Timed notice = events.await(LifecycleEvent.Notice.class, MisbehavingPeerIT::closedNotice, WAIT);
-                LifecycleEvent.Disconnected d = events.awaitEvent(LifecycleEvent.Disconnected.class, WAIT);
-                events.await(LifecycleEvent.RetryScheduled.class, WAIT);
-                events.await(LifecycleEvent.Connected.class, WAIT);
+                Recorder.Timed<LifecycleEvent.Notice> notice = events.nextTimed(LifecycleEvent.Notice.class, MisbehavingPeerIT::closedNotice, WAIT);
+                LifecycleEvent.Disconnected d = events.next(LifecycleEvent.Disconnected.class, WAIT);
+                events.next(LifecycleEvent.RetryScheduled.class, WAIT);
+                events.next(LifecycleEvent.Connected.class, WAIT);
 
                 CloseSummary s = summaryOf(notice);
                 assertThat(s.clean()).isFalse();
@@ -142,7 +144,7 @@ class MisbehavingPeerIT {
                 assertThat(notice.nanos() - dropped).isLessThan(SLACK_NANOS);
                 assertThat(events.names()).containsSubsequence("Connected", "Notice", "Disconnected", "RetryScheduled",
                         "Connecting", "Connected");
-                assertThat(Kernel.established(clientPort, peer.port())).isEmpty();
+                assertThat(Sockets.established(clientPort, peer.port())).isEmpty();
                 peer.nextConnection(WAIT);
             } finally {
                 conn.abort().block(WAIT);
@@ -156,16 +158,16 @@ class MisbehavingPeerIT {
         try (RawPeer peer = new RawPeer(RawPeer.Mode.SILENT)) {
             WebSocketClient client = WebSocketClient.builder().session(s -> s.heartbeat(hb)).build();
             ResilientConnection<WebSocketSession> conn = connection(client, peer);
-            try (Events events = new Events(conn)) {
+            try (Recorder<LifecycleEvent> events = Recorder.lifecycle(conn.lifecycle())) {
                 conn.start();
-                Events.Timed connected = events.await(LifecycleEvent.Connected.class, WAIT);
+                Recorder.Timed<LifecycleEvent.Connected> connected = events.nextTimed(LifecycleEvent.Connected.class, WAIT);
                 RawPeer.Conn pc = peer.nextConnection(WAIT);
                 int clientPort = pc.clientPort();
 
-                events.await(LifecycleEvent.CloseSent.class, e -> e.code() == 1011, WAIT);
-                Events.Timed notice = events.await(LifecycleEvent.Notice.class, MisbehavingPeerIT::closedNotice, WAIT);
-                LifecycleEvent.Disconnected d = events.awaitEvent(LifecycleEvent.Disconnected.class, WAIT);
-                LifecycleEvent.RetryScheduled retry = events.awaitEvent(LifecycleEvent.RetryScheduled.class, WAIT);
+                events.next(LifecycleEvent.CloseSent.class, e -> e.code() == 1011, WAIT);
+                Recorder.Timed<LifecycleEvent.Notice> notice = events.nextTimed(LifecycleEvent.Notice.class, MisbehavingPeerIT::closedNotice, WAIT);
+                LifecycleEvent.Disconnected d = events.next(LifecycleEvent.Disconnected.class, WAIT);
+                LifecycleEvent.RetryScheduled retry = events.next(LifecycleEvent.RetryScheduled.class, WAIT);
 
                 CloseSummary s = summaryOf(notice);
                 assertThat(s.timersFired()).containsExactly(CloseTimer.PONG_TIMEOUT);
@@ -180,7 +182,7 @@ class MisbehavingPeerIT {
                 // The peer was pinged and never answered (how many pings left before the deadline depends on scheduling).
                 assertThat(pc.count(RawPeer.OP_PING)).isPositive();
                 assertThat(pc.frames).anyMatch(f -> f[0] == RawPeer.OP_CLOSE && f[1] == 1011);
-                assertThat(Kernel.established(clientPort, peer.port())).isEmpty();
+                assertThat(Sockets.established(clientPort, peer.port())).isEmpty();
             } finally {
                 conn.abort().block(WAIT);
             }
@@ -196,18 +198,18 @@ class MisbehavingPeerIT {
                     .watchdog(watchdog)
                     .build();
             ResilientConnection<WebSocketSession> conn = connection(client, peer);
-            try (Events events = new Events(conn)) {
+            try (Recorder<LifecycleEvent> events = Recorder.lifecycle(conn.lifecycle())) {
                 conn.start();
-                Events.Timed connected = events.await(LifecycleEvent.Connected.class, WAIT);
+                Recorder.Timed<LifecycleEvent.Connected> connected = events.nextTimed(LifecycleEvent.Connected.class, WAIT);
                 WebSocketSession session = conn.currentSession().orElseThrow();
                 RawPeer.Conn pc = peer.nextConnection(WAIT);
                 int clientPort = pc.clientPort();
 
-                events.await(LifecycleEvent.CloseSent.class, e -> e.code() == 1011, WAIT);
-                events.await(LifecycleEvent.CloseReceived.class, e -> e.code() == 1011, WAIT);
-                Events.Timed notice = events.await(LifecycleEvent.Notice.class, MisbehavingPeerIT::closedNotice, WAIT);
-                LifecycleEvent.Disconnected d = events.awaitEvent(LifecycleEvent.Disconnected.class, WAIT);
-                events.await(LifecycleEvent.RetryScheduled.class, WAIT);
+                events.next(LifecycleEvent.CloseSent.class, e -> e.code() == 1011, WAIT);
+                events.next(LifecycleEvent.CloseReceived.class, e -> e.code() == 1011, WAIT);
+                Recorder.Timed<LifecycleEvent.Notice> notice = events.nextTimed(LifecycleEvent.Notice.class, MisbehavingPeerIT::closedNotice, WAIT);
+                LifecycleEvent.Disconnected d = events.next(LifecycleEvent.Disconnected.class, WAIT);
+                events.next(LifecycleEvent.RetryScheduled.class, WAIT);
 
                 CloseSummary s = summaryOf(notice);
                 assertThat(s.timersFired()).containsExactly(CloseTimer.APPLICATION_WATCHDOG);
@@ -219,7 +221,7 @@ class MisbehavingPeerIT {
                 assertThat(pc.count(RawPeer.OP_PING)).isGreaterThanOrEqualTo(3);
                 assertTook(connected.nanos(), notice.nanos(), watchdog);
                 assertThat(pc.awaitEof(WAIT)).isTrue();
-                assertThat(Kernel.established(clientPort, peer.port())).isEmpty();
+                assertThat(Sockets.established(clientPort, peer.port())).isEmpty();
                 assertThat(List.copyOf(events.names())).containsSubsequence("Connected", "CloseSent", "CloseReceived", "Notice",
                         "Disconnected", "RetryScheduled");
             } finally {
@@ -250,11 +252,11 @@ class MisbehavingPeerIT {
                     .endpoint(Endpoint.of("ws://127.0.0.1:" + mute.getLocalPort() + "/ws"))
                     .reconnect(ReconnectPolicy.builder().initialDelay(Duration.ofSeconds(5)).maxDelay(Duration.ofSeconds(5)).build())
                     .build();
-            try (Events events = new Events(conn)) {
+            try (Recorder<LifecycleEvent> events = Recorder.lifecycle(conn.lifecycle())) {
                 conn.start();
-                Events.Timed connecting = events.await(LifecycleEvent.Connecting.class, WAIT);
-                Events.Timed retry = events.await(LifecycleEvent.RetryScheduled.class, WAIT);
-                LifecycleEvent.RetryScheduled r = (LifecycleEvent.RetryScheduled) retry.event();
+                Recorder.Timed<LifecycleEvent.Connecting> connecting = events.nextTimed(LifecycleEvent.Connecting.class, WAIT);
+                Recorder.Timed<LifecycleEvent.RetryScheduled> retry = events.nextTimed(LifecycleEvent.RetryScheduled.class, WAIT);
+                LifecycleEvent.RetryScheduled r = retry.item();
                 assertThat(r.cause()).hasMessageContaining("handshakeTimeout");
                 assertThat(r.verdict().isRetryable()).isTrue();
                 assertTook(connecting.nanos(), retry.nanos(), timeout);

@@ -8,6 +8,8 @@ import dev.tether.core.spi.EstablishedSession;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.ResilientConnection;
+import dev.tether.core.testing.Recorder;
+import dev.tether.testkit.Sockets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,7 +74,7 @@ class ServerDrainLoadIT {
                 assertThat(got.get(0)).contains("\"sub_type\":\"connect\"");
                 assertThat(got.get(2)).as("disable arrives before the close frame").contains("\"sub_type\":\"disable\"");
             }
-            assertThat(Kernel.established(port)).as("no ESTABLISHED socket left on the port").isEmpty();
+            assertThat(Sockets.established(port)).as("no ESTABLISHED socket left on the port").isEmpty();
         } finally {
             sessions.forEach(s -> s.abort().subscribe());
             if (server.isRunning()) {
@@ -95,7 +97,7 @@ class ServerDrainLoadIT {
                 .subscribe();
         WebSocketClient client = WebSocketClient.builder().session(s -> s.heartbeat(Heartbeat.of(Duration.ofSeconds(1), Duration.ofSeconds(2)))).build();
         List<ResilientConnection<WebSocketSession>> conns = new ArrayList<>();
-        List<Events> events = new ArrayList<>();
+        List<Recorder<LifecycleEvent>> events = new ArrayList<>();
         // per client: session id -> ticks received on that session, in order
         List<Map<String, List<Long>>> received = new ArrayList<>();
         List<Disposable> readers = new ArrayList<>();
@@ -109,13 +111,13 @@ class ServerDrainLoadIT {
                 Map<String, List<Long>> byId = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
                 readers.add(c.perSession(s -> s.receive().doOnNext(m -> byId.computeIfAbsent(s.id(), k -> new CopyOnWriteArrayList<>())
                         .add(Long.parseLong(m.text())))).subscribe());
-                events.add(new Events(c));
+                events.add(Recorder.lifecycle(c.lifecycle()));
                 conns.add(c);
                 received.add(byId);
                 c.start();
             }
-            for (Events e : events) {
-                e.await(LifecycleEvent.Connected.class, WAIT);
+            for (Recorder<LifecycleEvent> e : events) {
+                e.next(LifecycleEvent.Connected.class, WAIT);
             }
             WebSocketServerIT.awaitCount(server, clients);
 
@@ -126,10 +128,10 @@ class ServerDrainLoadIT {
             assertThat(server.isAccepting()).isTrue();
             assertThat(server.port()).isEqualTo(port);
 
-            for (Events e : events) {
-                e.await(LifecycleEvent.CloseReceived.class, r -> r.code() == 1012, WAIT);
-                e.await(LifecycleEvent.RetryScheduled.class, WAIT);
-                e.await(LifecycleEvent.Connected.class, WAIT);
+            for (Recorder<LifecycleEvent> e : events) {
+                e.next(LifecycleEvent.CloseReceived.class, r -> r.code() == 1012, WAIT);
+                e.next(LifecycleEvent.RetryScheduled.class, WAIT);
+                e.next(LifecycleEvent.Connected.class, WAIT);
             }
             // Every client keeps receiving: wait until each new session has at least 20 ticks.
             Flux.interval(Duration.ofMillis(10))
@@ -150,11 +152,11 @@ class ServerDrainLoadIT {
         } finally {
             ticker.dispose();
             readers.forEach(Disposable::dispose);
-            events.forEach(Events::close);
+            events.forEach(Recorder::close);
             Flux.fromIterable(conns).flatMap(ResilientConnection::close).then().block(WAIT);
             server.disposeNow(WAIT);
         }
-        assertThat(Kernel.established(port)).isEmpty();
+        assertThat(Sockets.established(port)).isEmpty();
     }
 
     private static List<Long> secondSession(Map<String, List<Long>> byId) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tether.core.Endpoint;
 import dev.tether.core.spi.EstablishedSession;
+import dev.tether.testkit.Sockets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -169,7 +170,7 @@ class WebSocketServerIT {
             CloseSummary goodEnd = good.closed().block(WAIT);
             assertThat(goodEnd.codeReceived()).isEqualTo(1001);
             assertThat(goodTexts.block(WAIT)).last().asString().contains("\"sub_type\":\"disable\"");
-            assertThat(Kernel.established(port)).isEmpty();
+            assertThat(Sockets.established(port)).isEmpty();
             assertThat(server.isRunning()).isFalse();
 
             // Restart on the same port: new sessions get messages again.
@@ -197,7 +198,7 @@ class WebSocketServerIT {
             assertThat(c.summary().codeSent()).isEqualTo(1011);
             assertThat(silent.awaitEof(WAIT)).isTrue();
             assertThat(silent.closeCodes).containsExactly(1011);
-            assertThat(Kernel.established(silent.localPort(), server.port())).isEmpty();
+            assertThat(Sockets.established(silent.localPort(), server.port())).isEmpty();
         } finally {
             server.disposeNow(WAIT);
         }

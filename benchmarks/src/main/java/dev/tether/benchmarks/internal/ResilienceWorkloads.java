@@ -3,7 +3,7 @@ package dev.tether.benchmarks.internal;
 import dev.tether.core.Jitter;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
-import dev.tether.core.testing.FaultProxy;
+import dev.tether.testkit.FaultProxy;
 import dev.tether.mqtt.MqttClient;
 import dev.tether.mqtt.MqttMessage;
 import dev.tether.mqtt.MqttQos;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.testing.Await;
+import dev.tether.core.testing.Recorder;
 import dev.tether.jwt.JwtCredentialsProvider;
 import dev.tether.jwt.JwtSigner;
 import dev.tether.jwt.JwtVerifier;
@@ -45,8 +46,7 @@ class ExpiringJwtEndToEndIT {
             MqttClient publisher = MqttClient.builder().endpoint(broker.wsUri()).clientId("e2e-pub").credentials(tokens).reconnect(fast).build();
             Set<String> received = ConcurrentHashMap.newKeySet();
             List<Long> arrivals = new CopyOnWriteArrayList<>();
-            List<LifecycleEvent> subEvents = new CopyOnWriteArrayList<>();
-            Disposable events = subscriber.lifecycle().subscribe(subEvents::add);
+            Recorder<LifecycleEvent> subEvents = Recorder.lifecycle(subscriber.lifecycle());
             Disposable messages = subscriber.subscribe("e2e/stream", MqttQos.AT_LEAST_ONCE).subscribe(m -> {
                 received.add(m.payloadAsString());
                 arrivals.add(System.nanoTime());
@@ -59,8 +59,8 @@ class ExpiringJwtEndToEndIT {
             try {
                 // Three token lifetimes: each client is disconnected at least twice and comes back.
                 Await.until(() -> broker.expiredCount() >= 4, Duration.ofSeconds(30), "the broker expired the clients' tokens");
-                Await.until(() -> subEvents.stream().filter(e -> e instanceof LifecycleEvent.Connected).count() >= 3,
-                        Duration.ofSeconds(30), "the subscriber reconnected after each expiry");
+                // the subscriber reconnected after each expiry
+                subEvents.awaitCount(3, e -> e instanceof LifecycleEvent.Connected, Duration.ofSeconds(30));
                 int before = received.size();
                 Await.until(() -> received.size() > before + 10, Duration.ofSeconds(10), "the stream goes on after the expiries");
             } finally {
@@ -76,7 +76,7 @@ class ExpiringJwtEndToEndIT {
             }
             assertThat(maxGapMs).as("longest gap between two messages").isLessThan(2_000);
             messages.dispose();
-            events.dispose();
+            subEvents.close();
             subscriber.close().block(Duration.ofSeconds(10));
             publisher.close().block(Duration.ofSeconds(10));
         }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tether.core.Endpoint;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ResilientConnection;
-import dev.tether.core.testing.EventRecorder;
+import dev.tether.core.testing.Recorder;
 import dev.tether.websocket.WebSocketClient;
 import dev.tether.websocket.WebSocketSession;
 import java.io.BufferedReader;
@@ -56,17 +56,17 @@ class ServeCommandSignalsIT {
             int port = Integer.parseInt(m.group(1));
             client = ResilientConnection.builder(WebSocketClient.builder().build())
                     .endpoint(Endpoint.of("ws://127.0.0.1:" + port + "/ws")).build();
-            try (EventRecorder rec = EventRecorder.record(client.lifecycle())) {
+            try (Recorder<LifecycleEvent> rec = Recorder.lifecycle(client.lifecycle())) {
                 client.start();
-                rec.await(LifecycleEvent.Connected.class, WAIT);
+                rec.next(LifecycleEvent.Connected.class, WAIT);
 
                 signal(p, "HUP");
-                assertThat(rec.await(LifecycleEvent.CloseReceived.class, WAIT).code()).isEqualTo(1012);
-                LifecycleEvent.Connected back = rec.await(LifecycleEvent.Connected.class, WAIT);
+                assertThat(rec.next(LifecycleEvent.CloseReceived.class, WAIT).code()).isEqualTo(1012);
+                LifecycleEvent.Connected back = rec.next(LifecycleEvent.Connected.class, WAIT);
                 assertThat(back.generation()).isGreaterThan(1);
 
                 signal(p, "TERM");
-                assertThat(rec.await(LifecycleEvent.CloseReceived.class, WAIT).code()).isEqualTo(1001);
+                assertThat(rec.next(LifecycleEvent.CloseReceived.class, WAIT).code()).isEqualTo(1001);
                 assertThat(p.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).as("exited; output: %s", all).isTrue();
                 assertThat(p.exitValue()).as("output: %s", all).isZero();
                 assertThat(String.join("\n", all)).contains("\"event\":\"drain_started\",\"reason\":\"reload\"", "\"reason\":\"stop\"");

@@ -11,7 +11,7 @@ import dev.tether.core.Credentials;
 import dev.tether.core.CredentialsProvider;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
-import dev.tether.core.testing.EventRecorder;
+import dev.tether.core.testing.Recorder;
 import dev.tether.jwt.JwtCredentialsProvider;
 import dev.tether.jwt.JwtSigner;
 import dev.tether.jwt.JwtVerifier;
@@ -59,16 +59,16 @@ class SecretsNeverLoggedIT {
                         .doOnNext(c -> c.secret().ifPresent(secrets::add));
                 MqttClient client = MqttClient.builder().endpoint(uri).clientId("secretive")
                         .credentials(recording).reconnect(ReconnectPolicy.builder().initialDelay(Duration.ofMillis(20)).build()).build();
-                try (EventRecorder events = EventRecorder.record(client.lifecycle())) {
+                try (Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle())) {
                     client.start();
-                    events.await(LifecycleEvent.CredentialsRefreshed.class, Duration.ofSeconds(20));
-                    events.await(LifecycleEvent.Connected.class, Duration.ofSeconds(20));
+                    events.next(LifecycleEvent.CredentialsRefreshed.class, Duration.ofSeconds(20));
+                    events.next(LifecycleEvent.Connected.class, Duration.ofSeconds(20));
                     broker.stop();
-                    events.await(LifecycleEvent.Disconnected.class, Duration.ofSeconds(20));
+                    events.next(LifecycleEvent.Disconnected.class, Duration.ofSeconds(20));
                     broker.start();
-                    events.await(LifecycleEvent.Connected.class, Duration.ofSeconds(20));
+                    events.next(LifecycleEvent.Connected.class, Duration.ofSeconds(20));
                     client.close().block(Duration.ofSeconds(10));
-                    for (LifecycleEvent e : events.events()) {
+                    for (LifecycleEvent e : events.items()) {
                         String text = e.toString();
                         secrets.forEach(s -> assertThat(text).as("event " + e.getClass().getSimpleName()).doesNotContain(s));
                     }

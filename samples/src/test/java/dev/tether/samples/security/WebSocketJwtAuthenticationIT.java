@@ -11,6 +11,7 @@ import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.ResilientConnection;
 import dev.tether.core.testing.Await;
+import dev.tether.core.testing.Recorder;
 import dev.tether.jwt.JwtCredentialsProvider;
 import dev.tether.jwt.JwtSigner;
 import dev.tether.jwt.JwtVerifier;
@@ -81,8 +82,7 @@ class WebSocketJwtAuthenticationIT {
                 .credentials(tokens)
                 .reconnect(ReconnectPolicy.builder().initialDelay(Duration.ofMillis(20)).maxDelay(Duration.ofMillis(200)).build())
                 .build();
-        List<LifecycleEvent> events = new CopyOnWriteArrayList<>();
-        Disposable sub = conn.lifecycle().subscribe(events::add);
+        Recorder<LifecycleEvent> events = Recorder.lifecycle(conn.lifecycle());
         List<String> received = new CopyOnWriteArrayList<>();
         Disposable messages = conn.sessions().flatMap(WebSocketSession::receive).map(WebSocketMessage::text).subscribe(received::add);
         Disposable ticker = Flux.interval(Duration.ofMillis(100))
@@ -91,8 +91,7 @@ class WebSocketJwtAuthenticationIT {
         try {
             conn.start();
             // three token lifetimes: the server closes each expired session with 4401, the client returns each time
-            Await.until(() -> events.stream().filter(e -> e instanceof LifecycleEvent.Connected).count() >= 3,
-                    Duration.ofSeconds(30), "the client came back after each expiry");
+            events.awaitCount(3, e -> e instanceof LifecycleEvent.Connected, Duration.ofSeconds(30));  // back after each expiry
             Await.until(() -> serverEvents.stream().filter(e -> e instanceof ServerEvent.CloseSent s && s.code() == 4401).count() >= 2,
                     Duration.ofSeconds(30), "the server closed expired sessions with 4401");
             int before = received.size();
@@ -101,16 +100,16 @@ class WebSocketJwtAuthenticationIT {
             ticker.dispose();
             messages.dispose();
             conn.close().block(WAIT);
-            sub.dispose();
+            events.close();
             server.disposeNow(WAIT);
         }
         // The first upgrade was refused with 401, which asked the provider for a fresh token.
-        LifecycleEvent.RetryScheduled firstRetry = events.stream().filter(e -> e instanceof LifecycleEvent.RetryScheduled)
+        LifecycleEvent.RetryScheduled firstRetry = events.items().stream().filter(e -> e instanceof LifecycleEvent.RetryScheduled)
                 .map(e -> (LifecycleEvent.RetryScheduled) e).findFirst().orElseThrow();
         assertThat(firstRetry.cause()).isInstanceOf(WebSocketUpgradeException.class);
         assertThat(((WebSocketUpgradeException) firstRetry.cause()).status()).isEqualTo(401);
-        assertThat(events).anyMatch(e -> e instanceof LifecycleEvent.CredentialsRefreshed);
-        assertThat(events).anyMatch(e -> e instanceof LifecycleEvent.CloseReceived c && c.code() == 4401);
+        assertThat(events.items()).anyMatch(e -> e instanceof LifecycleEvent.CredentialsRefreshed);
+        assertThat(events.items()).anyMatch(e -> e instanceof LifecycleEvent.CloseReceived c && c.code() == 4401);
         assertThat(tokens.fetchCount()).isGreaterThanOrEqualTo(4);
     }
 

@@ -6,7 +6,7 @@ import dev.tether.core.CredentialsProvider;
 import dev.tether.core.Endpoint;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ResilientConnection;
-import dev.tether.core.testing.EventRecorder;
+import dev.tether.core.testing.Recorder;
 import dev.tether.jwt.JwtCredentialsProvider;
 import dev.tether.jwt.JwtSigner;
 import dev.tether.jwt.TokenMapping;
@@ -68,9 +68,9 @@ class TelemetryServiceIT {
                     .endpoint(Endpoint.of("ws://127.0.0.1:" + wsServer.port() + "/telemetry")).build();
             List<String> overWebSocket = new CopyOnWriteArrayList<>();
             Disposable wsMessages = wsClient.perSession(WebSocketSession::receive).subscribe(m -> overWebSocket.add(m.text()));
-            try (EventRecorder wsEvents = EventRecorder.record(wsClient.lifecycle())) {
+            try (Recorder<LifecycleEvent> wsEvents = Recorder.lifecycle(wsClient.lifecycle())) {
                 wsClient.start();
-                wsEvents.await(LifecycleEvent.Connected.class, WAIT);
+                wsEvents.next(LifecycleEvent.Connected.class, WAIT);
 
                 // Telemetry published by an independent device reaches SSE and WebSocket consumers.
                 JwtBroker broker = ctx.getBean(TelemetryConfiguration.EmbeddedBrokerHolder.class).broker();
@@ -92,9 +92,9 @@ class TelemetryServiceIT {
                 // Shutdown: Spring's graceful phase drains the WebSocket sessions with 1001.
                 ctx.close();
                 closed = true;
-                LifecycleEvent.CloseReceived goodbye = wsEvents.await(LifecycleEvent.CloseReceived.class, WAIT);
+                LifecycleEvent.CloseReceived goodbye = wsEvents.next(LifecycleEvent.CloseReceived.class, WAIT);
                 assertThat(goodbye.code()).isEqualTo(1001);
-                assertThat(dev.tether.core.testing.Sockets.awaitNoneEstablished(wsServer.port(), WAIT)).isTrue();
+                assertThat(dev.tether.testkit.Sockets.awaitNoneEstablished(wsServer.port(), WAIT)).isTrue();
             } finally {
                 wsMessages.dispose();
                 wsClient.abort().block(WAIT);

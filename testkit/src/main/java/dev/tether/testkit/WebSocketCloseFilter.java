@@ -1,4 +1,4 @@
-package dev.tether.core.testing;
+package dev.tether.testkit;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Follows one direction of a byte stream through {@link FaultProxy} and, when told to, drops
@@ -18,7 +19,7 @@ final class WebSocketCloseFilter {
 
     private final BooleanSupplier swallow;
     private Phase phase = Phase.UNKNOWN;
-    private ByteBuf pending;
+    private @Nullable ByteBuf pending;
 
     WebSocketCloseFilter(BooleanSupplier swallow) {
         this.swallow = swallow;

@@ -1,4 +1,4 @@
-package dev.tether.core.testing;
+package dev.tether.testkit;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A fault-injecting TCP proxy for tests, on Netty: listens on 127.0.0.1 on a free port and forwards
@@ -171,7 +172,7 @@ public final class FaultProxy implements AutoCloseable {
 
     private final class Pair {
         final Channel front;
-        volatile Channel back;
+        volatile @Nullable Channel back;
         final WebSocketCloseFilter upstream = new WebSocketCloseFilter(() -> swallowClose);
         final WebSocketCloseFilter downstream = new WebSocketCloseFilter(() -> swallowClose);
 
@@ -226,7 +227,7 @@ public final class FaultProxy implements AutoCloseable {
 
     /** The client-facing side. */
     private final class Front extends ChannelInboundHandlerAdapter {
-        private Pair pair;
+        private @Nullable Pair pair;
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
@@ -236,36 +237,38 @@ public final class FaultProxy implements AutoCloseable {
                 closeChannel(front, true);
                 return;
             }
-            pair = new Pair(front);
-            pairs.add(pair);
+            Pair p = new Pair(front);
+            pair = p;
+            pairs.add(p);
             new Bootstrap().group(front.eventLoop()).channel(NioSocketChannel.class)
                     .option(ChannelOption.TCP_NODELAY, true)
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(shaper(bytesPerSecond), new Back(pair));
+                            ch.pipeline().addLast(shaper(bytesPerSecond), new Back(p));
                         }
                     })
                     .connect(targetHost, targetPort)
                     .addListener((ChannelFutureListener) f -> {
                         if (f.isSuccess()) {
-                            pair.back = f.channel();
+                            p.back = f.channel();
                             front.config().setAutoRead(true);
                             front.read();
                         } else {
-                            pair.close(true);
+                            p.close(true);
                         }
                     });
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            Channel back = pair == null ? null : pair.back;
-            if (back == null) {
+            Pair p = pair;
+            Channel back = p == null ? null : p.back;
+            if (p == null || back == null) {
                 ReferenceCountUtil.release(msg);
                 return;
             }
-            forward(msg, back, pair.upstream);
+            forward(msg, back, p.upstream);
         }
 
         @Override

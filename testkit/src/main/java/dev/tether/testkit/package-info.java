@@ -1,0 +1,9 @@
+/**
+ * Network fixtures for Tether's tests and benchmarks, independent of Tether itself: {@link
+ * dev.tether.testkit.FaultProxy}, a fault-injecting TCP proxy, and {@link dev.tether.testkit.Sockets},
+ * the kernel's view of TCP sockets (the proof that "closed" is closed).
+ */
+@NullMarked
+package dev.tether.testkit;
+
+import org.jspecify.annotations.NullMarked;
