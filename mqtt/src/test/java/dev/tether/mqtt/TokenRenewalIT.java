@@ -8,7 +8,7 @@ import dev.tether.jwt.JwtVerifier;
 import dev.tether.jwt.TokenMapping;
 import dev.tether.jwt.TokenRenewal;
 import dev.tether.mqtt.test.ExpiringTokenBroker;
-import dev.tether.mqtt.test.Recorder;
+import dev.tether.core.testing.Recorder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

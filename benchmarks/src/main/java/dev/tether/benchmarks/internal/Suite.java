@@ -1,6 +1,6 @@
 package dev.tether.benchmarks.internal;
 
-import dev.tether.core.testing.FaultProxy;
+import dev.tether.testkit.FaultProxy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

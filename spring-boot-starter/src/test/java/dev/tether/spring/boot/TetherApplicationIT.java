@@ -6,7 +6,7 @@ import dev.tether.core.Endpoint;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ResilientConnection;
 import dev.tether.core.testing.Await;
-import dev.tether.core.testing.EventRecorder;
+import dev.tether.core.testing.Recorder;
 import dev.tether.jwt.JwtCredentialsProvider;
 import dev.tether.jwt.JwtSigner;
 import dev.tether.jwt.JwtVerifier;
@@ -103,9 +103,9 @@ class TetherApplicationIT {
                                 + broker.connectedClients().contains("telemetry-service") + ")");
                     }
                 }, e -> { });
-                try (EventRecorder wsEvents = EventRecorder.record(wsClient.lifecycle())) {
+                try (Recorder<LifecycleEvent> wsEvents = Recorder.lifecycle(wsClient.lifecycle())) {
                     wsClient.start();
-                    wsEvents.await(LifecycleEvent.Connected.class, WAIT);
+                    wsEvents.next(LifecycleEvent.Connected.class, WAIT);
                     WebSocketServer server = ctx.getBean(WebSocketServer.class);
                     Await.until(() -> server.sessions().count() == 1, WAIT, "the session on the server");
                     MqttClient device = MqttClient.builder().endpoint(broker.tcpUri()).clientId("device-1")
@@ -121,7 +121,7 @@ class TetherApplicationIT {
 
                     ctx.close();
                     closed = true;
-                    assertThat(wsEvents.await(LifecycleEvent.CloseReceived.class, WAIT).code()).isEqualTo(1001);
+                    assertThat(wsEvents.next(LifecycleEvent.CloseReceived.class, WAIT).code()).isEqualTo(1001);
                     Await.until(() -> seen.contains("broker disconnect:telemetry-service"), WAIT, "the broker's DISCONNECT");
                     assertThat(seen).containsSubsequence("readiness REFUSING_TRAFFIC",
                             "ws close 1001 (broker has telemetry-service: true)", "broker disconnect:telemetry-service");
