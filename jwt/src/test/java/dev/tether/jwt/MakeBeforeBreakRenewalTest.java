@@ -28,7 +28,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * WebSocket make-before-break renewal with tokens from a real authorization server (3 s lifetime),
+ * WebSocket make-before-break renewal with tokens from a real authorization server (4 s lifetime),
  * against a Tether WebSocket server that verifies them through the provider's key set and closes a
  * session with 4401 when its token expires: over ten token lifetimes no session is closed for
  * expiry, and a 10 ms tick stream broadcast by the server shows no missing tick and no gap at the
@@ -36,8 +36,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class MakeBeforeBreakRenewalTest {
 
-    private static final Duration LIFETIME = Duration.ofSeconds(3);
-    private static final Duration MARGIN = Duration.ofMillis(1500);
+    private static final Duration LIFETIME = Duration.ofSeconds(4);
+    private static final Duration MARGIN = Duration.ofMillis(2000);
     private static final Duration OVERLAP = Duration.ofMillis(300);
     private static final int LIFETIMES = 10;
     private static final Duration WAIT = Duration.ofSeconds(10);
@@ -81,9 +81,11 @@ class MakeBeforeBreakRenewalTest {
                 .refreshSkew(Duration.ofMillis(200))
                 .build();
         // Warm up the authorization server and the verifier's key set (a cold start takes seconds, a token lives 3).
-        verifier.verify(JwtCredentialsProvider.builder().tokenEndpoint(ClientCredentials.builder().tokenUri(as.tokenUri())
-                .clientId(AuthorizationServer.POST_CLIENT).clientSecret(AuthorizationServer.POST_SECRET)
-                .authentication(ClientCredentials.Authentication.CLIENT_SECRET_POST).build()).build().token().block(WAIT));
+        for (int i = 0; i < 3; i++) {
+            verifier.verify(JwtCredentialsProvider.builder().tokenEndpoint(ClientCredentials.builder().tokenUri(as.tokenUri())
+                    .clientId(AuthorizationServer.BASIC_CLIENT).clientSecret(AuthorizationServer.BASIC_SECRET).build())
+                    .build().token().block(WAIT));
+        }
         TokenRenewal renewal = TokenRenewal.builder(tokens).margin(MARGIN).build();
         WebSocketClient client = WebSocketClient.builder().refreshCredentialsOnCloseCodes(4401).build();
         MakeBeforeBreakWebSocket ws = MakeBeforeBreakWebSocket.builder(() -> ResilientConnection.builder(client)
