@@ -568,24 +568,15 @@ public final class JwtVerifier {
                 keys.add(fromJwk(jwk));
                 return this;
             }
+            if (!(jwk instanceof OctetSequenceKey oct)) {
+                throw new IllegalArgumentException("jwk of type " + jwk.getKeyType() + " is not supported; use RSA, EC or oct");
+            }
             JWSAlgorithm restrict = jwk.getAlgorithm() == null ? null : JWSAlgorithm.parse(jwk.getAlgorithm().getName());
-            try {
-                if (jwk instanceof RSAKey rsa) {
-                    keys.add(fromPublicKey(jwk.getKeyID(), rsa.toRSAPublicKey(), restrict));
-                } else if (jwk instanceof ECKey ec) {
-                    keys.add(fromPublicKey(jwk.getKeyID(), ec.toECPublicKey(), restrict));
-                } else if (jwk instanceof OctetSequenceKey oct) {
-                    int n = keys.size();
-                    hmacSecret(jwk.getKeyID(), oct.toByteArray());
-                    if (restrict != null) {
-                        VerificationKey k = keys.get(n);
-                        keys.set(n, new VerificationKey(k.kid, k.type, restrictTo(k.algorithms, restrict, jwk.getKeyID()), k.verifier, 0));
-                    }
-                } else {
-                    throw new IllegalArgumentException("jwk of type " + jwk.getKeyType() + " is not supported; use RSA, EC or oct");
-                }
-            } catch (JOSEException e) {
-                throw new IllegalArgumentException("jwk " + jwk.getKeyID() + " is not usable: " + e.getMessage(), e);
+            int n = keys.size();
+            hmacSecret(jwk.getKeyID(), oct.toByteArray());
+            if (restrict != null) {
+                VerificationKey k = keys.get(n);
+                keys.set(n, new VerificationKey(k.kid, k.type, restrictTo(k.algorithms, restrict, jwk.getKeyID()), k.verifier, 0));
             }
             return this;
         }

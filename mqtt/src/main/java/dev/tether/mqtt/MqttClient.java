@@ -293,7 +293,8 @@ public final class MqttClient {
      * broker kept the session), and the connection reconnects as after any session end, after the first
      * delay of its {@link dev.tether.core.ReconnectPolicy}, asking the credentials provider again.
      * With {@code cleanStart(false)} and a session expiry the broker keeps the session and its
-     * subscriptions. The lifecycle shows the Disconnected and Connected events.
+     * subscriptions. The lifecycle shows a {@code Notice} of kind {@code planned-reconnect}, then the
+     * Disconnected and Connected events.
      *
      * @return completes when the old session has ended; errors with {@link IllegalStateException} when not connected
      */

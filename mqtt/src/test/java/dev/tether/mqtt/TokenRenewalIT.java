@@ -223,6 +223,8 @@ class TokenRenewalIT {
             assertThat(renewals.items()).allSatisfy(r -> assertThat(r.outcome()).isEqualTo(TokenRenewal.Outcome.RENEWED));
             assertThat(broker.expiryDisconnects(id)).as("the broker never had to end the session").isZero();
             assertThat(broker.connects(id)).as("one planned reconnect per lifetime").isGreaterThanOrEqualTo(LIFETIMES + 1);
+            assertThat(events.items()).filteredOn(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("planned-reconnect"))
+                    .as("each renewal is announced on the lifecycle").hasSizeGreaterThanOrEqualTo(LIFETIMES);
             assertThat(events.items()).filteredOn(e -> e instanceof LifecycleEvent.Connected)
                     .as("each renewal is a reconnect on the lifecycle").hasSizeGreaterThanOrEqualTo(LIFETIMES + 1)
                     .allSatisfy(e -> assertThat(((MqttSession) ((LifecycleEvent.Connected) e).details()).sessionPresent()

@@ -40,11 +40,14 @@ public final class MakeBeforeBreakWebSocket implements Disposable {
     public static final String RENEWED_NOTICE = "credentials-renewed";
     /** Default bound on establishing the new connection of a renewal: 10 s. */
     public static final Duration DEFAULT_HANDOVER_TIMEOUT = Duration.ofSeconds(10);
+    /** Default time both connections stay open after the new one is established: 500 ms. */
+    public static final Duration DEFAULT_OVERLAP = Duration.ofMillis(500);
     /** Default capacity of the inbound buffer, in messages: 1024. */
     public static final int DEFAULT_INBOUND_BUFFER = 1024;
 
     private final Supplier<ResilientConnection<WebSocketSession>> factory;
     private final Duration handoverTimeout;
+    private final Duration overlap;
     private final Object emitLock = new Object();
     private final Sinks.Many<WebSocketMessage> inbound;
     private final Sinks.Many<LifecycleEvent> events = Sinks.many().multicast().directBestEffort();
@@ -56,6 +59,7 @@ public final class MakeBeforeBreakWebSocket implements Disposable {
     private MakeBeforeBreakWebSocket(Builder b) {
         this.factory = b.factory;
         this.handoverTimeout = b.handoverTimeout;
+        this.overlap = b.overlap;
         this.inbound = Sinks.many().multicast().onBackpressureBuffer(b.inboundBuffer, false);
     }
 
@@ -84,7 +88,8 @@ public final class MakeBeforeBreakWebSocket implements Disposable {
 
     /**
      * Make-before-break: opens a new connection (fresh credentials), waits until it is established,
-     * makes it the current one, then closes the old one gracefully.
+     * makes it the current one, keeps the old one open for the {@linkplain Builder#overlap(Duration)
+     * overlap}, then closes it gracefully.
      *
      * @return completes when the old connection is closed; errors, leaving the old connection in
      *         place, when the new one is not established within the handover timeout
@@ -107,7 +112,9 @@ public final class MakeBeforeBreakWebSocket implements Disposable {
                         long n = renewals.incrementAndGet();
                         emitEvent(new LifecycleEvent.Notice(next.generation(), Instant.now(), RENEWED_NOTICE,
                                 "renewal " + n + ": a new connection with fresh credentials took over; the old one closes"));
-                        return old.close();
+                        // The old connection stays open a moment: what the server sent it before it knew the new
+                        // session still arrives (a close sent at once would race with it).
+                        return Mono.delay(overlap).then(old.close());
                     })
                     .onErrorResume(e -> current == next ? Mono.error(e) : next.close().then(Mono.error(e)));
         });
@@ -218,6 +225,7 @@ public final class MakeBeforeBreakWebSocket implements Disposable {
         private final Supplier<ResilientConnection<WebSocketSession>> factory;
         private Duration handoverTimeout = DEFAULT_HANDOVER_TIMEOUT;
         private int inboundBuffer = DEFAULT_INBOUND_BUFFER;
+        private Duration overlap = DEFAULT_OVERLAP;
 
         private Builder(Supplier<ResilientConnection<WebSocketSession>> factory) {
             this.factory = Objects.requireNonNull(factory, "factory");
@@ -234,6 +242,22 @@ public final class MakeBeforeBreakWebSocket implements Disposable {
                 throw new IllegalArgumentException("handoverTimeout must be positive, but was " + timeout);
             }
             this.handoverTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * @param overlap how long both connections stay open after the new one is established, so that
+         *                messages the server sent to the old session before it knew the new one still
+         *                arrive; default {@link #DEFAULT_OVERLAP}
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder overlap(Duration overlap) {
+            Objects.requireNonNull(overlap, "overlap");
+            if (overlap.isNegative()) {
+                throw new IllegalArgumentException("overlap must not be negative, but was " + overlap);
+            }
+            this.overlap = overlap;
             return this;
         }
 

@@ -58,6 +58,8 @@ import reactor.core.publisher.Sinks;
 final class MqttConnection extends ChannelDuplexHandler implements AckWriter, PublishWriter, SubscribeWriter {
 
     private static final Logger log = LoggerFactory.getLogger(MqttConnection.class);
+    /** The kind of the lifecycle notice that announces a planned reconnect. */
+    public static final String PLANNED_RECONNECT_NOTICE = "planned-reconnect";
 
     private final MqttClientConfig config;
     private final ClientCore core;
@@ -860,6 +862,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
                         return;
                     }
                     closeMode = CloseMode.GRACEFUL;
+                    attempt.reportNotice(PLANNED_RECONNECT_NOTICE, "the session ends for a planned reconnect with fresh credentials");
                     if (readingPaused) {
                         readingPaused = false;
                         wantPaused = false;
