@@ -92,7 +92,10 @@ public final class JwtCredentialsProvider implements CredentialsProvider {
     private final @Nullable JwtVerifier verifier;
     private final Scheduler scheduler;
 
+    private final Builder settings;
+
     private JwtCredentialsProvider(Builder b, TokenSource source) {
+        this.settings = new Builder(b);
         this.name = b.name;
         this.mapping = b.mapping;
         this.refreshSkew = b.refreshSkew;
@@ -108,6 +111,11 @@ public final class JwtCredentialsProvider implements CredentialsProvider {
     /** @return a builder; give exactly one token source */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** @return a builder prefilled with this provider's settings */
+    public Builder toBuilder() {
+        return new Builder(settings);
     }
 
     /**
@@ -216,6 +224,20 @@ public final class JwtCredentialsProvider implements CredentialsProvider {
         private @Nullable JwtVerifier verifier;
         private @Nullable Scheduler scheduler;
         private String name = "jwt";
+
+        private Builder(Builder b) {
+            source = b.source;
+            mapping = b.mapping;
+            refreshSkew = b.refreshSkew;
+            clockTolerance = b.clockTolerance;
+            fetchTimeout = b.fetchTimeout;
+            fetchRetries = b.fetchRetries;
+            fetchBackoff = b.fetchBackoff;
+            fetchMaxBackoff = b.fetchMaxBackoff;
+            verifier = b.verifier;
+            scheduler = b.scheduler;
+            name = b.name;
+        }
 
         private Builder() {
         }

@@ -66,7 +66,10 @@ public final class JwtSigner {
     private final Map<String, Object> claims;
     private final Duration lifetime;
 
+    private final Builder settings;
+
     private JwtSigner(Builder b) {
+        this.settings = new Builder(b);
         this.algorithm = Objects.requireNonNull(b.algorithm);
         this.signer = Objects.requireNonNull(b.signer);
         this.keyId = b.keyId;
@@ -80,6 +83,11 @@ public final class JwtSigner {
     /** @return a builder; choose a key with {@code hs256}, {@code rs256}, {@code es256} or {@code jwk} */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** @return a builder prefilled with this signer's settings */
+    public Builder toBuilder() {
+        return new Builder(settings);
     }
 
     /** @return the signing algorithm */
@@ -152,6 +160,17 @@ public final class JwtSigner {
         private final List<String> audience = new ArrayList<>();
         private final Map<String, Object> claims = new LinkedHashMap<>();
         private Duration lifetime = DEFAULT_LIFETIME;
+
+        private Builder(Builder b) {
+            algorithm = b.algorithm;
+            signer = b.signer;
+            keyId = b.keyId;
+            issuer = b.issuer;
+            subject = b.subject;
+            audience.addAll(b.audience);
+            claims.putAll(b.claims);
+            lifetime = b.lifetime;
+        }
 
         private Builder() {
         }

@@ -110,7 +110,10 @@ public final class JwtVerifier {
     private final int maxTokenLength;
     private final Clock clock;
 
+    private final Builder settings;
+
     private JwtVerifier(Builder b) {
+        this.settings = new Builder(b);
         this.keys = List.copyOf(b.keys);
         Set<JWSAlgorithm> supported = new LinkedHashSet<>();
         for (VerificationKey k : keys) {
@@ -145,6 +148,11 @@ public final class JwtVerifier {
     /** @return a builder; give at least one key */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** @return a builder prefilled with this verifier's settings */
+    public Builder toBuilder() {
+        return new Builder(settings);
     }
 
     /** @return the algorithms this verifier accepts */
@@ -455,6 +463,20 @@ public final class JwtVerifier {
         private boolean requireExpiry = true;
         private int maxTokenLength = DEFAULT_MAX_TOKEN_LENGTH;
         private Clock clock = Clock.systemUTC();
+
+        private Builder(Builder b) {
+            keys.addAll(b.keys);
+            jwkSetUri = b.jwkSetUri;
+            issuerUri = b.issuerUri;
+            keySetSettings = b.keySetSettings;
+            algorithms = b.algorithms == null ? null : new java.util.LinkedHashSet<>(b.algorithms);
+            issuer = b.issuer;
+            audiences.addAll(b.audiences);
+            clockSkew = b.clockSkew;
+            requireExpiry = b.requireExpiry;
+            maxTokenLength = b.maxTokenLength;
+            clock = b.clock;
+        }
 
         private Builder() {
         }

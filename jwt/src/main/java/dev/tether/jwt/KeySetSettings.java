@@ -71,7 +71,10 @@ public final class KeySetSettings {
     private final int maxResponseBytes;
     private final @Nullable SSLContext sslContext;
 
+    private final Builder settings;
+
     private KeySetSettings(Builder b) {
+        this.settings = new Builder(b);
         this.cacheTimeToLive = b.cacheTimeToLive;
         this.refreshAhead = b.refreshAhead;
         this.refreshTimeout = b.refreshTimeout;
@@ -90,6 +93,11 @@ public final class KeySetSettings {
     /** @return a builder starting from the defaults */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** @return a builder prefilled with this key-set configuration's settings */
+    public Builder toBuilder() {
+        return new Builder(settings);
     }
 
     /** @return how long a fetched key set is used */
@@ -151,6 +159,17 @@ public final class KeySetSettings {
         private Duration httpTimeout = DEFAULT_HTTP_TIMEOUT;
         private int maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES;
         private @Nullable SSLContext sslContext;
+
+        private Builder(Builder b) {
+            cacheTimeToLive = b.cacheTimeToLive;
+            refreshAhead = b.refreshAhead;
+            refreshTimeout = b.refreshTimeout;
+            minRefreshInterval = b.minRefreshInterval;
+            outageTolerance = b.outageTolerance;
+            httpTimeout = b.httpTimeout;
+            maxResponseBytes = b.maxResponseBytes;
+            sslContext = b.sslContext;
+        }
 
         private Builder() {
         }

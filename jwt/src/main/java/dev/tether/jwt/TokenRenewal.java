@@ -84,7 +84,10 @@ public final class TokenRenewal implements CredentialsProvider, Disposable {
     private @Nullable Disposable timer;
     private boolean disposed;
 
+    private final Builder settings;
+
     private TokenRenewal(Builder b) {
+        this.settings = new Builder(b);
         this.tokens = b.tokens;
         this.margin = b.margin;
         this.scheduler = b.scheduler != null ? b.scheduler : b.tokens.scheduler();
@@ -96,6 +99,11 @@ public final class TokenRenewal implements CredentialsProvider, Disposable {
      */
     public static Builder builder(JwtCredentialsProvider tokens) {
         return new Builder(tokens);
+    }
+
+    /** @return a builder prefilled with this renewal's settings */
+    public Builder toBuilder() {
+        return new Builder(settings);
     }
 
     /**
@@ -238,6 +246,12 @@ public final class TokenRenewal implements CredentialsProvider, Disposable {
         private final JwtCredentialsProvider tokens;
         private Duration margin = DEFAULT_MARGIN;
         private @Nullable Scheduler scheduler;
+
+        private Builder(Builder b) {
+            this(b.tokens);
+            margin = b.margin;
+            scheduler = b.scheduler;
+        }
 
         private Builder(JwtCredentialsProvider tokens) {
             this.tokens = Objects.requireNonNull(tokens, "tokens");

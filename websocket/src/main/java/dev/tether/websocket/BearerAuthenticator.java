@@ -45,7 +45,10 @@ public final class BearerAuthenticator<T> implements Authenticator {
     private final @Nullable String queryParameter;
     private final String realm;
 
+    private final Builder<T> settings;
+
     private BearerAuthenticator(Builder<T> b) {
+        this.settings = new Builder<>(b);
         this.verifier = b.verifier;
         this.principal = b.principal;
         this.expiresAt = b.expiresAt;
@@ -62,6 +65,11 @@ public final class BearerAuthenticator<T> implements Authenticator {
      */
     public static <T> Builder<T> builder(TokenVerifier<T> verifier) {
         return new Builder<>(verifier);
+    }
+
+    /** @return a builder prefilled with this authenticator's settings */
+    public Builder<T> toBuilder() {
+        return new Builder<>(settings);
     }
 
     @Override
@@ -131,6 +139,16 @@ public final class BearerAuthenticator<T> implements Authenticator {
         private final List<Requirement<T>> requirements = new ArrayList<>();
         private @Nullable String queryParameter;
         private String realm = DEFAULT_REALM;
+
+        private Builder(Builder<T> b) {
+            this(b.verifier);
+            principal = b.principal;
+            expiresAt = b.expiresAt;
+            attributes = b.attributes;
+            requirements.addAll(b.requirements);
+            queryParameter = b.queryParameter;
+            realm = b.realm;
+        }
 
         private Builder(TokenVerifier<T> verifier) {
             this.verifier = Objects.requireNonNull(verifier, "verifier");

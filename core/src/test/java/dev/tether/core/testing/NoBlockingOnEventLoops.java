@@ -24,10 +24,12 @@ import reactor.core.scheduler.ReactorBlockHoundIntegration;
  * JDK's TLS handshake work, Resilience4j's compare-and-set back-off in the upgrade rate limiter, and
  * console logging (the test appender writes synchronously; production logging is the application's).
  *
- * <p>Registered for every test of a module by {@code junit.jupiter.extensions.autodetection.enabled}
- * and the module's {@code META-INF/services/org.junit.jupiter.api.extension.Extension}; needs the
- * JVM option {@code -XX:+AllowRedefinitionToAddDeleteMethods} (set for Surefire and Failsafe in the
- * parent POM).
+ * <p>Registered for every test of the websocket and mqtt modules (where the event-loop code lives) by
+ * {@code junit.jupiter.extensions.autodetection.enabled} and the module's
+ * {@code META-INF/services/org.junit.jupiter.api.extension.Extension}; a module that registers it
+ * needs BlockHound as a test dependency. Core does not register it: its test classes reach every other
+ * module's tests through the reactor, where a registration would follow them. Needs the JVM option
+ * {@code -XX:+AllowRedefinitionToAddDeleteMethods} (set for Surefire and Failsafe in the parent POM).
  */
 public final class NoBlockingOnEventLoops implements BeforeAllCallback, AfterEachCallback {
 
