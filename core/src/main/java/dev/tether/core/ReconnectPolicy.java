@@ -35,12 +35,16 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ReconnectPolicy {
 
-    /** Default first delay: 200 ms. */
-    public static final Duration DEFAULT_INITIAL_DELAY = Duration.ofMillis(200);
-    /** Default growth factor per failure: 2. */
-    public static final double DEFAULT_MULTIPLIER = 2.0;
-    /** Default cap on the exponential bound: 30 s. */
-    public static final Duration DEFAULT_MAX_DELAY = Duration.ofSeconds(30);
+    /**
+     * Default first delay: 1 s (with full jitter, 0.5 s on average). Chosen with the benchmarks' storm
+     * simulation: a million clients against a broker that admits 10,000 connections per second come
+     * back within 1.5x the ideal time with fewer attempts than HiveMQ's client's default policy.
+     */
+    public static final Duration DEFAULT_INITIAL_DELAY = Duration.ofSeconds(1);
+    /** Default growth factor per failure: 3 (bounds of 1 s, 3 s, 9 s, 27 s, then the cap). */
+    public static final double DEFAULT_MULTIPLIER = 3.0;
+    /** Default cap on the exponential bound: 60 s. */
+    public static final Duration DEFAULT_MAX_DELAY = Duration.ofSeconds(60);
     /** Default jitter: {@link Jitter#FULL}. */
     public static final Jitter DEFAULT_JITTER = Jitter.FULL;
     /** Default time a session must stay up before the backoff resets: 10 s. */
@@ -74,7 +78,7 @@ public final class ReconnectPolicy {
         this.circuitBreakerRegistry = b.circuitBreakerRegistry;
     }
 
-    /** @return the default policy: 200 ms, x2, 30 s cap, full jitter, unlimited, 10 s stable period */
+    /** @return the default policy: 1 s, x3, 60 s cap, full jitter, unlimited, 10 s stable period */
     public static ReconnectPolicy defaults() {
         return DEFAULTS;
     }

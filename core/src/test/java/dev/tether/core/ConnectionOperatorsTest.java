@@ -23,7 +23,7 @@ class ConnectionOperatorsTest {
     private final ScriptedConnector connector = new ScriptedConnector();
     private final ResilientConnection<ScriptedConnector.Session> conn = ResilientConnection.builder(connector)
             .endpoint(Endpoint.of("tcp://127.0.0.1:1")).scheduler(vts).name("ops")
-            .reconnect(ReconnectPolicy.builder().initialDelay(Duration.ofMillis(100)).jitter(Jitter.NONE).build())
+            .reconnect(ReconnectPolicy.builder().initialDelay(Duration.ofMillis(100)).multiplier(2).jitter(Jitter.NONE).build())
             .build();
 
     @Test

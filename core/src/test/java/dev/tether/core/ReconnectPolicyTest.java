@@ -22,7 +22,8 @@ class ReconnectPolicyTest {
 
     @Test
     void fullJitterStaysWithinZeroAndTheBound() {
-        ReconnectPolicy p = ReconnectPolicy.builder().initialDelay(Duration.ofMillis(100)).maxDelay(Duration.ofSeconds(5)).build();
+        ReconnectPolicy p = ReconnectPolicy.builder().initialDelay(Duration.ofMillis(100)).multiplier(2.0)
+                .maxDelay(Duration.ofSeconds(5)).build();
         Random r = new Random(42);
         double min = Double.MAX_VALUE;
         double max = 0;

@@ -13,7 +13,7 @@ import java.util.UUID;
  *
  * <ul>
  *   <li>{@code role=mqtt driver=<class> host= port= payloads=16,100 [qos0_payloads=16,100] window= warmup_ms=
- *       [warmup_max_ms=] measure_ms=
+ *       [warmup_max_ms=] measure_ms= [qos=0|1: only that QoS, e.g. to profile one]
  *       latency_rate= latency_ms=}</li>
  *   <li>{@code role=ws client=tether|netty url= payload= window= warmup_ms= [warmup_max_ms=] measure_ms=}
  *       (the warm-up lasts at least warmup_ms and ends when throughput is steady, at the latest after
@@ -117,10 +117,13 @@ public final class ContenderMain {
                     emit("qos0." + bytes, MqttWorkloads.throughput(pub, sub, "bench/" + run + "/q0/" + bytes, 0, true,
                             bytes, window, warmup, warmupMax, measure));
                 }
-                emit("qos1." + bytes, MqttWorkloads.throughput(pub, sub, "bench/" + run + "/q1/" + bytes, 1, false,
-                        bytes, window, warmup, warmupMax, measure));
+                if (!a.getOrDefault("qos", "").equals("0")) {
+                    emit("qos1." + bytes, MqttWorkloads.throughput(pub, sub, "bench/" + run + "/q1/" + bytes, 1, false,
+                            bytes, window, warmup, warmupMax, measure));
+                }
             }
-            if (driver.equals("TetherMqttDriver") && List.of(req(a, "payloads").split(",")).contains("100")) {
+            if (driver.equals("TetherMqttDriver") && List.of(req(a, "payloads").split(",")).contains("100")
+                    && !a.containsKey("qos")) {
                 // QoS 1 at 100 B again, with the durable session store (group commit; then forced per message).
                 for (String store : List.of("TetherStoreMqttDriver", "TetherSyncStoreMqttDriver")) {
                     try (MqttDriver stored = MqttDriver.load(store)) {

@@ -49,7 +49,8 @@ public final class Report {
     static Report build(Settings settings, List<Map<String, Map<String, Double>>> rounds,
                         List<Map<String, Map<String, Double>>> reconnects, Map<String, Double> resilience,
                         Map<Integer, Map<String, Map<String, Double>>> idle, Map<String, Map<String, Double>> slow,
-                        List<String> failures, String broker, boolean pinned, long seed, Duration took) {
+                        List<String> failures, String broker, boolean pinned, long seed, Duration took,
+                        String roundsStopped) {
         List<Metric> metrics = new ArrayList<>();
         List<Contender> peers = Contender.mqttContenders(settings.quick()).subList(1,
                 Contender.mqttContenders(settings.quick()).size());
@@ -214,8 +215,11 @@ public final class Report {
 
         List<String> notes = new ArrayList<>();
         notes.add("Mode: " + (settings.quick() ? "quick (a smoke test, not the headline)" : "full (the headline)") + "; "
-                + settings.rounds() + " measured rounds, contenders in random order each round (seed " + seed
-                + ", `--seed` repeats the order); run took " + took.toSeconds() + " s.");
+                + rounds.size() + " measured rounds (" + (settings.quick() ? "fixed" : "at least " + settings.minRounds()
+                + ", at most " + settings.rounds() + ", as many as a budget of " + settings.budget().toSeconds()
+                + " s leaves room for; they run last") + (roundsStopped.isEmpty() ? "" : "; " + roundsStopped)
+                + "), contenders in random order each round (seed " + seed + ", `--seed` repeats the order); run took "
+                + took.toSeconds() + " s.");
         notes.add("Broker: " + broker + ". Contender JVMs: " + String.join(" ", ContenderProcess.JVM_OPTIONS)
                 + (pinned ? ", pinned to CPU 1 with taskset." : ", not pinned (taskset missing or one CPU)."));
         notes.add("MQTT: in-flight window " + settings.window() + " for every client; QoS 1 payloads "

@@ -7,7 +7,9 @@ import java.util.List;
  * How much a run measures: the full suite (the headline) or the quick one (a smoke test).
  *
  * @param quick          the quick suite: a smoke test whose numbers are not the headline
- * @param rounds         measured rounds (each contender once per round, in random order)
+ * @param rounds         the most measured rounds (each contender once per round, in random order)
+ * @param minRounds      the least measured rounds, whatever the time budget says
+ * @param budget         the run's time budget: a round that would end after it is not started (beyond minRounds)
  * @param payloads       MQTT payload sizes in bytes, QoS 1, for Tether and HiveMQ
  * @param qos0Payloads   MQTT payload sizes in bytes, QoS 0 end to end, for Tether and HiveMQ
  * @param pahoPayloads   the sizes Paho v3 runs (both QoS); Paho v5 runs the first of them only
@@ -27,7 +29,7 @@ import java.util.List;
  * @param reconnectTrials RST cuts per contender and round in the side-by-side reconnect runs
  * @param stormSizes     client counts of the simulated storm
  */
-record Settings(boolean quick, int rounds, List<Integer> payloads, List<Integer> qos0Payloads, List<Integer> pahoPayloads,
+record Settings(boolean quick, int rounds, int minRounds, Duration budget, List<Integer> payloads, List<Integer> qos0Payloads, List<Integer> pahoPayloads,
                 int window, Duration warmup, Duration warmupMax, Duration measure, int latencyRate, Duration latency,
                 int wsPayload, int trials, List<Integer> idle, int stormClients, int serverSessions, int reconnectRounds,
                 int reconnectTrials, List<Integer> stormSizes) {
@@ -35,14 +37,15 @@ record Settings(boolean quick, int rounds, List<Integer> payloads, List<Integer>
     static final int WINDOW = 100;
 
     static Settings full() {
-        return new Settings(false, 7, List.of(16, 100, 1024, 64 * 1024), List.of(16, 100, 1024), List.of(100, 1024),
-                WINDOW, Duration.ofMillis(600), Duration.ofMillis(2500), Duration.ofMillis(2000), 2000,
-                Duration.ofSeconds(2), 100, 20, List.of(1000, 5000), 500, 10_000, 8, 12,
+        return new Settings(false, 10, 4, Duration.ofSeconds(810), List.of(16, 100, 1024, 64 * 1024), List.of(16, 100, 1024),
+                List.of(100, 1024), WINDOW, Duration.ofMillis(400), Duration.ofMillis(1500), Duration.ofMillis(2000), 2000,
+                Duration.ofMillis(1500), 100, 20, List.of(1000, 5000), 500, 10_000, 6, 10,
                 List.of(10_000, 100_000, 1_000_000));
     }
 
     static Settings quickRun() {
-        return new Settings(true, 3, List.of(100, 1024), List.of(100, 1024), List.of(100, 1024), WINDOW,
+        return new Settings(true, 3, 3, Duration.ofMinutes(10), List.of(100, 1024), List.of(100, 1024), List.of(100, 1024),
+                WINDOW,
                 Duration.ofMillis(300), Duration.ofMillis(1000), Duration.ofMillis(700), 1000, Duration.ofMillis(1500), 100,
                 5, List.of(1000), 100, 1000, 3, 6, List.of(10_000));
     }

@@ -15,7 +15,7 @@ final class SteadyWarmup {
     /** How many consecutive windows must agree. */
     static final int STEADY_WINDOWS = 3;
     /** How far the windows may spread: (max - min) / mean. */
-    static final double TOLERANCE = 0.05;
+    static final double TOLERANCE = 0.10;
 
     private final long start;
     private final long minNanos;

@@ -35,7 +35,7 @@ final class StormSimulator {
      * step (no jitter) against a slow broker would otherwise take minutes to simulate; such a storm stops
      * there and counts the clients not back.
      */
-    static final int ATTEMPT_BUDGET_PER_CLIENT = 40;
+    static final int ATTEMPT_BUDGET_PER_CLIENT = 20;
 
     /** Length of the buckets attempts are counted in. */
     static final long BUCKET_MICROS = 100_000;

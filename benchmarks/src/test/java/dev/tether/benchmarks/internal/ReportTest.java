@@ -44,7 +44,7 @@ class ReportTest {
                 Map.of("tether", Map.of("reconnect.overhead_ms", 3.0), "hivemq", Map.of("reconnect.overhead_ms", 9.0)),
                 Map.of("tether", Map.of("reconnect.overhead_ms", 4.5), "hivemq", Map.of("reconnect.overhead_ms", 9.0)));
         Report report = Report.build(quick, rounds, reconnects, resilience, idle, slow, List.of("round 2, Paho: exited with 1"),
-                "test broker", false, 42, Duration.ofSeconds(90));
+                "test broker", false, 42, Duration.ofSeconds(90), "");
         report.write(dir, "./tether bench --quick");
 
         String json = Files.readString(dir.resolve("latest.json"));
@@ -93,7 +93,7 @@ class ReportTest {
         Map<String, Map<String, Double>> cut = Map.of("tether", slow.get("tether"),
                 "hivemq", Map.of("slow.peak_heap_after_gc_mib", 4.0, "slow.missing", 9_713.0, "slow.processed", 287.0));
         Report shortPeer = Report.build(quick, rounds, reconnects, resilience, idle, cut, List.of(), "test broker", false, 42,
-                Duration.ofSeconds(90));
+                Duration.ofSeconds(90), "");
         Metric notCompared = find(shortPeer, "mqtt_slow_consumer_10000x16KiB_peak_heap_after_gc", "HiveMQ client 1.4.2");
         assertThat(notCompared.tether()).isEqualTo(20.0);
         assertThat(notCompared.ratio()).isNull();
@@ -103,7 +103,8 @@ class ReportTest {
                 "95% interval", "**not shown**", "## Targets missed or not shown", "reconnect_overhead_to_first_message_after_rst", "Noise",
                 "| mqtt_slow_consumer_10000x16KiB_peak_heap_after_gc | MiB | lower | 20.0 | — |", "Slow consumer: ");
         Report full = Report.build(Settings.full(), rounds, reconnects, resilience, idle, slow, List.of(), "test broker",
-                false, 42, Duration.ofSeconds(90));
+                false, 42, Duration.ofSeconds(90), "stopped after 3 of 10 rounds");
+        assertThat(full.toMarkdown("./tether bench")).contains("stopped after 3 of 10 rounds");
         assertThat(full.toMarkdown("./tether bench")).doesNotContain("smoke test");
         assertThat(full.toJson()).contains("\"mode\": \"full\"", "\"smoke_test\": false");
     }

@@ -93,7 +93,9 @@ class StormSimulatorTest {
         StormSimulator.Broker broker = new StormSimulator.Broker(1, 1, Duration.ZERO,
                 StormSimulator.Refusal.RATE_EXCEEDED_0X9F, StormSimulator.Latency.fixed(Duration.ZERO),
                 StormSimulator.Latency.fixed(Duration.ZERO));
-        StormSimulator.Result r = StormSimulator.run(2, broker, tether(Jitter.NONE), 1, HORIZON);
+        ReconnectPolicy fast = ReconnectPolicy.builder().initialDelay(Duration.ofMillis(200)).multiplier(2)
+                .jitter(Jitter.NONE).build();
+        StormSimulator.Result r = StormSimulator.run(2, broker, StormSimulator.tether("fast", fast), 1, HORIZON);
         assertThat(r.allBackMicros()).isEqualTo(5_200_000L);
         assertThat(r.attempts()).isEqualTo(3);
     }
