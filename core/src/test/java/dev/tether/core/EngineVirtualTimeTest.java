@@ -234,6 +234,27 @@ class EngineVirtualTimeTest {
     }
 
     @Test
+    void aPlannedSessionEndReconnectsAtOnceAndIsNotAFailure() {
+        // A kick grows the backoff; a planned end neither waits nor counts, and the streak starts afresh.
+        connector.then(succeed(), succeed(), succeed(), succeed());
+        connection(NO_JITTER).start();
+        vts.advanceTimeBy(Duration.ofSeconds(1));
+        connector.sessions.get(0).dropByPeer(new IOException("kicked"));
+        vts.advanceTimeBy(Duration.ofMillis(100));             // the backoff of a failure
+        assertThat(connector.sessions).hasSize(2);
+        vts.advanceTimeBy(Duration.ofSeconds(1));             // well inside the stable period
+        connector.sessions.get(1).endPlanned();
+        vts.advanceTimeBy(Duration.ZERO);                     // no time passes: the next attempt is already made
+        assertThat(connector.sessions).hasSize(3);
+        assertThat(connector.attempts.get(2).number()).isEqualTo(1);
+        connector.sessions.get(2).dropByPeer(new IOException("kicked again"));
+        assertThat(retryDelays()).as("after the planned end the streak starts afresh: 100 ms again, not 200 ms")
+                .containsExactly(Duration.ofMillis(100), Duration.ZERO, Duration.ofMillis(100));
+        assertThat(eventsOf(LifecycleEvent.Disconnected.class)).extracting(LifecycleEvent.Disconnected::initiator)
+                .containsExactly(Initiator.REMOTE_PEER, Initiator.LOCAL_USER, Initiator.REMOTE_PEER);
+    }
+
+    @Test
     void refreshVerdictAsksTheProviderForNewCredentials() {
         List<CredentialsRequest> requests = new CopyOnWriteArrayList<>();
         connector.classifiedBy(f -> f.getMessage().contains("not authorized") ? Optional.of(Verdict.refreshCredentials()) : Optional.empty())

@@ -59,6 +59,11 @@ final class ScriptedConnector implements Connector<ScriptedConnector.Session> {
             end.tryEmitValue(SessionEnd.byPeer(-1, cause));
         }
 
+        /** Ends the session as a planned reconnect would (e.g. to present a fresh token). */
+        void endPlanned() {
+            end.tryEmitValue(SessionEnd.planned(0));
+        }
+
         @Override
         public Session session() {
             return this;

@@ -290,8 +290,8 @@ public final class MqttClient {
      * Planned reconnect, for example just before the broker would end the session because the token
      * presented at CONNECT expires: the session in use ends at once with DISCONNECT 0x00 (the broker
      * discards the Will; publishes in flight are not waited for, the next session resends them when the
-     * broker kept the session), and the connection reconnects as after any session end, after the first
-     * delay of its {@link dev.tether.core.ReconnectPolicy}, asking the credentials provider again.
+     * broker kept the session), and the connection reconnects at once, without the backoff of its
+     * {@link dev.tether.core.ReconnectPolicy} and without counting a failure, asking the credentials provider again.
      * With {@code cleanStart(false)} and a session expiry the broker keeps the session and its
      * subscriptions. The lifecycle shows a {@code Notice} of kind {@code planned-reconnect}, then the
      * Disconnected and Connected events.

@@ -4,6 +4,7 @@ import dev.tether.core.spi.Attempt;
 import dev.tether.core.CloseMode;
 import dev.tether.core.ConnectionClosedException;
 import dev.tether.core.ConnectionFailedException;
+import dev.tether.core.Initiator;
 import dev.tether.core.ConnectionState;
 import dev.tether.core.spi.Connector;
 import dev.tether.core.Credentials;
@@ -400,6 +401,10 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             finishClosed(null);
             return;
         }
+        if (end.planned()) {
+            reconnectAtOnce(gen);
+            return;
+        }
         if (failuresInStreak == 0) {
             streakStartMillis = nowMillis();
         }
@@ -407,6 +412,26 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
                 : new ConnectionFailedException("the session ended", end.initiator(), end.code(), null, null);
         log.info("[{}] disconnected (generation {}, {}): {}", name, gen, end.initiator(), cause.toString());
         handleFailure(gen, cause);
+    }
+
+    /**
+     * A planned reconnect: the connector ended a healthy session to open the next one at once (for example
+     * with a fresh token). No backoff, and not a failure: the streak starts afresh.
+     */
+    private void reconnectAtOnce(long gen) {
+        log.info("[{}] planned reconnect (generation {}): next attempt at once", name, gen);
+        resetStreak();
+        state = ConnectionState.WAITING_TO_RETRY;
+        Instant scheduledAt = now();
+        backoffTimer = scheduler.schedule(() -> serial.execute(() -> {
+            if (gen == generation && state == ConnectionState.WAITING_TO_RETRY) {
+                backoffTimer = null;
+                attemptNow();
+            }
+        }));
+        emitState(new LifecycleEvent.RetryScheduled(gen, scheduledAt, 1, Duration.ZERO,
+                Verdict.retry().withExplanation("planned reconnect: the next attempt starts at once"),
+                new ConnectionFailedException("the session ended for a planned reconnect", Initiator.LOCAL_USER, -1, null, null)));
     }
 
     private void onAttemptFailed(long gen, Endpoint endpoint, Throwable error, long tookNanos) {

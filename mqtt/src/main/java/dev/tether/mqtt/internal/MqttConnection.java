@@ -80,6 +80,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private volatile boolean sending = true;
     private volatile @Nullable CloseMode closeMode;
     private boolean finished;
+    /** The session is ending for a planned reconnect (its end says so, and the engine reconnects at once). */
+    private boolean plannedReconnect;
     private int closeCodeSent = -1;
     private @Nullable Throwable detected;
     private int serverDisconnectCode = -1;
@@ -849,7 +851,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     /**
      * Ends this session at once for a planned reconnect: DISCONNECT 0x00 (the broker discards the Will)
      * without waiting for publishes in flight; the next session resends them when the broker kept the
-     * session. The resilient connection then reconnects as after any other session end.
+     * session. The session's end is {@linkplain dev.tether.core.SessionEnd#planned planned}: the resilient
+     * connection reconnects at once, without backoff.
      *
      * @return completes when this session has ended
      */
@@ -862,6 +865,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
                         return;
                     }
                     closeMode = CloseMode.GRACEFUL;
+                    plannedReconnect = true;
                     attempt.reportNotice(PLANNED_RECONNECT_NOTICE, "the session ends for a planned reconnect with fresh credentials");
                     if (readingPaused) {
                         readingPaused = false;
@@ -1001,7 +1005,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
 
     private SessionEnd end() {
         if (closeMode != null && detected == null && serverDisconnectCode < 0) {
-            return SessionEnd.byUser(closeCodeSent, null);
+            return plannedReconnect ? SessionEnd.planned(closeCodeSent) : SessionEnd.byUser(closeCodeSent, null);
         }
         if (detected != null) {
             return SessionEnd.detected(detected);
