@@ -31,7 +31,9 @@ class PublishCommandTest {
 
             // What a killed run would have left: three accepted, unacknowledged publishes.
             try (MqttSessionStore s = MqttSessionStore.file(store.resolve(PublishMqttCommand.STORE_FILE))) {
-                assertThat(s.open("tether-publish")).isEmpty();
+                MqttSessionStore.Contents held = s.open(MqttSessionStore.SessionSettings.of("tether-publish"));
+                assertThat(held.inFlight()).isEmpty();
+                assertThat(held.waiting()).isZero();
                 for (int i = 0; i < 3; i++) {
                     s.add(MqttMessage.of("cli/pub", "left-" + i, MqttQos.AT_LEAST_ONCE));
                 }
@@ -41,7 +43,9 @@ class PublishCommandTest {
             assertThat(finish.code()).as(finish.out() + finish.err()).isZero();
             assertThat(finish.out()).contains("published     0, acknowledged 0, failed 0");
             try (MqttSessionStore s = MqttSessionStore.file(store.resolve(PublishMqttCommand.STORE_FILE))) {
-                assertThat(s.open("tether-publish")).as("the store is finished").isEmpty();
+                MqttSessionStore.Contents held = s.open(MqttSessionStore.SessionSettings.of("tether-publish"));
+                assertThat(held.inFlight()).as("the store is finished").isEmpty();
+                assertThat(held.waiting()).as("the store is finished").isZero();
             }
         }
         TetherCommandTest.Result usage = TetherCommandTest.run("publish", "mqtt", "tcp://127.0.0.1:1", "--topic", "t",
