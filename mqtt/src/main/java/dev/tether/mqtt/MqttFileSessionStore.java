@@ -38,6 +38,10 @@ import org.jspecify.annotations.Nullable;
  * after a crash a few finished QoS 1 publishes may be sent again (QoS 1 allows it), finished QoS 2 ones end
  * with a PUBREL the broker answers.
  *
+ * <p>It also keeps the subscriptions the broker granted and the session settings it was written for (see
+ * {@link MqttSessionStore}). Memory does not grow with the file: {@link #open} reads only the publishes that had a
+ * packet id, and the client reads the others page by page with {@link #waiting} as it sends them.
+ *
  * <p>The file is locked while open: a second process (or a second client in this one) opening it is refused
  * with {@link MqttSessionStoreException}. A file written for another client id, or a file that is not a
  * store, is refused the same way; it is never overwritten.
