@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import dev.tether.mqtt.test.QuotaFileSystem;
 import org.h2.mvstore.MVStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -183,36 +184,112 @@ class MqttFileSessionStoreTest {
         assertThat(Files.readAllBytes(file)).isEqualTo(before);
     }
 
+    private static MqttFileSessionStore onQuota(Path file, long reserve, java.util.function.LongSupplier space) {
+        QuotaFileSystem.register();
+        return MqttFileSessionStore.builder(file).mvStoreFileName(QuotaFileSystem.PREFIX + file)
+                .freeSpaceReserve(reserve).usableSpace(space).build();
+    }
+
+    private static final MqttMessage KB = MqttMessage.of("t", new byte[1000], MqttQos.AT_LEAST_ONCE);
+
+    /** Adds until the store refuses; bounded. */
+    private static int fill(MqttSessionStore s, java.util.concurrent.atomic.AtomicReference<MqttSessionStoreException> refused) {
+        int stored = 0;
+        for (int i = 0; i < 100_000 && refused.get() == null; i++) {
+            try {
+                s.add(KB);
+                stored++;
+            } catch (MqttSessionStoreException e) {
+                refused.set(e);
+            }
+        }
+        return stored;
+    }
+
+    @Test
+    void aFullDiskRefusesThePublishBeforeWritingAndLaterOnesAreStoredOnceThereIsRoom() {
+        Path file = dir.resolve("quota.mv");
+        QuotaFileSystem.quota(512 * 1024);
+        java.util.concurrent.atomic.AtomicReference<MqttSessionStoreException> refused = new java.util.concurrent.atomic.AtomicReference<>();
+        int stored;
+        try (MqttFileSessionStore s = onQuota(file, 64 * 1024, QuotaFileSystem::free)) {
+            s.open(settings("client-1"));
+            stored = fill(s, refused);
+            assertThat(refused.get()).hasMessageContaining(file.toString()).hasMessageContaining("disk full")
+                    .hasMessageContaining("stored again once there is room");
+            assertThat(stored).isPositive();
+            assertThat(s.recoveries()).as("no write failed: the reserve refused first").isZero();
+            QuotaFileSystem.quota(8 * 1024 * 1024); // space was freed
+            s.add(KB);
+            s.add(KB);
+        } finally {
+            QuotaFileSystem.quota(Long.MAX_VALUE);
+        }
+        try (MqttSessionStore s = MqttSessionStore.file(file)) {
+            assertThat(s.open(settings("client-1")).waiting()).as("every publish that was stored").isEqualTo(stored + 2);
+        }
+    }
+
+    @Test
+    void aWriteThatFailsStopsMVStoreAndTheNextPublishOpensItAgainOnceThereIsRoomKeepingWhatWasCommitted() {
+        Path file = dir.resolve("quota-write.mv");
+        QuotaFileSystem.quota(256 * 1024);
+        // The file system does not say it is full (a quota, another writer): the write itself fails.
+        java.util.concurrent.atomic.AtomicLong reported = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+        java.util.concurrent.atomic.AtomicReference<MqttSessionStoreException> refused = new java.util.concurrent.atomic.AtomicReference<>();
+        int stored;
+        try (MqttFileSessionStore s = onQuota(file, 1, reported::get)) {
+            s.open(settings("client-1"));
+            stored = fill(s, refused);
+            assertThat(refused.get()).hasMessageContaining(file.toString()).hasMessageContaining("disk full");
+            // Now it says so: the stopped store is not opened again while there is no room.
+            reported.set(0);
+            assertThatThrownBy(() -> s.add(KB)).isInstanceOf(MqttSessionStoreException.class)
+                    .hasMessageContaining(file.toString()).hasMessageContaining("stopped after a failed write");
+            assertThat(s.recoveries()).isZero();
+            QuotaFileSystem.quota(8 * 1024 * 1024);
+            reported.set(Long.MAX_VALUE);
+            for (int i = 0; i < 10; i++) {
+                s.add(KB);
+            }
+            assertThat(s.recoveries()).as("opened again once, by the first publish after space was freed").isEqualTo(1);
+        } finally {
+            QuotaFileSystem.quota(Long.MAX_VALUE);
+        }
+        try (MqttSessionStore s = MqttSessionStore.file(file)) {
+            assertThat(s.open(settings("client-1")).waiting()).as("every publish that was stored, none lost")
+                    .isEqualTo(stored + 10);
+        }
+    }
+
     /**
-     * Needs a small file system, e.g. {@code mount -t tmpfs -o size=256k tmpfs /tmp/tinyfs} and
-     * {@code -Dtether.smallFilesystem=/tmp/tinyfs}.
+     * The same on a real full file system, which needs root to mount: e.g. {@code mount -t tmpfs -o size=256k tmpfs
+     * /tmp/tinyfs} and {@code -Dtether.smallFilesystem=/tmp/tinyfs}.
      */
     @Test
     @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "tether.smallFilesystem", matches = ".+")
-    void aFullDiskFailsThePublishThatCouldNotBeStoredAndKeepsWhatWasCommitted() throws Exception {
-        Path file = Path.of(System.getProperty("tether.smallFilesystem")).resolve("full-" + System.nanoTime() + ".mv");
-        MqttMessage m = MqttMessage.of("t", new byte[1000], MqttQos.AT_LEAST_ONCE);
-        int stored = 0;
-        try (MqttSessionStore s = MqttSessionStore.file(file)) {
+    void aRealFullDiskFailsThePublishThatCouldNotBeStoredAndLaterOnesOnceThereIsRoom() throws Exception {
+        Path small = Path.of(System.getProperty("tether.smallFilesystem"));
+        Path file = small.resolve("full-" + System.nanoTime() + ".mv");
+        Path filler = small.resolve("filler-" + System.nanoTime());
+        Files.write(filler, new byte[64 * 1024]);
+        java.util.concurrent.atomic.AtomicReference<MqttSessionStoreException> refused = new java.util.concurrent.atomic.AtomicReference<>();
+        int stored;
+        try (MqttSessionStore s = MqttFileSessionStore.builder(file).freeSpaceReserve(16 * 1024).build()) {
             s.open(settings("client-1"));
-            MqttSessionStoreException full = null;
-            for (int i = 0; i < 1_000_000 && full == null; i++) {
-                try {
-                    s.add(m);
-                    stored++;
-                } catch (MqttSessionStoreException e) {
-                    full = e;
-                }
+            stored = fill(s, refused);
+            assertThat(refused.get()).hasMessageContaining(file.toString()).hasMessageContaining("disk full");
+            Files.delete(filler);
+            s.add(KB);
+            for (int i = 0; i < 20; i++) {
+                s.remove(s.add(KB)); // a client goes on: publishes come and go
             }
-            assertThat(full).isNotNull();
-            assertThat(full).hasMessageContaining(file.toString()).hasMessageContaining("disk full");
-            // MVStore stopped after the failed write: later publishes fail with a clear error, nothing is reopened.
-            assertThatThrownBy(() -> s.add(m)).isInstanceOf(MqttSessionStoreException.class)
-                    .hasMessageContaining(file.toString()).hasMessageContaining("stopped after a failed write");
         } finally {
-            try (MqttSessionStore s = MqttSessionStore.file(file)) {
-                assertThat(s.open(settings("client-1")).waiting()).as("every publish that was stored").isEqualTo(stored);
-            }
+            Files.deleteIfExists(filler);
+        }
+        try (MqttSessionStore s = MqttSessionStore.file(file)) {
+            assertThat(s.open(settings("client-1")).waiting()).as("every publish that was stored").isEqualTo(stored + 1);
+        } finally {
             Files.deleteIfExists(file);
         }
     }

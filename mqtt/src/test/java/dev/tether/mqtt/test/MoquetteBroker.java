@@ -90,6 +90,33 @@ public final class MoquetteBroker implements AutoCloseable {
         startServer();
     }
 
+    /**
+     * Calls the listener with the client id and the payload of each PUBLISH the broker receives, from now until it
+     * stops (on Moquette's interceptor threads).
+     *
+     * @param listener takes the client id and the payload
+     */
+    public void onPublish(java.util.function.BiConsumer<String, byte[]> listener) {
+        server.addInterceptHandler(new io.moquette.interception.AbstractInterceptHandler() {
+            @Override
+            public String getID() {
+                return "test-publish-listener";
+            }
+
+            @Override
+            public void onSessionLoopError(Throwable error) {
+            }
+
+            @Override
+            public void onPublish(io.moquette.interception.messages.InterceptPublishMessage msg) {
+                io.netty.buffer.ByteBuf payload = msg.getPayload();
+                byte[] bytes = new byte[payload.readableBytes()];
+                payload.getBytes(payload.readerIndex(), bytes);
+                listener.accept(msg.getClientID(), bytes);
+            }
+        });
+    }
+
     @Override
     public void close() {
         server.stopServer();
