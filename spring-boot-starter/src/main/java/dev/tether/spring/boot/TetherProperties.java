@@ -249,6 +249,13 @@ public record TetherProperties(@DefaultValue @NestedConfigurationProperty Mqtt m
                                   @Nullable Integer maxMessageBytes, @DefaultValue Heartbeat heartbeat,
                                   @DefaultValue Reconnect reconnect, @DefaultValue("false") boolean reconnectOnNormalClosure,
                                   @Nullable Jwt jwt) {
+
+        /** @return the settings, header values hidden (they may carry keys) */
+        @Override
+        public String toString() {
+            return "WebSocketClient{endpoints=" + endpoints + ", headers=" + headers.keySet() + ", subprotocols=" + subprotocols
+                    + ", heartbeat=" + heartbeat + ", reconnect=" + reconnect + ", jwt=" + jwt + "}";
+        }
     }
 
     /**
