@@ -150,14 +150,16 @@ class CredentialsAndServerPropertiesIT {
     }
 
     @Test
-    void webSocketClientsPresentTheirTokenAndTheServerCustomizerChecksIt() {
+    void webSocketClientsPresentTheirTokenTheServerCustomizerChecksItAndTheClientCustomizerAsksForTheSubprotocol() {
         int port = Broker.freePort();
         JwtVerifier verifier = JwtVerifier.builder().hmacSecret(SECRET.getBytes(StandardCharsets.UTF_8)).build();
         runner.withUserConfiguration(Server.class)
                 .withBean(TetherWebSocketServerCustomizer.class, () -> b -> b.authenticator(
                         BearerAuthenticator.builder(verifier::verify).build()))
+                .withBean(TetherWebSocketClientCustomizer.class, () -> (name, b) -> b.subprotocols(name + ".v1"))
                 .withPropertyValues("tether.websocket.server.host=127.0.0.1", "tether.websocket.server.port=" + port,
                         "tether.websocket.server.path=/events", "tether.websocket.server.onebot.enabled=true",
+                        "tether.websocket.server.subprotocols=events.v1",
                         "tether.websocket.server.onebot.self-id=10001",
                         "tether.websocket.clients.events.endpoints=ws://127.0.0.1:" + port + "/events",
                         "tether.websocket.clients.events.jwt.algorithm=HS256", "tether.websocket.clients.events.jwt.secret=" + SECRET,
@@ -174,6 +176,8 @@ class CredentialsAndServerPropertiesIT {
                         Await.until(() -> received.stream().anyMatch(m -> m.contains("\"self_id\":10001")
                                 && m.contains("\"meta_event_type\":\"lifecycle\"")), WAIT, "the OneBot lifecycle event");
                         assertThat(ctx.getBean(WebSocketServer.class).sessions().count()).isEqualTo(1);
+                        // The client customizer asked for the subprotocol the server's properties offer.
+                        assertThat(events.currentSession().orElseThrow().subprotocol()).contains("events.v1");
                     } finally {
                         d.dispose();
                     }

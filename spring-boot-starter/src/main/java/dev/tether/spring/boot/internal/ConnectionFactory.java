@@ -13,6 +13,7 @@ import dev.tether.mqtt.MqttWill;
 import dev.tether.spring.boot.InvalidTetherPropertyException;
 import dev.tether.spring.boot.TetherMqttClientCustomizer;
 import dev.tether.spring.boot.TetherProperties;
+import dev.tether.spring.boot.TetherWebSocketClientCustomizer;
 import dev.tether.websocket.Heartbeat;
 import dev.tether.websocket.WebSocketClient;
 import dev.tether.websocket.WebSocketSession;
@@ -49,6 +50,7 @@ public final class ConnectionFactory {
     private final TetherProperties properties;
     private final TetherConnections connections;
     private final List<TetherMqttClientCustomizer> mqttCustomizers;
+    private final List<TetherWebSocketClientCustomizer> webSocketCustomizers;
     private final @Nullable RetryRegistry retryRegistry;
     private final @Nullable CircuitBreakerRegistry circuitBreakerRegistry;
     private final @Nullable SslBundles sslBundles;
@@ -58,18 +60,21 @@ public final class ConnectionFactory {
      * @param properties             the bound properties
      * @param connections            where built connections are recorded
      * @param mqttCustomizers        applied to every MQTT client's builder, in order
+     * @param webSocketCustomizers   applied to every WebSocket client's builder, in order
      * @param retryRegistry          the application's Resilience4j retry registry, if any
      * @param circuitBreakerRegistry the application's Resilience4j circuit-breaker registry, if any
      * @param sslBundles             Spring's SSL bundles, if any
      * @param resourceLoader         resolves key locations
      */
     public ConnectionFactory(TetherProperties properties, TetherConnections connections,
-                             List<TetherMqttClientCustomizer> mqttCustomizers, @Nullable RetryRegistry retryRegistry,
+                             List<TetherMqttClientCustomizer> mqttCustomizers,
+                             List<TetherWebSocketClientCustomizer> webSocketCustomizers, @Nullable RetryRegistry retryRegistry,
                              @Nullable CircuitBreakerRegistry circuitBreakerRegistry, @Nullable SslBundles sslBundles,
                              ResourceLoader resourceLoader) {
         this.properties = properties;
         this.connections = connections;
         this.mqttCustomizers = List.copyOf(mqttCustomizers);
+        this.webSocketCustomizers = List.copyOf(webSocketCustomizers);
         this.retryRegistry = retryRegistry;
         this.circuitBreakerRegistry = circuitBreakerRegistry;
         this.sslBundles = sslBundles;
@@ -170,6 +175,9 @@ public final class ConnectionFactory {
         Check.apply(p + ".handshake-timeout", c.handshakeTimeout(), () -> w.handshakeTimeout(c.handshakeTimeout()));
         w.session(session(p, c.closeHandshakeTimeout(), c.maxFramePayload(), c.maxMessageBytes(), c.heartbeat()));
         w.verdicts(v -> v.reconnectOnNormalClosure(c.reconnectOnNormalClosure()));
+        for (TetherWebSocketClientCustomizer customizer : webSocketCustomizers) {
+            customizer.customize(name, w);
+        }
         ResilientConnection.Builder<WebSocketSession> r = ResilientConnection.builder(w.build()).endpoints(endpoints)
                 .reconnect(reconnect(p + ".reconnect", c.reconnect())).name(name);
         TetherProperties.Jwt jwt = c.jwt();
