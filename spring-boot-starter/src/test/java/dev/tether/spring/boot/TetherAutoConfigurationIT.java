@@ -9,6 +9,7 @@ import dev.tether.spring.boot.internal.TetherHealthContributor;
 import dev.tether.websocket.WebSocketServer;
 import dev.tether.websocket.WebSocketSession;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.micrometer.tagged.TaggedRetryMetrics;
 import io.github.resilience4j.retry.RetryRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -105,6 +106,10 @@ class TetherAutoConfigurationIT {
                     assertThat(ctx.getBean(RetryRegistry.class).getAllRetries()).anyMatch(r -> r.getName().equals("telemetry"));
                     assertThat(ctx.getBean(CircuitBreakerRegistry.class).getAllCircuitBreakers())
                             .anyMatch(b -> b.getName().equals("telemetry"));
+                    // Resilience4j's own Micrometer binder shows Tether's instance.
+                    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+                    TaggedRetryMetrics.ofRetryRegistry(ctx.getBean(RetryRegistry.class)).bindTo(meters);
+                    assertThat(meters.find("resilience4j.retry.calls").tag("name", "telemetry").meters()).isNotEmpty();
                 });
     }
 
