@@ -27,6 +27,9 @@ class BomTest {
         }
         String bom = Files.readString(root.resolve("bom/pom.xml"));
         assertThat(bom).doesNotContain("<parent>");
+        // No parent, so its version is written out: it must follow the build's.
+        String rootVersion = all(Files.readString(root.resolve("pom.xml")), "<version>([^<]+)</version>").get(0);
+        assertThat(all(bom, "<version>([^<]+)</version>").get(0)).isEqualTo(rootVersion);
         String managed = bom.substring(bom.indexOf("<dependencyManagement>"));
         assertThat(all(managed, "<artifactId>([^<]+)</artifactId>")).containsExactlyInAnyOrderElementsOf(published);
         assertThat(published).contains("tether-core", "tether-mqtt", "tether-websocket", "tether-jwt",
