@@ -97,6 +97,19 @@ class TetherAutoConfigurationIT {
     }
 
     @Test
+    void aStartUpThatFailsAfterTheClientsConnectedClosesThem() {
+        runner.withUserConfiguration(FailingLaterStep.class)
+                .withPropertyValues(C + "endpoints=" + broker.tcpUri(), C + "client-id=failed-start")
+                .run(ctx -> {
+                    assertThat(ctx).hasFailed();
+                    assertThat(ctx.getStartupFailure()).hasRootCauseMessage("a later start-up step failed");
+                });
+        // The client was connected when the later step failed (it waited for that); it does not stay connected:
+        // Spring stops the lifecycles already started when a refresh fails, and the clients' stop closes them.
+        Await.until(() -> !broker.connectedClients().contains("failed-start"), WAIT, "the client closed after the failed start");
+    }
+
+    @Test
     void theApplicationsResilience4jRegistriesHoldTheConnectionsInstances() {
         runner.withUserConfiguration(Registries.class)
                 .withPropertyValues(C + "endpoints=" + broker.tcpUri())
@@ -163,6 +176,35 @@ class TetherAutoConfigurationIT {
         @Bean
         TetherWebSocketHandler echoHandler() {
             return session -> session.send(session.receive());
+        }
+    }
+
+    /** A step of the application's start-up after the clients' phase that fails once the client is connected. */
+    @Configuration(proxyBeanMethods = false)
+    static class FailingLaterStep {
+        @Bean
+        org.springframework.context.SmartLifecycle failingStep(org.springframework.beans.factory.ObjectProvider<MqttClient> client) {
+            return new org.springframework.context.SmartLifecycle() {
+                @Override
+                public void start() {
+                    client.getObject().awaitConnected(WAIT).block(WAIT);
+                    throw new IllegalStateException("a later start-up step failed");
+                }
+
+                @Override
+                public void stop() {
+                }
+
+                @Override
+                public boolean isRunning() {
+                    return false;
+                }
+
+                @Override
+                public int getPhase() {
+                    return TetherAutoConfiguration.CONNECTIONS_PHASE + 1;
+                }
+            };
         }
     }
 
