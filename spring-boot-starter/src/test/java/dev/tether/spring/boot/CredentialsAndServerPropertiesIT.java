@@ -1,6 +1,7 @@
 package dev.tether.spring.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tether.core.ResilientConnection;
 import dev.tether.core.testing.Await;
@@ -12,7 +13,11 @@ import dev.tether.mqtt.MqttQos;
 import dev.tether.websocket.BearerAuthenticator;
 import dev.tether.websocket.WebSocketServer;
 import dev.tether.websocket.WebSocketSession;
+import io.netty.handler.ssl.util.SelfSignedCertificate;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +32,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -117,6 +123,37 @@ class CredentialsAndServerPropertiesIT {
                     });
         } finally {
             issuer.disposeNow();
+        }
+    }
+
+    @Test
+    void aSpringSslBundleDecidesWhichBrokerCertificateIsTrusted(@TempDir Path dir) throws Exception {
+        SelfSignedCertificate cert = new SelfSignedCertificate("localhost");
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        store.setKeyEntry("broker", cert.key(), "changeit".toCharArray(), new Certificate[] {cert.cert()});
+        Path keyStore = dir.resolve("broker.p12");
+        try (OutputStream out = Files.newOutputStream(keyStore)) {
+            store.store(out, "changeit".toCharArray());
+        }
+        try (Broker broker = Broker.startTls(keyStore)) {
+            String c = "tether.mqtt.clients.secure.";
+            // The bundle trusts the broker's certificate: verified TLS, connected.
+            runner.withConfiguration(AutoConfigurations.of(SslAutoConfiguration.class))
+                    .withPropertyValues(c + "endpoints=" + broker.sslUri(), c + "tls.bundle=broker",
+                            "spring.ssl.bundle.pem.broker.truststore.certificate=file:" + cert.certificate().getAbsolutePath())
+                    .run(ctx -> {
+                        assertThat(ctx).hasNotFailed();
+                        ctx.getBean("secure", MqttClient.class).awaitConnected(WAIT).block(WAIT);
+                    });
+            // Without the bundle the JDK's trust store refuses the self-signed certificate.
+            runner.withPropertyValues(c + "endpoints=" + broker.sslUri(), c + "reconnect.max-attempts=1")
+                    .run(ctx -> {
+                        MqttClient client = ctx.getBean("secure", MqttClient.class);
+                        assertThatThrownBy(() -> client.awaitConnected(WAIT).block(WAIT)).hasMessageContaining("certificate");
+                    });
+        } finally {
+            cert.delete();
         }
     }
 
