@@ -483,14 +483,16 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         }
         state = ConnectionState.WAITING_TO_RETRY;
         // The timer starts before subscribers and the log are told, so their time is not added to the
-        // backoff; the attempt still comes after the event, because the timer's task is serial too.
+        // backoff; the attempt still comes after the event, because the timer's task is serial too. The
+        // event carries the time the timer started, so "scheduled at + delay" is never later than the attempt.
+        Instant scheduledAt = now();
         backoffTimer = scheduler.schedule(() -> serial.execute(() -> {
             if (gen == generation && state == ConnectionState.WAITING_TO_RETRY) {
                 backoffTimer = null;
                 attemptNow();
             }
         }), delayMillis, TimeUnit.MILLISECONDS);
-        emitState(new LifecycleEvent.RetryScheduled(gen, now(), failuresInStreak + 1, delay, verdict, error));
+        emitState(new LifecycleEvent.RetryScheduled(gen, scheduledAt, failuresInStreak + 1, delay, verdict, error));
         log.info("[{}] retry {} in {} ms ({})", name, failuresInStreak + 1, delayMillis, verdict);
     }
 
