@@ -80,7 +80,7 @@ public record TetherProperties(@DefaultValue @NestedConfigurationProperty Mqtt m
     }
 
     /**
-     * TLS: verified always; these say whom to trust and which client certificate to show.
+     * TLS (MQTT and WebSocket clients): verified always; these say whom to trust and which client certificate to show.
      *
      * @param bundle the name of a Spring SSL bundle (spring.ssl.bundle.*): its trust store decides which
      *               server certificates are trusted, its key store (if any) holds the client certificate; absent: the
@@ -241,6 +241,7 @@ public record TetherProperties(@DefaultValue @NestedConfigurationProperty Mqtt m
      * @param heartbeat             pings to the server
      * @param reconnect             the reconnect policy
      * @param reconnectOnNormalClosure whether a 1000 close from the server is retried
+     * @param tls                   TLS settings for wss:// endpoints
      * @param jwt                   a JWT credentials source, if the server wants tokens
      */
     public record WebSocketClient(@DefaultValue List<String> endpoints, @DefaultValue Map<String, String> headers,
@@ -248,7 +249,7 @@ public record TetherProperties(@DefaultValue @NestedConfigurationProperty Mqtt m
                                   @DefaultValue("3s") Duration closeHandshakeTimeout, @Nullable Integer maxFramePayload,
                                   @Nullable Integer maxMessageBytes, @DefaultValue Heartbeat heartbeat,
                                   @DefaultValue Reconnect reconnect, @DefaultValue("false") boolean reconnectOnNormalClosure,
-                                  @Nullable Jwt jwt) {
+                                  @DefaultValue Tls tls, @Nullable Jwt jwt) {
 
         /** @return the settings, header values hidden (they may carry keys) */
         @Override

@@ -158,6 +158,38 @@ class CredentialsAndServerPropertiesIT {
     }
 
     @Test
+    void webSocketClientsTrustTheServerThroughASpringSslBundle() throws Exception {
+        SelfSignedCertificate cert = new SelfSignedCertificate("localhost");
+        // A wss server of its own, up before the client's first attempt.
+        WebSocketServer server = WebSocketServer.builder().host("127.0.0.1").port(0).path("/tls")
+                .sslContext(io.netty.handler.ssl.SslContextBuilder.forServer(cert.certificate(), cert.privateKey()).build())
+                .handler(session -> session.receive().then()).build();
+        server.start().block(WAIT);
+        String c = "tether.websocket.clients.secure.";
+        ApplicationContextRunner tls = runner.withConfiguration(AutoConfigurations.of(SslAutoConfiguration.class))
+                .withPropertyValues(c + "endpoints=wss://localhost:" + server.port() + "/tls", c + "reconnect.max-attempts=1",
+                        "spring.ssl.bundle.pem.server.truststore.certificate=file:" + cert.certificate().getAbsolutePath());
+        try {
+            tls.withPropertyValues(c + "tls.bundle=server").run(ctx -> {
+                assertThat(ctx).hasNotFailed();
+                @SuppressWarnings("unchecked")
+                ResilientConnection<WebSocketSession> secure = ctx.getBean("secure", ResilientConnection.class);
+                secure.awaitConnected(WAIT).block(WAIT);
+                Await.until(() -> server.sessions().count() == 1, WAIT, "the wss session");
+            });
+            // Without the bundle the JDK's trust store refuses the self-signed certificate.
+            tls.run(ctx -> {
+                @SuppressWarnings("unchecked")
+                ResilientConnection<WebSocketSession> secure = ctx.getBean("secure", ResilientConnection.class);
+                assertThatThrownBy(() -> secure.awaitConnected(WAIT).block(WAIT)).hasMessageContaining("certificate");
+            });
+        } finally {
+            server.stop().block(WAIT);
+            cert.delete();
+        }
+    }
+
+    @Test
     void theWillOfThePropertiesIsPublishedWhenTheClientAborts() {
         try (Broker broker = Broker.start()) {
             MqttClient watcher = MqttClient.builder().endpoint(broker.tcpUri()).clientId("watcher").build().start();

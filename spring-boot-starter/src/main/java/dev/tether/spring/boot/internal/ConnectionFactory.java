@@ -21,7 +21,10 @@ import dev.tether.websocket.WebSocketSessionSpec;
 import java.time.Duration;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.retry.RetryRegistry;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import java.security.Key;
+import javax.net.ssl.SSLException;
 import java.security.KeyStore;
 import java.security.KeyStoreException;
 import java.security.NoSuchAlgorithmException;
@@ -175,6 +178,11 @@ public final class ConnectionFactory {
         Check.apply(p + ".handshake-timeout", c.handshakeTimeout(), () -> w.handshakeTimeout(c.handshakeTimeout()));
         w.session(session(p, c.closeHandshakeTimeout(), c.maxFramePayload(), c.maxMessageBytes(), c.heartbeat()));
         w.verdicts(v -> v.reconnectOnNormalClosure(c.reconnectOnNormalClosure()));
+        String bundleName = c.tls().bundle();
+        if (bundleName != null) {
+            SslBundle bundle = bundle(p + ".tls.bundle", bundleName);
+            w.sslContext(Check.get(p + ".tls.bundle", bundleName, () -> webSocketTls(bundle)));
+        }
         for (TetherWebSocketClientCustomizer customizer : webSocketCustomizers) {
             customizer.customize(name, w);
         }
@@ -277,21 +285,38 @@ public final class ConnectionFactory {
         return b.build();
     }
 
-    private void tls(String property, @Nullable String bundleName, MqttClient.Builder b) {
-        if (bundleName == null) {
-            return;
-        }
-        if (sslBundles == null) {
+    private SslBundle bundle(String property, String bundleName) {
+        SslBundles bundles = sslBundles;
+        if (bundles == null) {
             throw new InvalidTetherPropertyException(property, bundleName, "a Spring SSL bundle, but the application has no "
                     + "SslBundles bean");
         }
-        SslBundle bundle;
         try {
-            bundle = sslBundles.getBundle(bundleName);
+            return bundles.getBundle(bundleName);
         } catch (NoSuchSslBundleException e) {
             throw new InvalidTetherPropertyException(property, bundleName, "the name of a bundle under "
                     + "spring.ssl.bundle.jks.<name> or spring.ssl.bundle.pem.<name>");
         }
+    }
+
+    /** The bundle's trust (and key, if any) for Reactor Netty's client; host names are still verified. */
+    private static SslContext webSocketTls(SslBundle bundle) {
+        try {
+            SslContextBuilder b = SslContextBuilder.forClient().trustManager(bundle.getManagers().getTrustManagerFactory());
+            if (bundle.getStores().getKeyStore() != null) {
+                b.keyManager(bundle.getManagers().getKeyManagerFactory());
+            }
+            return b.build();
+        } catch (SSLException e) {
+            throw new IllegalArgumentException("a bundle Netty can build a TLS context from: " + e.getMessage(), e);
+        }
+    }
+
+    private void tls(String property, @Nullable String bundleName, MqttClient.Builder b) {
+        if (bundleName == null) {
+            return;
+        }
+        SslBundle bundle = bundle(property, bundleName);
         KeyStore trust = bundle.getStores().getTrustStore();
         if (trust != null) {
             b.trustStore(trust);
