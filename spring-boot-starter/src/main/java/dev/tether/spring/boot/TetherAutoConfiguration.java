@@ -70,6 +70,7 @@ public class TetherAutoConfiguration {
      * @param properties             the properties
      * @param connections            the registry
      * @param mqttCustomizers        the application's MQTT customizers
+     * @param webSocketCustomizers   the application's WebSocket client customizers
      * @param retryRegistry          the application's Resilience4j retry registry
      * @param circuitBreakerRegistry the application's Resilience4j circuit-breaker registry
      * @param sslBundles             Spring's SSL bundles
@@ -79,10 +80,12 @@ public class TetherAutoConfiguration {
     @Bean
     ConnectionFactory tetherConnectionFactory(TetherProperties properties, TetherConnections connections,
                                               ObjectProvider<TetherMqttClientCustomizer> mqttCustomizers,
+                                              ObjectProvider<TetherWebSocketClientCustomizer> webSocketCustomizers,
                                               ObjectProvider<RetryRegistry> retryRegistry,
                                               ObjectProvider<CircuitBreakerRegistry> circuitBreakerRegistry,
                                               ObjectProvider<SslBundles> sslBundles, ResourceLoader resourceLoader) {
         return new ConnectionFactory(properties, connections, mqttCustomizers.orderedStream().toList(),
+                webSocketCustomizers.orderedStream().toList(),
                 retryRegistry.getIfUnique(), circuitBreakerRegistry.getIfUnique(), sslBundles.getIfAvailable(),
                 resourceLoader);
     }

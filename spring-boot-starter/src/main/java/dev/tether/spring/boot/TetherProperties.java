@@ -28,7 +28,7 @@ public record TetherProperties(@DefaultValue @NestedConfigurationProperty Mqtt m
     /**
      * The MQTT clients.
      *
-     * @param clients one client per key; each becomes an {@code MqttClient} bean named after its key
+     * @param clients one client per key; each becomes an MqttClient bean named after its key
      */
     public record Mqtt(@DefaultValue Map<String, MqttClient> clients) {
     }
@@ -36,10 +36,10 @@ public record TetherProperties(@DefaultValue @NestedConfigurationProperty Mqtt m
     /**
      * One MQTT client: {@code tether.mqtt.clients.<name>.*}.
      *
-     * @param endpoints       broker URIs in failover order ({@code tcp://}, {@code ssl://}, {@code ws://}, {@code wss://});
-     *                        at least one, unless a {@link TetherMqttClientCustomizer} adds it
-     * @param clientId        the MQTT client id; a random {@code tether-} id when absent
-     * @param version         the protocol version: {@code 5} or {@code 3.1.1}
+     * @param endpoints       broker URIs in failover order (tcp://, ssl://, ws://, wss://);
+     *                        at least one, unless a TetherMqttClientCustomizer adds it
+     * @param clientId        the MQTT client id; a random tether- id when absent
+     * @param version         the protocol version: 5 or 3.1.1
      * @param versionFallback whether a broker that refuses MQTT 5 is spoken to in 3.1.1; absent: yes unless the version
      *                        is pinned by setting it explicitly to 3.1.1
      * @param cleanStart      whether the session starts clean
@@ -48,7 +48,7 @@ public record TetherProperties(@DefaultValue @NestedConfigurationProperty Mqtt m
      * @param pingTimeout     how long to wait for PINGRESP
      * @param connackTimeout  how long to wait for CONNACK
      * @param will            the Last Will, if any
-     * @param tls             TLS settings for {@code ssl://} and {@code wss://} endpoints
+     * @param tls             TLS settings for ssl:// and wss:// endpoints
      * @param reconnect       the reconnect policy
      * @param offlineBuffer   publishes kept while disconnected
      * @param maxInFlight     client cap on QoS 1 and 2 publishes in flight (1 to 65535)
@@ -80,9 +80,9 @@ public record TetherProperties(@DefaultValue @NestedConfigurationProperty Mqtt m
     }
 
     /**
-     * TLS: verified always; these say whom to trust and which client certificate to show.
+     * TLS (MQTT and WebSocket clients): verified always; these say whom to trust and which client certificate to show.
      *
-     * @param bundle the name of a Spring SSL bundle ({@code spring.ssl.bundle.*}): its trust store decides which
+     * @param bundle the name of a Spring SSL bundle (spring.ssl.bundle.*): its trust store decides which
      *               server certificates are trusted, its key store (if any) holds the client certificate; absent: the
      *               JDK's trust store
      */
@@ -95,7 +95,7 @@ public record TetherProperties(@DefaultValue @NestedConfigurationProperty Mqtt m
      * @param initialDelay the first delay
      * @param multiplier   growth per failure (at least 1)
      * @param maxDelay     the cap on the delay
-     * @param jitter       {@code full}, {@code equal} or {@code none}
+     * @param jitter       full, equal or none
      * @param maxAttempts  attempts before giving up; 0 for unlimited
      * @param maxElapsed   time before giving up; absent for unlimited
      * @param stablePeriod how long a session must stay up before the backoff resets
@@ -110,7 +110,7 @@ public record TetherProperties(@DefaultValue @NestedConfigurationProperty Mqtt m
      * The offline buffer of an MQTT client.
      *
      * @param capacity how many publishes wait while disconnected
-     * @param overflow what happens when it is full: {@code fail-newest}, {@code drop-oldest} or {@code drop-newest}
+     * @param overflow what happens when it is full: fail-newest, drop-oldest or drop-newest
      */
     public record OfflineBuffer(@DefaultValue("1000") int capacity, @DefaultValue("fail-newest") OverflowPolicy overflow) {
     }
@@ -119,18 +119,18 @@ public record TetherProperties(@DefaultValue @NestedConfigurationProperty Mqtt m
      * A JWT credentials source: tokens signed here ({@code algorithm} with {@code secret} or {@code key-location}),
      * or fetched from an OAuth2 client-credentials endpoint ({@code token-endpoint}). Exactly one of the two.
      *
-     * @param algorithm      {@code HS256} (with {@code secret}), {@code RS256} or {@code ES256} (with {@code key-location})
+     * @param algorithm      HS256 (with secret), RS256 or ES256 (with key-location)
      * @param secret         the HS256 secret, at least 32 bytes
-     * @param keyLocation    a PKCS#8 PEM private key ({@code classpath:}, {@code file:} or a path) for RS256 or ES256
-     * @param keyId          the {@code kid} header
-     * @param issuer         the {@code iss} claim
-     * @param subject        the {@code sub} claim
-     * @param audience       the {@code aud} claim
+     * @param keyLocation    a PKCS#8 PEM private key (classpath:, file: or a path) for RS256 or ES256
+     * @param keyId          the kid header
+     * @param issuer         the iss claim
+     * @param subject        the sub claim
+     * @param audience       the aud claim
      * @param lifetime       the lifetime of each signed token
      * @param username       MQTT: the user name sent with the token as password (default: the client id);
      *                       WebSocket: unused
      * @param queryParameter WebSocket: send the token as this query parameter instead of
-     *                       {@code Authorization: Bearer}
+     *                       Authorization: Bearer
      * @param refreshSkew    how long before expiry a token is replaced
      * @param tokenEndpoint  an OAuth2 client-credentials token endpoint
      */
@@ -170,8 +170,8 @@ public record TetherProperties(@DefaultValue @NestedConfigurationProperty Mqtt m
     /**
      * The WebSocket server and clients.
      *
-     * @param server  the server, started when the application has a {@link TetherWebSocketHandler} bean
-     * @param clients one client per key; each becomes a {@code ResilientConnection<WebSocketSession>} bean named
+     * @param server  the server, started when the application has a TetherWebSocketHandler bean
+     * @param clients one client per key; each becomes a ResilientConnection (of WebSocketSession) bean named
      *                after its key
      */
     public record WebSocket(@DefaultValue Server server, @DefaultValue Map<String, WebSocketClient> clients) {
@@ -181,7 +181,7 @@ public record TetherProperties(@DefaultValue @NestedConfigurationProperty Mqtt m
      * The WebSocket server: {@code tether.websocket.server.*}. Its own listener (Tether's close handshake and drain
      * need their own Netty pipeline), beside Spring's HTTP server.
      *
-     * @param enabled                whether to start it when a {@link TetherWebSocketHandler} bean exists
+     * @param enabled                whether to start it when a TetherWebSocketHandler bean exists
      * @param host                   the address to bind
      * @param port                   the port; 0 for a free one
      * @param path                   the upgrade path
@@ -220,9 +220,9 @@ public record TetherProperties(@DefaultValue @NestedConfigurationProperty Mqtt m
      * The OneBot v11 announcer of the server: a {@code lifecycle} meta event on connect and a goodbye on drain.
      *
      * @param enabled           whether to announce
-     * @param selfId            the bot's account id ({@code self_id})
+     * @param selfId            the bot's account id (self_id)
      * @param heartbeatInterval the OneBot heartbeat meta event interval; absent: the announcer's default (15 s)
-     * @param enableDisable     whether {@code enable}/{@code disable} events are sent as well
+     * @param enableDisable     whether enable/disable events are sent as well
      */
     public record OneBot(@DefaultValue("false") boolean enabled, @DefaultValue("0") long selfId,
                          @Nullable Duration heartbeatInterval, @DefaultValue("false") boolean enableDisable) {
@@ -231,7 +231,7 @@ public record TetherProperties(@DefaultValue @NestedConfigurationProperty Mqtt m
     /**
      * One WebSocket client: {@code tether.websocket.clients.<name>.*}.
      *
-     * @param endpoints             {@code ws://} or {@code wss://} URIs in failover order (at least one)
+     * @param endpoints             ws:// or wss:// URIs in failover order (at least one)
      * @param headers               upgrade headers sent on every attempt
      * @param subprotocols          the subprotocols asked for
      * @param handshakeTimeout      how long the upgrade may take
@@ -241,6 +241,7 @@ public record TetherProperties(@DefaultValue @NestedConfigurationProperty Mqtt m
      * @param heartbeat             pings to the server
      * @param reconnect             the reconnect policy
      * @param reconnectOnNormalClosure whether a 1000 close from the server is retried
+     * @param tls                   TLS settings for wss:// endpoints
      * @param jwt                   a JWT credentials source, if the server wants tokens
      */
     public record WebSocketClient(@DefaultValue List<String> endpoints, @DefaultValue Map<String, String> headers,
@@ -248,16 +249,23 @@ public record TetherProperties(@DefaultValue @NestedConfigurationProperty Mqtt m
                                   @DefaultValue("3s") Duration closeHandshakeTimeout, @Nullable Integer maxFramePayload,
                                   @Nullable Integer maxMessageBytes, @DefaultValue Heartbeat heartbeat,
                                   @DefaultValue Reconnect reconnect, @DefaultValue("false") boolean reconnectOnNormalClosure,
-                                  @Nullable Jwt jwt) {
+                                  @DefaultValue Tls tls, @Nullable Jwt jwt) {
+
+        /** @return the settings, header values hidden (they may carry keys) */
+        @Override
+        public String toString() {
+            return "WebSocketClient{endpoints=" + endpoints + ", headers=" + headers.keySet() + ", subprotocols=" + subprotocols
+                    + ", heartbeat=" + heartbeat + ", reconnect=" + reconnect + ", jwt=" + jwt + "}";
+        }
     }
 
     /**
      * How connections report their health.
      *
-     * @param readiness         whether the connections join the {@code readiness} health group (with the probes
+     * @param readiness         whether the connections join the readiness health group (with the probes
      *                          enabled), so an instance whose broker is gone stops getting traffic
-     * @param firstConnectGrace how long a connection that has never connected reports {@code UNKNOWN} (its first
-     *                          attempts) before it reports {@code DOWN}
+     * @param firstConnectGrace how long a connection that has never connected reports UNKNOWN (its first
+     *                          attempts) before it reports DOWN
      */
     public record Health(@DefaultValue("false") boolean readiness, @DefaultValue("60s") Duration firstConnectGrace) {
     }

@@ -29,8 +29,15 @@ final class Broker implements AutoCloseable {
     private volatile Server server;
 
     private final boolean anonymous;
+    private final int sslPort = freePort();
+    private Path keyStore;
 
     private Broker(boolean anonymous, IAuthenticator authenticator, Consumer<String> events) {
+        this(anonymous, authenticator, events, null);
+    }
+
+    private Broker(boolean anonymous, IAuthenticator authenticator, Consumer<String> events, Path keyStore) {
+        this.keyStore = keyStore;
         this.anonymous = anonymous;
         this.authenticator = authenticator;
         this.events = events;
@@ -45,6 +52,14 @@ final class Broker implements AutoCloseable {
     /** @return a broker that lets everyone in */
     static Broker start() {
         return new Broker(true, (clientId, user, password) -> true, e -> { });
+    }
+
+    /**
+     * @param keyStore a PKCS#12 key store (password {@code changeit}) with the broker's key and certificate
+     * @return a broker that lets everyone in, with a TLS listener besides the TCP one
+     */
+    static Broker startTls(Path keyStore) {
+        return new Broker(true, (clientId, user, password) -> true, e -> { }, keyStore);
     }
 
     /**
@@ -65,6 +80,13 @@ final class Broker implements AutoCloseable {
         p.setProperty(IConfig.PERSISTENCE_ENABLED_PROPERTY_NAME, "false");
         p.setProperty(IConfig.DATA_PATH_PROPERTY_NAME, data.toString());
         p.setProperty(IConfig.ALLOW_ANONYMOUS_PROPERTY_NAME, Boolean.toString(anonymous));
+        if (keyStore != null) {
+            p.setProperty(IConfig.SSL_PORT_PROPERTY_NAME, Integer.toString(sslPort));
+            p.setProperty(IConfig.JKS_PATH_PROPERTY_NAME, keyStore.toString());
+            p.setProperty(IConfig.KEY_STORE_TYPE, "pkcs12");
+            p.setProperty(IConfig.KEY_STORE_PASSWORD_PROPERTY_NAME, "changeit");
+            p.setProperty(IConfig.KEY_MANAGER_PASSWORD_PROPERTY_NAME, "changeit");
+        }
         Server s = new Server();
         try {
             s.startServer(new MemoryConfig(p), List.of(new AbstractInterceptHandler() {
@@ -96,6 +118,11 @@ final class Broker implements AutoCloseable {
     /** @return {@code tcp://127.0.0.1:<port>} */
     String tcpUri() {
         return "tcp://127.0.0.1:" + port;
+    }
+
+    /** @return {@code ssl://localhost:<port>} of the TLS listener */
+    String sslUri() {
+        return "ssl://localhost:" + sslPort;
     }
 
     /** @return the client ids connected now, as the broker sees them */

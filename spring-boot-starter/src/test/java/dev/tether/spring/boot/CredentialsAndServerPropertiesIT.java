@@ -1,6 +1,7 @@
 package dev.tether.spring.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tether.core.ResilientConnection;
 import dev.tether.core.testing.Await;
@@ -12,7 +13,11 @@ import dev.tether.mqtt.MqttQos;
 import dev.tether.websocket.BearerAuthenticator;
 import dev.tether.websocket.WebSocketServer;
 import dev.tether.websocket.WebSocketSession;
+import io.netty.handler.ssl.util.SelfSignedCertificate;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +32,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -121,6 +127,69 @@ class CredentialsAndServerPropertiesIT {
     }
 
     @Test
+    void aSpringSslBundleDecidesWhichBrokerCertificateIsTrusted(@TempDir Path dir) throws Exception {
+        SelfSignedCertificate cert = new SelfSignedCertificate("localhost");
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        store.setKeyEntry("broker", cert.key(), "changeit".toCharArray(), new Certificate[] {cert.cert()});
+        Path keyStore = dir.resolve("broker.p12");
+        try (OutputStream out = Files.newOutputStream(keyStore)) {
+            store.store(out, "changeit".toCharArray());
+        }
+        try (Broker broker = Broker.startTls(keyStore)) {
+            String c = "tether.mqtt.clients.secure.";
+            // The bundle trusts the broker's certificate: verified TLS, connected.
+            runner.withConfiguration(AutoConfigurations.of(SslAutoConfiguration.class))
+                    .withPropertyValues(c + "endpoints=" + broker.sslUri(), c + "tls.bundle=broker",
+                            "spring.ssl.bundle.pem.broker.truststore.certificate=file:" + cert.certificate().getAbsolutePath())
+                    .run(ctx -> {
+                        assertThat(ctx).hasNotFailed();
+                        ctx.getBean("secure", MqttClient.class).awaitConnected(WAIT).block(WAIT);
+                    });
+            // Without the bundle the JDK's trust store refuses the self-signed certificate.
+            runner.withPropertyValues(c + "endpoints=" + broker.sslUri(), c + "reconnect.max-attempts=1")
+                    .run(ctx -> {
+                        MqttClient client = ctx.getBean("secure", MqttClient.class);
+                        assertThatThrownBy(() -> client.awaitConnected(WAIT).block(WAIT)).hasMessageContaining("certificate");
+                    });
+        } finally {
+            cert.delete();
+        }
+    }
+
+    @Test
+    void webSocketClientsTrustTheServerThroughASpringSslBundle() throws Exception {
+        SelfSignedCertificate cert = new SelfSignedCertificate("localhost");
+        // A wss server of its own, up before the client's first attempt.
+        WebSocketServer server = WebSocketServer.builder().host("127.0.0.1").port(0).path("/tls")
+                .sslContext(io.netty.handler.ssl.SslContextBuilder.forServer(cert.certificate(), cert.privateKey()).build())
+                .handler(session -> session.receive().then()).build();
+        server.start().block(WAIT);
+        String c = "tether.websocket.clients.secure.";
+        ApplicationContextRunner tls = runner.withConfiguration(AutoConfigurations.of(SslAutoConfiguration.class))
+                .withPropertyValues(c + "endpoints=wss://localhost:" + server.port() + "/tls", c + "reconnect.max-attempts=1",
+                        "spring.ssl.bundle.pem.server.truststore.certificate=file:" + cert.certificate().getAbsolutePath());
+        try {
+            tls.withPropertyValues(c + "tls.bundle=server").run(ctx -> {
+                assertThat(ctx).hasNotFailed();
+                @SuppressWarnings("unchecked")
+                ResilientConnection<WebSocketSession> secure = ctx.getBean("secure", ResilientConnection.class);
+                secure.awaitConnected(WAIT).block(WAIT);
+                Await.until(() -> server.sessions().count() == 1, WAIT, "the wss session");
+            });
+            // Without the bundle the JDK's trust store refuses the self-signed certificate.
+            tls.run(ctx -> {
+                @SuppressWarnings("unchecked")
+                ResilientConnection<WebSocketSession> secure = ctx.getBean("secure", ResilientConnection.class);
+                assertThatThrownBy(() -> secure.awaitConnected(WAIT).block(WAIT)).hasMessageContaining("certificate");
+            });
+        } finally {
+            server.stop().block(WAIT);
+            cert.delete();
+        }
+    }
+
+    @Test
     void theWillOfThePropertiesIsPublishedWhenTheClientAborts() {
         try (Broker broker = Broker.start()) {
             MqttClient watcher = MqttClient.builder().endpoint(broker.tcpUri()).clientId("watcher").build().start();
@@ -150,14 +219,16 @@ class CredentialsAndServerPropertiesIT {
     }
 
     @Test
-    void webSocketClientsPresentTheirTokenAndTheServerCustomizerChecksIt() {
+    void webSocketClientsPresentTheirTokenTheServerCustomizerChecksItAndTheClientCustomizerAsksForTheSubprotocol() {
         int port = Broker.freePort();
         JwtVerifier verifier = JwtVerifier.builder().hmacSecret(SECRET.getBytes(StandardCharsets.UTF_8)).build();
         runner.withUserConfiguration(Server.class)
                 .withBean(TetherWebSocketServerCustomizer.class, () -> b -> b.authenticator(
                         BearerAuthenticator.builder(verifier::verify).build()))
+                .withBean(TetherWebSocketClientCustomizer.class, () -> (name, b) -> b.subprotocols(name + ".v1"))
                 .withPropertyValues("tether.websocket.server.host=127.0.0.1", "tether.websocket.server.port=" + port,
                         "tether.websocket.server.path=/events", "tether.websocket.server.onebot.enabled=true",
+                        "tether.websocket.server.subprotocols=events.v1",
                         "tether.websocket.server.onebot.self-id=10001",
                         "tether.websocket.clients.events.endpoints=ws://127.0.0.1:" + port + "/events",
                         "tether.websocket.clients.events.jwt.algorithm=HS256", "tether.websocket.clients.events.jwt.secret=" + SECRET,
@@ -174,6 +245,8 @@ class CredentialsAndServerPropertiesIT {
                         Await.until(() -> received.stream().anyMatch(m -> m.contains("\"self_id\":10001")
                                 && m.contains("\"meta_event_type\":\"lifecycle\"")), WAIT, "the OneBot lifecycle event");
                         assertThat(ctx.getBean(WebSocketServer.class).sessions().count()).isEqualTo(1);
+                        // The client customizer asked for the subprotocol the server's properties offer.
+                        assertThat(events.currentSession().orElseThrow().subprotocol()).contains("events.v1");
                     } finally {
                         d.dispose();
                     }

@@ -20,6 +20,7 @@ import dev.tether.websocket.WebSocketServer;
 import dev.tether.websocket.WebSocketSession;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
@@ -45,6 +46,7 @@ class TetherApplicationIT {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final String SECRET = "starter-test-secret-of-at-least-32-bytes";
     private static final String C = "tether.mqtt.clients.telemetry.";
+    private static final int PEERS = 3;
 
     /** What the peers and the application saw, in order. */
     static final List<String> seen = new CopyOnWriteArrayList<>();
@@ -71,8 +73,13 @@ class TetherApplicationIT {
                     "tether.websocket.server.host=127.0.0.1", "tether.websocket.server.port=" + wsPort,
                     "tether.websocket.server.path=/feed").run();
             boolean closed = false;
-            ResilientConnection<WebSocketSession> wsClient = ResilientConnection.builder(WebSocketClient.builder().build())
-                    .endpoint(Endpoint.of("ws://127.0.0.1:" + wsPort + "/feed")).name("peer").build();
+            List<ResilientConnection<WebSocketSession>> peers = new ArrayList<>();
+            for (int i = 1; i <= PEERS; i++) {
+                peers.add(ResilientConnection.builder(WebSocketClient.builder().build())
+                        .endpoint(Endpoint.of("ws://127.0.0.1:" + wsPort + "/feed")).name("peer-" + i).build());
+            }
+            List<Disposable> subscriptions = new ArrayList<>();
+            List<Recorder<LifecycleEvent>> recorders = new ArrayList<>();
             try {
                 WebClient http = WebClient.create("http://127.0.0.1:" + ctx.getEnvironment().getProperty("local.server.port"));
                 ctx.getBean("telemetry", MqttClient.class).awaitConnected(WAIT).block(WAIT);
@@ -93,44 +100,60 @@ class TetherApplicationIT {
                         "health UP after the broker came back");
                 Await.until(() -> get(http, "/actuator/health/readiness").contains("\"status\":\"UP\""), WAIT, "ready again");
 
-                // A WebSocket consumer of the MQTT telemetry, through the application's handler.
-                List<String> received = new CopyOnWriteArrayList<>();
-                Disposable messages = wsClient.perSession(WebSocketSession::receive).subscribe(m -> received.add(m.text()));
-                Disposable onClose = wsClient.lifecycle().subscribe(e -> {
-                    if (e instanceof LifecycleEvent.CloseReceived r) {
-                        // At the moment the session gets its close frame, the broker still has the MQTT client.
-                        seen.add("ws close " + r.code() + " (broker has telemetry-service: "
-                                + broker.connectedClients().contains("telemetry-service") + ")");
-                    }
-                }, e -> { });
-                try (Recorder<LifecycleEvent> wsEvents = Recorder.lifecycle(wsClient.lifecycle())) {
-                    wsClient.start();
-                    wsEvents.next(LifecycleEvent.Connected.class, WAIT);
-                    WebSocketServer server = ctx.getBean(WebSocketServer.class);
-                    Await.until(() -> server.sessions().count() == 1, WAIT, "the session on the server");
-                    MqttClient device = MqttClient.builder().endpoint(broker.tcpUri()).clientId("device-1")
-                            .credentials(JwtCredentialsProvider.builder().selfSigned(JwtSigner.builder()
-                                            .hs256(SECRET.getBytes(StandardCharsets.UTF_8)).subject("device-1").build())
-                                    .mapping(TokenMapping.password("device-1")).build()).build().start();
-                    Await.until(() -> {
-                        device.publish(MqttMessage.of("telemetry/device-1", "21.5", MqttQos.AT_LEAST_ONCE)).block(WAIT);
-                        return received.stream().anyMatch(m -> m.contains("21.5"));
-                    }, WAIT, "telemetry from the broker over the application's WebSocket endpoint");
-                    device.close().block(WAIT);
-                    seen.clear();
-
-                    ctx.close();
-                    closed = true;
-                    assertThat(wsEvents.next(LifecycleEvent.CloseReceived.class, WAIT).code()).isEqualTo(1001);
-                    Await.until(() -> seen.contains("broker disconnect:telemetry-service"), WAIT, "the broker's DISCONNECT");
-                    assertThat(seen).containsSubsequence("readiness REFUSING_TRAFFIC",
-                            "ws close 1001 (broker has telemetry-service: true)", "broker disconnect:telemetry-service");
-                } finally {
-                    messages.dispose();
-                    onClose.dispose();
+                // WebSocket consumers of the MQTT telemetry, through the application's handler.
+                List<List<String>> received = new ArrayList<>();
+                for (ResilientConnection<WebSocketSession> peer : peers) {
+                    List<String> mine = new CopyOnWriteArrayList<>();
+                    received.add(mine);
+                    subscriptions.add(peer.perSession(WebSocketSession::receive).subscribe(m -> mine.add(m.text())));
+                    subscriptions.add(peer.lifecycle().subscribe(e -> {
+                        if (e instanceof LifecycleEvent.CloseReceived r) {
+                            // At the moment a session gets its close frame, the broker still has the MQTT client.
+                            seen.add("ws close " + r.code() + " (broker has telemetry-service: "
+                                    + broker.connectedClients().contains("telemetry-service") + ")");
+                        }
+                    }, e -> { }));
+                    recorders.add(Recorder.lifecycle(peer.lifecycle()));
+                    peer.start();
                 }
+                for (Recorder<LifecycleEvent> r : recorders) {
+                    r.next(LifecycleEvent.Connected.class, WAIT);
+                }
+                WebSocketServer server = ctx.getBean(WebSocketServer.class);
+                Await.until(() -> server.sessions().count() == PEERS, WAIT, "every session on the server");
+                MqttClient device = MqttClient.builder().endpoint(broker.tcpUri()).clientId("device-1")
+                        .credentials(JwtCredentialsProvider.builder().selfSigned(JwtSigner.builder()
+                                        .hs256(SECRET.getBytes(StandardCharsets.UTF_8)).subject("device-1").build())
+                                .mapping(TokenMapping.password("device-1")).build()).build().start();
+                Await.until(() -> {
+                    device.publish(MqttMessage.of("telemetry/device-1", "21.5", MqttQos.AT_LEAST_ONCE)).block(WAIT);
+                    return received.stream().allMatch(mine -> mine.stream().anyMatch(m -> m.contains("21.5")));
+                }, WAIT, "telemetry from the broker over the application's WebSocket endpoint, to every peer");
+                device.close().block(WAIT);
+                seen.clear();
+
+                long shutdown = System.nanoTime();
+                ctx.close();
+                closed = true;
+                for (Recorder<LifecycleEvent> r : recorders) {
+                    assertThat(r.next(LifecycleEvent.CloseReceived.class, WAIT).code()).isEqualTo(1001);
+                }
+                Await.until(() -> seen.contains("broker disconnect:telemetry-service"), WAIT, "the broker's DISCONNECT");
+                System.out.printf("shutdown: %d sessions drained with 1001, then DISCONNECT; context closed in %d ms%n", PEERS,
+                        Duration.ofNanos(System.nanoTime() - shutdown).toMillis());
+                // Readiness off first; every session's 1001 while the broker still has the client; then its DISCONNECT.
+                String close = "ws close 1001 (broker has telemetry-service: true)";
+                assertThat(seen.stream().filter(close::equals)).hasSize(PEERS);
+                assertThat(seen.indexOf("readiness REFUSING_TRAFFIC")).isGreaterThanOrEqualTo(0)
+                        .isLessThan(seen.indexOf(close));
+                assertThat(seen.lastIndexOf(close)).isLessThan(seen.indexOf("broker disconnect:telemetry-service"));
+                assertThat(seen).noneMatch(e -> e.startsWith("ws close") && !e.equals(close));
             } finally {
-                wsClient.abort().block(WAIT);
+                subscriptions.forEach(Disposable::dispose);
+                recorders.forEach(Recorder::close);
+                for (ResilientConnection<WebSocketSession> peer : peers) {
+                    peer.abort().block(WAIT);
+                }
                 if (!closed) {
                     ctx.close();
                 }

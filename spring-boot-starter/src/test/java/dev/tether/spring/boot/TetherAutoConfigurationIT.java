@@ -9,6 +9,7 @@ import dev.tether.spring.boot.internal.TetherHealthContributor;
 import dev.tether.websocket.WebSocketServer;
 import dev.tether.websocket.WebSocketSession;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.micrometer.tagged.TaggedRetryMetrics;
 import io.github.resilience4j.retry.RetryRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -63,7 +64,8 @@ class TetherAutoConfigurationIT {
                     telemetry.awaitConnected(WAIT).block(WAIT);
                     ctx.getBean("audit", MqttClient.class).awaitConnected(WAIT).block(WAIT);
                     // Seen from the broker: the client ids of the properties.
-                    assertThat(broker.connectedClients()).contains("telemetry-service", "audit-7");
+                    Await.until(() -> broker.connectedClients().containsAll(java.util.List.of("telemetry-service", "audit-7")),
+                            WAIT, "both client ids, as the broker lists them (it may list a client just after its CONNACK)");
                     assertThat(telemetry.connection().name()).isEqualTo("telemetry");
                 });
         Await.until(() -> !broker.connectedClients().contains("telemetry-service"), WAIT, "the client closed with the context");
@@ -96,6 +98,19 @@ class TetherAutoConfigurationIT {
     }
 
     @Test
+    void aStartUpThatFailsAfterTheClientsConnectedClosesThem() {
+        runner.withUserConfiguration(FailingLaterStep.class)
+                .withPropertyValues(C + "endpoints=" + broker.tcpUri(), C + "client-id=failed-start")
+                .run(ctx -> {
+                    assertThat(ctx).hasFailed();
+                    assertThat(ctx.getStartupFailure()).hasRootCauseMessage("a later start-up step failed");
+                });
+        // The client was connected when the later step failed (it waited for that); it does not stay connected:
+        // Spring stops the lifecycles already started when a refresh fails, and the clients' stop closes them.
+        Await.until(() -> !broker.connectedClients().contains("failed-start"), WAIT, "the client closed after the failed start");
+    }
+
+    @Test
     void theApplicationsResilience4jRegistriesHoldTheConnectionsInstances() {
         runner.withUserConfiguration(Registries.class)
                 .withPropertyValues(C + "endpoints=" + broker.tcpUri())
@@ -105,6 +120,10 @@ class TetherAutoConfigurationIT {
                     assertThat(ctx.getBean(RetryRegistry.class).getAllRetries()).anyMatch(r -> r.getName().equals("telemetry"));
                     assertThat(ctx.getBean(CircuitBreakerRegistry.class).getAllCircuitBreakers())
                             .anyMatch(b -> b.getName().equals("telemetry"));
+                    // Resilience4j's own Micrometer binder shows Tether's instance.
+                    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+                    TaggedRetryMetrics.ofRetryRegistry(ctx.getBean(RetryRegistry.class)).bindTo(meters);
+                    assertThat(meters.find("resilience4j.retry.calls").tag("name", "telemetry").meters()).isNotEmpty();
                 });
     }
 
@@ -158,6 +177,35 @@ class TetherAutoConfigurationIT {
         @Bean
         TetherWebSocketHandler echoHandler() {
             return session -> session.send(session.receive());
+        }
+    }
+
+    /** A step of the application's start-up after the clients' phase that fails once the client is connected. */
+    @Configuration(proxyBeanMethods = false)
+    static class FailingLaterStep {
+        @Bean
+        org.springframework.context.SmartLifecycle failingStep(org.springframework.beans.factory.ObjectProvider<MqttClient> client) {
+            return new org.springframework.context.SmartLifecycle() {
+                @Override
+                public void start() {
+                    client.getObject().awaitConnected(WAIT).block(WAIT);
+                    throw new IllegalStateException("a later start-up step failed");
+                }
+
+                @Override
+                public void stop() {
+                }
+
+                @Override
+                public boolean isRunning() {
+                    return false;
+                }
+
+                @Override
+                public int getPhase() {
+                    return TetherAutoConfiguration.CONNECTIONS_PHASE + 1;
+                }
+            };
         }
     }
 

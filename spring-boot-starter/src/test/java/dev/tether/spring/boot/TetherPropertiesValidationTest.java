@@ -12,6 +12,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -19,6 +20,8 @@ import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -118,6 +121,22 @@ class TetherPropertiesValidationTest {
                 "tether.websocket.server.path", "'echo'", "/");
     }
 
+
+    @Test
+    void secretsNeverAppearInThePropertiesToString() {
+        Map<String, String> values = Map.of(C + "endpoints", ENDPOINT, C + "jwt.algorithm", "HS256",
+                C + "jwt.secret", "hs256-secret-value-of-at-least-32-bytes",
+                "tether.websocket.clients.feed.endpoints", "ws://127.0.0.1:1/feed",
+                "tether.websocket.clients.feed.headers.X-Api-Key", "api-key-value",
+                "tether.websocket.clients.feed.jwt.token-endpoint.uri", "https://issuer.example/token",
+                "tether.websocket.clients.feed.jwt.token-endpoint.client-id", "svc",
+                "tether.websocket.clients.feed.jwt.token-endpoint.client-secret", "client-secret-value");
+        TetherProperties bound = new Binder(new MapConfigurationPropertySource(values)).bind("tether", TetherProperties.class)
+                .get();
+        assertThat(bound.mqtt().clients().get("telemetry").jwt().secret()).isEqualTo("hs256-secret-value-of-at-least-32-bytes");
+        assertThat(bound.toString()).contains("telemetry").contains("X-Api-Key").contains("****")
+                .doesNotContain("hs256-secret-value").doesNotContain("api-key-value").doesNotContain("client-secret-value");
+    }
 
     @Test
     void anInvalidPropertyStopsARealStartWithAFailureAnalysis() {

@@ -44,7 +44,7 @@ final class Check {
      * @return the failure for a required property that is missing
      */
     static InvalidTetherPropertyException missing(String property, String valid) {
-        return new InvalidTetherPropertyException(property, "", "it is required: " + valid);
+        return new InvalidTetherPropertyException(property, "", "required: " + valid);
     }
 
     /** @return a value as the failure shows it: durations as Spring writes them */

@@ -13,6 +13,7 @@ import dev.tether.mqtt.MqttWill;
 import dev.tether.spring.boot.InvalidTetherPropertyException;
 import dev.tether.spring.boot.TetherMqttClientCustomizer;
 import dev.tether.spring.boot.TetherProperties;
+import dev.tether.spring.boot.TetherWebSocketClientCustomizer;
 import dev.tether.websocket.Heartbeat;
 import dev.tether.websocket.WebSocketClient;
 import dev.tether.websocket.WebSocketSession;
@@ -20,7 +21,10 @@ import dev.tether.websocket.WebSocketSessionSpec;
 import java.time.Duration;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.retry.RetryRegistry;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import java.security.Key;
+import javax.net.ssl.SSLException;
 import java.security.KeyStore;
 import java.security.KeyStoreException;
 import java.security.NoSuchAlgorithmException;
@@ -49,6 +53,7 @@ public final class ConnectionFactory {
     private final TetherProperties properties;
     private final TetherConnections connections;
     private final List<TetherMqttClientCustomizer> mqttCustomizers;
+    private final List<TetherWebSocketClientCustomizer> webSocketCustomizers;
     private final @Nullable RetryRegistry retryRegistry;
     private final @Nullable CircuitBreakerRegistry circuitBreakerRegistry;
     private final @Nullable SslBundles sslBundles;
@@ -58,18 +63,21 @@ public final class ConnectionFactory {
      * @param properties             the bound properties
      * @param connections            where built connections are recorded
      * @param mqttCustomizers        applied to every MQTT client's builder, in order
+     * @param webSocketCustomizers   applied to every WebSocket client's builder, in order
      * @param retryRegistry          the application's Resilience4j retry registry, if any
      * @param circuitBreakerRegistry the application's Resilience4j circuit-breaker registry, if any
      * @param sslBundles             Spring's SSL bundles, if any
      * @param resourceLoader         resolves key locations
      */
     public ConnectionFactory(TetherProperties properties, TetherConnections connections,
-                             List<TetherMqttClientCustomizer> mqttCustomizers, @Nullable RetryRegistry retryRegistry,
+                             List<TetherMqttClientCustomizer> mqttCustomizers,
+                             List<TetherWebSocketClientCustomizer> webSocketCustomizers, @Nullable RetryRegistry retryRegistry,
                              @Nullable CircuitBreakerRegistry circuitBreakerRegistry, @Nullable SslBundles sslBundles,
                              ResourceLoader resourceLoader) {
         this.properties = properties;
         this.connections = connections;
         this.mqttCustomizers = List.copyOf(mqttCustomizers);
+        this.webSocketCustomizers = List.copyOf(webSocketCustomizers);
         this.retryRegistry = retryRegistry;
         this.circuitBreakerRegistry = circuitBreakerRegistry;
         this.sslBundles = sslBundles;
@@ -170,6 +178,14 @@ public final class ConnectionFactory {
         Check.apply(p + ".handshake-timeout", c.handshakeTimeout(), () -> w.handshakeTimeout(c.handshakeTimeout()));
         w.session(session(p, c.closeHandshakeTimeout(), c.maxFramePayload(), c.maxMessageBytes(), c.heartbeat()));
         w.verdicts(v -> v.reconnectOnNormalClosure(c.reconnectOnNormalClosure()));
+        String bundleName = c.tls().bundle();
+        if (bundleName != null) {
+            SslBundle bundle = bundle(p + ".tls.bundle", bundleName);
+            w.sslContext(Check.get(p + ".tls.bundle", bundleName, () -> webSocketTls(bundle)));
+        }
+        for (TetherWebSocketClientCustomizer customizer : webSocketCustomizers) {
+            customizer.customize(name, w);
+        }
         ResilientConnection.Builder<WebSocketSession> r = ResilientConnection.builder(w.build()).endpoints(endpoints)
                 .reconnect(reconnect(p + ".reconnect", c.reconnect())).name(name);
         TetherProperties.Jwt jwt = c.jwt();
@@ -269,21 +285,38 @@ public final class ConnectionFactory {
         return b.build();
     }
 
-    private void tls(String property, @Nullable String bundleName, MqttClient.Builder b) {
-        if (bundleName == null) {
-            return;
-        }
-        if (sslBundles == null) {
+    private SslBundle bundle(String property, String bundleName) {
+        SslBundles bundles = sslBundles;
+        if (bundles == null) {
             throw new InvalidTetherPropertyException(property, bundleName, "a Spring SSL bundle, but the application has no "
                     + "SslBundles bean");
         }
-        SslBundle bundle;
         try {
-            bundle = sslBundles.getBundle(bundleName);
+            return bundles.getBundle(bundleName);
         } catch (NoSuchSslBundleException e) {
             throw new InvalidTetherPropertyException(property, bundleName, "the name of a bundle under "
                     + "spring.ssl.bundle.jks.<name> or spring.ssl.bundle.pem.<name>");
         }
+    }
+
+    /** The bundle's trust (and key, if any) for Reactor Netty's client; host names are still verified. */
+    private static SslContext webSocketTls(SslBundle bundle) {
+        try {
+            SslContextBuilder b = SslContextBuilder.forClient().trustManager(bundle.getManagers().getTrustManagerFactory());
+            if (bundle.getStores().getKeyStore() != null) {
+                b.keyManager(bundle.getManagers().getKeyManagerFactory());
+            }
+            return b.build();
+        } catch (SSLException e) {
+            throw new IllegalArgumentException("a bundle Netty can build a TLS context from: " + e.getMessage(), e);
+        }
+    }
+
+    private void tls(String property, @Nullable String bundleName, MqttClient.Builder b) {
+        if (bundleName == null) {
+            return;
+        }
+        SslBundle bundle = bundle(property, bundleName);
         KeyStore trust = bundle.getStores().getTrustStore();
         if (trust != null) {
             b.trustStore(trust);
