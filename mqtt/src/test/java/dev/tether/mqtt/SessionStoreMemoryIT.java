@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A store far larger than what the client keeps in memory: {@code start()} reads only the publishes that were in
  * flight, the others are read page by page as they are sent, so the heap does not grow with the store.
  */
-class SessionStoreMemoryTest {
+class SessionStoreMemoryIT {
 
     private static final int MESSAGES = 200_000;
     private static final int PAYLOAD = 200;

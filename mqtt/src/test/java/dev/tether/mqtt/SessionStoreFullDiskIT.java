@@ -7,7 +7,7 @@ import dev.tether.core.OverflowPolicy;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.mqtt.test.MoquetteBroker;
 import dev.tether.mqtt.test.QuotaFileSystem;
-import dev.tether.mqtt.test.Recorder;
+import dev.tether.core.testing.Recorder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * not be stored fails, the client goes on, and publishes are stored and sent again once there is room, without a
  * restart. Against Moquette.
  */
-class SessionStoreFullDiskTest {
+class SessionStoreFullDiskIT {
 
     @TempDir
     Path dir;
