@@ -46,6 +46,8 @@ public final class ClientCore {
     private @Nullable ConnectionClosedException terminal;
     private @Nullable MqttSessionStore sessionStore;
     private @Nullable MqttSessionStore storeToOpen;
+    /** The open store's storage, read without the monitor by {@link #publish}: null until {@link #openStore}. */
+    private volatile @Nullable SessionStorage openStorage;
     private List<String> storeEndpoints = List.of();
     /** What opening the session store found worth saying (kind, details), reported on the first connection. */
     private final List<String[]> storeNotices = new ArrayList<>(0);
@@ -70,8 +72,18 @@ public final class ClientCore {
             OutboundPublishes.Publish op = new OutboundPublishes.Publish(message, sink);
             sink.onCancel(() -> cancelPending(op));
             List<Runnable> after = new ArrayList<>();
+            SessionStorage storage = openStorage;
+            // A QoS 1 or 2 message is stored (and, per message, committed) before the monitor is taken: the event
+            // loop, which needs the monitor for every acknowledgement, never waits for a commit or an fsync of add().
+            if (storage != null && !storage.accept(op, after)) {
+                after.forEach(Runnable::run);
+                return;
+            }
             synchronized (this) {
                 if (shutdown) {
+                    if (storage != null) {
+                        storage.finished(op);
+                    }
                     after.add(() -> sink.error(new ConnectionClosedException("the MQTT client is closed; publish to '"
                             + message.topic() + "' refused", null)));
                 } else {
@@ -287,6 +299,7 @@ public final class ClientCore {
         synchronized (this) {
             sessionStore = store;
             SessionStorage storage = new SessionStorage(store);
+            openStorage = storage;
             outbound.useStore(storage, contents, after);
             inbound.useStore(store, contents.inboundAwaitingPubrel());
             subscriptions.useStore(storage, contents.subscriptions());

@@ -119,6 +119,7 @@ final class OutboundPublishes {
     void publish(Publish op, @Nullable PublishWriter c, List<Runnable> after) {
         MqttPacketTooLargeException tooLarge = tooLarge(op.message, maxPacketSize, false);
         if (tooLarge != null) {
+            storage.finished(op); // if it was stored before the client's monitor was taken
             after.add(() -> op.sink.error(tooLarge));
         } else if (usable(c)) {
             if (storage.accept(op, after)) {
@@ -131,7 +132,7 @@ final class OutboundPublishes {
                 overflow(op, connectedCapacity(), true, after);
             }
         } else if (pending.size() >= offlineCapacity) {
-            overflow(op, offlineCapacity, false, after);
+            overflow(op, offlineCapacity, op.storeKey != 0, after);
         } else if (storage.accept(op, after)) {
             pending.add(op);
         }

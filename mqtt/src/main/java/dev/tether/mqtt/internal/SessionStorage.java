@@ -45,8 +45,8 @@ final class SessionStorage {
      * @return false if it could not be stored: its sink fails (through {@code after})
      */
     boolean accept(OutboundPublishes.Publish op, List<Runnable> after) {
-        if (op.message.qos() == MqttQos.AT_MOST_ONCE) {
-            return true;
+        if (op.message.qos() == MqttQos.AT_MOST_ONCE || op.storeKey != 0) {
+            return true; // nothing to keep, or stored already (before the client's monitor was taken)
         }
         try {
             op.storeKey = store.add(op.message);
