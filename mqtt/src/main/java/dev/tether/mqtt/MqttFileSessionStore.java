@@ -90,7 +90,10 @@ public final class MqttFileSessionStore implements MqttSessionStore {
     private @Nullable ScheduledExecutorService committer;
     private long nextKey;
 
+    private final Builder settings;
+
     private MqttFileSessionStore(Builder b) {
+        this.settings = new Builder(b);
         this.file = b.file;
         this.fileName = b.fileName != null ? b.fileName : b.file.toString();
         this.freeSpaceReserve = b.freeSpaceReserve;
@@ -105,6 +108,14 @@ public final class MqttFileSessionStore implements MqttSessionStore {
      */
     public static Builder builder(Path file) {
         return new Builder(file);
+    }
+
+    /**
+     * @return a builder prefilled with this store's settings, the file included (a store on a file another
+     *         open store holds is refused: change the file for a second store used at the same time)
+     */
+    public Builder toBuilder() {
+        return new Builder(settings);
     }
 
     /** @return the store's file */
@@ -683,6 +694,15 @@ public final class MqttFileSessionStore implements MqttSessionStore {
         private @Nullable String fileName;
         private long freeSpaceReserve = DEFAULT_FREE_SPACE_RESERVE;
         private java.util.function.@Nullable LongSupplier usableSpace;
+
+        private Builder(Builder b) {
+            this(b.file);
+            groupCommit = b.groupCommit;
+            forceToDisk = b.forceToDisk;
+            fileName = b.fileName;
+            freeSpaceReserve = b.freeSpaceReserve;
+            usableSpace = b.usableSpace;
+        }
 
         private Builder(Path file) {
             this.file = Objects.requireNonNull(file, "file");

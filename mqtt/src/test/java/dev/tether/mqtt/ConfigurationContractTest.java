@@ -35,6 +35,9 @@ class ConfigurationContractTest {
                 .isNotEmpty();
         assertThat(BuilderCopies.assertCopiesEveryField(MqttWill.builder(MESSAGE), b -> b.build().toBuilder(), VALUES))
                 .contains("delay", "messageExpiry");
+        assertThat(BuilderCopies.assertCopiesEveryField(MqttFileSessionStore.builder(java.nio.file.Path.of("target", "never-opened.db")),
+                b -> b.build().toBuilder(), VALUES))
+                .contains("groupCommit", "forceToDisk", "fileName", "freeSpaceReserve", "usableSpace");
         // version stays MQTT 5 and authenticationMethod unset: the builder refuses either with versionFallback(true)
         assertThat(BuilderCopies.assertCopiesEveryField(MqttClient.builder().endpoint("tcp://127.0.0.1:1883"),
                 b -> b.build().toBuilder(), VALUES, "version", "authenticationMethod"))
