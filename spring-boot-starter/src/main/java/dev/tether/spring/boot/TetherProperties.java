@@ -100,8 +100,8 @@ public record TetherProperties(@DefaultValue @NestedConfigurationProperty Mqtt m
      * @param maxElapsed   time before giving up; absent for unlimited
      * @param stablePeriod how long a session must stay up before the backoff resets
      */
-    public record Reconnect(@DefaultValue("200ms") Duration initialDelay, @DefaultValue("2.0") double multiplier,
-                            @DefaultValue("30s") Duration maxDelay, @DefaultValue("full") Jitter jitter,
+    public record Reconnect(@DefaultValue("1s") Duration initialDelay, @DefaultValue("3.0") double multiplier,
+                            @DefaultValue("60s") Duration maxDelay, @DefaultValue("full") Jitter jitter,
                             @DefaultValue("0") int maxAttempts, @Nullable Duration maxElapsed,
                             @DefaultValue("10s") Duration stablePeriod) {
     }

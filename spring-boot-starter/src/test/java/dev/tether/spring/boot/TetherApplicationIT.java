@@ -68,7 +68,7 @@ class TetherApplicationIT {
                     "server.port=0", "server.address=127.0.0.1", "server.shutdown=graceful",
                     "management.endpoints.web.exposure.include=health", "management.endpoint.health.show-details=always",
                     "management.endpoint.health.probes.enabled=true", "tether.health.readiness=true",
-                    C + "endpoints=" + broker.tcpUri(), C + "client-id=telemetry-service", C + "reconnect.max-delay=500ms",
+                    C + "endpoints=" + broker.tcpUri(), C + "client-id=telemetry-service", C + "reconnect.initial-delay=100ms", C + "reconnect.max-delay=500ms",
                     C + "jwt.algorithm=HS256", C + "jwt.secret=" + SECRET, C + "jwt.subject=telemetry-service",
                     "tether.websocket.server.host=127.0.0.1", "tether.websocket.server.port=" + wsPort,
                     "tether.websocket.server.path=/feed").run();

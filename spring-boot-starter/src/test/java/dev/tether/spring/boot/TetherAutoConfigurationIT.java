@@ -147,7 +147,7 @@ class TetherAutoConfigurationIT {
     void healthIsUpOnlyWhileConnectedAndUnknownDuringTheFirstAttemptsWithinTheGrace() {
         int closed = Broker.freePort();
         runner.withPropertyValues(C + "endpoints=" + broker.tcpUri(), "tether.mqtt.clients.nowhere.endpoints=tcp://127.0.0.1:" + closed,
-                        "tether.mqtt.clients.nowhere.reconnect.max-delay=200ms", "tether.health.first-connect-grace=1h")
+                        "tether.mqtt.clients.nowhere.reconnect.initial-delay=100ms", "tether.mqtt.clients.nowhere.reconnect.max-delay=200ms", "tether.health.first-connect-grace=1h")
                 .run(ctx -> {
                     ctx.getBean("telemetry", MqttClient.class).awaitConnected(WAIT).block(WAIT);
                     TetherHealthContributor tether = ctx.getBean(TetherHealthContributor.class);
@@ -162,7 +162,7 @@ class TetherAutoConfigurationIT {
                     assertThat(starting.getDetails()).containsEntry("firstConnect", "not yet");
                 });
         runner.withPropertyValues("tether.mqtt.clients.nowhere.endpoints=tcp://127.0.0.1:" + closed,
-                        "tether.mqtt.clients.nowhere.reconnect.max-delay=200ms", "tether.health.first-connect-grace=0s")
+                        "tether.mqtt.clients.nowhere.reconnect.initial-delay=100ms", "tether.mqtt.clients.nowhere.reconnect.max-delay=200ms", "tether.health.first-connect-grace=0s")
                 .run(ctx -> {
                     HealthIndicator nowhere = (HealthIndicator) ctx.getBean(TetherHealthContributor.class).getContributor("nowhere");
                     Await.until(() -> nowhere.health().getDetails().containsKey("lastDisconnectCause"), WAIT, "a failed first attempt");

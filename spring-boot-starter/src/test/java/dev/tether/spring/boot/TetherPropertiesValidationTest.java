@@ -3,11 +3,17 @@ package dev.tether.spring.boot;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.ResilientConnection;
 import dev.tether.mqtt.MqttClient;
+import dev.tether.spring.boot.internal.ConnectionFactory;
 import dev.tether.spring.boot.internal.InvalidPropertyFailureAnalyzer;
+import dev.tether.spring.boot.internal.TetherConnections;
 import dev.tether.spring.boot.internal.TetherHealthContributor;
+import dev.tether.websocket.Heartbeat;
+import dev.tether.websocket.WebSocketClient;
 import dev.tether.websocket.WebSocketServer;
+import dev.tether.websocket.WebSocketSessionSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -121,6 +127,34 @@ class TetherPropertiesValidationTest {
                 "tether.websocket.server.path", "'echo'", "/");
     }
 
+
+    @Test
+    void theDefaultsOfThePropertiesAreTheLibrarysDefaults() {
+        TetherProperties bound = new Binder(new MapConfigurationPropertySource(Map.of(C + "client-id", "x",
+                "tether.websocket.clients.feed.endpoints", "ws://127.0.0.1:1/feed")))
+                .bind("tether", TetherProperties.class).get();
+        TetherProperties.MqttClient mqtt = bound.mqtt().clients().get("telemetry");
+        ConnectionFactory factory = new ConnectionFactory(bound, new TetherConnections(), java.util.List.of(),
+                java.util.List.of(), null, null, null, new org.springframework.core.io.DefaultResourceLoader());
+        assertThat(factory.reconnect("p", mqtt.reconnect())).isEqualTo(ReconnectPolicy.defaults());
+        assertThat(factory.reconnect("p", bound.websocket().clients().get("feed").reconnect())).isEqualTo(ReconnectPolicy.defaults());
+        assertThat(mqtt.keepAlive()).isEqualTo(MqttClient.Builder.DEFAULT_KEEP_ALIVE);
+        assertThat(mqtt.pingTimeout()).isEqualTo(MqttClient.Builder.DEFAULT_PING_TIMEOUT);
+        assertThat(mqtt.connackTimeout()).isEqualTo(MqttClient.Builder.DEFAULT_CONNACK_TIMEOUT);
+        assertThat(mqtt.sessionExpiry()).isEqualTo(MqttClient.Builder.DEFAULT_SESSION_EXPIRY);
+        assertThat(mqtt.drainTimeout()).isEqualTo(MqttClient.Builder.DEFAULT_DRAIN_TIMEOUT);
+        assertThat(mqtt.maxInFlight()).isEqualTo(MqttClient.Builder.DEFAULT_MAX_IN_FLIGHT);
+        assertThat(mqtt.receiveMaximum()).isEqualTo(MqttClient.Builder.DEFAULT_RECEIVE_MAXIMUM);
+        assertThat(mqtt.offlineBuffer().capacity()).isEqualTo(MqttClient.Builder.DEFAULT_OFFLINE_CAPACITY);
+        assertThat(mqtt.offlineBuffer().overflow()).isEqualTo(MqttClient.Builder.DEFAULT_OVERFLOW_POLICY);
+        TetherProperties.Server server = bound.websocket().server();
+        assertThat(server.drainTimeout()).isEqualTo(WebSocketServer.DEFAULT_DRAIN_TIMEOUT);
+        assertThat(server.handshakeTimeout()).isEqualTo(WebSocketServer.DEFAULT_HANDSHAKE_TIMEOUT);
+        assertThat(server.closeHandshakeTimeout()).isEqualTo(WebSocketSessionSpec.DEFAULT_CLOSE_HANDSHAKE_TIMEOUT);
+        assertThat(server.heartbeat().interval()).isEqualTo(Heartbeat.DEFAULT_INTERVAL);
+        assertThat(server.heartbeat().pongTimeout()).isEqualTo(Heartbeat.DEFAULT_PONG_TIMEOUT);
+        assertThat(bound.websocket().clients().get("feed").handshakeTimeout()).isEqualTo(WebSocketClient.DEFAULT_HANDSHAKE_TIMEOUT);
+    }
 
     @Test
     void secretsNeverAppearInThePropertiesToString() {

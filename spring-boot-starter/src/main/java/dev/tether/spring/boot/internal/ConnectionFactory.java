@@ -220,7 +220,7 @@ public final class ConnectionFactory {
      * @param r     the settings
      * @return the policy, with the application's Resilience4j registries
      */
-    ReconnectPolicy reconnect(String p, TetherProperties.Reconnect r) {
+    public ReconnectPolicy reconnect(String p, TetherProperties.Reconnect r) {
         ReconnectPolicy.Builder b = ReconnectPolicy.builder();
         Check.apply(p + ".initial-delay", r.initialDelay(), () -> b.initialDelay(r.initialDelay()));
         Check.apply(p + ".multiplier", r.multiplier(), () -> b.multiplier(r.multiplier()));
