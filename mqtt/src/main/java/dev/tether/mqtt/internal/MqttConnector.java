@@ -13,7 +13,18 @@ import dev.tether.mqtt.MqttClient;
 import dev.tether.mqtt.MqttSession;
 import dev.tether.mqtt.MqttVersion;
 import dev.tether.mqtt.MqttVerdicts;
+import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.resolver.NoopAddressResolverGroup;
+import io.netty.util.NetUtil;
+import io.netty.handler.ssl.SslHandler;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakeException;
 import io.netty.handler.codec.mqtt.MqttDecoder;
@@ -29,12 +40,13 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 import reactor.core.publisher.Sinks;
-import reactor.netty.Connection;
 import reactor.netty.NettyPipeline;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.client.WebsocketClientSpec;
 import reactor.netty.resources.ConnectionProvider;
-import reactor.netty.tcp.TcpClient;
+import reactor.netty.resources.LoopResources;
+import reactor.netty.tcp.TcpResources;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * Opens one MQTT connection per attempt over TCP, TLS, WebSocket or WSS (chosen by the endpoint's
@@ -194,25 +206,89 @@ public final class MqttConnector implements Connector<MqttSession> {
         return true;
     }
 
+    /**
+     * TCP and TLS go straight through a Netty bootstrap on Reactor Netty's TCP event loops: an attempt is a
+     * channel with the MQTT handlers, and Reactor Netty's connection operations (its per-connect configuration,
+     * resolver and bridge, about a millisecond of work per reconnect when the code is not hot, measured in
+     * docs/benchmarks.md) add nothing the MQTT handlers use. A host name is resolved off the event loop by the
+     * JDK's resolver (the system's hosts file and DNS, its cache); an IP literal needs no lookup.
+     */
     private Disposable openTcp(Attempt attempt, MqttVersion version, Scheme scheme, MonoSink<EstablishedSession<MqttSession>> sink,
                                AtomicReference<@Nullable MqttConnection> handler, ChannelGuard guard) {
         Endpoint ep = attempt.endpoint();
-        TcpClient client = TcpClient.create(ConnectionProvider.newConnection())
-                .host(ep.host())
-                .port(ep.port(scheme.defaultPort))
-                .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis())
-                .doOnChannelInit((observer, channel, address) -> guard.opened(channel));
-        if (scheme.tls) {
-            SslContext ssl = ssl();
-            client = client.secure(spec -> spec.sslContext(ssl).handlerConfigurator(TlsSettings::verifyHostName));
+        String host = ep.host();
+        int port = ep.port(scheme.defaultPort);
+        if (NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host)) {
+            connectTcp(new InetSocketAddress(host, port), attempt, version, scheme, sink, handler, guard);
+            return guard;
         }
-        return client.connect().subscribe(
-                conn -> install(conn, attempt, version, TransportCloser.TCP, null, scheme.name, sink, handler, guard),
-                err -> {
-                    ConnectionFailedException tls = TlsSettings.tlsFailure(ep, err);
-                    sink.error(tls != null ? tls : new ConnectionFailedException("cannot connect to " + ep + ": "
-                            + err.getMessage(), Initiator.REMOTE_PEER, -1, null, err));
+        Disposable resolving = Mono.fromCallable(() -> new InetSocketAddress(InetAddress.getByName(host), port))
+                .subscribeOn(Schedulers.boundedElastic())
+                .subscribe(address -> connectTcp(address, attempt, version, scheme, sink, handler, guard),
+                        err -> sink.error(new ConnectionFailedException("cannot connect to " + ep + ": cannot resolve " + host
+                                + " (" + err + ")", Initiator.REMOTE_PEER, -1, null, err)));
+        return () -> {
+            resolving.dispose();
+            guard.dispose();
+        };
+    }
+
+    private void connectTcp(InetSocketAddress address, Attempt attempt, MqttVersion version, Scheme scheme,
+                            MonoSink<EstablishedSession<MqttSession>> sink, AtomicReference<@Nullable MqttConnection> handler,
+                            ChannelGuard guard) {
+        Endpoint ep = attempt.endpoint();
+        SslContext ssl = scheme.tls ? ssl() : null;
+        EventLoopGroup loops = TcpResources.get().onClient(LoopResources.DEFAULT_NATIVE);
+        Bootstrap bootstrap = new Bootstrap()
+                .group(loops)
+                .channel(TcpResources.get().onChannelClass(SocketChannel.class, loops))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis())
+                .resolver(NoopAddressResolverGroup.INSTANCE)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        guard.opened(ch);
+                        if (ssl != null) {
+                            SslHandler tls = ssl.newHandler(ch.alloc(), ep.host(), address.getPort());
+                            tls.setHandshakeTimeoutMillis(connectTimeoutMillis());
+                            TlsSettings.verifyHostName(tls);
+                            ch.pipeline().addLast("tether.mqtt.tls", tls);
+                        }
+                    }
                 });
+        bootstrap.connect(address).addListener((ChannelFutureListener) connected -> {
+            Channel ch = connected.channel();
+            if (!connected.isSuccess()) {
+                if (!guard.isDisposed()) {
+                    sink.error(new ConnectionFailedException("cannot connect to " + ep + ": " + connected.cause().getMessage(),
+                            Initiator.REMOTE_PEER, -1, null, connected.cause()));
+                }
+                return;
+            }
+            if (guard.isDisposed()) {
+                ch.close();
+                return;
+            }
+            SslHandler tls = ch.pipeline().get(SslHandler.class);
+            if (tls == null) {
+                install(ch, attempt, version, TransportCloser.TCP, null, scheme.name, sink, handler, guard);
+                return;
+            }
+            // As before with Reactor Netty: the MQTT handlers come once the handshake succeeded, so a refused
+            // certificate is a TLS failure of the attempt, not a connection closed before CONNACK.
+            tls.handshakeFuture().addListener(handshake -> {
+                if (handshake.isSuccess()) {
+                    install(ch, attempt, version, TransportCloser.TCP, null, scheme.name, sink, handler, guard);
+                    return;
+                }
+                ch.close();
+                Throwable err = handshake.cause();
+                ConnectionFailedException failure = TlsSettings.tlsFailure(ep, err);
+                sink.error(failure != null ? failure : new ConnectionFailedException("cannot connect to " + ep + ": "
+                        + err.getMessage(), Initiator.REMOTE_PEER, -1, null, err));
+            });
+        });
     }
 
     private Disposable openWebSocket(Attempt attempt, MqttVersion version, Scheme scheme, MonoSink<EstablishedSession<MqttSession>> sink,
@@ -246,7 +322,7 @@ public final class MqttConnector implements Connector<MqttSession> {
             in.withConnection(conn -> {
                 conn.channel().closeFuture().addListener(f -> closed.tryEmitEmpty());
                 WebSocketFraming framing = new WebSocketFraming(conn.channel(), config.maxPacketSize(), config.transportCloseTimeout(), attempt);
-                install(conn, attempt, version, framing, framing, scheme.name, sink, handler, guard);
+                install(conn.channel(), attempt, version, framing, framing, scheme.name, sink, handler, guard);
             });
             // Ends only when the channel is closed, so Reactor Netty never closes a live WebSocket itself.
             return closed.asMono();
@@ -264,11 +340,10 @@ public final class MqttConnector implements Connector<MqttSession> {
         });
     }
 
-    private void install(Connection conn, Attempt attempt, MqttVersion version, TransportCloser closer,
+    private void install(Channel ch, Attempt attempt, MqttVersion version, TransportCloser closer,
                          @Nullable WebSocketFraming framing, String transport,
                          MonoSink<EstablishedSession<MqttSession>> sink, AtomicReference<@Nullable MqttConnection> handler,
                          ChannelGuard guard) {
-        Channel ch = conn.channel();
         PacketFramer framer = new PacketFramer(config.maxPacketSize(), config.incompletePacketTimeout(), attempt.scheduler());
         MqttConnection mqtt = new MqttConnection(config, core, attempt, closer, transport, sink, version, framer);
         handler.set(mqtt);
@@ -399,7 +474,7 @@ public final class MqttConnector implements Connector<MqttSession> {
     }
 
     /** The channel of one attempt, closed by whichever comes second: its creation or the attempt's cancel. */
-    private static final class ChannelGuard {
+    private static final class ChannelGuard implements Disposable {
         private final java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
         private final AtomicReference<io.netty.channel.@Nullable Channel> channel = new AtomicReference<>();
         /** A graceful close the user asked for during the attempt. */
@@ -410,6 +485,17 @@ public final class MqttConnector implements Connector<MqttSession> {
             if (cancelled.get()) {
                 ch.close();
             }
+        }
+
+        /** Cancels the connect: the channel is closed now or as soon as it exists. */
+        @Override
+        public void dispose() {
+            cancel(() -> { });
+        }
+
+        @Override
+        public boolean isDisposed() {
+            return cancelled.get();
         }
 
         /** @param whenClosed runs once the channel is closed, or at once if there is none yet */
