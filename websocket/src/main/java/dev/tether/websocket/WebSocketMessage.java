@@ -1,5 +1,7 @@
 package dev.tether.websocket;
 
+import dev.tether.websocket.internal.MessageAccess;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
@@ -7,7 +9,9 @@ import java.util.Objects;
 /**
  * One complete WebSocket message (all its fragments joined), text or binary.
  *
- * <p>Immutable: the bytes are copied in and out.
+ * <p>Immutable: the bytes are copied in ({@link #binary(byte[])}, {@link #of(Type, byte[])}) and out
+ * ({@link #bytes()}); {@link #asReadOnlyBuffer()} reads them without a copy. Messages the library receives or
+ * sends are not copied inside it.
  */
 public final class WebSocketMessage {
 
@@ -21,6 +25,20 @@ public final class WebSocketMessage {
 
     private final Type type;
     private final byte[] payload;
+
+    static {
+        MessageAccess.install(new MessageAccess.Access() {
+            @Override
+            public byte[] payload(WebSocketMessage message) {
+                return message.payload;
+            }
+
+            @Override
+            public WebSocketMessage create(boolean text, byte[] ownedPayload) {
+                return new WebSocketMessage(text ? Type.TEXT : Type.BINARY, ownedPayload);
+            }
+        });
+    }
 
     private WebSocketMessage(Type type, byte[] payload) {
         this.type = type;
@@ -70,6 +88,15 @@ public final class WebSocketMessage {
     /** @return a copy of the payload */
     public byte[] bytes() {
         return payload.clone();
+    }
+
+    /**
+     * The payload without a copy, for code that reads it once (parsing, hashing, writing it elsewhere).
+     *
+     * @return a read-only view of the payload, positioned at its start
+     */
+    public ByteBuffer asReadOnlyBuffer() {
+        return ByteBuffer.wrap(payload).asReadOnlyBuffer();
     }
 
     /** @return the payload length in bytes */

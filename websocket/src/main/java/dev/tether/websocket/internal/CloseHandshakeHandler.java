@@ -510,7 +510,7 @@ public final class CloseHandshakeHandler extends ChannelDuplexHandler implements
         @Override
         public void message(boolean text, byte[] payload) {
             liveness.onAppMessage();
-            inbound.add(WebSocketMessage.of(text ? WebSocketMessage.Type.TEXT : WebSocketMessage.Type.BINARY, payload),
+            inbound.add(MessageAccess.create(text, payload),
                     handshake.isOpen());
         }
 

@@ -60,10 +60,14 @@ final class OutboundWriter {
     static final int STREAM_WINDOW = 32;
     /** Written messages after which {@link #send(Publisher)} asks its source for that many more. */
     private static final int STREAM_REPLENISH = STREAM_WINDOW / 4;
+    /** Unflushed bytes after which a burst of streamed messages is flushed before the next one is written. */
+    static final int BURST_FLUSH_BYTES = 64 * 1024;
 
     private final String sessionId;
     private final int maxFramePayload;
     private final long maxOutboundBytes;
+    /** A burst's unflushed bytes count as queued: at most a quarter of the bound, so a burst never trips it. */
+    private final long burstFlushBytes;
     private final Executor loop;
     private final Session session;
     private volatile long pendingBytes;
@@ -79,6 +83,7 @@ final class OutboundWriter {
         this.sessionId = Objects.requireNonNull(sessionId, "sessionId");
         this.maxFramePayload = maxFramePayload;
         this.maxOutboundBytes = maxOutboundBytes;
+        this.burstFlushBytes = Math.max(1, Math.min(BURST_FLUSH_BYTES, maxOutboundBytes / 4));
         this.loop = Objects.requireNonNull(loop, "loop");
         this.session = Objects.requireNonNull(session, "session");
     }
@@ -131,7 +136,21 @@ final class OutboundWriter {
      * @return the write of its last frame
      */
     ChannelFuture write(ChannelHandlerContext c, WebSocketMessage message) {
-        byte[] bytes = message.bytes();
+        return write(c, message, true);
+    }
+
+    /**
+     * Writes one message on the loop, flushed at once or left for the caller's flush (a burst of messages
+     * goes to the socket with one flush, as one write call where it fits).
+     *
+     * @param c       the handler's context
+     * @param message the message
+     * @param flush   whether to flush it now
+     * @return the write of its last frame
+     */
+    private ChannelFuture write(ChannelHandlerContext c, WebSocketMessage message, boolean flush) {
+        // The message's own array: immutable messages need no copy to be written (wrapped, never written to).
+        byte[] bytes = MessageAccess.payload(message);
         if (pendingBytes > 0 && pendingBytes + bytes.length > maxOutboundBytes) {
             // A slow consumer: closing it beats holding an ever longer queue for it.
             long queued = pendingBytes;
@@ -142,7 +161,8 @@ final class OutboundWriter {
         boolean text = message.isText();
         if (bytes.length <= maxFramePayload) {
             ByteBuf buf = Unpooled.wrappedBuffer(bytes);
-            return counted(c.writeAndFlush(text ? new TextWebSocketFrame(buf) : new BinaryWebSocketFrame(buf)), bytes.length);
+            WebSocketFrame frame = text ? new TextWebSocketFrame(buf) : new BinaryWebSocketFrame(buf);
+            return counted(flush ? c.writeAndFlush(frame) : c.write(frame), bytes.length);
         }
         int offset = 0;
         ChannelFuture last = null;
@@ -152,7 +172,7 @@ final class OutboundWriter {
             ByteBuf buf = Unpooled.wrappedBuffer(bytes, offset, len);
             WebSocketFrame frame = offset == 0 ? (text ? new TextWebSocketFrame(false, 0, buf) : new BinaryWebSocketFrame(false, 0, buf))
                     : new ContinuationWebSocketFrame(fin, 0, buf);
-            last = counted(fin ? c.writeAndFlush(frame) : c.write(frame), len);
+            last = counted(fin && flush ? c.writeAndFlush(frame) : c.write(frame), len);
             offset += len;
         }
         return Objects.requireNonNull(last);
@@ -189,6 +209,9 @@ final class OutboundWriter {
         private int toRequest;
         private boolean allQueued;
         private boolean ended;
+        /** The context written to in this burst and not flushed yet. */
+        private @Nullable ChannelHandlerContext burst;
+        private long burstBytes;
 
         StreamSender(MonoSink<Void> result) {
             this.result = result;
@@ -245,6 +268,23 @@ final class OutboundWriter {
         }
 
         private void writeQueued() {
+            try {
+                writeBurst();
+            } finally {
+                flushBurst();
+            }
+        }
+
+        private void flushBurst() {
+            ChannelHandlerContext c = burst;
+            burst = null;
+            burstBytes = 0;
+            if (c != null) {
+                c.flush();
+            }
+        }
+
+        private void writeBurst() {
             while (!ended) {
                 boolean done = upstreamDone;
                 WebSocketMessage m = queue.poll();
@@ -266,7 +306,13 @@ final class OutboundWriter {
                     return;
                 }
                 written++;
-                write(c, m).addListener(this::onWritten);
+                burst = c;
+                burstBytes += m.size();
+                write(c, m, false).addListener(this::onWritten);
+                if (burstBytes >= burstFlushBytes) {
+                    // Unflushed writes count as queued for the slow-consumer bound: keep a burst small.
+                    flushBurst();
+                }
             }
         }
 

@@ -143,4 +143,92 @@ class OutboundWriterTest {
         w.send(Flux.just(WebSocketMessage.text("late"))).subscribe(null, errors::add);
         assertThat(errors).hasSize(2).allSatisfy(e -> assertThat(e).hasMessageContaining("is CLOSE_SENT; message not sent"));
     }
+
+    /** A socket that takes everything: writes complete when flushed; counts the flushes. */
+    static final class Flushes extends ChannelOutboundHandlerAdapter {
+        final List<ChannelPromise> unflushed = new ArrayList<>();
+        final List<Integer> writesPerFlush = new ArrayList<>();
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            io.netty.util.ReferenceCountUtil.release(msg);
+            unflushed.add(promise);
+        }
+
+        @Override
+        public void flush(ChannelHandlerContext ctx) {
+            List<ChannelPromise> done = new ArrayList<>(unflushed);
+            unflushed.clear();
+            writesPerFlush.add(done.size());
+            done.forEach(ChannelPromise::trySuccess);
+        }
+    }
+
+    @Test
+    void aStreamedBurstGoesToTheSocketWithOneFlushAndBoundedUnflushedBytes() {
+        Flushes socket = new Flushes();
+        EmbeddedChannel channel = new EmbeddedChannel(socket, new ChannelInboundHandlerAdapter());
+        ChannelHandlerContext ctx = channel.pipeline().lastContext();
+        List<String> slowCalls = new ArrayList<>();
+        // A bound of 4000 bytes: a burst is flushed once 1000 bytes (a quarter) are unflushed.
+        // The loop runs tasks when the test says so, as an event loop runs them after the source emitted.
+        OutboundWriter w = new OutboundWriter("s-2", 1024, 4000, channel.eventLoop(), new OutboundWriter.Session() {
+            @Override
+            public @Nullable ChannelHandlerContext context() {
+                return ctx;
+            }
+
+            @Override
+            public boolean open() {
+                return true;
+            }
+
+            @Override
+            public String describe() {
+                return "OPEN";
+            }
+
+            @Override
+            public void slowConsumer(String reason) {
+                slowCalls.add(reason);
+            }
+        });
+        List<String> done = new ArrayList<>();
+        w.send(Flux.range(0, 8).map(i -> WebSocketMessage.binary(new byte[10]))).subscribe(null, e -> done.add(e.toString()),
+                () -> done.add("done"));
+        channel.runPendingTasks();
+        assertThat(done).containsExactly("done");
+        assertThat(socket.writesPerFlush).as("8 small messages in one burst, one flush").containsExactly(8);
+
+        socket.writesPerFlush.clear();
+        done.clear();
+        w.send(Flux.range(0, 10).map(i -> WebSocketMessage.binary(new byte[300]))).subscribe(null, e -> done.add(e.toString()),
+                () -> done.add("done"));
+        channel.runPendingTasks();
+        assertThat(done).containsExactly("done");
+        assertThat(socket.writesPerFlush).as("flushed every 1000 bytes or more, then the rest").containsExactly(4, 4, 2);
+        assertThat(slowCalls).isEmpty();
+        assertThat(w.pendingBytes()).isZero();
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void theLibraryWritesAMessagesOwnArrayAndApplicationsGetCopiesOrAReadOnlyView() {
+        byte[] mine = {1, 2, 3};
+        WebSocketMessage m = WebSocketMessage.binary(mine);
+        mine[0] = 9;
+        assertThat(m.bytes()).containsExactly(1, 2, 3);
+        m.bytes()[1] = 9;
+        assertThat(m.bytes()).containsExactly(1, 2, 3);
+        java.nio.ByteBuffer view = m.asReadOnlyBuffer();
+        assertThat(view.isReadOnly()).isTrue();
+        assertThat(view.remaining()).isEqualTo(3);
+        assertThat(view.get(2)).isEqualTo((byte) 3);
+        assertThat(MessageAccess.payload(m)).as("no copy inside the library").isSameAs(MessageAccess.payload(m));
+        byte[] received = {4, 5};
+        WebSocketMessage in = MessageAccess.create(false, received);
+        assertThat(MessageAccess.payload(in)).isSameAs(received);
+        assertThat(in.type()).isEqualTo(WebSocketMessage.Type.BINARY);
+        assertThat(MessageAccess.create(true, new byte[] {'h', 'i'}).text()).isEqualTo("hi");
+    }
 }
