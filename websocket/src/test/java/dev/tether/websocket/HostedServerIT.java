@@ -105,6 +105,9 @@ class HostedServerIT {
             b.receive().subscribe(m -> bSaw.add(m.text()), e -> { });
             c.receive().subscribe(m -> cSaw.add(m.text()), e -> { });
             assertThat(refusal(withKey, uri)).as("maxSessionsPerAddress").isEqualTo(429);
+            // Heartbeat: the server pings each session (every 200 ms here) and measures the pong.
+            dev.tether.core.testing.Await.until(() -> server.sessions().all().stream()
+                    .allMatch(s -> s.lastRoundTrip().isPresent()), WAIT, "a ping round trip on every hosted session");
             assertThat(server.sessions().count()).isEqualTo(2);
 
             // Stop: goodbye and 1001 to every session, a report, and 503 to new upgrades; the host still serves.
