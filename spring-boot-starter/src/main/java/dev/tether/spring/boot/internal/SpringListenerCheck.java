@@ -30,9 +30,14 @@ public final class SpringListenerCheck {
      */
     public static void check(ApplicationContext context, boolean mounted, boolean started) {
         ClassLoader loader = context.getClassLoader();
-        if (!ClassUtils.isPresent(WEBFLUX, loader) || !ClassUtils.isPresent(NETTY_WEB_SERVER, loader) || !mounted) {
+        if (!ClassUtils.isPresent(WEBFLUX, loader) || !ClassUtils.isPresent(NETTY_WEB_SERVER, loader)) {
             throw refused("Spring WebFlux on Reactor Netty (spring-boot-starter-webflux) to mount the server on; this "
                     + "application has none");
+        }
+        if (!mounted) {
+            // The application's own hosted WebSocketServer bean, without the property that mounts it.
+            throw new InvalidTetherPropertyException(PROPERTY, "", "spring, to mount the application's hosted "
+                    + "WebSocketServer bean on Spring's server (or build that bean without hosted(true))");
         }
         Hosts.check(context, started);
     }
