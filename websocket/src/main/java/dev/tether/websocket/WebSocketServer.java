@@ -19,6 +19,9 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.http.server.HttpServer;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+import reactor.netty.http.server.HttpServerRoutes;
 
 /**
  * A WebSocket server that closes what it opened.
@@ -52,6 +55,22 @@ import reactor.netty.http.server.HttpServer;
  * upgraded within {@link Builder#handshakeTimeout(Duration)} is closed. A session whose peer does not
  * read is closed with 1013 once {@link Builder#maxOutboundBytes(long)} are queued for it; inbound
  * frames and messages beyond the size limits close it with 1009. {@link #stats()} shows the counts.
+ *
+ * <p><b>On a host's HTTP server.</b> A server built with {@link Builder#hosted(boolean) hosted(true)} binds no port:
+ * the application's Reactor Netty HTTP server (its own, or Spring WebFlux's) routes the upgrade requests of its path
+ * to {@link #handle(HttpServerRequest, HttpServerResponse)}, e.g. through {@link #routes(HttpServerRoutes)}, and
+ * everything above still holds: authentication and limits before the 101, Tether's close handshake below Reactor
+ * Netty's operations on the upgraded connection, heartbeat, the registry, the announcer and the drain on stop. TCP
+ * accept, TLS and the bound from accept to upgrade are the host's then.
+ *
+ * <pre>{@code
+ * WebSocketServer server = WebSocketServer.builder().hosted(true).path("/feed").handler(...).build();
+ * DisposableServer http = HttpServer.create().port(8080)
+ *         .route(r -> server.routes(r).get("/hello", (req, res) -> res.sendString(Mono.just("hi"))))
+ *         .bindNow();
+ * server.start().block();                      // accepts upgrades; until then and after a stop: 503
+ * DrainReport report = server.stop().block();  // every session: goodbye, 1001, bounded drain
+ * }</pre>
  *
  * <p>Usable without Spring. For Spring's {@code SmartLifecycle}, delegate {@code start()} to
  * {@code start().block()}, {@code stop(Runnable)} to {@link #stop(Runnable)}, {@code isRunning()}
@@ -191,9 +210,49 @@ public final class WebSocketServer {
         return phase;
     }
 
-    /** @return the bound port, or 0 before the first start */
+    /** @return the bound port, or 0 before the first start and for a hosted server */
     public int port() {
         return engine.port();
+    }
+
+    /** @return whether this server is served by a host's HTTP server ({@link Builder#hosted(boolean)}) */
+    public boolean isHosted() {
+        return config.hosted();
+    }
+
+    /**
+     * Answers an upgrade request that the host's Reactor Netty HTTP server routed to this hosted server: refusals
+     * (503 before {@link #start()} and during a drain, 426 without an upgrade, the limits and the {@link Authenticator})
+     * or the upgrade and the session. The host decides which requests come here (this method does not check the
+     * path).
+     *
+     * @param request  the request, not yet answered
+     * @param response its response
+     * @return completes when the request was refused or, after an upgrade, when the session is over
+     * @throws IllegalStateException if this server is not hosted (it serves its own listener)
+     */
+    public Publisher<Void> handle(HttpServerRequest request, HttpServerResponse response) {
+        if (!config.hosted()) {
+            throw new IllegalStateException("handle() serves hosted servers only; this one listens on its own port "
+                    + "(build it with hosted(true) to serve it on another HTTP server)");
+        }
+        return engine.handle(Objects.requireNonNull(request, "request"), Objects.requireNonNull(response, "response"));
+    }
+
+    /**
+     * Mounts this hosted server on a Reactor Netty server's routes: {@code GET} on its {@link Builder#path(String) path}
+     * goes to {@link #handle(HttpServerRequest, HttpServerResponse)}.
+     *
+     * @param routes the host's routes
+     * @return the same routes, for more
+     * @throws IllegalStateException if this server is not hosted
+     */
+    public HttpServerRoutes routes(HttpServerRoutes routes) {
+        if (!config.hosted()) {
+            throw new IllegalStateException("routes() mounts hosted servers only; this one listens on its own port "
+                    + "(build it with hosted(true) to serve it on another HTTP server)");
+        }
+        return Objects.requireNonNull(routes, "routes").get(config.path(), this::handle);
     }
 
     /** @return the live sessions */
@@ -218,7 +277,8 @@ public final class WebSocketServer {
 
     @Override
     public String toString() {
-        return "WebSocketServer{" + config.host() + ":" + (port() == 0 ? config.port() : port()) + config.path() + ", "
+        String where = config.hosted() ? "hosted " : config.host() + ":" + (port() == 0 ? config.port() : port());
+        return "WebSocketServer{" + where + config.path() + ", "
                 + engine.state() + ", " + engine.count() + " sessions, announcer=" + config.announcer() + "}";
     }
 
@@ -234,7 +294,8 @@ public final class WebSocketServer {
         private WebSocketSessionSpec session = WebSocketSessionSpec.defaults();
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private LifecycleAnnouncer announcer = LifecycleAnnouncer.NONE;
-        private UnaryOperator<HttpServer> httpServer = UnaryOperator.identity();
+        private @Nullable UnaryOperator<HttpServer> httpServer;
+        private boolean hosted;
         private io.netty.handler.ssl.@Nullable SslContext sslContext;
         private @Nullable Scheduler scheduler;
         private int phase = DEFAULT_PHASE;
@@ -262,6 +323,7 @@ public final class WebSocketServer {
             drainTimeout = b.drainTimeout;
             announcer = b.announcer;
             httpServer = b.httpServer;
+            hosted = b.hosted;
             sslContext = b.sslContext;
             scheduler = b.scheduler;
             phase = b.phase;
@@ -537,6 +599,19 @@ public final class WebSocketServer {
         }
 
         /**
+         * @param hosted true to serve on a host's HTTP server ({@link WebSocketServer#handle(HttpServerRequest,
+         *               HttpServerResponse)}, {@link WebSocketServer#routes(HttpServerRoutes)}) instead of a listener of
+         *               its own; {@link #host(String)}, {@link #port(int)}, {@link #sslContext}, {@link #httpServer},
+         *               {@link #handshakeTimeout(Duration)} and {@link #maxPendingHandshakes(int)} belong to the host
+         *               then, and {@link #build()} refuses them; default false
+         * @return this builder
+         */
+        public Builder hosted(boolean hosted) {
+            this.hosted = hosted;
+            return this;
+        }
+
+        /**
          * @param customizer applied to the Reactor Netty {@link HttpServer} (TLS, metrics, options); default none
          * @return this builder
          */
@@ -563,16 +638,36 @@ public final class WebSocketServer {
             return this;
         }
 
-        /** @return the server, not yet started */
+        /**
+         * @return the server, not yet started
+         * @throws IllegalStateException if a hosted server has a setting that belongs to its host
+         */
         public WebSocketServer build() {
+            if (hosted) {
+                refuseForHosted("host", !host.equals(DEFAULT_HOST), host);
+                refuseForHosted("port", port != DEFAULT_PORT, port);
+                refuseForHosted("sslContext", sslContext != null, "a TLS context");
+                refuseForHosted("httpServer", httpServer != null, "a customizer");
+                refuseForHosted("handshakeTimeout", !handshakeTimeout.equals(DEFAULT_HANDSHAKE_TIMEOUT), handshakeTimeout);
+                refuseForHosted("maxPendingHandshakes", maxPendingHandshakes != DEFAULT_MAX_PENDING_HANDSHAKES,
+                        maxPendingHandshakes);
+            }
             io.netty.handler.ssl.SslContext tls = sslContext;
-            UnaryOperator<HttpServer> customizer = tls == null ? httpServer
-                    : s -> httpServer.apply(s.secure(spec -> spec.sslContext(tls)));
+            UnaryOperator<HttpServer> base = httpServer != null ? httpServer : UnaryOperator.identity();
+            UnaryOperator<HttpServer> customizer = tls == null ? base
+                    : s -> base.apply(s.secure(spec -> spec.sslContext(tls)));
             ServerConfig config = new ServerConfig(host, port, path, handler, subprotocols, session,
                     drainTimeout, announcer, customizer, scheduler != null ? scheduler : Schedulers.parallel(),
                     new ServerLimits(authenticator, credentialsExpiredCloseCode, maxSessions, maxSessionsPerAddress,
-                            maxPendingHandshakes, handshakeTimeout, maxOutboundBytes, rateLimiter, retryAfter));
+                            maxPendingHandshakes, handshakeTimeout, maxOutboundBytes, rateLimiter, retryAfter), hosted);
             return new WebSocketServer(config, phase, new Builder(this));
+        }
+
+        private static void refuseForHosted(String field, boolean set, Object value) {
+            if (set) {
+                throw new IllegalStateException(field + " (" + value + ") cannot be set on a hosted server: the host's "
+                        + "HTTP server accepts the connections, so configure it there, or build without hosted(true)");
+            }
         }
     }
 }

@@ -38,7 +38,7 @@ class ConfigurationContractTest {
                 .contains("reconnectOnNormalClosure", "reconnectOnProtocolError", "tryAgainLaterDelay");
         assertThat(BuilderCopies.assertCopiesEveryField(WebSocketClient.builder(), b -> b.build().toBuilder(), VALUES))
                 .contains("headers", "query", "subprotocols", "handshakeTimeout", "tcpCloseWait", "watchdog", "httpClient", "session", "verdicts");
-        assertThat(BuilderCopies.assertCopiesEveryField(WebSocketServer.builder(), b -> b.build().toBuilder(), VALUES, "rateLimiter"))
+        assertThat(BuilderCopies.assertCopiesEveryField(WebSocketServer.builder(), b -> b.build().toBuilder(), VALUES, "rateLimiter", "hosted"))
                 .contains("host", "port", "path", "handler", "drainTimeout", "announcer", "authenticator", "maxSessions",
                         "handshakeTimeout", "maxOutboundBytes", "retryAfter", "phase", "session");
         assertThat(BuilderCopies.assertCopiesEveryField(OneBotAnnouncer.builder(10001L), b -> b.build().toBuilder(), VALUES))

@@ -13,8 +13,8 @@ import org.springframework.core.env.MapPropertySource;
  * The telemetry service. Run it with {@code ./tether service}: with no settings it starts an
  * embedded MQTT broker that checks JWTs, subscribes to {@code telemetry/#} through Tether, and
  * serves {@code GET /lifecycle} and {@code GET /telemetry} (Server-Sent Events),
- * {@code /actuator/health} (with the MQTT connection's health) and a WebSocket endpoint on
- * {@code tether.websocket.server.port} (8081) that streams the telemetry. Tether is configured in
+ * {@code /actuator/health} (with the MQTT connection's health) and a WebSocket endpoint on the same port,
+ * {@code /ws/telemetry} ({@code tether.websocket.server.listener: spring}), that streams the telemetry. Tether is configured in
  * {@code application.yml}.
  */
 @SpringBootApplication

@@ -43,7 +43,7 @@ class TelemetryServiceIT {
     @Test
     void serviceStreamsTelemetryAndDrainsWebSocketsOnShutdown() {
         ConfigurableApplicationContext ctx = new SpringApplicationBuilder(TelemetryServiceApplication.class)
-                .properties("server.port=0", "server.address=127.0.0.1", "tether.websocket.server.port=0",
+                .properties("server.port=0", "server.address=127.0.0.1",
                         "tether.mqtt.clients.telemetry.jwt.secret=" + SECRET)
                 .run();
         boolean closed = false;
@@ -62,10 +62,10 @@ class TelemetryServiceIT {
             assertThat(health).contains("\"tether\":{").containsPattern(
                     "\"telemetry\":\\{\"details\":\\{[^}]*\"state\":\"CONNECTED\"[^}]*\\},\"status\":\"UP\"");
 
-            // A WebSocket client of the service's Tether endpoint.
-            WebSocketServer wsServer = ctx.getBean(WebSocketServer.class);
+            // A WebSocket client of the service's Tether endpoint, on Spring's port.
+            assertThat(ctx.getBean(WebSocketServer.class).isHosted()).isTrue();
             ResilientConnection<WebSocketSession> wsClient = ResilientConnection.builder(WebSocketClient.builder().build())
-                    .endpoint(Endpoint.of("ws://127.0.0.1:" + wsServer.port() + "/telemetry")).build();
+                    .endpoint(Endpoint.of("ws://127.0.0.1:" + httpPort + "/ws/telemetry")).build();
             List<String> overWebSocket = new CopyOnWriteArrayList<>();
             Disposable wsMessages = wsClient.perSession(WebSocketSession::receive).subscribe(m -> overWebSocket.add(m.text()));
             try (Recorder<LifecycleEvent> wsEvents = Recorder.lifecycle(wsClient.lifecycle())) {
@@ -94,7 +94,7 @@ class TelemetryServiceIT {
                 closed = true;
                 LifecycleEvent.CloseReceived goodbye = wsEvents.next(LifecycleEvent.CloseReceived.class, WAIT);
                 assertThat(goodbye.code()).isEqualTo(1001);
-                assertThat(dev.tether.testkit.Sockets.awaitNoneEstablished(wsServer.port(), WAIT)).isTrue();
+                assertThat(dev.tether.testkit.Sockets.awaitNoneEstablished(httpPort, WAIT)).isTrue();
             } finally {
                 wsMessages.dispose();
                 wsClient.abort().block(WAIT);

@@ -6,6 +6,8 @@ import dev.tether.spring.boot.internal.ClientBeansRegistrar;
 import dev.tether.spring.boot.internal.ConnectionFactory;
 import dev.tether.spring.boot.internal.ConnectionsLifecycle;
 import dev.tether.spring.boot.internal.TetherConnections;
+import dev.tether.spring.boot.internal.SpringListener;
+import dev.tether.spring.boot.internal.SpringListenerCheck;
 import dev.tether.spring.boot.internal.WebSocketServerLifecycle;
 import dev.tether.websocket.WebSocketServer;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
@@ -16,9 +18,12 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.ssl.SslBundles;
+import org.springframework.context.ApplicationContext;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
@@ -33,9 +38,14 @@ import org.springframework.core.io.ResourceLoader;
  *
  * <p><b>Order.</b> The clients start with the context before the web servers ({@link #CONNECTIONS_PHASE}) and close
  * after them. On shutdown the WebSocket server ({@link #WEBSOCKET_SERVER_PHASE}, the phase of Spring Boot's graceful
- * web server shutdown) first publishes {@code ReadinessState.REFUSING_TRAFFIC}, then drains its sessions (the
- * announcer's goodbye, close 1001, bounded by {@code tether.websocket.server.drain-timeout}); only then do the clients
- * close gracefully (MQTT DISCONNECT), so the sessions that consume their messages are gone first.
+ * web server shutdown, on its own port; {@link #WEBSOCKET_SERVER_ON_SPRING_PHASE}, just before it, on Spring's server)
+ * first publishes {@code ReadinessState.REFUSING_TRAFFIC}, then drains its sessions (the announcer's goodbye, close
+ * 1001, bounded by {@code tether.websocket.server.drain-timeout}); only then do the clients close gracefully (MQTT
+ * DISCONNECT), so the sessions that consume their messages are gone first.
+ *
+ * <p>With {@code tether.websocket.server.listener=spring} the server's path is mounted on Spring WebFlux's server on
+ * Reactor Netty (a handler mapping ordered before the application's router functions and controllers): same port,
+ * and the drain is over before Spring's graceful shutdown starts.
  *
  * <p>The application's Resilience4j {@link RetryRegistry} and {@link CircuitBreakerRegistry} beans, when present,
  * hold each connection's {@code Retry} and circuit breaker, named after the connection.
@@ -50,6 +60,12 @@ public class TetherAutoConfiguration {
 
     /** The lifecycle phase of the WebSocket server: Spring Boot's graceful web server shutdown phase. */
     public static final int WEBSOCKET_SERVER_PHASE = SmartLifecycle.DEFAULT_PHASE - 1024;
+
+    /**
+     * The lifecycle phase of the WebSocket server on Spring's own HTTP server: above Spring Boot's graceful shutdown
+     * phase, so its sessions are drained before the web server stops accepting and closes connections.
+     */
+    public static final int WEBSOCKET_SERVER_ON_SPRING_PHASE = SmartLifecycle.DEFAULT_PHASE - 512;
 
     /** How long closing every client may take on shutdown before what is left is aborted. */
     static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(15);
@@ -124,14 +140,43 @@ public class TetherAutoConfiguration {
         }
 
         /**
-         * @param server the server
-         * @param events the application's event publisher
+         * @param server  the server
+         * @param events  the application's event publisher
+         * @param context the application context (where the server is mounted)
          * @return its lifecycle
          */
         @Bean
-        WebSocketServerLifecycle tetherWebSocketServerLifecycle(WebSocketServer server, ApplicationEventPublisher events) {
-            return new WebSocketServerLifecycle(server, events, WEBSOCKET_SERVER_PHASE);
+        WebSocketServerLifecycle tetherWebSocketServerLifecycle(WebSocketServer server, ApplicationEventPublisher events,
+                                                                ApplicationContext context) {
+            if (!server.isHosted()) {
+                return new WebSocketServerLifecycle(server, events, WEBSOCKET_SERVER_PHASE, () -> { });
+            }
+            boolean mounted = context.containsBeanDefinition(MAPPING);
+            SpringListenerCheck.check(context, mounted, false);
+            return new WebSocketServerLifecycle(server, events, WEBSOCKET_SERVER_ON_SPRING_PHASE,
+                    () -> SpringListenerCheck.check(context, mounted, true));
+        }
+
+        /** Mounts the server on Spring WebFlux's server: {@code tether.websocket.server.listener=spring}. */
+        @Configuration(proxyBeanMethods = false)
+        @ConditionalOnClass(name = {"org.springframework.web.reactive.DispatcherHandler",
+                "org.springframework.boot.reactor.netty.NettyWebServer"})
+        @ConditionalOnProperty(name = "tether.websocket.server.listener", havingValue = "spring")
+        static class OnSpringServer {
+
+            /**
+             * @param server     the hosted server
+             * @param properties the properties (its path)
+             * @return the handler mapping of its path
+             */
+            @Bean(MAPPING)
+            SpringListener tetherWebSocketMapping(WebSocketServer server, TetherProperties properties) {
+                return new SpringListener(server, properties.websocket().server().path());
+            }
         }
     }
+
+    /** The bean name of the handler mapping that mounts the server on Spring's HTTP server. */
+    static final String MAPPING = "tetherWebSocketMapping";
 
 }

@@ -178,31 +178,47 @@ public record TetherProperties(@DefaultValue @NestedConfigurationProperty Mqtt m
     }
 
     /**
-     * The WebSocket server: {@code tether.websocket.server.*}. Its own listener (Tether's close handshake and drain
-     * need their own Netty pipeline), beside Spring's HTTP server.
+     * The WebSocket server: {@code tether.websocket.server.*}. On a listener of its own ({@code host}, {@code port})
+     * beside Spring's HTTP server, or on Spring's own WebFlux server on Reactor Netty ({@code listener: spring}, same
+     * port as the application's routes).
      *
      * @param enabled                whether to start it when a TetherWebSocketHandler bean exists
-     * @param host                   the address to bind
-     * @param port                   the port; 0 for a free one
+     * @param listener               where the server accepts connections: own (its own port, host and port below) or
+     *                               spring (Spring WebFlux's server on Reactor Netty, server.port; host, port and
+     *                               handshake-timeout are then Spring's and must not be set)
+     * @param host                   the address to bind (listener own)
+     * @param port                   the port; 0 for a free one (listener own)
      * @param path                   the upgrade path
      * @param subprotocols           the subprotocols offered
      * @param maxSessions            the cap on live sessions (absent: the library's default)
      * @param maxSessionsPerAddress  the cap per remote address (absent: the library's default)
      * @param maxFramePayload        the largest frame payload in bytes (absent: the library's default)
      * @param maxMessageBytes        the largest message in bytes (absent: the library's default)
-     * @param handshakeTimeout       how long a connection may take to upgrade
+     * @param handshakeTimeout       how long a connection may take to upgrade (listener own)
      * @param closeHandshakeTimeout  how long to wait for the peer's close frame
      * @param drainTimeout           how long shutdown waits for the sessions' close handshakes before aborting them
      * @param heartbeat              pings to every session
      * @param onebot                 the OneBot v11 lifecycle announcer
      */
-    public record Server(@DefaultValue("true") boolean enabled, @DefaultValue("0.0.0.0") String host,
+    public record Server(@DefaultValue("true") boolean enabled, @DefaultValue("own") Listener listener,
+                         @DefaultValue("0.0.0.0") String host,
                          @DefaultValue("0") int port, @DefaultValue("/") String path,
                          @DefaultValue List<String> subprotocols, @Nullable Integer maxSessions,
                          @Nullable Integer maxSessionsPerAddress, @Nullable Integer maxFramePayload,
                          @Nullable Integer maxMessageBytes, @DefaultValue("10s") Duration handshakeTimeout,
                          @DefaultValue("3s") Duration closeHandshakeTimeout, @DefaultValue("5s") Duration drainTimeout,
                          @DefaultValue Heartbeat heartbeat, @DefaultValue OneBot onebot) {
+    }
+
+    /** Where the WebSocket server accepts connections: {@code tether.websocket.server.listener}. */
+    public enum Listener {
+        /** A listener of its own on {@code tether.websocket.server.host} and {@code port}, beside Spring's server. */
+        OWN,
+        /**
+         * Spring's own HTTP server (WebFlux on Reactor Netty): the path is mounted before the application's routes,
+         * on {@code server.port}.
+         */
+        SPRING
     }
 
     /**

@@ -202,6 +202,22 @@ class TetherPropertiesValidationTest {
                 .contains("Expected: 5 or 3.1.1").contains("Set tether.mqtt.clients.telemetry.version");
     }
 
+    @Test
+    void theServerOnSpringsListenerRefusesWhatSpringsServerOwnsAndAnApplicationWithoutWebFluxOnNetty() {
+        ApplicationContextRunner spring = runner.withUserConfiguration(EchoHandler.class)
+                .withPropertyValues("tether.websocket.server.listener=spring");
+        assertInvalid(spring.withPropertyValues("tether.websocket.server.port=8081"), "tether.websocket.server.port",
+                "'8081'", "tether.websocket.server.listener=own");
+        assertInvalid(spring.withPropertyValues("tether.websocket.server.host=127.0.0.1"), "tether.websocket.server.host",
+                "'127.0.0.1'", "server.*");
+        assertInvalid(spring.withPropertyValues("tether.websocket.server.handshake-timeout=3s"),
+                "tether.websocket.server.handshake-timeout", "'PT3S'", "remove");
+        assertInvalid(spring.withBean(TetherWebSocketServerCustomizer.class, () -> b -> b.port(9000)),
+                "tether.websocket.server.listener", "'spring'", "port (9000)");
+        // Not a web application (this runner): nothing to mount the server on.
+        assertInvalid(spring, "tether.websocket.server.listener", "'spring'", "not a web application");
+    }
+
     private static FailureAnalysis assertInvalid(ApplicationContextRunner r, String property, String value, String valid) {
         FailureAnalysis[] analysis = new FailureAnalysis[1];
         r.run((AssertableApplicationContext ctx) -> {

@@ -32,6 +32,7 @@ import reactor.netty.http.server.HttpServer;
  * @param httpServer            customizer of the Reactor Netty server
  * @param scheduler             timers and clock
  * @param limits                authentication and limits
+ * @param hosted                whether the server is served by a host's HTTP server instead of a listener of its own
  *
  * <p><b>Internal:</b> public only so that Tether's own classes in another package can use it; not part of
  * the API, may change without notice.
@@ -39,5 +40,5 @@ import reactor.netty.http.server.HttpServer;
 public record ServerConfig(String host, int port, String path, Function<WebSocketSession, Publisher<Void>> handler,
                            List<String> subprotocols, WebSocketSessionSpec session,
                            Duration drainTimeout, LifecycleAnnouncer announcer, UnaryOperator<HttpServer> httpServer, Scheduler scheduler,
-                           ServerLimits limits) {
+                           ServerLimits limits, boolean hosted) {
 }

@@ -148,6 +148,15 @@ public final class ServerEngine implements SessionRegistry {
     }
 
     private Mono<Void> bind() {
+        if (config.hosted()) {
+            // The host's HTTP server accepts the connections: accepting upgrades is all there is to start.
+            return Mono.fromRunnable(() -> {
+                state.set(State.RUNNING);
+                startAnnouncerHeartbeat();
+                emit(new ServerEvent.Started(now(), 0));
+                log.info("WebSocket server accepting upgrades on the host's HTTP server at {}", config.path());
+            });
+        }
         int p = boundPort != 0 ? boundPort : config.port();
         return config.httpServer().apply(HttpServer.create().host(config.host()).port(p))
                 .doOnChannelInit((observer, channel, remote) -> onAccepted(channel))
@@ -256,6 +265,9 @@ public final class ServerEngine implements SessionRegistry {
         DisposableServer l = listener;
         listener = null;
         if (l == null) {
+            if (config.hosted()) {
+                emit(new ServerEvent.Stopped(now(), 0));
+            }
             return Mono.empty();
         }
         l.dispose();
@@ -340,6 +352,17 @@ public final class ServerEngine implements SessionRegistry {
         }
     }
 
+    /**
+     * An upgrade request that the host's HTTP server routed here (hosted servers); the host decided the path.
+     *
+     * @param req the request
+     * @param res its response
+     * @return completes when the request is answered or the session is over
+     */
+    public Publisher<Void> handle(HttpServerRequest req, HttpServerResponse res) {
+        return onRequest(req, res);
+    }
+
     private Publisher<Void> onRequest(HttpServerRequest req, HttpServerResponse res) {
         if (state.get() != State.RUNNING) {
             refused.incrementAndGet();
@@ -349,7 +372,7 @@ public final class ServerEngine implements SessionRegistry {
             }
             return r.send();
         }
-        if (!new QueryStringDecoder(req.uri()).path().equals(config.path())) {
+        if (!config.hosted() && !new QueryStringDecoder(req.uri()).path().equals(config.path())) {
             return res.status(HttpResponseStatus.NOT_FOUND).keepAlive(false).send();
         }
         if (!req.requestHeaders().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {

@@ -1,5 +1,6 @@
 package dev.tether.spring.boot.internal;
 
+import dev.tether.spring.boot.InvalidTetherPropertyException;
 import dev.tether.spring.boot.TetherProperties;
 import dev.tether.spring.boot.TetherWebSocketHandler;
 import dev.tether.spring.boot.TetherWebSocketServerCustomizer;
@@ -25,8 +26,18 @@ public final class ServerFactory {
     public static WebSocketServer build(TetherProperties.Server s, TetherWebSocketHandler handler,
                                         List<TetherWebSocketServerCustomizer> customizers) {
         WebSocketServer.Builder b = WebSocketServer.builder().handler(handler::handle);
-        Check.apply(P + ".host", s.host(), () -> b.host(s.host()));
-        Check.apply(P + ".port", s.port(), () -> b.port(s.port()));
+        boolean onSpring = s.listener() == TetherProperties.Listener.SPRING;
+        if (onSpring) {
+            notOnSpring(".host", s.host(), !s.host().equals(WebSocketServer.DEFAULT_HOST));
+            notOnSpring(".port", s.port(), s.port() != WebSocketServer.DEFAULT_PORT);
+            notOnSpring(".handshake-timeout", s.handshakeTimeout(),
+                    !s.handshakeTimeout().equals(WebSocketServer.DEFAULT_HANDSHAKE_TIMEOUT));
+            b.hosted(true);
+        } else {
+            Check.apply(P + ".host", s.host(), () -> b.host(s.host()));
+            Check.apply(P + ".port", s.port(), () -> b.port(s.port()));
+            Check.apply(P + ".handshake-timeout", s.handshakeTimeout(), () -> b.handshakeTimeout(s.handshakeTimeout()));
+        }
         Check.apply(P + ".path", s.path(), () -> b.path(s.path()));
         if (!s.subprotocols().isEmpty()) {
             Check.apply(P + ".subprotocols", s.subprotocols(), () -> b.subprotocols(s.subprotocols().toArray(String[]::new)));
@@ -39,7 +50,6 @@ public final class ServerFactory {
         if (perAddress != null) {
             Check.apply(P + ".max-sessions-per-address", perAddress, () -> b.maxSessionsPerAddress(perAddress));
         }
-        Check.apply(P + ".handshake-timeout", s.handshakeTimeout(), () -> b.handshakeTimeout(s.handshakeTimeout()));
         b.session(ConnectionFactory.session(P, s.closeHandshakeTimeout(), s.maxFramePayload(), s.maxMessageBytes(), s.heartbeat()));
         Check.apply(P + ".drain-timeout", s.drainTimeout(), () -> b.drainTimeout(s.drainTimeout()));
         TetherProperties.OneBot onebot = s.onebot();
@@ -54,6 +64,22 @@ public final class ServerFactory {
         for (TetherWebSocketServerCustomizer c : customizers) {
             c.customize(b);
         }
+        if (onSpring) {
+            try {
+                return b.build();
+            } catch (IllegalStateException e) {
+                // A customizer set what Spring's server owns (a port, TLS, the accept-to-upgrade bound).
+                throw new InvalidTetherPropertyException(P + ".listener", "spring", String.valueOf(e.getMessage()));
+            }
+        }
         return Check.get(P, "port=" + s.port() + ", path=" + s.path(), b::build);
+    }
+
+    private static void notOnSpring(String property, Object value, boolean set) {
+        if (set) {
+            throw new InvalidTetherPropertyException(P + property, Check.show(value), "not set with " + P
+                    + ".listener=spring: Spring's HTTP server (server.*) accepts the connections then; remove " + P
+                    + property + ", or set " + P + ".listener=own to give the WebSocket server its own port");
+        }
     }
 }

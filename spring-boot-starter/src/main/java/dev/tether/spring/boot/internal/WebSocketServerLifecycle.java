@@ -20,22 +20,30 @@ public final class WebSocketServerLifecycle implements SmartLifecycle {
     private final WebSocketServer server;
     private final ApplicationEventPublisher events;
     private final int phase;
+    private final Runnable precheck;
 
     /**
-     * @param server the server
-     * @param events where the readiness change is published
-     * @param phase  the lifecycle phase
+     * @param server   the server
+     * @param events   where the readiness change is published
+     * @param phase    the lifecycle phase
+     * @param precheck run before the server starts; throws if it cannot start where it is configured
      */
-    public WebSocketServerLifecycle(WebSocketServer server, ApplicationEventPublisher events, int phase) {
+    public WebSocketServerLifecycle(WebSocketServer server, ApplicationEventPublisher events, int phase, Runnable precheck) {
         this.server = server;
         this.events = events;
         this.phase = phase;
+        this.precheck = precheck;
     }
 
     @Override
     public void start() {
+        precheck.run();
         server.start().block(Duration.ofSeconds(30));
-        log.info("Tether WebSocket server listening on port {}", server.port());
+        if (server.isHosted()) {
+            log.info("Tether WebSocket server accepting upgrades on Spring's HTTP server");
+        } else {
+            log.info("Tether WebSocket server listening on port {}", server.port());
+        }
     }
 
     @Override
