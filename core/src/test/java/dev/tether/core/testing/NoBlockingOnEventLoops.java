@@ -62,6 +62,10 @@ public final class NoBlockingOnEventLoops implements BeforeAllCallback, AfterEac
                 .allowBlockingCallsInside("java.util.concurrent.ScheduledThreadPoolExecutor$DelayedWorkQueue", "offer")
                 .allowBlockingCallsInside("java.util.concurrent.ScheduledThreadPoolExecutor$DelayedWorkQueue", "remove")
                 .allowBlockingCallsInside("java.util.concurrent.ScheduledThreadPoolExecutor$DelayedWorkQueue", "poll")
+                // Netty's adaptive allocator frees a magazine (a thread's buffer cache) under its short write lock
+                // when the magazine is retired; its allocation path only ever tries the lock
+                .allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$Magazine", "free")
+                .allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup", "free")
                 .allowBlockingCallsInside("ch.qos.logback.core.OutputStreamAppender", "writeBytes")
                 .allowBlockingCallsInside("ch.qos.logback.core.OutputStreamAppender", "subAppend")
                 .blockingMethodCallback(method -> {
