@@ -82,8 +82,8 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     private volatile long generation;
     private volatile @Nullable SessionScope<S> current;
     private LifecycleEvent stateEvent;
-    private final List<FluxSink<LifecycleEvent>> lifecycleSubscribers = new ArrayList<>();
-    private final List<FluxSink<SessionScope<S>>> sessionSubscribers = new ArrayList<>();
+    private final List<SmallBufferSink<LifecycleEvent>> lifecycleSubscribers = new ArrayList<>();
+    private final List<SmallBufferSink<SessionScope<S>>> sessionSubscribers = new ArrayList<>();
     private final List<MonoSink<S>> sessionWaiters = new ArrayList<>();
     private final List<Runnable> closeWaiters = new ArrayList<>();
     private @Nullable Disposable attemptSubscription;
@@ -188,15 +188,19 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
 
     @Override
     public Flux<LifecycleEvent> lifecycle() {
-        return Flux.create(sink -> serial.execute(() -> {
-            sink.next(stateEvent);
-            if (state == ConnectionState.CLOSED) {
-                terminate(sink);
-                return;
-            }
-            lifecycleSubscribers.add(sink);
-            sink.onDispose(() -> serial.execute(() -> lifecycleSubscribers.remove(sink)));
-        }), FluxSink.OverflowStrategy.BUFFER);
+        // A small buffer per subscriber, not Reactor's BUFFER strategy: see SmallBufferSink.
+        return Flux.create(s -> {
+            SmallBufferSink<LifecycleEvent> sink = new SmallBufferSink<>(s);
+            serial.execute(() -> {
+                sink.next(stateEvent);
+                if (state == ConnectionState.CLOSED) {
+                    terminate(sink);
+                    return;
+                }
+                lifecycleSubscribers.add(sink);
+                s.onDispose(() -> serial.execute(() -> lifecycleSubscribers.remove(sink)));
+            });
+        }, FluxSink.OverflowStrategy.IGNORE);
     }
 
     @Override
@@ -688,10 +692,10 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         } else {
             log.info("[{}] closed", name);
         }
-        List<FluxSink<LifecycleEvent>> subs = new ArrayList<>(lifecycleSubscribers);
+        List<SmallBufferSink<LifecycleEvent>> subs = new ArrayList<>(lifecycleSubscribers);
         lifecycleSubscribers.clear();
         subs.forEach(this::terminate);
-        List<FluxSink<SessionScope<S>>> sessionSubs = new ArrayList<>(sessionSubscribers);
+        List<SmallBufferSink<SessionScope<S>>> sessionSubs = new ArrayList<>(sessionSubscribers);
         sessionSubscribers.clear();
         sessionSubs.forEach(this::terminateScopes);
         List<MonoSink<S>> waiters = new ArrayList<>(sessionWaiters);
@@ -752,7 +756,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         }
     }
 
-    private void terminate(FluxSink<LifecycleEvent> sink) {
+    private void terminate(SmallBufferSink<LifecycleEvent> sink) {
         if (terminalCause != null) {
             sink.error(terminalCause);
         } else {
@@ -761,7 +765,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     }
 
     /** Streams of sessions complete after a user close and error with {@link #closedError()} after a terminal verdict. */
-    private void terminateScopes(FluxSink<SessionScope<S>> sink) {
+    private void terminateScopes(SmallBufferSink<SessionScope<S>> sink) {
         if (terminalCause != null) {
             sink.error(closedError());
         } else {
@@ -777,18 +781,21 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     // ------------------------------------------------------------------ plumbing
 
     private Flux<SessionScope<S>> scopes() {
-        return Flux.create(sink -> serial.execute(() -> {
-            if (state == ConnectionState.CLOSED) {
-                terminateScopes(sink);
-                return;
-            }
-            SessionScope<S> scope = current;
-            if (scope != null) {
-                sink.next(scope);
-            }
-            sessionSubscribers.add(sink);
-            sink.onDispose(() -> serial.execute(() -> sessionSubscribers.remove(sink)));
-        }), FluxSink.OverflowStrategy.BUFFER);
+        return Flux.create(s -> {
+            SmallBufferSink<SessionScope<S>> sink = new SmallBufferSink<>(s);
+            serial.execute(() -> {
+                if (state == ConnectionState.CLOSED) {
+                    terminateScopes(sink);
+                    return;
+                }
+                SessionScope<S> scope = current;
+                if (scope != null) {
+                    sink.next(scope);
+                }
+                sessionSubscribers.add(sink);
+                s.onDispose(() -> serial.execute(() -> sessionSubscribers.remove(sink)));
+            });
+        }, FluxSink.OverflowStrategy.IGNORE);
     }
 
     private void emitState(LifecycleEvent event) {
@@ -797,7 +804,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     }
 
     private void emit(LifecycleEvent event) {
-        for (FluxSink<LifecycleEvent> sink : new ArrayList<>(lifecycleSubscribers)) {
+        for (SmallBufferSink<LifecycleEvent> sink : new ArrayList<>(lifecycleSubscribers)) {
             sink.next(event);
         }
     }
