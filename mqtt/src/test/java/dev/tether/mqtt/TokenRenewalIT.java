@@ -28,14 +28,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Tokens renewed while connected, against a broker that ends a session when its token expires:
  * MQTT 5 re-authenticates (AUTH) before every expiry and stays on one connection; MQTT 3.1.1 makes a
  * planned reconnect before every expiry and keeps its session. A 10 ms tick stream measures the gap.
+ * ({@link ReauthenticationRefusedIT}: MQTT 5 against a broker that refuses re-authentication.)
  */
 class TokenRenewalIT {
 
-    private static final byte[] SECRET = "token-renewal-test-secret-0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
-    private static final Duration LIFETIME = Duration.ofSeconds(3);
-    private static final Duration MARGIN = Duration.ofMillis(1000);
-    private static final int LIFETIMES = 10;
-    private static final Duration WAIT = Duration.ofSeconds(10);
+    static final byte[] SECRET = "token-renewal-test-secret-0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+    static final Duration LIFETIME = Duration.ofSeconds(3);
+    static final Duration MARGIN = Duration.ofMillis(1000);
+    static final int LIFETIMES = 10;
+    static final Duration WAIT = Duration.ofSeconds(10);
 
     private static ExpiringTokenBroker broker;
 
@@ -51,7 +52,7 @@ class TokenRenewalIT {
         }
     }
 
-    private static JwtCredentialsProvider tokens(String subject, Duration lifetime, TokenMapping mapping) {
+    static JwtCredentialsProvider tokens(String subject, Duration lifetime, TokenMapping mapping) {
         return JwtCredentialsProvider.builder()
                 .selfSigned(JwtSigner.builder().hs256(SECRET).subject(subject).lifetime(lifetime).build())
                 .refreshSkew(Duration.ofMillis(200))
@@ -61,6 +62,10 @@ class TokenRenewalIT {
 
     /** An observer with a token that outlives the test, receiving the ticks. */
     private static MqttClient observer(String topic, List<Long> arrivals) {
+        return observer(broker, topic, arrivals);
+    }
+
+    static MqttClient observer(ExpiringTokenBroker broker, String topic, List<Long> arrivals) {
         MqttClient observer = MqttClient.builder().endpoint(broker.tcpUri()).clientId("observer-" + topic.replace('/', '-'))
                 .authenticationMethod(ExpiringTokenBroker.TOKEN_METHOD)
                 .credentials(tokens("observer", Duration.ofMinutes(10), TokenMapping.secret()))
@@ -73,7 +78,7 @@ class TokenRenewalIT {
     }
 
     /** Publishes a tick every 10 ms (fire and forget: what the client cannot send yet waits in its offline buffer). */
-    private static Disposable ticks(MqttClient client, String topic, List<Long> acks) {
+    static Disposable ticks(MqttClient client, String topic, List<Long> acks) {
         return Flux.interval(Duration.ofMillis(10)).take(Duration.ofMinutes(2))
                 .subscribe(i -> client.publish(MqttMessage.of(topic, Long.toString(i), MqttQos.AT_LEAST_ONCE))
                         .subscribe(r -> acks.add(System.currentTimeMillis()), e -> { }));
@@ -83,7 +88,7 @@ class TokenRenewalIT {
      * The largest gap between two ticks overall, within 0.5 s of a renewal, and elsewhere (the
      * machine's own noise), in milliseconds of wall time at the observer.
      */
-    private static Gaps gaps(List<Long> arrivals, List<TokenRenewal.Renewal> renewals) {
+    static Gaps gaps(List<Long> arrivals, List<TokenRenewal.Renewal> renewals) {
         long near = 0;
         long elsewhere = 0;
         List<Long> deltas = new ArrayList<>();
@@ -105,7 +110,7 @@ class TokenRenewalIT {
     }
 
     /** For each planned reconnect: DISCONNECT sent to session ended, to next attempt, to connected (ms). */
-    private static List<String> reconnectTimings(List<LifecycleEvent> events) {
+    static List<String> reconnectTimings(List<LifecycleEvent> events) {
         List<String> out = new ArrayList<>();
         java.time.Instant closeSent = null;
         java.time.Instant disconnected = null;
@@ -128,7 +133,7 @@ class TokenRenewalIT {
         return out;
     }
 
-    private record Gaps(int ticks, Duration max, Duration nearRenewal, Duration elsewhere, Duration p99) {
+    record Gaps(int ticks, Duration max, Duration nearRenewal, Duration elsewhere, Duration p99) {
         @Override
         public String toString() {
             return ticks + " ticks, largest gap " + max.toMillis() + " ms (within 0.5 s of a renewal " + nearRenewal.toMillis()
