@@ -61,7 +61,8 @@ class ReauthenticationRefusedIT {
             try {
                 client.start();
                 client.awaitConnected(WAIT).block(WAIT);
-                ticking = ticks(client, topic, new CopyOnWriteArrayList<>());
+                List<Long> emitted = new CopyOnWriteArrayList<>();
+                ticking = ticks(client, topic, new CopyOnWriteArrayList<>(), emitted);
                 renewals.awaitCount(LIFETIMES, r -> true, LIFETIME.multipliedBy(LIFETIMES + 5));
                 ticking.dispose();
                 List<TokenRenewal.Renewal> done = renewals.items();
@@ -75,6 +76,9 @@ class ReauthenticationRefusedIT {
                         done.stream().map(r -> r.outcome().name()).toList(), gaps, noReauth.expiryDisconnects(id),
                         noReauth.reauthenticationsRefused(id), noReauth.connects(id), lifecycle);
                 System.out.println("MQTT 5 planned reconnect after the refusal, per renewal: " + reconnectTimings(events.items()));
+                System.out.println("MQTT 5 planned reconnect after the refusal, gaps at the observer per renewal, ms (across the "
+                        + "reconnect | largest nearby (from DISCONNECT sent..after CONNACK, the ticker's own)): "
+                        + TokenRenewalIT.gapsPerReconnect(events.items(), arrivals, emitted));
 
                 // The first renewal tries AUTH; the broker answers DISCONNECT 0x8C and the client reconnects with a fresh
                 // token. The client remembers the refusal: every later renewal is a planned reconnect, AUTH is not sent again.
