@@ -12,7 +12,6 @@ import dev.tether.mqtt.test.ExpiringTokenBroker;
 import dev.tether.testkit.AuthorizationServer;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 
 import java.time.Duration;
 import java.util.List;
@@ -71,6 +70,7 @@ class AuthorizationServerRenewalIT {
         Recorder<LifecycleEvent> events = Recorder.lifecycle(client.lifecycle());
         List<Long> arrivals = new CopyOnWriteArrayList<>();
         List<Long> acks = new CopyOnWriteArrayList<>();
+        List<Long> emitted = new CopyOnWriteArrayList<>();
         // The client reads its own tick stream back through the broker.
         client.subscribe(topic, MqttQos.AT_LEAST_ONCE).subscribe(m -> arrivals.add(System.currentTimeMillis()));
         Disposable ticking = null;
@@ -78,13 +78,12 @@ class AuthorizationServerRenewalIT {
             client.start();
             client.awaitConnected(WAIT).block(WAIT);
             events.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("subscribed"), WAIT);
-            ticking = Flux.interval(Duration.ofMillis(10)).take(Duration.ofMinutes(2))
-                    .subscribe(i -> client.publish(MqttMessage.of(topic, Long.toString(i), MqttQos.AT_LEAST_ONCE))
-                            .subscribe(r -> acks.add(System.currentTimeMillis()), e -> { }));
+            ticking = TokenRenewalIT.ticks(client, topic, acks, emitted);
             String firstKey = as.activeKeyId();
             renewals.awaitCount(ROTATE_AFTER, r -> true, LIFETIME.multipliedBy(ROTATE_AFTER + 3));
             int fetchesBefore = as.jwkSetRequests();
             String rotated = as.rotate();
+            long rotatedAt = System.currentTimeMillis();
             renewals.awaitCount(LIFETIMES, r -> true, LIFETIME.multipliedBy(LIFETIMES - ROTATE_AFTER + 3));
             ticking.dispose();
             TokenRenewalIT.Gaps gaps = TokenRenewalIT.gaps(arrivals, renewals.items());
@@ -94,6 +93,24 @@ class AuthorizationServerRenewalIT {
                     MARGIN, gaps, broker.expiryDisconnects(id), broker.connects(id), broker.refusedTokens(id), broker.keyIds(id),
                     as.jwkSetRequests() - fetchesBefore, TokenRenewalIT.gaps(acks, renewals.items()));
 
+            List<String> perRenewal = new java.util.ArrayList<>();
+            for (TokenRenewal.Renewal r : renewals.items()) {
+                long at = r.at().toEpochMilli();
+                long gap = 0;
+                for (int i = 1; i < arrivals.size(); i++) {
+                    if (Math.abs(arrivals.get(i - 1) - at) <= 500) {
+                        gap = Math.max(gap, arrivals.get(i) - arrivals.get(i - 1));
+                    }
+                }
+                perRenewal.add(gap + (at > rotatedAt && perRenewal.stream().noneMatch(x -> x.endsWith("*")) ? "*" : ""));
+            }
+            System.out.println("MQTT 5 re-authentication, tokens from the authorization server: largest gap within 0.5 s of each "
+                    + "renewal, ms (* the first after the key rotation): " + perRenewal + "; the broker's token checks, ms: "
+                    + broker.checkMillis(id));
+            long[] unexplained = TokenRenewalIT.unexplainedGap(arrivals, emitted, renewals.items());
+            System.out.printf("MQTT 5 re-authentication, tokens from the authorization server: the largest gap near a renewal that "
+                    + "the ticker's own stall does not explain: %d ms (a gap of %d ms while the ticker stalled %d ms)%n",
+                    unexplained[0], unexplained[1], unexplained[2]);
             assertThat(renewals.items()).allSatisfy(r -> assertThat(r.outcome()).isEqualTo(TokenRenewal.Outcome.RENEWED));
             assertThat(broker.refusedTokens(id)).as("no good token refused: %s", broker.refusals()).isZero();
             assertThat(broker.keyIds(id)).as("the broker followed the rotation").containsExactly(firstKey, rotated);
@@ -105,8 +122,9 @@ class AuthorizationServerRenewalIT {
             assertThat(events.items()).filteredOn(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("reauthenticated"))
                     .hasSizeGreaterThanOrEqualTo(LIFETIMES);
             assertThat(gaps.ticks()).isGreaterThan(LIFETIMES * 100);
-            // The bound catches a stall (an expiry disconnect and its reconnect); the measured gaps are printed above.
-            assertThat(gaps.nearRenewal()).as("no stall in the tick stream across the renewals").isLessThan(Duration.ofSeconds(1));
+            // The bound catches a stall of the renewal's own (an expiry disconnect and its reconnect, a blocked token check);
+            // a stall of the whole machine, which delays the ticker too, is not counted. The gaps are printed above.
+            assertThat(unexplained[0]).as("no stall in the tick stream across the renewals").isLessThan(1000);
         } finally {
             if (ticking != null) {
                 ticking.dispose();

@@ -186,6 +186,36 @@ class TokenRenewalIT {
         return out;
     }
 
+    /**
+     * The largest gap at the observer within 0.5 s of a renewal that the ticker itself does not explain: each
+     * gap minus the ticker's own largest gap while it lasted (a stall of the whole machine delays both).
+     *
+     * @return the largest unexplained gap, and the raw gap and the ticker's gap it came from, in ms
+     */
+    static long[] unexplainedGap(List<Long> arrivals, List<Long> emitted, List<TokenRenewal.Renewal> renewals) {
+        long[] worst = {0, 0, 0};
+        for (int i = 1; i < arrivals.size(); i++) {
+            long a = arrivals.get(i - 1);
+            long b = arrivals.get(i);
+            if (renewals.stream().noneMatch(r -> Math.abs(r.at().toEpochMilli() - a) <= 500)) {
+                continue;
+            }
+            long ticker = 0;
+            for (int j = 1; j < emitted.size(); j++) {
+                long x = emitted.get(j - 1);
+                long y = emitted.get(j);
+                if (y > a - 100 && x < b) {
+                    ticker = Math.max(ticker, y - x);
+                }
+            }
+            long own = Math.max(0, (b - a) - ticker);
+            if (own > worst[0]) {
+                worst = new long[] {own, b - a, ticker};
+            }
+        }
+        return worst;
+    }
+
     record Gaps(int ticks, Duration max, Duration nearRenewal, Duration elsewhere, Duration p99) {
         @Override
         public String toString() {

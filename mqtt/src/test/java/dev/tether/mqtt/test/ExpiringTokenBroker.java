@@ -67,6 +67,7 @@ public final class ExpiringTokenBroker implements AutoCloseable {
     private final ConcurrentHashMap<String, AtomicInteger> reauthsRefused = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Set<String>> keyIds = new ConcurrentHashMap<>();
     private final List<String> refusals = new CopyOnWriteArrayList<>();
+    private final ConcurrentHashMap<String, List<Long>> checkMillis = new ConcurrentHashMap<>();
 
     private ExpiringTokenBroker(JwtVerifier verifier, boolean reauthentication) {
         this.verifier = verifier;
@@ -175,6 +176,15 @@ public final class ExpiringTokenBroker implements AutoCloseable {
         return ids == null ? List.of() : List.copyOf(ids);
     }
 
+    /**
+     * @param clientId a client id
+     * @return how long each check of that client's tokens took, in ms, in order (a key-set fetch shows here)
+     */
+    public List<Long> checkMillis(String clientId) {
+        List<Long> ms = checkMillis.get(clientId);
+        return ms == null ? List.of() : List.copyOf(ms);
+    }
+
     private static int count(ConcurrentHashMap<String, AtomicInteger> map, String id) {
         AtomicInteger n = map.get(id);
         return n == null ? 0 : n.get();
@@ -191,6 +201,7 @@ public final class ExpiringTokenBroker implements AutoCloseable {
     /** Admits the token and moves the client's deadline to its expiry; returns null if accepted. */
     private String admit(String clientId, String token) {
         Instant exp;
+        long started = System.nanoTime();
         try {
             var claims = verifier.verify(token);
             exp = claims.getExpirationTime().toInstant();
@@ -199,6 +210,8 @@ public final class ExpiringTokenBroker implements AutoCloseable {
             refusals.add(clientId + ": " + e.reason() + " " + e.getMessage());
             return e.reason().name();
         }
+        checkMillis.computeIfAbsent(clientId, k -> new CopyOnWriteArrayList<>())
+                .add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         try {
             String kid = SignedJWT.parse(token).getHeader().getKeyID();
             keyIds.computeIfAbsent(clientId, k -> Collections.synchronizedSet(new LinkedHashSet<>())).add(kid == null ? "-" : kid);
