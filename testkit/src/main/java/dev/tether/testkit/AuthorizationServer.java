@@ -23,6 +23,8 @@ import org.springframework.security.oauth2.server.authorization.client.Registere
 import org.springframework.security.oauth2.server.authorization.settings.OAuth2TokenFormat;
 import org.springframework.security.oauth2.server.authorization.settings.TokenSettings;
 
+import org.jspecify.annotations.Nullable;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -103,12 +105,16 @@ public final class AuthorizationServer implements AutoCloseable {
     }
 
     /**
-     * Publishes a new key and signs with it from now on; the old key stays published.
+     * Publishes a new key and signs with it from now on; the old key stays published. The first
+     * rotation uses a key generated with the server, so it costs no key generation (hundreds of ms of
+     * CPU on a busy machine) at the moment of the rotation; later ones generate their key here.
      *
      * @return the new key's id
      */
     public synchronized String rotate() {
-        RSAKey next = Keys.generate();
+        RSAKey prepared = keys.upcoming;
+        keys.upcoming = null;
+        RSAKey next = prepared != null ? prepared : Keys.generate();
         List<RSAKey> list = new ArrayList<>(keys.published);
         list.add(next);
         keys.published = List.copyOf(list);
@@ -140,12 +146,14 @@ public final class AuthorizationServer implements AutoCloseable {
         private static final AtomicInteger SERIAL = new AtomicInteger();
         volatile RSAKey active;
         volatile List<RSAKey> published;
+        volatile @Nullable RSAKey upcoming;
         final AtomicInteger served = new AtomicInteger();
 
         Keys() {
             RSAKey first = generate();
             active = first;
             published = List.of(first);
+            upcoming = generate();
         }
 
         static RSAKey generate() {
