@@ -3,6 +3,7 @@ package dev.tether.jwt;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.tether.core.Endpoint;
+import dev.tether.testkit.AuthorizationServer;
 import dev.tether.core.FailureClassifier;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.ResilientConnection;

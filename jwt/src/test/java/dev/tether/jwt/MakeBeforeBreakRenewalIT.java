@@ -2,6 +2,7 @@ package dev.tether.jwt;
 
 import com.nimbusds.jwt.JWTClaimsSet;
 import dev.tether.core.Endpoint;
+import dev.tether.testkit.AuthorizationServer;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.ResilientConnection;

@@ -280,7 +280,9 @@ public final class MqttClient {
      * connection. Needs {@link Builder#authenticationMethod(String)}.
      *
      * @return completes when the broker answers AUTH success; errors with {@link MqttRefusedException}
-     *         on another answer, or {@link IllegalStateException} when not connected or not configured
+     *         on another answer, and at once (nothing sent) when the broker at this endpoint answered an earlier
+     *         re-authentication with DISCONNECT 0x8C (it does not support re-authentication: renew with
+     *         {@link #reconnect()}), or with {@link IllegalStateException} when not connected or not configured
      */
     public Mono<Void> reauthenticate() {
         return core.reauthenticate(credentials);

@@ -4,7 +4,11 @@ import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ResilientConnection;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -38,6 +42,11 @@ public final class MakeBeforeBreakWebSocket implements Disposable {
 
     /** The kind of the {@link LifecycleEvent.Notice} that reports a renewal. */
     public static final String RENEWED_NOTICE = "credentials-renewed";
+    /**
+     * The kind of the {@link LifecycleEvent.Notice} that reports a renewal whose new connection was not
+     * established (the old connection stays in use); its details say why.
+     */
+    public static final String RENEWAL_FAILED_NOTICE = "credentials-renewal-failed";
     /** Default bound on establishing the new connection of a renewal: 10 s. */
     public static final Duration DEFAULT_HANDOVER_TIMEOUT = Duration.ofSeconds(10);
     /** Default time both connections stay open after the new one is established: 500 ms. */
@@ -53,6 +62,8 @@ public final class MakeBeforeBreakWebSocket implements Disposable {
     private final Sinks.Many<LifecycleEvent> events = Sinks.many().multicast().directBestEffort();
     private final AtomicLong renewals = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
+    /** Every connection opened and not closed yet: the current one and, during a renewal, the other one. */
+    private final Set<ResilientConnection<WebSocketSession>> open = ConcurrentHashMap.newKeySet();
     private volatile @Nullable ResilientConnection<WebSocketSession> current;
     private volatile boolean disposed;
 
@@ -92,15 +103,20 @@ public final class MakeBeforeBreakWebSocket implements Disposable {
      * overlap}, then closes it gracefully.
      *
      * @return completes when the old connection is closed; errors, leaving the old connection in
-     *         place, when the new one is not established within the handover timeout
+     *         place, when the new one is not established within the handover timeout (the lifecycle
+     *         then shows a {@link LifecycleEvent.Notice} of kind {@value #RENEWAL_FAILED_NOTICE})
      */
     public Mono<Void> renew() {
         return Mono.defer(() -> {
-            ResilientConnection<WebSocketSession> old = current;
-            if (old == null || disposed) {
-                return Mono.error(new IllegalStateException("not started, or disposed"));
+            ResilientConnection<WebSocketSession> old;
+            ResilientConnection<WebSocketSession> next;
+            synchronized (this) {
+                old = current;
+                if (old == null || disposed) {
+                    return Mono.error(new IllegalStateException("not started, or disposed"));
+                }
+                next = open(false);
             }
-            ResilientConnection<WebSocketSession> next = open(false);
             return next.awaitConnected(handoverTimeout)
                     .flatMap(session -> {
                         synchronized (this) {
@@ -116,7 +132,16 @@ public final class MakeBeforeBreakWebSocket implements Disposable {
                         // session still arrives (a close sent at once would race with it).
                         return Mono.delay(overlap).then(old.close());
                     })
-                    .onErrorResume(e -> current == next ? Mono.error(e) : next.close().then(Mono.error(e)));
+                    .onErrorResume(e -> {
+                        if (current == next) {
+                            return Mono.error(e);
+                        }
+                        if (!disposed) {
+                            emitEvent(new LifecycleEvent.Notice(old.generation(), Instant.now(), RENEWAL_FAILED_NOTICE,
+                                    "the new connection was not established (" + e.getMessage() + "); the old one stays in use"));
+                        }
+                        return next.close().then(Mono.error(e));
+                    });
         });
     }
 
@@ -158,18 +183,19 @@ public final class MakeBeforeBreakWebSocket implements Disposable {
     }
 
     /**
-     * Closes the current connection gracefully and ends {@link #receive()}.
+     * Closes every connection gracefully (during a renewal both the old and the new one) and ends
+     * {@link #receive()}.
      *
-     * @return completes when closed
+     * @return completes when all are closed
      */
     public Mono<Void> close() {
         return Mono.defer(() -> {
-            ResilientConnection<WebSocketSession> c;
+            List<ResilientConnection<WebSocketSession>> all;
             synchronized (this) {
                 disposed = true;
-                c = current;
+                all = new ArrayList<>(open);
             }
-            return (c == null ? Mono.<Void>empty() : c.close()).doFinally(s -> {
+            return Flux.fromIterable(all).flatMap(c -> c.close().onErrorResume(e -> Mono.empty())).then().doFinally(s -> {
                 synchronized (emitLock) {
                     inbound.tryEmitComplete();
                     events.tryEmitComplete();
@@ -198,6 +224,8 @@ public final class MakeBeforeBreakWebSocket implements Disposable {
         if (asCurrent) {
             current = c;
         }
+        open.add(c);
+        c.onClosed().onErrorResume(e -> Mono.empty()).subscribe(null, null, () -> open.remove(c));
         c.lifecycle().subscribe(e -> {
             if (current == c) {
                 emitEvent(e);

@@ -51,6 +51,8 @@ public final class ClientCore {
     private List<String> storeEndpoints = List.of();
     /** What opening the session store found worth saying (kind, details), reported on the first connection. */
     private final List<String[]> storeNotices = new ArrayList<>(0);
+    /** Endpoints whose broker answered a re-authentication with DISCONNECT 0x8C (it does not support it). */
+    private final java.util.Set<String> reauthRefusedBy = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** @param config the client settings */
     public ClientCore(MqttClientConfig config) {
@@ -212,10 +214,26 @@ public final class ClientCore {
                 return Mono.error(new IllegalStateException("not connected; re-authentication needs an established connection"));
             }
             MqttConnection live = c;
+            String endpoint = live.attempt().endpoint().toString();
+            if (reauthRefusedBy.contains(endpoint)) {
+                return Mono.error(new dev.tether.mqtt.MqttRefusedException("AUTH", 0x8C, "the broker at " + endpoint
+                        + " answered an earlier re-authentication with DISCONNECT 0x8C (bad authentication method): it does"
+                        + " not support re-authentication; renew with a planned reconnect (MqttClient.reconnect())"));
+            }
             return Mono.defer(() -> credentials.credentials(new CredentialsRequest(1, live.attempt().endpoint(), true)))
                     .switchIfEmpty(Mono.error(() -> new IllegalStateException("the credentials provider completed without credentials")))
                     .flatMap(live::reauthenticate);
         });
+    }
+
+    /**
+     * Remembers that the broker at an endpoint refused a re-authentication with DISCONNECT 0x8C, so that
+     * {@link #reauthenticate} fails at once there and a renewal falls back to a planned reconnect.
+     *
+     * @param endpoint the endpoint, as {@code Endpoint.toString()}
+     */
+    void reauthenticationRefused(String endpoint) {
+        reauthRefusedBy.add(endpoint);
     }
 
     /**

@@ -996,8 +996,17 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             terminated.tryEmitValue(end());
         }
         if (reauth != null) {
-            reauth.error(new ConnectionFailedException("the connection closed during re-authentication",
-                    Initiator.REMOTE_PEER, -1, null, transportError));
+            if (serverDisconnectCode == 0x8C) {
+                // The broker does not support re-authentication: later renewals on this endpoint go straight to the
+                // fallback (a planned reconnect) instead of provoking this disconnect again.
+                core.reauthenticationRefused(attempt.endpoint().toString());
+                reauth.error(new MqttRefusedException("AUTH", serverDisconnectCode, "the broker answered re-authentication with "
+                        + "DISCONNECT 0x8C (bad authentication method): it does not support re-authentication; renew with a "
+                        + "planned reconnect (MqttClient.reconnect())"));
+            } else {
+                reauth.error(new ConnectionFailedException("the connection closed during re-authentication",
+                        Initiator.REMOTE_PEER, -1, null, transportError));
+            }
         }
         afterFinish.forEach(Runnable::run);
         afterFinish.clear();

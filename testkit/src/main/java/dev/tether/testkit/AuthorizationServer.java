@@ -1,4 +1,4 @@
-package dev.tether.jwt;
+package dev.tether.testkit;
 
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
@@ -23,11 +23,13 @@ import org.springframework.security.oauth2.server.authorization.client.Registere
 import org.springframework.security.oauth2.server.authorization.settings.OAuth2TokenFormat;
 import org.springframework.security.oauth2.server.authorization.settings.TokenSettings;
 
+import org.jspecify.annotations.Nullable;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A real OAuth2 authorization server for the tests: Spring Authorization Server under Spring Boot,
@@ -36,20 +38,34 @@ import java.util.concurrent.atomic.AtomicReference;
  * tokens; the JWK set and the discovery documents are published as a real provider does. Keys rotate
  * as at a real identity provider: the next key is published and used for signing, the previous one
  * stays published until it is retired.
+ *
+ * <p>Needs Spring Authorization Server on the class path: the dependency is optional here, so a module
+ * whose tests start this server declares {@code spring-boot-starter-oauth2-authorization-server} (test
+ * scope) itself.
  */
-final class AuthorizationServer implements AutoCloseable {
+public final class AuthorizationServer implements AutoCloseable {
 
-    static final String BASIC_CLIENT = "sensor-basic";
-    static final String BASIC_SECRET = "basic-client-secret-7f3a9c";
-    static final String POST_CLIENT = "sensor-post";
-    static final String POST_SECRET = "post-client-secret-b41d2e";
-    static final String SCOPE = "telemetry";
+    /** The client that authenticates with HTTP Basic ({@code client_secret_basic}). */
+    public static final String BASIC_CLIENT = "sensor-basic";
+    /** Its secret (a test fixture's, never a real one). */
+    public static final String BASIC_SECRET = "basic-client-secret-7f3a9c";
+    /** The client that authenticates with form parameters ({@code client_secret_post}). */
+    public static final String POST_CLIENT = "sensor-post";
+    /** Its secret (a test fixture's, never a real one). */
+    public static final String POST_SECRET = "post-client-secret-b41d2e";
+    /** The scope both clients may ask for. */
+    public static final String SCOPE = "telemetry";
 
     private final Keys keys = new Keys();
     private final ConfigurableApplicationContext context;
     private final int port;
 
-    AuthorizationServer(Duration tokenLifetime) {
+    /**
+     * Starts the server.
+     *
+     * @param tokenLifetime the lifetime of every access token it issues
+     */
+    public AuthorizationServer(Duration tokenLifetime) {
         // Spring must not reconfigure the test JVM's logging (other tests capture log lines).
         System.setProperty("org.springframework.boot.logging.LoggingSystem", "none");
         context = new SpringApplicationBuilder(App.class)
@@ -60,49 +76,63 @@ final class AuthorizationServer implements AutoCloseable {
                     ctx.getBeanFactory().registerSingleton("tokenLifetime", new TokenLifetime(tokenLifetime));
                 })
                 .run();
-        port = ((WebServerApplicationContext) context).getWebServer().getPort();
+        port = Objects.requireNonNull(((WebServerApplicationContext) context).getWebServer(), "no web server started").getPort();
     }
 
     /** @return the issuer identifier (tokens carry it as {@code iss}; discovery is served under it) */
-    String issuer() {
+    public String issuer() {
         return "http://127.0.0.1:" + port;
     }
 
-    String tokenUri() {
+    /** @return the token endpoint */
+    public String tokenUri() {
         return issuer() + "/oauth2/token";
     }
 
-    int port() {
+    /** @return the port it listens on, at 127.0.0.1 */
+    public int port() {
         return port;
     }
 
     /** @return the key id tokens are signed with now */
-    String activeKeyId() {
-        return keys.active.get().getKeyID();
+    public String activeKeyId() {
+        return keys.active.getKeyID();
     }
 
     /** @return the key ids published in the JWK set */
-    List<String> publishedKeyIds() {
-        return keys.published.get().stream().map(JWK::getKeyID).toList();
+    public List<String> publishedKeyIds() {
+        return keys.published.stream().map(JWK::getKeyID).toList();
     }
 
-    /** Publishes a new key and signs with it from now on; the old key stays published. */
-    String rotate() {
-        RSAKey next = Keys.generate();
-        List<RSAKey> list = new ArrayList<>(keys.published.get());
+    /**
+     * Publishes a new key and signs with it from now on; the old key stays published. The first
+     * rotation uses a key generated with the server, so it costs no key generation (hundreds of ms of
+     * CPU on a busy machine) at the moment of the rotation; later ones generate their key here.
+     *
+     * @return the new key's id
+     */
+    public synchronized String rotate() {
+        RSAKey prepared = keys.upcoming;
+        keys.upcoming = null;
+        RSAKey next = prepared != null ? prepared : Keys.generate();
+        List<RSAKey> list = new ArrayList<>(keys.published);
         list.add(next);
-        keys.published.set(List.copyOf(list));
-        keys.active.set(next);
+        keys.published = List.copyOf(list);
+        keys.active = next;
         return next.getKeyID();
     }
 
-    /** Removes a key from the published set (the end of its grace period). */
-    void retire(String kid) {
-        keys.published.set(keys.published.get().stream().filter(k -> !k.getKeyID().equals(kid)).toList());
+    /**
+     * Removes a key from the published set (the end of its grace period).
+     *
+     * @param kid the key's id
+     */
+    public synchronized void retire(String kid) {
+        keys.published = keys.published.stream().filter(k -> !k.getKeyID().equals(kid)).toList();
     }
 
     /** @return how many times the JWK set was served */
-    int jwkSetRequests() {
+    public int jwkSetRequests() {
         return keys.served.get();
     }
 
@@ -114,14 +144,16 @@ final class AuthorizationServer implements AutoCloseable {
     /** The signing key and the published keys, shared by the beans below. */
     static final class Keys {
         private static final AtomicInteger SERIAL = new AtomicInteger();
-        final AtomicReference<RSAKey> active;
-        final AtomicReference<List<RSAKey>> published;
+        volatile RSAKey active;
+        volatile List<RSAKey> published;
+        volatile @Nullable RSAKey upcoming;
         final AtomicInteger served = new AtomicInteger();
 
         Keys() {
             RSAKey first = generate();
-            active = new AtomicReference<>(first);
-            published = new AtomicReference<>(List.of(first));
+            active = first;
+            published = List.of(first);
+            upcoming = generate();
         }
 
         static RSAKey generate() {
@@ -158,14 +190,14 @@ final class AuthorizationServer implements AutoCloseable {
         JWKSource<SecurityContext> jwkSource(Keys keys) {
             return (selector, context) -> {
                 keys.served.incrementAndGet();
-                return selector.select(new JWKSet(new ArrayList<JWK>(keys.published.get())));
+                return selector.select(new JWKSet(new ArrayList<JWK>(keys.published)));
             };
         }
 
         /** What signs the tokens: the active key only. */
         @Bean
         JwtEncoder jwtEncoder(Keys keys) {
-            return new NimbusJwtEncoder((selector, context) -> selector.select(new JWKSet(keys.active.get())));
+            return new NimbusJwtEncoder((selector, context) -> selector.select(new JWKSet(keys.active)));
         }
     }
 }
