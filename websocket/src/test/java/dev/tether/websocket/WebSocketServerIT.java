@@ -62,6 +62,38 @@ class WebSocketServerIT {
         }
     }
 
+    /**
+     * The client has its 101 a moment before the server registers the session; a stop in that moment must still
+     * close the session cleanly and count it (it was aborted at the drain's end, seen once in a loaded run).
+     */
+    @Test
+    void aSessionUpgradedJustAsTheStopBeginsIsClosedCleanlyAndCounted() {
+        // The server's event loop is kept busy for 100 ms right after the 101 is written, before Reactor Netty
+        // hands the connection to the session: the client has its session and the stop begins in that window.
+        WebSocketServer server = local().httpServer(http -> http.doOnChannelInit((observer, ch, address) -> {
+            if (ch.pipeline().get(reactor.netty.NettyPipeline.HttpCodec) != null) {
+                ch.pipeline().addAfter(reactor.netty.NettyPipeline.HttpCodec, "test.late-session", new LateAfterUpgrade());
+            }
+        })).build();
+        WebSocketClient client = WebSocketClient.builder().build();
+        try {
+            for (int i = 0; i < 20; i++) {
+                server.start().block(WAIT);
+                WebSocketSession s = open(client, uri(server, "/ws"));
+                DrainReport report = server.stop().block(WAIT);
+                CloseSummary closed = s.closed().block(WAIT);
+                assertThat(LateAfterUpgrade.delayed).as("the window was opened").isPositive();
+                assertThat(closed.codeReceived()).as("round %d", i).isEqualTo(1001);
+                assertThat(closed.clean()).as("round %d", i).isTrue();
+                assertThat(report.sessions()).as("round %d: %s", i, report).isEqualTo(1);
+                assertThat(report.closedCleanly()).as("round %d: %s", i, report).isEqualTo(1);
+                assertThat(report.aborted()).as("round %d", i).isZero();
+            }
+        } finally {
+            server.disposeNow(WAIT);
+        }
+    }
+
     @Test
     void registryCountsBroadcastsAndClosesOneOrAllAndTheServerClosesTcpAtOnce() {
         WebSocketServer server = local().build();
@@ -270,5 +302,27 @@ class WebSocketServerIT {
     static void awaitCount(WebSocketServer server, int n) {
         reactor.core.publisher.Flux.interval(Duration.ofMillis(5)).filter(i -> server.sessions().count() >= n).next().block(WAIT);
         assertThat(server.sessions().count()).isGreaterThanOrEqualTo(n);
+    }
+
+    /** Busy (not blocked: the loop is watched for blocking calls) for 100 ms once a 101 has been written. */
+    static final class LateAfterUpgrade extends io.netty.channel.ChannelOutboundHandlerAdapter {
+        static volatile int delayed;
+        static volatile long spun;
+
+        @Override
+        public void write(io.netty.channel.ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
+            if (msg instanceof io.netty.handler.codec.http.HttpResponse r && r.status().code() == 101) {
+                promise.addListener(f -> {
+                    delayed++;
+                    long until = System.nanoTime() + 100_000_000L;
+                    long spins = 0;
+                    while (System.nanoTime() < until) {
+                        spins++; // Thread.onSpinWait() counts as blocking for BlockHound
+                    }
+                    spun = spins;
+                });
+            }
+            ctx.write(msg, promise);
+        }
     }
 }

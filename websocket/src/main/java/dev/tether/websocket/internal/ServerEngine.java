@@ -29,9 +29,11 @@ import java.security.cert.Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -63,6 +65,8 @@ public final class ServerEngine implements SessionRegistry {
 
     private static final Logger log = LoggerFactory.getLogger(ServerEngine.class);
     private static final Duration ABORT_WAIT = Duration.ofSeconds(5);
+    /** How often a drain looks for an admitted upgrade that has not registered its session yet. */
+    private static final Duration LATE_UPGRADE_POLL = Duration.ofMillis(5);
     private static final AttributeKey<Admission> ADMISSION = AttributeKey.valueOf("tether.ws.admission");
 
     /** Where the server is in its life. */
@@ -217,8 +221,8 @@ public final class ServerEngine implements SessionRegistry {
                 reason.closeCode(), config.drainTimeout().toMillis());
         snapshot.forEach(h -> closeForDrain(h, reason));
         Duration safety = config.drainTimeout().plusMillis(500);
-        return Flux.fromIterable(snapshot).flatMap(CloseHandshakeHandler::closed, Math.max(1, snapshot.size()))
-                .then()
+        Set<String> awaited = new HashSet<>();
+        return awaitClosed(snapshot, awaited)
                 .timeout(safety, Mono.empty(), config.scheduler())
                 .then(Mono.defer(this::abortRemaining))
                 .then(Mono.defer(this::closeListener))
@@ -235,6 +239,38 @@ public final class ServerEngine implements SessionRegistry {
                     log.info("drain done: {}", report);
                     return report;
                 }));
+    }
+
+    /**
+     * Waits for the given sessions to close, then for the ones that registered since (an upgrade answered just
+     * before the drain began registers after it and is told by {@link #onSession}), until no session is left and
+     * no admitted upgrade is still on its way to one. The drain's bound cuts it short.
+     */
+    private Mono<Void> awaitClosed(List<CloseHandshakeHandler> batch, Set<String> awaited) {
+        List<CloseHandshakeHandler> now = new ArrayList<>();
+        for (CloseHandshakeHandler h : batch) {
+            if (awaited.add(h.id())) {
+                now.add(h);
+            }
+        }
+        Mono<Void> closing = now.isEmpty() ? Mono.empty()
+                : Flux.fromIterable(now).flatMap(CloseHandshakeHandler::closed, now.size()).then();
+        return closing.then(Mono.defer(() -> {
+            List<CloseHandshakeHandler> late = new ArrayList<>();
+            for (CloseHandshakeHandler h : sessions.values()) {
+                if (!awaited.contains(h.id())) {
+                    late.add(h);
+                }
+            }
+            if (!late.isEmpty()) {
+                return awaitClosed(late, awaited);
+            }
+            if (admitted.get() > sessions.size()) {
+                // Admitted, answered or being answered, not registered yet: look again shortly.
+                return Mono.delay(LATE_UPGRADE_POLL, config.scheduler()).then(Mono.defer(() -> awaitClosed(List.of(), awaited)));
+            }
+            return Mono.empty();
+        }));
     }
 
     private void closeForDrain(CloseHandshakeHandler h, DrainReason reason) {
