@@ -35,7 +35,9 @@ import io.netty.handler.codec.mqtt.MqttUnsubAckMessage;
 import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
@@ -256,7 +258,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             return writePublish(message, packetId, false);
         }
         wrote();
-        ChannelFuture f = ch.write(Packets.publish(message, packetId, false, v5));
+        ChannelFuture f = ch.write(Packets.publish(ch.alloc(), message, packetId, false, v5));
         if (!flushScheduled) {
             flushScheduled = true;
             ch.eventLoop().execute(() -> {
@@ -269,7 +271,12 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
 
     @Override
     public ChannelFuture writePublish(MqttMessage message, int packetId, boolean dup) {
-        return write(Packets.publish(message, packetId, dup, v5));
+        Channel ch = channel;
+        if (ch == null) {
+            wrote();
+            throw new IllegalStateException("no channel");
+        }
+        return write(Packets.publish(ch.alloc(), message, packetId, dup, v5));
     }
 
     @Override
@@ -683,21 +690,24 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             protocolError(0x82, "the broker sent a PUBLISH without topic name (topic aliases are not negotiated)", null);
             return;
         }
-        MqttMessage.Builder b = MqttMessage.builder(topic).payload(ByteBufUtil.getBytes(p.payload()))
-                .qos(qos).retain(p.fixedHeader().isRetain());
         MqttProperties props = p.variableHeader().properties();
         String ct = Packets.stringProperty(props, MqttProperties.CONTENT_TYPE);
-        if (ct != null) {
-            b.contentType(ct);
-        }
-        for (MqttProperties.MqttProperty<?> up : props.getProperties(MqttProperties.USER_PROPERTY)) {
-            if (up instanceof MqttProperties.UserProperties ups) {
-                ups.value().forEach(pair -> b.userProperty(pair.key, pair.value));
-            } else if (up instanceof MqttProperties.UserProperty u) {
-                b.userProperty(u.value().key, u.value().value);
+        Map<String, String> user = Map.of();
+        List<? extends MqttProperties.MqttProperty> ups = props.getProperties(MqttProperties.USER_PROPERTY);
+        if (!ups.isEmpty()) {
+            Map<String, String> m = new LinkedHashMap<>();
+            for (MqttProperties.MqttProperty<?> up : ups) {
+                if (up instanceof MqttProperties.UserProperties list) {
+                    list.value().forEach(pair -> m.put(pair.key, pair.value));
+                } else if (up instanceof MqttProperties.UserProperty u) {
+                    m.put(u.value().key, u.value().value);
+                }
             }
+            user = m;
         }
-        MqttMessage message = b.build();
+        // The array is this message's own: handed over, not copied again.
+        MqttMessage message = MessageAccess.create(topic, ByteBufUtil.getBytes(p.payload()), qos,
+                p.fixedHeader().isRetain(), ct, user);
         List<Integer> identifiers = List.of();
         if (v5) {
             List<? extends MqttProperties.MqttProperty> ids = props.getProperties(MqttProperties.SUBSCRIPTION_IDENTIFIER);
