@@ -518,6 +518,22 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             }
             return;
         }
+        if (msg instanceof PacketFramer.Reply r) {
+            KeepAlive k = keepAlive;
+            if (k != null) {
+                k.read();
+            }
+            MqttMessageType type = MqttMessageType.valueOf(r.type());
+            if (finished || detected != null || goodbyeBeforeSession) {
+                return;
+            }
+            if (!established) {
+                protocolError(0x82, "the broker sent " + type + " before CONNACK", null);
+                return;
+            }
+            onReply(type, r.packetId(), 0);
+            return;
+        }
         if (!(msg instanceof io.netty.handler.codec.mqtt.MqttMessage m)) {
             ctx.fireChannelRead(msg);
             return;
@@ -551,31 +567,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             }
             switch (type) {
                 case PUBLISH -> onPublish((MqttPublishMessage) m);
-                case PUBACK -> {
-                    int id = packetId(m);
-                    if (!core.onPubAck(id, reasonCode(m))) {
-                        protocolError(0x82, "the broker sent PUBACK for packet id " + id + ", which is not a QoS 1 publish in flight", null);
-                    }
-                }
-                case PUBREC -> {
-                    int id = packetId(m);
-                    if (!core.onPubRec(this, id, reasonCode(m))) {
-                        protocolError(0x82, "the broker sent PUBREC for packet id " + id + ", which is not a QoS 2 publish in flight", null);
-                    }
-                }
-                case PUBCOMP -> {
-                    int id = packetId(m);
-                    if (!core.onPubComp(id, reasonCode(m))) {
-                        protocolError(0x82, "the broker sent PUBCOMP for packet id " + id + ", which was not released", null);
-                    }
-                }
-                case PUBREL -> {
-                    int id = packetId(m);
-                    if (!core.releaseQos2(this, id, v5)) {
-                        protocolError(0x82, "the broker sent PUBREL for packet id " + id
-                                + " before the client sent PUBREC for it", null);
-                    }
-                }
+                case PUBACK, PUBREC, PUBCOMP, PUBREL -> onReply(type, packetId(m), reasonCode(m));
                 case SUBACK -> {
                     MqttSubAckMessage ack = (MqttSubAckMessage) m;
                     int id = ack.variableHeader().messageId();
@@ -1101,6 +1093,34 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private static void cancel(@Nullable Disposable d) {
         if (d != null) {
             d.dispose();
+        }
+    }
+
+    /** A PUBACK, PUBREC, PUBCOMP or PUBREL on an established session. */
+    private void onReply(MqttMessageType type, int id, int reasonCode) {
+        switch (type) {
+            case PUBACK -> {
+                if (!core.onPubAck(id, reasonCode)) {
+                    protocolError(0x82, "the broker sent PUBACK for packet id " + id + ", which is not a QoS 1 publish in flight", null);
+                }
+            }
+            case PUBREC -> {
+                if (!core.onPubRec(this, id, reasonCode)) {
+                    protocolError(0x82, "the broker sent PUBREC for packet id " + id + ", which is not a QoS 2 publish in flight", null);
+                }
+            }
+            case PUBCOMP -> {
+                if (!core.onPubComp(id, reasonCode)) {
+                    protocolError(0x82, "the broker sent PUBCOMP for packet id " + id + ", which was not released", null);
+                }
+            }
+            case PUBREL -> {
+                if (!core.releaseQos2(this, id, v5)) {
+                    protocolError(0x82, "the broker sent PUBREL for packet id " + id
+                            + " before the client sent PUBREC for it", null);
+                }
+            }
+            default -> throw new IllegalArgumentException(type + " is not a publish reply");
         }
     }
 

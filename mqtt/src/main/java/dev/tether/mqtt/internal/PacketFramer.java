@@ -30,7 +30,8 @@ import reactor.core.scheduler.Scheduler;
  * CONNACK ({@link ShortConnack}) and never reaches the decoder: an MQTT 5 CONNACK always has a Property Length,
  * so a two-byte one is a broker that does not speak MQTT 5 answering in its own version, whatever version the
  * CONNECT asked for. Netty's decoder, switched to MQTT 5 by the encoder when it wrote an MQTT 5 CONNECT, would
- * take it for a malformed MQTT 5 CONNACK. The first bytes received are kept (up to {@value #FIRST_BYTES}) so a
+ * take it for a malformed MQTT 5 CONNACK. A PUBACK, PUBREC, PUBREL or PUBCOMP that carries its packet id alone is
+ * read here too ({@link Reply}): it is most of what a publishing client receives. The first bytes received are kept (up to {@value #FIRST_BYTES}) so a
  * failure before CONNACK can say what arrived.
  *
  * Runs on the channel's event loop; the timer is scheduled on the attempt's scheduler (virtual time
@@ -193,6 +194,16 @@ final class PacketFramer extends ByteToMessageDecoder {
             out.add(new ShortConnack((flags & 0x01) != 0, flags, code));
             return;
         }
+        int first = in.getUnsignedByte(start);
+        if (remaining == 2 && (first == 0x40 || first == 0x50 || first == 0x62 || first == 0x70)) {
+            // PUBACK, PUBREC, PUBREL or PUBCOMP with its packet id alone (reason code 0, no properties, the same
+            // in MQTT 3.1.1 and 5): read here, one small object instead of Netty's four, for every QoS 1 publish.
+            int id = in.getUnsignedShort(start + headerLength);
+            in.skipBytes((int) total);
+            framesForwarded++;
+            out.add(new Reply(type, id));
+            return;
+        }
         framesForwarded++;
         // One packet per call: it is passed on and decoded before the next one is cut.
         out.add(in.readRetainedSlice((int) total));
@@ -304,6 +315,15 @@ final class PacketFramer extends ByteToMessageDecoder {
      * @param returnCode     the 3.1.1 return code
      */
     record ShortConnack(boolean sessionPresent, int flags, int returnCode) {
+    }
+
+    /**
+     * A PUBACK, PUBREC, PUBREL or PUBCOMP of remaining length 2 (packet id only: reason code 0, no properties).
+     *
+     * @param type     the packet type (4, 5, 6 or 7)
+     * @param packetId the packet id
+     */
+    record Reply(int type, int packetId) {
     }
 
     /** Counts the packets the MQTT decoder produced, whole or failed. */
