@@ -9,7 +9,6 @@ import dev.tether.mqtt.MqttQos;
 import dev.tether.mqtt.MqttRefusedException;
 import dev.tether.mqtt.MqttSession;
 import dev.tether.mqtt.PublishResult;
-import io.netty.util.collection.IntObjectHashMap;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -225,12 +224,13 @@ final class OutboundPublishes {
     private MqttQos serverMaximumQos = MqttQos.EXACTLY_ONCE;
     private boolean serverRetainAvailable = true;
     private long serverMaximumPacketSize = Long.MAX_VALUE;
-    private final ArrayDeque<Publish> pending = new ArrayDeque<>();
+    // Small at first: an idle client holds these queues (they grow as publishes wait).
+    private final ArrayDeque<Publish> pending = new ArrayDeque<>(1);
     /**
      * The publishes a session store held without a packet id when it was opened, read from it a page at a time
      * ({@link #refill}) and sent before {@link #pending}: the store may hold far more than fits in memory.
      */
-    private final ArrayDeque<Publish> restored = new ArrayDeque<>();
+    private final ArrayDeque<Publish> restored = new ArrayDeque<>(1);
     /** The key of the last restored publish read from the store, the last key to read, and whether all were read. */
     private long restoredAfter;
     private long restoredUpTo;
@@ -241,7 +241,7 @@ final class OutboundPublishes {
      */
     private final java.util.Set<Long> restoredInMemory = new java.util.HashSet<>();
     /** The publishes in flight by packet id (primitive keys: no boxing per publish); their order is {@link Publish#sentSeq}. */
-    private final IntObjectHashMap<Publish> inFlight = new IntObjectHashMap<>(4);
+    private final IntMap<Publish> inFlight = new IntMap<>();
     private long sentSeq;
     private final List<MonoSink<Void>> drainWaiters = new ArrayList<>();
     private SessionStorage storage = SessionStorage.NONE;
@@ -693,7 +693,7 @@ final class OutboundPublishes {
 
     /** @return the publishes in flight, in the order they were sent */
     private List<Publish> inFlightInOrder() {
-        List<Publish> ordered = new ArrayList<>(inFlight.values());
+        List<Publish> ordered = inFlight.values();
         ordered.sort(java.util.Comparator.comparingLong(op -> op.sentSeq));
         return ordered;
     }

@@ -1,7 +1,5 @@
 package dev.tether.mqtt.internal;
 
-import io.netty.util.collection.IntObjectHashMap;
-
 /**
  * The packet identifiers of one client: PUBLISH (QoS 1 and 2), SUBSCRIBE and UNSUBSCRIBE share one space of
  * ids from 1 to 65535 (MQTT 5 §2.2.1). Ids are handed out in turn, wrapping after 65535 and skipping those
@@ -15,7 +13,7 @@ final class PacketIds {
     static final int MAX = 0xFFFF;
 
     /** The ids in use, as primitive keys (a set of boxed integers cost two objects per publish). */
-    private final IntObjectHashMap<Boolean> inUse = new IntObjectHashMap<>(4);
+    private final IntMap<Boolean> inUse = new IntMap<>();
     private int next = 1;
 
     /** @return a free id, now in use, or 0 if all 65535 are in use */
