@@ -518,6 +518,24 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             }
             return;
         }
+        if (msg instanceof PacketFramer.InboundPublish ip) {
+            KeepAlive k = keepAlive;
+            if (k != null) {
+                k.read();
+            }
+            if (finished || detected != null || goodbyeBeforeSession) {
+                return;
+            }
+            if (!established) {
+                protocolError(0x82, "the broker sent PUBLISH before CONNACK", null);
+                return;
+            }
+            MqttQos qos = MqttQos.of(ip.qos());
+            // The payload array is the framer's new one: handed over, not copied.
+            MqttMessage message = MessageAccess.create(ip.topic(), ip.payload(), qos, ip.retain(), null, Map.of());
+            core.onPublish(this, message, ip.packetId(), ip.identifiers());
+            return;
+        }
         if (msg instanceof PacketFramer.Reply r) {
             KeepAlive k = keepAlive;
             if (k != null) {
@@ -659,6 +677,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         negotiated = session;
         established = true;
         startKeepAlive(session.keepAlive());
+        framer.readPublishes(v5);
         core.connected(this, session);
         connectSink.success(new Established(session));
     }
