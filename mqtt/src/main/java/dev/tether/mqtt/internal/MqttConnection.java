@@ -549,7 +549,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
                 protocolError(0x82, "the broker sent " + type + " before CONNACK", null);
                 return;
             }
-            onReply(type, r.packetId(), 0);
+            onReply(type, r.packetId(), r.reasonCode());
             return;
         }
         if (!(msg instanceof io.netty.handler.codec.mqtt.MqttMessage m)) {

@@ -32,7 +32,8 @@ import reactor.core.scheduler.Scheduler;
  * so a two-byte one is a broker that does not speak MQTT 5 answering in its own version, whatever version the
  * CONNECT asked for. Netty's decoder, switched to MQTT 5 by the encoder when it wrote an MQTT 5 CONNECT, would
  * take it for a malformed MQTT 5 CONNACK. A PUBACK, PUBREC, PUBREL or PUBCOMP that carries its packet id alone is
- * read here too ({@link Reply}): it is most of what a publishing client receives. Once the session is established,
+ * read here too ({@link Reply}), and once the session is established in MQTT 5 one with a reason code and no
+ * properties: it is most of what a publishing client receives. Once the session is established,
  * so is a PUBLISH in its common form ({@link InboundPublish}, see {@link #readPublishes}): one array for the
  * payload and one string for the topic instead of Netty's message objects, slices and character buffers. The first bytes received are kept (up to {@value #FIRST_BYTES}) so a
  * failure before CONNACK can say what arrived.
@@ -200,13 +201,16 @@ final class PacketFramer extends ByteToMessageDecoder {
             return;
         }
         int first = in.getUnsignedByte(start);
-        if (remaining == 2 && (first == 0x40 || first == 0x50 || first == 0x62 || first == 0x70)) {
-            // PUBACK, PUBREC, PUBREL or PUBCOMP with its packet id alone (reason code 0, no properties, the same
-            // in MQTT 3.1.1 and 5): read here, one small object instead of Netty's four, for every QoS 1 publish.
+        if ((first == 0x40 || first == 0x50 || first == 0x62 || first == 0x70) && (remaining == 2 || (publishes == 5
+                && (remaining == 3 || (remaining == 4 && in.getUnsignedByte(start + headerLength + 3) == 0))))) {
+            // PUBACK, PUBREC, PUBREL or PUBCOMP with its packet id alone (the same in MQTT 3.1.1 and 5) or, in MQTT 5,
+            // with a reason code and no properties: read here, one small object instead of Netty's four, for every
+            // QoS 1 publish.
             int id = in.getUnsignedShort(start + headerLength);
+            int reasonCode = remaining > 2 ? in.getUnsignedByte(start + headerLength + 2) : 0;
             in.skipBytes((int) total);
             framesForwarded++;
-            out.add(new Reply(type, id));
+            out.add(new Reply(type, id, reasonCode));
             return;
         }
         if (type == 3 && publishes != 0) {
@@ -443,12 +447,14 @@ final class PacketFramer extends ByteToMessageDecoder {
     }
 
     /**
-     * A PUBACK, PUBREC, PUBREL or PUBCOMP of remaining length 2 (packet id only: reason code 0, no properties).
+     * A PUBACK, PUBREC, PUBREL or PUBCOMP without properties: its packet id alone (reason code 0) or, in MQTT 5,
+     * with a reason code.
      *
-     * @param type     the packet type (4, 5, 6 or 7)
-     * @param packetId the packet id
+     * @param type       the packet type (4, 5, 6 or 7)
+     * @param packetId   the packet id
+     * @param reasonCode the reason code, 0 when absent
      */
-    record Reply(int type, int packetId) {
+    record Reply(int type, int packetId, int reasonCode) {
     }
 
     /**

@@ -91,16 +91,36 @@ class PacketFramerTest {
     }
 
     @Test
-    void aShortPublishReplyIsReadByTheFramerAndALongerOneByTheDecoder() {
-        assertThat(framed(new byte[]{0x40, 2, 0x01, 0x02}, true, false)).isEqualTo(new PacketFramer.Reply(4, 0x0102));
-        assertThat(framed(new byte[]{0x50, 2, 0x00, 0x07}, true, false)).isEqualTo(new PacketFramer.Reply(5, 7));
-        assertThat(framed(new byte[]{0x62, 2, 0x00, 0x07}, true, false)).isEqualTo(new PacketFramer.Reply(6, 7));
-        assertThat(framed(new byte[]{0x70, 2, 0x00, 0x07}, true, false)).isEqualTo(new PacketFramer.Reply(7, 7));
-        // With a reason code, or a PUBREL with the wrong flags: Netty's decoder reads it (and judges it).
+    void aPublishReplyWithoutPropertiesIsReadByTheFramerAndAnyOtherByTheDecoder() {
+        assertThat(framed(new byte[]{0x40, 2, 0x01, 0x02}, true, false)).isEqualTo(new PacketFramer.Reply(4, 0x0102, 0));
+        assertThat(framed(new byte[]{0x50, 2, 0x00, 0x07}, true, false)).isEqualTo(new PacketFramer.Reply(5, 7, 0));
+        assertThat(framed(new byte[]{0x62, 2, 0x00, 0x07}, true, false)).isEqualTo(new PacketFramer.Reply(6, 7, 0));
+        assertThat(framed(new byte[]{0x70, 2, 0x00, 0x07}, true, false)).isEqualTo(new PacketFramer.Reply(7, 7, 0));
+        // MQTT 5 with a reason code (and an empty property length): once the version is known.
+        assertThat(framed(new byte[]{0x40, 3, 0x00, 0x07, 0x10}, true, true)).isEqualTo(new PacketFramer.Reply(4, 7, 0x10));
+        assertThat(framed(new byte[]{0x50, 4, 0x00, 0x07, (byte) 0x80, 0}, true, true))
+                .isEqualTo(new PacketFramer.Reply(5, 7, 0x80));
+        // Before the version is known, in MQTT 3.1.1, with properties, or a PUBREL with the wrong flags: Netty's
+        // decoder reads it (and judges it).
         assertThat(framed(new byte[]{0x40, 3, 0x00, 0x07, (byte) 0x80}, true, false))
+                .isInstanceOf(io.netty.handler.codec.mqtt.MqttMessage.class);
+        assertThat(framed(new byte[]{0x40, 3, 0x00, 0x07, (byte) 0x80}, false, true))
+                .isInstanceOf(io.netty.handler.codec.mqtt.MqttMessage.class);
+        assertThat(framed(new byte[]{0x40, 7, 0x00, 0x07, 0x10, 3, 0x1F, 0, 0}, true, true))
                 .isInstanceOf(io.netty.handler.codec.mqtt.MqttMessage.class);
         assertThat(framed(new byte[]{0x60, 2, 0x00, 0x07}, true, false))
                 .isInstanceOf(io.netty.handler.codec.mqtt.MqttMessage.class);
+    }
+
+    @Test
+    void aPublishReplyWithAReasonCodeReachesTheCoreWithIt() {
+        // Checked through the decoder's reading: the framer's record carries the same id and code.
+        Object netty = framed(new byte[]{0x40, 3, 0x00, 0x07, 0x10}, true, false);
+        Object ours = framed(new byte[]{0x40, 3, 0x00, 0x07, 0x10}, true, true);
+        io.netty.handler.codec.mqtt.MqttMessage m = (io.netty.handler.codec.mqtt.MqttMessage) netty;
+        io.netty.handler.codec.mqtt.MqttPubReplyMessageVariableHeader h =
+                (io.netty.handler.codec.mqtt.MqttPubReplyMessageVariableHeader) m.variableHeader();
+        assertThat(ours).isEqualTo(new PacketFramer.Reply(4, h.messageId(), h.reasonCode() & 0xFF));
     }
 
     private static Object framed(byte[] bytes, boolean v5, boolean readPublishes) {
