@@ -101,7 +101,8 @@ public final class ClientCore {
     }
 
     private void publish(OutboundPublishes.Publish op) {
-        List<Runnable> after = new ArrayList<>(2);
+        // No array until something is added: a QoS 1 publish from another thread adds nothing here.
+        List<Runnable> after = new ArrayList<>();
         SessionStorage storage = openStorage;
         // A QoS 1 or 2 message is stored (and, per message, committed) before the monitor is taken: the event
         // loop, which needs the monitor for every acknowledgement, never waits for a commit or an fsync of add().
