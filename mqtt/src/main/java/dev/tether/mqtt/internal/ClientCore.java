@@ -95,7 +95,12 @@ public final class ClientCore {
             OutboundPublishes.Publish op = new OutboundPublishes.Publish(message, actual, core.canceller);
             actual.onSubscribe(op);
             if (!op.cancelled()) {
-                core.publish(op);
+                try {
+                    core.publish(op);
+                } catch (RuntimeException e) {
+                    // As Mono.create did with a throwing callback: the subscriber gets the error.
+                    op.error(e);
+                }
             }
         }
     }
