@@ -1,5 +1,6 @@
 package dev.tether.mqtt;
 
+import dev.tether.mqtt.internal.MessageAccess;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -23,6 +24,23 @@ public final class MqttMessage {
     private final @Nullable String contentType;
     private final Map<String, String> userProperties;
 
+    static {
+        // The library's own code reads the payload without copying it and hands over arrays it owns.
+        MessageAccess.install(new MessageAccess.Access() {
+            @Override
+            public byte[] payload(MqttMessage message) {
+                return message.payload;
+            }
+
+            @Override
+            public MqttMessage create(String topic, byte[] ownedPayload, MqttQos qos, boolean retain,
+                                      @Nullable String contentType, Map<String, String> userProperties) {
+                return new MqttMessage(checkedTopic(topic), ownedPayload, qos, retain, contentType,
+                        userProperties.isEmpty() ? Map.of() : Map.copyOf(userProperties));
+            }
+        });
+    }
+
     private MqttMessage(Builder b) {
         this.topic = b.topic;
         // The builder's array is already a private copy that nothing ever writes to: shared, not copied again.
@@ -30,7 +48,18 @@ public final class MqttMessage {
         this.qos = b.qos;
         this.retain = b.retain;
         this.contentType = b.contentType;
-        this.userProperties = b.userProperties.isEmpty() ? Map.of() : Map.copyOf(b.userProperties);
+        Map<String, String> user = b.userProperties;
+        this.userProperties = user == null || user.isEmpty() ? Map.of() : Map.copyOf(user);
+    }
+
+    private MqttMessage(String topic, byte[] payload, MqttQos qos, boolean retain, @Nullable String contentType,
+                        Map<String, String> userProperties) {
+        this.topic = topic;
+        this.payload = payload;
+        this.qos = qos;
+        this.retain = retain;
+        this.contentType = contentType;
+        this.userProperties = userProperties;
     }
 
     /**
@@ -41,7 +70,9 @@ public final class MqttMessage {
      * @throws IllegalArgumentException if the topic is empty or has wildcards
      */
     public static MqttMessage of(String topic, byte[] payload, MqttQos qos) {
-        return builder(topic).payload(payload).qos(qos).build();
+        // What the builder would do, without a builder: the publish path makes one of these per message.
+        return new MqttMessage(checkedTopic(topic), Objects.requireNonNull(payload, "payload").clone(),
+                Objects.requireNonNull(qos, "qos"), false, null, Map.of());
     }
 
     /**
@@ -105,10 +136,22 @@ public final class MqttMessage {
 
     /** @return a builder prefilled with this message */
     public Builder toBuilder() {
-        Builder b = new Builder(topic).payload(payload).qos(qos).retain(retain);
+        Builder b = new Builder(topic).qos(qos).retain(retain);
+        // This message's array is never written to: the builder shares it until a new payload is set.
+        b.payload = payload;
         b.contentType = contentType;
-        b.userProperties.putAll(userProperties);
+        if (!userProperties.isEmpty()) {
+            b.userProperties().putAll(userProperties);
+        }
         return b;
+    }
+
+    private static String checkedTopic(String topic) {
+        Objects.requireNonNull(topic, "topic");
+        if (topic.isEmpty() || topic.indexOf('+') >= 0 || topic.indexOf('#') >= 0 || topic.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("topic must be a non-empty topic name without wildcards, but was '" + topic + "'");
+        }
+        return topic;
     }
 
     @Override
@@ -131,19 +174,27 @@ public final class MqttMessage {
 
     /** Builds an {@link MqttMessage}; every setter validates at once. */
     public static final class Builder {
+        private static final byte[] EMPTY = new byte[0];
+
         private final String topic;
-        private byte[] payload = new byte[0];
+        private byte[] payload = EMPTY;
         private MqttQos qos = MqttQos.AT_MOST_ONCE;
         private boolean retain;
         private @Nullable String contentType;
-        private final Map<String, String> userProperties = new LinkedHashMap<>();
+        /** Made on the first user property: most messages have none. */
+        private @Nullable Map<String, String> userProperties;
 
         private Builder(String topic) {
-            Objects.requireNonNull(topic, "topic");
-            if (topic.isEmpty() || topic.contains("+") || topic.contains("#") || topic.indexOf('\0') >= 0) {
-                throw new IllegalArgumentException("topic must be a non-empty topic name without wildcards, but was '" + topic + "'");
+            this.topic = checkedTopic(topic);
+        }
+
+        private Map<String, String> userProperties() {
+            Map<String, String> m = userProperties;
+            if (m == null) {
+                m = new LinkedHashMap<>();
+                userProperties = m;
             }
-            this.topic = topic;
+            return m;
         }
 
         /**
@@ -188,7 +239,7 @@ public final class MqttMessage {
          * @return this builder
          */
         public Builder userProperty(String name, String value) {
-            userProperties.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+            userProperties().put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
             return this;
         }
 

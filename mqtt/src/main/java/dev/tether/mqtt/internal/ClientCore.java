@@ -42,6 +42,8 @@ public final class ClientCore {
     private final SubscribeFlow subscriptions = new SubscribeFlow(ids, registry);
     private final InboundDelivery inbound;
     private final InboundSubscriber.Listener listener = new SubscriberListener();
+    /** Takes back a publish whose subscriber cancelled it (one for all publishes). */
+    private final java.util.function.Consumer<OutboundPublishes.Publish> canceller = this::cancelPending;
     private boolean shutdown;
     private @Nullable ConnectionClosedException terminal;
     private @Nullable MqttSessionStore sessionStore;
@@ -70,30 +72,66 @@ public final class ClientCore {
      * @return completes on the acknowledgement the QoS asks for
      */
     public Mono<PublishResult> publish(MqttMessage message) {
-        return Mono.create(sink -> {
-            OutboundPublishes.Publish op = new OutboundPublishes.Publish(message, sink);
-            sink.onCancel(() -> cancelPending(op));
-            List<Runnable> after = new ArrayList<>();
-            SessionStorage storage = openStorage;
-            // A QoS 1 or 2 message is stored (and, per message, committed) before the monitor is taken: the event
-            // loop, which needs the monitor for every acknowledgement, never waits for a commit or an fsync of add().
-            if (storage != null && !storage.accept(op, after)) {
-                after.forEach(Runnable::run);
-                return;
-            }
-            synchronized (this) {
-                if (shutdown) {
-                    if (storage != null) {
-                        storage.finished(op);
-                    }
-                    after.add(() -> sink.error(new ConnectionClosedException("the MQTT client is closed; publish to '"
-                            + message.topic() + "' refused", null)));
-                } else {
-                    outbound.publish(op, connection, after);
+        return PublishMono.of(this, message);
+    }
+
+    /**
+     * The Mono of one publish: each subscription is a publish, and the {@link OutboundPublishes.Publish} is the
+     * subscriber's subscription (no sink, no cancel callback per publish).
+     */
+    private static final class PublishMono extends Mono<PublishResult> {
+        private final ClientCore core;
+        private final MqttMessage message;
+
+        private PublishMono(ClientCore core, MqttMessage message) {
+            this.core = core;
+            this.message = message;
+        }
+
+        static Mono<PublishResult> of(ClientCore core, MqttMessage message) {
+            return onAssembly(new PublishMono(core, message));
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super PublishResult> actual) {
+            OutboundPublishes.Publish op = new OutboundPublishes.Publish(message, actual, core.canceller);
+            actual.onSubscribe(op);
+            if (!op.cancelled()) {
+                try {
+                    core.publish(op);
+                } catch (RuntimeException e) {
+                    // As Mono.create did with a throwing callback: the subscriber gets the error.
+                    op.error(e);
                 }
             }
+        }
+    }
+
+    private void publish(OutboundPublishes.Publish op) {
+        // No array until something is added: a QoS 1 publish from another thread adds nothing here.
+        List<Runnable> after = new ArrayList<>();
+        SessionStorage storage = openStorage;
+        // A QoS 1 or 2 message is stored (and, per message, committed) before the monitor is taken: the event
+        // loop, which needs the monitor for every acknowledgement, never waits for a commit or an fsync of add().
+        if (storage != null && !storage.accept(op, after)) {
             after.forEach(Runnable::run);
-        });
+            return;
+        }
+        synchronized (this) {
+            if (shutdown) {
+                if (storage != null) {
+                    storage.finished(op);
+                }
+                ConnectionClosedException closed = new ConnectionClosedException("the MQTT client is closed; publish to '"
+                        + op.message.topic() + "' refused", null);
+                after.add(() -> op.error(closed));
+            } else {
+                outbound.publish(op, connection, after);
+            }
+        }
+        for (int i = 0; i < after.size(); i++) {
+            after.get(i).run();
+        }
     }
 
     private void cancelPending(OutboundPublishes.Publish op) {
@@ -380,7 +418,7 @@ public final class ClientCore {
 
     /** @return false if the id is not a QoS 1 publish in flight (a protocol violation) */
     boolean onPubAck(int id, int reasonCode) {
-        List<Runnable> after = new ArrayList<>();
+        List<Runnable> after = new ArrayList<>(2);
         boolean known;
         synchronized (this) {
             known = outbound.onPubAck(connection, id, reasonCode, after);
@@ -392,7 +430,7 @@ public final class ClientCore {
 
     /** @return false if the id is not a QoS 2 publish in flight */
     boolean onPubRec(MqttConnection c, int id, int reasonCode) {
-        List<Runnable> after = new ArrayList<>();
+        List<Runnable> after = new ArrayList<>(2);
         boolean known;
         synchronized (this) {
             known = outbound.onPubRec(c, connection, id, reasonCode, after);
@@ -404,7 +442,7 @@ public final class ClientCore {
 
     /** @return false if the id is not a released QoS 2 publish */
     boolean onPubComp(int id, int reasonCode) {
-        List<Runnable> after = new ArrayList<>();
+        List<Runnable> after = new ArrayList<>(2);
         boolean known;
         synchronized (this) {
             known = outbound.onPubComp(connection, id, reasonCode, after);

@@ -41,8 +41,9 @@ final class InboundDelivery {
     private boolean receiveMaximumExceeded;
     private long receiveMaximumOvershoots;
     /** Received QoS 1 and 2 messages of the current connection whose acknowledgement has not gone out, in order. */
-    private final ArrayDeque<InboundEntry> unacknowledged = new ArrayDeque<>();
-    private final ArrayDeque<InboundEntry> held = new ArrayDeque<>();
+    // Small at first: an idle client holds these queues (they grow with the messages they hold).
+    private final ArrayDeque<InboundEntry> unacknowledged = new ArrayDeque<>(1);
+    private final ArrayDeque<InboundEntry> held = new ArrayDeque<>(1);
     private final Map<Integer, InboundEntry> qos2Received = new HashMap<>();
     /** QoS 2 ids whose PUBREC went out and whose PUBREL has not come yet (kept with the session). */
     private final java.util.Set<Integer> pubrecSent = new java.util.HashSet<>();

@@ -35,7 +35,9 @@ import io.netty.handler.codec.mqtt.MqttUnsubAckMessage;
 import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
@@ -256,7 +258,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             return writePublish(message, packetId, false);
         }
         wrote();
-        ChannelFuture f = ch.write(Packets.publish(message, packetId, false, v5));
+        ChannelFuture f = ch.write(Packets.publish(ch.alloc(), message, packetId, false, v5));
         if (!flushScheduled) {
             flushScheduled = true;
             ch.eventLoop().execute(() -> {
@@ -269,7 +271,12 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
 
     @Override
     public ChannelFuture writePublish(MqttMessage message, int packetId, boolean dup) {
-        return write(Packets.publish(message, packetId, dup, v5));
+        Channel ch = channel;
+        if (ch == null) {
+            wrote();
+            throw new IllegalStateException("no channel");
+        }
+        return write(Packets.publish(ch.alloc(), message, packetId, dup, v5));
     }
 
     @Override
@@ -511,6 +518,40 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             }
             return;
         }
+        if (msg instanceof PacketFramer.InboundPublish ip) {
+            KeepAlive k = keepAlive;
+            if (k != null) {
+                k.read();
+            }
+            if (finished || detected != null || goodbyeBeforeSession) {
+                return;
+            }
+            if (!established) {
+                protocolError(0x82, "the broker sent PUBLISH before CONNACK", null);
+                return;
+            }
+            MqttQos qos = MqttQos.of(ip.qos());
+            // The payload array is the framer's new one: handed over, not copied.
+            MqttMessage message = MessageAccess.create(ip.topic(), ip.payload(), qos, ip.retain(), null, Map.of());
+            core.onPublish(this, message, ip.packetId(), ip.identifiers());
+            return;
+        }
+        if (msg instanceof PacketFramer.Reply r) {
+            KeepAlive k = keepAlive;
+            if (k != null) {
+                k.read();
+            }
+            MqttMessageType type = MqttMessageType.valueOf(r.type());
+            if (finished || detected != null || goodbyeBeforeSession) {
+                return;
+            }
+            if (!established) {
+                protocolError(0x82, "the broker sent " + type + " before CONNACK", null);
+                return;
+            }
+            onReply(type, r.packetId(), r.reasonCode());
+            return;
+        }
         if (!(msg instanceof io.netty.handler.codec.mqtt.MqttMessage m)) {
             ctx.fireChannelRead(msg);
             return;
@@ -544,31 +585,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             }
             switch (type) {
                 case PUBLISH -> onPublish((MqttPublishMessage) m);
-                case PUBACK -> {
-                    int id = packetId(m);
-                    if (!core.onPubAck(id, reasonCode(m))) {
-                        protocolError(0x82, "the broker sent PUBACK for packet id " + id + ", which is not a QoS 1 publish in flight", null);
-                    }
-                }
-                case PUBREC -> {
-                    int id = packetId(m);
-                    if (!core.onPubRec(this, id, reasonCode(m))) {
-                        protocolError(0x82, "the broker sent PUBREC for packet id " + id + ", which is not a QoS 2 publish in flight", null);
-                    }
-                }
-                case PUBCOMP -> {
-                    int id = packetId(m);
-                    if (!core.onPubComp(id, reasonCode(m))) {
-                        protocolError(0x82, "the broker sent PUBCOMP for packet id " + id + ", which was not released", null);
-                    }
-                }
-                case PUBREL -> {
-                    int id = packetId(m);
-                    if (!core.releaseQos2(this, id, v5)) {
-                        protocolError(0x82, "the broker sent PUBREL for packet id " + id
-                                + " before the client sent PUBREC for it", null);
-                    }
-                }
+                case PUBACK, PUBREC, PUBCOMP, PUBREL -> onReply(type, packetId(m), reasonCode(m));
                 case SUBACK -> {
                     MqttSubAckMessage ack = (MqttSubAckMessage) m;
                     int id = ack.variableHeader().messageId();
@@ -660,6 +677,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         negotiated = session;
         established = true;
         startKeepAlive(session.keepAlive());
+        framer.readPublishes(v5);
         core.connected(this, session);
         connectSink.success(new Established(session));
     }
@@ -683,21 +701,24 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             protocolError(0x82, "the broker sent a PUBLISH without topic name (topic aliases are not negotiated)", null);
             return;
         }
-        MqttMessage.Builder b = MqttMessage.builder(topic).payload(ByteBufUtil.getBytes(p.payload()))
-                .qos(qos).retain(p.fixedHeader().isRetain());
         MqttProperties props = p.variableHeader().properties();
         String ct = Packets.stringProperty(props, MqttProperties.CONTENT_TYPE);
-        if (ct != null) {
-            b.contentType(ct);
-        }
-        for (MqttProperties.MqttProperty<?> up : props.getProperties(MqttProperties.USER_PROPERTY)) {
-            if (up instanceof MqttProperties.UserProperties ups) {
-                ups.value().forEach(pair -> b.userProperty(pair.key, pair.value));
-            } else if (up instanceof MqttProperties.UserProperty u) {
-                b.userProperty(u.value().key, u.value().value);
+        Map<String, String> user = Map.of();
+        List<? extends MqttProperties.MqttProperty> ups = props.getProperties(MqttProperties.USER_PROPERTY);
+        if (!ups.isEmpty()) {
+            Map<String, String> m = new LinkedHashMap<>();
+            for (MqttProperties.MqttProperty<?> up : ups) {
+                if (up instanceof MqttProperties.UserProperties list) {
+                    list.value().forEach(pair -> m.put(pair.key, pair.value));
+                } else if (up instanceof MqttProperties.UserProperty u) {
+                    m.put(u.value().key, u.value().value);
+                }
             }
+            user = m;
         }
-        MqttMessage message = b.build();
+        // The array is this message's own: handed over, not copied again.
+        MqttMessage message = MessageAccess.create(topic, ByteBufUtil.getBytes(p.payload()), qos,
+                p.fixedHeader().isRetain(), ct, user);
         List<Integer> identifiers = List.of();
         if (v5) {
             List<? extends MqttProperties.MqttProperty> ids = props.getProperties(MqttProperties.SUBSCRIPTION_IDENTIFIER);
@@ -1100,6 +1121,34 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private static void cancel(@Nullable Disposable d) {
         if (d != null) {
             d.dispose();
+        }
+    }
+
+    /** A PUBACK, PUBREC, PUBCOMP or PUBREL on an established session. */
+    private void onReply(MqttMessageType type, int id, int reasonCode) {
+        switch (type) {
+            case PUBACK -> {
+                if (!core.onPubAck(id, reasonCode)) {
+                    protocolError(0x82, "the broker sent PUBACK for packet id " + id + ", which is not a QoS 1 publish in flight", null);
+                }
+            }
+            case PUBREC -> {
+                if (!core.onPubRec(this, id, reasonCode)) {
+                    protocolError(0x82, "the broker sent PUBREC for packet id " + id + ", which is not a QoS 2 publish in flight", null);
+                }
+            }
+            case PUBCOMP -> {
+                if (!core.onPubComp(id, reasonCode)) {
+                    protocolError(0x82, "the broker sent PUBCOMP for packet id " + id + ", which was not released", null);
+                }
+            }
+            case PUBREL -> {
+                if (!core.releaseQos2(this, id, v5)) {
+                    protocolError(0x82, "the broker sent PUBREL for packet id " + id
+                            + " before the client sent PUBREC for it", null);
+                }
+            }
+            default -> throw new IllegalArgumentException(type + " is not a publish reply");
         }
     }
 

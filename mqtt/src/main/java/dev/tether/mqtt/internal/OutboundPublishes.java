@@ -11,11 +11,14 @@ import dev.tether.mqtt.MqttSession;
 import dev.tether.mqtt.PublishResult;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
 import reactor.core.publisher.MonoSink;
+import reactor.core.publisher.Operators;
 
 /**
  * Outbound publishes, from {@code publish()} to the acknowledgement: those waiting to be sent (the offline
@@ -30,17 +33,182 @@ import reactor.core.publisher.MonoSink;
  */
 final class OutboundPublishes {
 
-    /** A publish waiting to be sent or in flight. */
-    static final class Publish {
+    /**
+     * A publish waiting to be sent or in flight, and the subscription of the one who asked for it: its outcome goes
+     * either to a {@link MonoSink} or straight to the subscriber of {@link ClientCore#publish} (then this object is
+     * that subscriber's subscription, so a publish costs no sink, no wrapper and no cancel callback of its own).
+     * A result is held until the subscriber requests it. Run as a {@link Runnable}, it emits the result set by
+     * {@link #succeedLater}.
+     */
+    static final class Publish implements Subscription, Runnable {
         MqttMessage message;
-        final MonoSink<PublishResult> sink;
         int packetId;
         boolean released;
         long storeKey;
+        /** When it went in flight, to resend in the original order. */
+        long sentSeq;
+        private final @Nullable MonoSink<PublishResult> sink;
+        private final @Nullable CoreSubscriber<? super PublishResult> actual;
+        private final @Nullable Consumer<Publish> onCancel;
+        private volatile int state;
+        private @Nullable PublishResult result;
 
+        private static final int NO_REQUEST_NO_RESULT = 0;
+        private static final int NO_REQUEST_HAS_RESULT = 1;
+        private static final int REQUESTED_NO_RESULT = 2;
+        private static final int DONE = 3;
+        private static final int CANCELLED = 4;
+        private static final AtomicIntegerFieldUpdater<Publish> STATE =
+                AtomicIntegerFieldUpdater.newUpdater(Publish.class, "state");
+
+        /** A publish whose outcome goes to a sink. */
         Publish(MqttMessage message, MonoSink<PublishResult> sink) {
             this.message = message;
             this.sink = sink;
+            this.actual = null;
+            this.onCancel = null;
+        }
+
+        /**
+         * A publish whose outcome goes to the subscriber; the caller then hands this object to
+         * {@code actual.onSubscribe}.
+         *
+         * @param onCancel called once if the subscriber cancels before the outcome
+         */
+        Publish(MqttMessage message, CoreSubscriber<? super PublishResult> actual, Consumer<Publish> onCancel) {
+            this.message = message;
+            this.sink = null;
+            this.actual = actual;
+            this.onCancel = onCancel;
+        }
+
+        /** @return whether the subscriber cancelled */
+        boolean cancelled() {
+            return state == CANCELLED;
+        }
+
+        /** Completes with the result. */
+        void success(PublishResult r) {
+            MonoSink<PublishResult> s = sink;
+            CoreSubscriber<? super PublishResult> a = actual;
+            if (s != null) {
+                s.success(r);
+                return;
+            }
+            if (a == null) {
+                return;
+            }
+            for (;;) {
+                int st = state;
+                if (st == REQUESTED_NO_RESULT) {
+                    if (STATE.compareAndSet(this, REQUESTED_NO_RESULT, DONE)) {
+                        a.onNext(r);
+                        a.onComplete();
+                        return;
+                    }
+                } else if (st == NO_REQUEST_NO_RESULT) {
+                    result = r;
+                    if (STATE.compareAndSet(this, NO_REQUEST_NO_RESULT, NO_REQUEST_HAS_RESULT)) {
+                        return;
+                    }
+                    result = null;
+                } else {
+                    return; // done or cancelled: the result is not wanted
+                }
+            }
+        }
+
+        /** Completes without a result (dropped by the overflow policy). */
+        void success() {
+            MonoSink<PublishResult> s = sink;
+            CoreSubscriber<? super PublishResult> a = actual;
+            if (s != null) {
+                s.success();
+            } else if (a != null && finish()) {
+                a.onComplete();
+            }
+        }
+
+        /** Fails with the error. */
+        void error(Throwable e) {
+            MonoSink<PublishResult> s = sink;
+            CoreSubscriber<? super PublishResult> a = actual;
+            if (s != null) {
+                s.error(e);
+            } else if (a != null) {
+                if (finish()) {
+                    a.onError(e);
+                } else {
+                    Operators.onErrorDropped(e, a.currentContext());
+                }
+            }
+        }
+
+        /** @return whether this call ended a publish that had no outcome yet */
+        private boolean finish() {
+            for (;;) {
+                int st = state;
+                if (st != NO_REQUEST_NO_RESULT && st != REQUESTED_NO_RESULT) {
+                    return false;
+                }
+                if (STATE.compareAndSet(this, st, DONE)) {
+                    return true;
+                }
+            }
+        }
+
+        /**
+         * @param r the result, emitted when this is {@link #run() run}
+         * @return this, to add to the caller's completions
+         */
+        Runnable succeedLater(PublishResult r) {
+            result = r;
+            return this;
+        }
+
+        /** Emits the result given to {@link #succeedLater}. */
+        @Override
+        public void run() {
+            PublishResult r = result;
+            if (r != null) {
+                success(r);
+            }
+        }
+
+        @Override
+        public void request(long n) {
+            if (!Operators.validate(n)) {
+                return;
+            }
+            for (;;) {
+                int st = state;
+                if (st == NO_REQUEST_NO_RESULT) {
+                    if (STATE.compareAndSet(this, NO_REQUEST_NO_RESULT, REQUESTED_NO_RESULT)) {
+                        return;
+                    }
+                } else if (st == NO_REQUEST_HAS_RESULT) {
+                    if (STATE.compareAndSet(this, NO_REQUEST_HAS_RESULT, DONE)) {
+                        CoreSubscriber<? super PublishResult> a = java.util.Objects.requireNonNull(actual, "actual");
+                        PublishResult r = java.util.Objects.requireNonNull(result, "result");
+                        result = null;
+                        a.onNext(r);
+                        a.onComplete();
+                        return;
+                    }
+                } else {
+                    return;
+                }
+            }
+        }
+
+        @Override
+        public void cancel() {
+            int st = STATE.getAndSet(this, CANCELLED);
+            Consumer<Publish> c = onCancel;
+            if (st != DONE && st != CANCELLED && c != null) {
+                result = null;
+                c.accept(this);
+            }
         }
     }
 
@@ -56,12 +224,13 @@ final class OutboundPublishes {
     private MqttQos serverMaximumQos = MqttQos.EXACTLY_ONCE;
     private boolean serverRetainAvailable = true;
     private long serverMaximumPacketSize = Long.MAX_VALUE;
-    private final ArrayDeque<Publish> pending = new ArrayDeque<>();
+    // Small at first: an idle client holds these queues (they grow as publishes wait).
+    private final ArrayDeque<Publish> pending = new ArrayDeque<>(1);
     /**
      * The publishes a session store held without a packet id when it was opened, read from it a page at a time
      * ({@link #refill}) and sent before {@link #pending}: the store may hold far more than fits in memory.
      */
-    private final ArrayDeque<Publish> restored = new ArrayDeque<>();
+    private final ArrayDeque<Publish> restored = new ArrayDeque<>(1);
     /** The key of the last restored publish read from the store, the last key to read, and whether all were read. */
     private long restoredAfter;
     private long restoredUpTo;
@@ -71,7 +240,9 @@ final class OutboundPublishes {
      * (their id is removed from the store when the broker kept no session, and a later page would see them).
      */
     private final java.util.Set<Long> restoredInMemory = new java.util.HashSet<>();
-    private final LinkedHashMap<Integer, Publish> inFlight = new LinkedHashMap<>();
+    /** The publishes in flight by packet id (primitive keys: no boxing per publish); their order is {@link Publish#sentSeq}. */
+    private final IntMap<Publish> inFlight = new IntMap<>();
+    private long sentSeq;
     private final List<MonoSink<Void>> drainWaiters = new ArrayList<>();
     private SessionStorage storage = SessionStorage.NONE;
 
@@ -120,7 +291,7 @@ final class OutboundPublishes {
         MqttPacketTooLargeException tooLarge = tooLarge(op.message, maxPacketSize, false);
         if (tooLarge != null) {
             storage.finished(op); // if it was stored before the client's monitor was taken
-            after.add(() -> op.sink.error(tooLarge));
+            after.add(() -> op.error(tooLarge));
         } else if (usable(c)) {
             if (storage.accept(op, after)) {
                 pending.add(op);
@@ -158,13 +329,13 @@ final class OutboundPublishes {
                 if (stored) {
                     storage.finished(op);
                 }
-                after.add(() -> op.sink.error(new BufferOverflowException(capacity, "MQTT publishes")));
+                after.add(() -> op.error(new BufferOverflowException(capacity, "MQTT publishes")));
             }
             case DROP_NEWEST -> {
                 if (stored) {
                     storage.finished(op);
                 }
-                after.add(op.sink::success);
+                after.add(op::success);
             }
             case DROP_OLDEST -> {
                 if (!stored && !storage.accept(op, after)) {
@@ -174,7 +345,7 @@ final class OutboundPublishes {
                 pending.add(op);
                 if (oldest != null) {
                     storage.finished(oldest);
-                    after.add(oldest.sink::success);
+                    after.add(oldest::success);
                 }
             }
         }
@@ -241,13 +412,13 @@ final class OutboundPublishes {
      */
     void failAll(ConnectionClosedException closed, List<Runnable> after) {
         for (Publish op : pending) {
-            after.add(() -> op.sink.error(closed));
+            after.add(() -> op.error(closed));
         }
         for (Publish op : inFlight.values()) {
-            after.add(() -> op.sink.error(closed));
+            after.add(() -> op.error(closed));
         }
         for (Publish op : restored) {
-            after.add(() -> op.sink.error(closed));
+            after.add(() -> op.error(closed));
         }
         pending.clear();
         inFlight.clear();
@@ -278,34 +449,32 @@ final class OutboundPublishes {
         if (session.sessionPresent()) {
             if (!inFlight.isEmpty()) {
                 String details = inFlight.size() + " publishes in flight resent with their original packet ids "
-                        + inFlight.keySet();
+                        + inFlightIds();
                 after.add(() -> c.reportNotice("resent", details));
             }
-            for (Iterator<Publish> it = inFlight.values().iterator(); it.hasNext(); ) {
-                Publish op = it.next();
+            for (Publish op : inFlightInOrder()) {
                 MqttPacketTooLargeException tooLarge = op.released ? null
                         : tooLarge(op.message, serverMaximumPacketSize, true);
                 if (op.released) {
                     c.writePubRel(op.packetId);
                 } else if (tooLarge != null) {
                     // This broker takes smaller packets than the one that accepted the session.
-                    it.remove();
+                    inFlight.remove(op.packetId);
                     ids.release(op.packetId);
                     storage.finished(op);
-                    after.add(() -> op.sink.error(tooLarge));
+                    after.add(() -> op.error(tooLarge));
                 } else {
                     c.writePublish(op.message, op.packetId, true);
                 }
             }
         } else {
             List<Publish> again = new ArrayList<>();
-            for (Publish op : inFlight.values()) {
+            for (Publish op : inFlightInOrder()) {
                 ids.release(op.packetId);
                 if (op.released) {
                     // PUBREC said the broker owns the message: it is delivered.
                     storage.finished(op);
-                    PublishResult r = new PublishResult(op.message.topic(), op.message.qos(), op.packetId, 0);
-                    after.add(() -> op.sink.success(r));
+                    after.add(op.succeedLater(new PublishResult(op.message.topic(), op.message.qos(), op.packetId, 0)));
                 } else {
                     op.packetId = 0;
                     storage.sent(op);
@@ -384,8 +553,7 @@ final class OutboundPublishes {
         inFlight.remove(id);
         ids.release(id);
         storage.finished(op);
-        PublishResult r = new PublishResult(op.message.topic(), op.message.qos(), id, reasonCode);
-        after.add(() -> op.sink.success(r));
+        after.add(op.succeedLater(new PublishResult(op.message.topic(), op.message.qos(), id, reasonCode)));
         drainAndNotify(current, after);
         return true;
     }
@@ -421,7 +589,7 @@ final class OutboundPublishes {
                 storage.finished(op);
                 MqttRefusedException refused = new MqttRefusedException("CONNACK", 0x9A, "the broker does not support "
                         + "retained messages (CONNACK Retain Available 0); publish to '" + op.message.topic() + "' without retain");
-                after.add(() -> op.sink.error(refused));
+                after.add(() -> op.error(refused));
                 continue;
             }
             if (op.message.qos().value() > serverMaximumQos.value()) {
@@ -432,7 +600,7 @@ final class OutboundPublishes {
             if (tooLarge != null) {
                 pollWaiting();
                 storage.finished(op);
-                after.add(() -> op.sink.error(tooLarge));
+                after.add(() -> op.error(tooLarge));
                 continue;
             }
             if (op.message.qos() == MqttQos.AT_MOST_ONCE) {
@@ -440,9 +608,9 @@ final class OutboundPublishes {
                 storage.finished(op);
                 c.writePublishSoon(op.message, 0).addListener(f -> {
                     if (f.isSuccess()) {
-                        op.sink.success(new PublishResult(op.message.topic(), MqttQos.AT_MOST_ONCE, 0, 0));
+                        op.success(new PublishResult(op.message.topic(), MqttQos.AT_MOST_ONCE, 0, 0));
                     } else {
-                        op.sink.error(f.cause());
+                        op.error(f.cause());
                     }
                 });
                 continue;
@@ -462,6 +630,7 @@ final class OutboundPublishes {
             }
             pollWaiting();
             op.packetId = id;
+            op.sentSeq = ++sentSeq;
             inFlight.put(id, op);
             storage.sent(op);
             c.writePublishSoon(op.message, id);
@@ -490,6 +659,7 @@ final class OutboundPublishes {
                 restoredInMemory.add(op.storeKey);
             }
             if (op.packetId != 0 && ids.reserve(op.packetId)) {
+                op.sentSeq = ++sentSeq;
                 inFlight.put(op.packetId, op);
             } else {
                 // Its id is taken (by an earlier restored publish): it goes again as a new publish.
@@ -513,7 +683,19 @@ final class OutboundPublishes {
 
     /** @return the packet ids of the publishes in flight, in the order they were sent */
     List<Integer> inFlightIds() {
-        return List.copyOf(inFlight.keySet());
+        List<Publish> ordered = inFlightInOrder();
+        List<Integer> ids = new ArrayList<>(ordered.size());
+        for (Publish op : ordered) {
+            ids.add(op.packetId);
+        }
+        return List.copyOf(ids);
+    }
+
+    /** @return the publishes in flight, in the order they were sent */
+    private List<Publish> inFlightInOrder() {
+        List<Publish> ordered = inFlight.values();
+        ordered.sort(java.util.Comparator.comparingLong(op -> op.sentSeq));
+        return ordered;
     }
 
     // ------------------------------------------------------------------ internals
@@ -526,10 +708,9 @@ final class OutboundPublishes {
         if (reasonCode >= 0x80) {
             MqttRefusedException refused = new MqttRefusedException(packet, reasonCode, "the broker refused the publish to '"
                     + op.message.topic() + "' with " + packet + " reason code " + String.format("0x%02X", reasonCode));
-            after.add(() -> op.sink.error(refused));
+            after.add(() -> op.error(refused));
         } else {
-            PublishResult r = new PublishResult(op.message.topic(), op.message.qos(), op.packetId, reasonCode);
-            after.add(() -> op.sink.success(r));
+            after.add(op.succeedLater(new PublishResult(op.message.topic(), op.message.qos(), op.packetId, reasonCode)));
         }
     }
 

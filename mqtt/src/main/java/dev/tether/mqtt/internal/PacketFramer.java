@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -30,7 +31,11 @@ import reactor.core.scheduler.Scheduler;
  * CONNACK ({@link ShortConnack}) and never reaches the decoder: an MQTT 5 CONNACK always has a Property Length,
  * so a two-byte one is a broker that does not speak MQTT 5 answering in its own version, whatever version the
  * CONNECT asked for. Netty's decoder, switched to MQTT 5 by the encoder when it wrote an MQTT 5 CONNECT, would
- * take it for a malformed MQTT 5 CONNACK. The first bytes received are kept (up to {@value #FIRST_BYTES}) so a
+ * take it for a malformed MQTT 5 CONNACK. A PUBACK, PUBREC, PUBREL or PUBCOMP that carries its packet id alone is
+ * read here too ({@link Reply}), and once the session is established in MQTT 5 one with a reason code and no
+ * properties: it is most of what a publishing client receives. Once the session is established,
+ * so is a PUBLISH in its common form ({@link InboundPublish}, see {@link #readPublishes}): one array for the
+ * payload and one string for the topic instead of Netty's message objects, slices and character buffers. The first bytes received are kept (up to {@value #FIRST_BYTES}) so a
  * failure before CONNACK can say what arrived.
  *
  * Runs on the channel's event loop; the timer is scheduled on the attempt's scheduler (virtual time
@@ -48,6 +53,8 @@ final class PacketFramer extends ByteToMessageDecoder {
     private int expectedSize = -1;
     private int expectedType = -1;
     private boolean failed;
+    /** 0: every PUBLISH goes to the decoder; 4 or 5: the common ones are read here, in MQTT 3.1.1 or 5. */
+    private int publishes;
     /** The type and remaining length of the last packet passed on, for messages. */
     private int lastFrameType = -1;
     private int lastFrameRemaining = -1;
@@ -193,9 +200,142 @@ final class PacketFramer extends ByteToMessageDecoder {
             out.add(new ShortConnack((flags & 0x01) != 0, flags, code));
             return;
         }
+        int first = in.getUnsignedByte(start);
+        if ((first == 0x40 || first == 0x50 || first == 0x62 || first == 0x70) && (remaining == 2 || (publishes == 5
+                && (remaining == 3 || (remaining == 4 && in.getUnsignedByte(start + headerLength + 3) == 0))))) {
+            // PUBACK, PUBREC, PUBREL or PUBCOMP with its packet id alone (the same in MQTT 3.1.1 and 5) or, in MQTT 5,
+            // with a reason code and no properties: read here, one small object instead of Netty's four, for every
+            // QoS 1 publish.
+            int id = in.getUnsignedShort(start + headerLength);
+            int reasonCode = remaining > 2 ? in.getUnsignedByte(start + headerLength + 2) : 0;
+            in.skipBytes((int) total);
+            framesForwarded++;
+            out.add(new Reply(type, id, reasonCode));
+            return;
+        }
+        if (type == 3 && publishes != 0) {
+            InboundPublish p = readPublish(in, first, start + headerLength, start + (int) total);
+            if (p != null) {
+                in.skipBytes((int) total);
+                framesForwarded++;
+                out.add(p);
+                return;
+            }
+        }
         framesForwarded++;
         // One packet per call: it is passed on and decoded before the next one is cut.
         out.add(in.readRetainedSlice((int) total));
+    }
+
+    /**
+     * From now on, a PUBLISH in its common form is read here (the connection's version is known: CONNACK
+     * accepted it). Called on the event loop.
+     *
+     * @param v5 whether MQTT 5 is spoken (a PUBLISH has a Property Length)
+     */
+    void readPublishes(boolean v5) {
+        publishes = v5 ? 5 : 4;
+    }
+
+    /**
+     * A PUBLISH read without Netty's decoder when it has the common form: QoS 0 to 2 (DUP only with QoS 1 or 2), a
+     * non-empty topic name of printable ASCII without wildcards, a packet id other than 0 for QoS 1 and 2, and no
+     * MQTT 5 property other than Subscription Identifiers. Anything else (and anything malformed) is left to the
+     * decoder, which says what is wrong with it as before.
+     *
+     * @return the publish, or null to let the decoder read it
+     */
+    private @Nullable InboundPublish readPublish(ByteBuf in, int first, int from, int end) {
+        int qos = (first >> 1) & 0x03;
+        boolean dup = (first & 0x08) != 0;
+        if (qos == 3 || (dup && qos == 0)) {
+            return null;
+        }
+        int p = from;
+        if (end - p < 2) {
+            return null;
+        }
+        int topicLength = in.getUnsignedShort(p);
+        p += 2;
+        if (topicLength == 0 || end - p < topicLength) {
+            return null;
+        }
+        for (int i = p; i < p + topicLength; i++) {
+            int c = in.getByte(i);
+            if (c < 0x20 || c > 0x7E || c == '+' || c == '#') {
+                return null;
+            }
+        }
+        int topicAt = p;
+        p += topicLength;
+        int packetId = 0;
+        if (qos > 0) {
+            if (end - p < 2) {
+                return null;
+            }
+            packetId = in.getUnsignedShort(p);
+            p += 2;
+            if (packetId == 0) {
+                return null;
+            }
+        }
+        List<Integer> identifiers = List.of();
+        if (publishes == 5) {
+            long propertiesLength = readVarInt(in, p, end);
+            if (propertiesLength < 0) {
+                return null;
+            }
+            p += varIntSize(propertiesLength);
+            int propertiesEnd = p + (int) propertiesLength;
+            if (propertiesEnd > end) {
+                return null;
+            }
+            while (p < propertiesEnd) {
+                if (in.getUnsignedByte(p) != 0x0B) {
+                    return null; // another property: the decoder reads it
+                }
+                p++;
+                long id = readVarInt(in, p, propertiesEnd);
+                if (id <= 0) {
+                    return null;
+                }
+                p += varIntSize(id);
+                identifiers = identifiers.isEmpty() ? List.of((int) id) : plus(identifiers, (int) id);
+            }
+        }
+        String topic = in.toString(topicAt, topicLength, StandardCharsets.US_ASCII);
+        byte[] payload = new byte[end - p];
+        in.getBytes(p, payload);
+        return new InboundPublish(topic, qos, (first & 0x01) != 0, packetId, payload, identifiers);
+    }
+
+    private static List<Integer> plus(List<Integer> list, int id) {
+        List<Integer> more = new java.util.ArrayList<>(list);
+        more.add(id);
+        return more;
+    }
+
+    /** @return the Variable Byte Integer at the index, or -1 if it is malformed or runs past the end */
+    private static long readVarInt(ByteBuf in, int at, int end) {
+        long value = 0;
+        int multiplier = 1;
+        for (int i = 0; i < 4; i++) {
+            if (at + i >= end) {
+                return -1;
+            }
+            int b = in.getUnsignedByte(at + i);
+            value += (long) (b & 0x7F) * multiplier;
+            if ((b & 0x80) == 0) {
+                // The shortest encoding only (a longer one is malformed, MQTT 5 1.5.5).
+                return i > 0 && b == 0 ? -1 : value;
+            }
+            multiplier *= 128;
+        }
+        return -1;
+    }
+
+    private static int varIntSize(long value) {
+        return value < 128 ? 1 : value < 16_384 ? 2 : value < 2_097_152 ? 3 : 4;
     }
 
     private void failLater(int code, String message) {
@@ -304,6 +444,30 @@ final class PacketFramer extends ByteToMessageDecoder {
      * @param returnCode     the 3.1.1 return code
      */
     record ShortConnack(boolean sessionPresent, int flags, int returnCode) {
+    }
+
+    /**
+     * A PUBACK, PUBREC, PUBREL or PUBCOMP without properties: its packet id alone (reason code 0) or, in MQTT 5,
+     * with a reason code.
+     *
+     * @param type       the packet type (4, 5, 6 or 7)
+     * @param packetId   the packet id
+     * @param reasonCode the reason code, 0 when absent
+     */
+    record Reply(int type, int packetId, int reasonCode) {
+    }
+
+    /**
+     * A PUBLISH read by the framer ({@link #readPublishes}): its payload array is its own, no one else holds it.
+     *
+     * @param topic       the topic name
+     * @param qos         the QoS
+     * @param retain      the retain flag
+     * @param packetId    the packet id, 0 for QoS 0
+     * @param payload     the payload
+     * @param identifiers the Subscription Identifiers, in order
+     */
+    record InboundPublish(String topic, int qos, boolean retain, int packetId, byte[] payload, List<Integer> identifiers) {
     }
 
     /** Counts the packets the MQTT decoder produced, whole or failed. */

@@ -1,8 +1,5 @@
 package dev.tether.mqtt.internal;
 
-import java.util.HashSet;
-import java.util.Set;
-
 /**
  * The packet identifiers of one client: PUBLISH (QoS 1 and 2), SUBSCRIBE and UNSUBSCRIBE share one space of
  * ids from 1 to 65535 (MQTT 5 §2.2.1). Ids are handed out in turn, wrapping after 65535 and skipping those
@@ -15,7 +12,8 @@ final class PacketIds {
     /** The largest packet identifier. */
     static final int MAX = 0xFFFF;
 
-    private final Set<Integer> inUse = new HashSet<>();
+    /** The ids in use, as primitive keys (a set of boxed integers cost two objects per publish). */
+    private final IntMap<Boolean> inUse = new IntMap<>();
     private int next = 1;
 
     /** @return a free id, now in use, or 0 if all 65535 are in use */
@@ -23,11 +21,11 @@ final class PacketIds {
         if (inUse.size() >= MAX) {
             return 0;
         }
-        while (inUse.contains(next)) {
+        while (inUse.containsKey(next)) {
             next = next == MAX ? 1 : next + 1;
         }
         int id = next;
-        inUse.add(id);
+        inUse.put(id, Boolean.TRUE);
         next = next == MAX ? 1 : next + 1;
         return id;
     }
@@ -41,7 +39,7 @@ final class PacketIds {
         if (id < 1 || id > MAX) {
             return false;
         }
-        return inUse.add(id);
+        return inUse.put(id, Boolean.TRUE) == null;
     }
 
     /** Frees an id (its exchange is over); freeing an id not in use does nothing. */
@@ -56,6 +54,6 @@ final class PacketIds {
 
     /** @return whether the id is in use */
     boolean isInUse(int id) {
-        return inUse.contains(id);
+        return inUse.containsKey(id);
     }
 }

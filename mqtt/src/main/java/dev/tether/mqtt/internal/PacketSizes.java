@@ -25,8 +25,11 @@ final class PacketSizes {
             if (message.contentType().isPresent()) {
                 props += 1 + 2 + utf8Length(message.contentType().get());
             }
-            for (Map.Entry<String, String> e : message.userProperties().entrySet()) {
-                props += 1 + 2 + utf8Length(e.getKey()) + 2 + utf8Length(e.getValue());
+            Map<String, String> user = message.userProperties();
+            if (!user.isEmpty()) {
+                for (Map.Entry<String, String> e : user.entrySet()) {
+                    props += 1 + 2 + utf8Length(e.getKey()) + 2 + utf8Length(e.getValue());
+                }
             }
             remaining += varIntLength(props) + props;
         }

@@ -3,15 +3,15 @@ package dev.tether.mqtt.internal;
 import dev.tether.mqtt.MqttMessage;
 import dev.tether.mqtt.MqttQos;
 import dev.tether.mqtt.RetainHandling;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.mqtt.MqttFixedHeader;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
 import io.netty.handler.codec.mqtt.MqttMessageIdAndPropertiesVariableHeader;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttPubReplyMessageVariableHeader;
-import io.netty.handler.codec.mqtt.MqttPublishMessage;
-import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
 import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
 import io.netty.handler.codec.mqtt.MqttSubscribePayload;
 import io.netty.handler.codec.mqtt.MqttSubscriptionOption;
@@ -37,23 +37,73 @@ final class Packets {
     }
 
     /**
+     * A PUBLISH encoded straight into one buffer, as Netty's MQTT encoder would write it: no packet objects, no
+     * copy of the payload on the way (it is written once, into the buffer that goes to the socket).
+     *
+     * @param alloc    the channel's allocator
      * @param message  the message, with the QoS it is sent with
      * @param packetId its packet id, 0 for QoS 0
      * @param dup      the DUP flag (a resend)
      * @param v5       whether MQTT 5 is spoken (Content Type and User Properties go along)
+     * @return the packet's bytes, to be written (the write releases it)
      */
-    static MqttPublishMessage publish(MqttMessage message, int packetId, boolean dup, boolean v5) {
-        MqttProperties props = MqttProperties.NO_PROPERTIES;
-        if (v5 && (message.contentType().isPresent() || !message.userProperties().isEmpty())) {
-            MqttProperties p = new MqttProperties();
-            message.contentType().ifPresent(ct -> p.add(new MqttProperties.StringProperty(MqttProperties.CONTENT_TYPE, ct)));
-            addUserProperties(p, message.userProperties());
-            props = p;
+    static ByteBuf publish(ByteBufAllocator alloc, MqttMessage message, int packetId, boolean dup, boolean v5) {
+        String topic = message.topic();
+        int topicBytes = ByteBufUtil.utf8Bytes(topic);
+        int qos = message.qos().value();
+        byte[] payload = MessageAccess.payload(message);
+        String contentType = v5 ? message.contentType().orElse(null) : null;
+        Map<String, String> user = v5 ? message.userProperties() : Map.of();
+        int props = 0;
+        if (contentType != null) {
+            props += 1 + 2 + ByteBufUtil.utf8Bytes(contentType);
         }
-        MqttFixedHeader header = new MqttFixedHeader(MqttMessageType.PUBLISH, dup,
-                io.netty.handler.codec.mqtt.MqttQoS.valueOf(message.qos().value()), message.retain(), 0);
-        return new MqttPublishMessage(header, new MqttPublishVariableHeader(message.topic(), packetId, props),
-                Unpooled.wrappedBuffer(message.payload()));
+        if (!user.isEmpty()) {
+            for (Map.Entry<String, String> e : user.entrySet()) {
+                props += 1 + 2 + ByteBufUtil.utf8Bytes(e.getKey()) + 2 + ByteBufUtil.utf8Bytes(e.getValue());
+            }
+        }
+        int remaining = 2 + topicBytes + (qos > 0 ? 2 : 0) + (v5 ? PacketSizes.varIntLength(props) + props : 0)
+                + payload.length;
+        ByteBuf buf = alloc.buffer(1 + PacketSizes.varIntLength(remaining) + remaining);
+        buf.writeByte(0x30 | (dup ? 0x08 : 0) | (qos << 1) | (message.retain() ? 0x01 : 0));
+        writeVarInt(buf, remaining);
+        buf.writeShort(topicBytes);
+        ByteBufUtil.reserveAndWriteUtf8(buf, topic, topicBytes);
+        if (qos > 0) {
+            buf.writeShort(packetId);
+        }
+        if (v5) {
+            writeVarInt(buf, props);
+            if (contentType != null) {
+                buf.writeByte(MqttProperties.CONTENT_TYPE);
+                writeString(buf, contentType);
+            }
+            if (!user.isEmpty()) {
+                for (Map.Entry<String, String> e : user.entrySet()) {
+                    buf.writeByte(MqttProperties.USER_PROPERTY);
+                    writeString(buf, e.getKey());
+                    writeString(buf, e.getValue());
+                }
+            }
+        }
+        buf.writeBytes(payload);
+        return buf;
+    }
+
+    private static void writeString(ByteBuf buf, String s) {
+        int n = ByteBufUtil.utf8Bytes(s);
+        buf.writeShort(n);
+        ByteBufUtil.reserveAndWriteUtf8(buf, s, n);
+    }
+
+    private static void writeVarInt(ByteBuf buf, int value) {
+        int v = value;
+        do {
+            int digit = v % 128;
+            v /= 128;
+            buf.writeByte(v > 0 ? digit | 0x80 : digit);
+        } while (v > 0);
     }
 
     /**

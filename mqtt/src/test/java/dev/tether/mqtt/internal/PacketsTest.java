@@ -5,22 +5,31 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tether.mqtt.MqttMessage;
 import dev.tether.mqtt.MqttQos;
 import dev.tether.mqtt.RetainHandling;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.mqtt.MqttDecoder;
+import io.netty.handler.codec.mqtt.MqttEncoder;
+import io.netty.handler.codec.mqtt.MqttFixedHeader;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttPubReplyMessageVariableHeader;
 import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
 import io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader;
 import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
 import io.netty.handler.codec.mqtt.MqttSubscriptionOption;
 import io.netty.handler.codec.mqtt.MqttTopicSubscription;
 import io.netty.handler.codec.mqtt.MqttUnsubscribeMessage;
+import io.netty.util.AttributeKey;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** The packets the client sends after CONNECT, on Netty's message objects (no sockets). */
+/** The packets the client sends after CONNECT: PUBLISH as bytes (read back with Netty's decoder), the others as Netty's message objects (no sockets). */
 class PacketsTest {
 
     private static final MqttMessage MESSAGE = MqttMessage.builder("a/b").payload("hi".getBytes(StandardCharsets.UTF_8))
@@ -28,7 +37,7 @@ class PacketsTest {
 
     @Test
     void aMqtt5PublishCarriesContentTypeAndUserProperties() {
-        MqttPublishMessage p = Packets.publish(MESSAGE, 42, true, true);
+        MqttPublishMessage p = decoded(Packets.publish(ByteBufAllocator.DEFAULT, MESSAGE, 42, true, true), true);
         try {
             assertThat(p.fixedHeader().messageType()).isEqualTo(MqttMessageType.PUBLISH);
             assertThat(p.fixedHeader().isDup()).isTrue();
@@ -47,13 +56,66 @@ class PacketsTest {
 
     @Test
     void aMqtt311PublishHasNoProperties() {
-        MqttPublishMessage p = Packets.publish(MESSAGE, 42, false, false);
+        MqttPublishMessage p = decoded(Packets.publish(ByteBufAllocator.DEFAULT, MESSAGE, 42, false, false), false);
         try {
             assertThat(p.fixedHeader().isDup()).isFalse();
+            assertThat(p.variableHeader().topicName()).isEqualTo("a/b");
+            assertThat(p.variableHeader().packetId()).isEqualTo(42);
             assertThat(p.variableHeader().properties().isEmpty()).isTrue();
+            assertThat(ByteBufUtil.getBytes(p.payload())).isEqualTo("hi".getBytes(StandardCharsets.UTF_8));
         } finally {
             p.release();
         }
+    }
+
+    @Test
+    void aPublishIsEncodedByteForByteAsNettysEncoderWritesIt() {
+        // Without properties the encoding is unique: compare with Netty's own encoder, for a multi-byte topic, a
+        // payload that needs a two-byte remaining length, QoS 0 (no packet id) and QoS 1.
+        byte[] payload = new byte[300];
+        for (int i = 0; i < payload.length; i++) {
+            payload[i] = (byte) i;
+        }
+        for (MqttQos qos : MqttQos.values()) {
+            for (boolean v5 : new boolean[]{false, true}) {
+                MqttMessage m = MqttMessage.builder("gr\u00f6\u00dfe/\u20ac/\ud83d\ude00").payload(payload).qos(qos).retain(true).build();
+                ByteBuf ours = Packets.publish(ByteBufAllocator.DEFAULT, m, qos == MqttQos.AT_MOST_ONCE ? 0 : 513, false, v5);
+                ByteBuf netty = nettyEncoded(m, qos == MqttQos.AT_MOST_ONCE ? 0 : 513, v5);
+                try {
+                    assertThat(ByteBufUtil.getBytes(ours)).as("QoS %s, MQTT 5 %s", qos, v5).isEqualTo(ByteBufUtil.getBytes(netty));
+                } finally {
+                    ours.release();
+                    netty.release();
+                }
+            }
+        }
+    }
+
+    private static MqttPublishMessage decoded(ByteBuf bytes, boolean v5) {
+        EmbeddedChannel ch = new EmbeddedChannel(new MqttDecoder());
+        ch.attr(AttributeKey.<io.netty.handler.codec.mqtt.MqttVersion>valueOf("NETTY_CODEC_MQTT_VERSION"))
+                .set(v5 ? io.netty.handler.codec.mqtt.MqttVersion.MQTT_5 : io.netty.handler.codec.mqtt.MqttVersion.MQTT_3_1_1);
+        ch.writeInbound(bytes);
+        MqttPublishMessage p = ch.readInbound();
+        assertThat(p.decoderResult().isSuccess()).as("decoded: %s", p.decoderResult()).isTrue();
+        ch.finishAndReleaseAll();
+        return p;
+    }
+
+    private static ByteBuf nettyEncoded(MqttMessage m, int packetId, boolean v5) {
+        EmbeddedChannel ch = new EmbeddedChannel(MqttEncoder.INSTANCE);
+        ch.attr(AttributeKey.<io.netty.handler.codec.mqtt.MqttVersion>valueOf("NETTY_CODEC_MQTT_VERSION"))
+                .set(v5 ? io.netty.handler.codec.mqtt.MqttVersion.MQTT_5 : io.netty.handler.codec.mqtt.MqttVersion.MQTT_3_1_1);
+        ch.writeOutbound(new MqttPublishMessage(new MqttFixedHeader(MqttMessageType.PUBLISH, false,
+                io.netty.handler.codec.mqtt.MqttQoS.valueOf(m.qos().value()), m.retain(), 0),
+                new MqttPublishVariableHeader(m.topic(), packetId, MqttProperties.NO_PROPERTIES), Unpooled.wrappedBuffer(m.payload())));
+        ByteBuf all = Unpooled.buffer();
+        for (ByteBuf b; (b = ch.readOutbound()) != null; ) {
+            all.writeBytes(b);
+            b.release();
+        }
+        ch.finishAndReleaseAll();
+        return all;
     }
 
     @Test
