@@ -68,7 +68,11 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private final Attempt attempt;
     private final TransportCloser closer;
     private final String transport;
-    private final MonoSink<EstablishedSession<MqttSession>> connectSink;
+    /**
+     * The attempt's sink until it has its outcome; then dropped, so that an established connection does not keep
+     * the engine's whole attempt chain (Reactor operators, the timeout, the credentials step) reachable.
+     */
+    private volatile @Nullable MonoSink<EstablishedSession<MqttSession>> connectSink;
     /** The version spoken on this connection: the configured one, or MQTT 3.1.1 after a fallback. */
     private final MqttVersion version;
     private final boolean v5;
@@ -452,6 +456,15 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         }
     }
 
+    /** Fails the attempt, once; later outcomes are ignored, as the sink itself would ignore them. */
+    private void failConnect(Throwable error) {
+        MonoSink<EstablishedSession<MqttSession>> sink = connectSink;
+        connectSink = null;
+        if (sink != null) {
+            sink.error(error);
+        }
+    }
+
     // ------------------------------------------------------------------ lifecycle
 
     @Override
@@ -623,10 +636,10 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         if (refused != null) {
             log.debug("CONNACK refused: {}", refused.getMessage());
             if (v5 && refused.reasonCode() == 0x84) {
-                connectSink.error(new VersionRefusal("CONNACK " + MqttConnackRefusedException.describe(MqttVersion.MQTT_5, 0x84)
+                failConnect(new VersionRefusal("CONNACK " + MqttConnackRefusedException.describe(MqttVersion.MQTT_5, 0x84)
                         + refused.reasonString().map(r -> " (" + r + ")").orElse(""), false, refused));
             } else {
-                connectSink.error(refused);
+                failConnect(refused);
             }
             closer.abort(channelOrThrow());
             return;
@@ -645,7 +658,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         }
         if (v5) {
             // An MQTT 5 CONNACK always has a Property Length: this broker answers in MQTT 3.1.1, whatever it says.
-            connectSink.error(new VersionRefusal("a CONNACK in MQTT 3.1.1 format, return code "
+            failConnect(new VersionRefusal("a CONNACK in MQTT 3.1.1 format, return code "
                     + MqttConnackRefusedException.describe(MqttVersion.MQTT_3_1_1, ack.returnCode())
                     + " (bytes " + framer.firstBytesHex() + ")", false,
                     new MqttConnackRefusedException(MqttVersion.MQTT_3_1_1, ack.returnCode(), null, null)));
@@ -660,7 +673,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         if (ack.returnCode() != 0) {
             MqttConnackRefusedException refused = new MqttConnackRefusedException(MqttVersion.MQTT_3_1_1, ack.returnCode(), null, null);
             log.debug("CONNACK refused: {}", refused.getMessage());
-            connectSink.error(refused);
+            failConnect(refused);
             closer.abort(channelOrThrow());
             return;
         }
@@ -679,7 +692,11 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         startKeepAlive(session.keepAlive());
         framer.readPublishes(v5);
         core.connected(this, session);
-        connectSink.success(new Established(session));
+        MonoSink<EstablishedSession<MqttSession>> sink = connectSink;
+        connectSink = null;
+        if (sink != null) {
+            sink.success(new Established(session));
+        }
     }
 
     private void onPublish(MqttPublishMessage p) {
@@ -749,7 +766,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         serverDisconnectReason = reason;
         attempt.reportCloseReceived(code, reason);
         if (!established) {
-            connectSink.error(new ConnectionFailedException("the broker sent DISCONNECT " + MqttConnackRefusedException.describe(
+            failConnect(new ConnectionFailedException("the broker sent DISCONNECT " + MqttConnackRefusedException.describe(
                     MqttVersion.MQTT_5, code) + " instead of CONNACK", Initiator.REMOTE_PEER, code, disconnectVerdict(code), null));
         }
         closer.abort(channelOrThrow());
@@ -789,7 +806,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         detected = error;
         log.warn("protocol error on {}: {}", attempt.endpoint(), message);
         if (!established) {
-            connectSink.error(error);
+            failConnect(error);
         }
         Channel ch = channelOrThrow();
         if (v5 && ch.isActive()) {
@@ -1011,7 +1028,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
                 // that do not speak MQTT 5 may do (RabbitMQ before 3.13).
                 failure = new VersionRefusal("closed the connection after the MQTT 5 CONNECT without a CONNACK", true, failure);
             }
-            connectSink.error(failure);
+            failConnect(failure);
         } else {
             core.disconnected(this);
             terminated.tryEmitValue(end());
