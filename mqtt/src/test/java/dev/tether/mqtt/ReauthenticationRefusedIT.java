@@ -64,6 +64,8 @@ class ReauthenticationRefusedIT {
                 List<Long> emitted = new CopyOnWriteArrayList<>();
                 ticking = ticks(client, topic, new CopyOnWriteArrayList<>(), emitted);
                 renewals.awaitCount(LIFETIMES, r -> true, LIFETIME.multipliedBy(LIFETIMES + 5));
+                // A renewal is reported once the old session ended (reconnect()'s contract): wait for the new one too.
+                events.awaitCount(LIFETIMES + 1, e -> e instanceof LifecycleEvent.Connected, WAIT);
                 ticking.dispose();
                 List<TokenRenewal.Renewal> done = renewals.items();
                 TokenRenewalIT.Gaps gaps = gaps(arrivals, done);
