@@ -238,6 +238,8 @@ public final class MqttConnector implements Connector<MqttSession> {
                             ChannelGuard guard) {
         Endpoint ep = attempt.endpoint();
         SslContext ssl = scheme.tls ? ssl() : null;
+        // Kept here, not looked up in the pipeline: a channel closed before the listener below runs has no handlers.
+        AtomicReference<@Nullable SslHandler> tlsHandler = new AtomicReference<>();
         EventLoopGroup loops = TcpResources.get().onClient(LoopResources.DEFAULT_NATIVE);
         Bootstrap bootstrap = new Bootstrap()
                 .group(loops)
@@ -254,6 +256,7 @@ public final class MqttConnector implements Connector<MqttSession> {
                             tls.setHandshakeTimeoutMillis(connectTimeoutMillis());
                             TlsSettings.verifyHostName(tls);
                             ch.pipeline().addLast("tether.mqtt.tls", tls);
+                            tlsHandler.set(tls);
                         }
                     }
                 });
@@ -270,16 +273,16 @@ public final class MqttConnector implements Connector<MqttSession> {
                 ch.close();
                 return;
             }
-            SslHandler tls = ch.pipeline().get(SslHandler.class);
+            SslHandler tls = tlsHandler.get();
             if (tls == null) {
-                install(ch, attempt, version, TransportCloser.TCP, null, scheme.name, sink, handler, guard);
+                installIfOpen(ch, attempt, version, scheme, sink, handler, guard);
                 return;
             }
             // As before with Reactor Netty: the MQTT handlers come once the handshake succeeded, so a refused
             // certificate is a TLS failure of the attempt, not a connection closed before CONNACK.
             tls.handshakeFuture().addListener(handshake -> {
                 if (handshake.isSuccess()) {
-                    install(ch, attempt, version, TransportCloser.TCP, null, scheme.name, sink, handler, guard);
+                    installIfOpen(ch, attempt, version, scheme, sink, handler, guard);
                     return;
                 }
                 ch.close();
@@ -289,6 +292,21 @@ public final class MqttConnector implements Connector<MqttSession> {
                         + err.getMessage(), Initiator.REMOTE_PEER, -1, null, err));
             });
         });
+    }
+
+    /**
+     * Installs the MQTT handlers on a TCP or TLS channel that is still open; a loopback connect can complete, and
+     * the peer close, before the connect's listener runs, and a closed channel would never tell the handlers.
+     */
+    private void installIfOpen(Channel ch, Attempt attempt, MqttVersion version, Scheme scheme,
+                               MonoSink<EstablishedSession<MqttSession>> sink,
+                               AtomicReference<@Nullable MqttConnection> handler, ChannelGuard guard) {
+        if (!ch.isActive()) {
+            sink.error(new ConnectionFailedException("the connection to " + attempt.endpoint()
+                    + " closed before CONNECT could be sent", Initiator.REMOTE_PEER, -1, null, null));
+            return;
+        }
+        install(ch, attempt, version, TransportCloser.TCP, null, scheme.name, sink, handler, guard);
     }
 
     private Disposable openWebSocket(Attempt attempt, MqttVersion version, Scheme scheme, MonoSink<EstablishedSession<MqttSession>> sink,
