@@ -1,5 +1,6 @@
 package dev.tether.websocket;
 
+import dev.tether.core.testing.TestAttempt;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;

@@ -1,5 +1,6 @@
 package dev.tether.websocket;
 
+import dev.tether.core.testing.TestAttempt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

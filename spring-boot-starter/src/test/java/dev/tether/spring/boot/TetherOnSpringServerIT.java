@@ -1,5 +1,6 @@
 package dev.tether.spring.boot;
 
+import dev.tether.core.testing.TestAttempt;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.core.Endpoint;

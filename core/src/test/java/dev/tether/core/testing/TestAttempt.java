@@ -1,4 +1,4 @@
-package dev.tether.spring.boot;
+package dev.tether.core.testing;
 
 import dev.tether.core.spi.Attempt;
 import dev.tether.core.Credentials;
@@ -6,11 +6,17 @@ import dev.tether.core.Endpoint;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
-/** An attempt for using the client's connector directly, without the engine (many plain clients in one test). */
-record TestAttempt(Endpoint endpoint, Credentials credentials) implements Attempt {
+/**
+ * An attempt for using a client's connector directly, without the engine (many plain clients in one test): generation
+ * and number 1, the parallel scheduler, reports ignored.
+ *
+ * @param endpoint    the endpoint
+ * @param credentials the credentials
+ */
+public record TestAttempt(Endpoint endpoint, Credentials credentials) implements Attempt {
 
-    /** An attempt without credentials. */
-    TestAttempt(Endpoint endpoint) {
+    /** @param endpoint the endpoint; an attempt without credentials */
+    public TestAttempt(Endpoint endpoint) {
         this(endpoint, Credentials.none());
     }
 
