@@ -37,11 +37,11 @@ import java.util.function.DoubleSupplier;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscriber;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 import reactor.core.publisher.Sinks;
@@ -68,7 +68,13 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     private final Duration closeTimeout;
     private final Scheduler scheduler;
     private final DoubleSupplier random;
-    private final Retry retry;
+    /**
+     * The connection's Resilience4j {@code Retry}. With a {@link ReconnectPolicy#retryRegistry() registry} it is
+     * created with the connection and lives in the registry until the close; without one nobody can see it, so it
+     * exists only while a streak of failures is under way: created at the streak's first failure, dropped when
+     * the streak ends (an idle connected client keeps no retry, its five counters and its configuration).
+     */
+    private @Nullable Retry retry;
     private final @Nullable RetryRegistry retryRegistry;
     private final @Nullable CircuitBreaker circuitBreaker;
     /** Set when the circuit breaker was created in the user's registry for this connection, which removes it at close. */
@@ -82,13 +88,16 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     private volatile long generation;
     private volatile @Nullable SessionScope<S> current;
     private LifecycleEvent stateEvent;
-    private final List<SmallBufferSink<LifecycleEvent>> lifecycleSubscribers = new ArrayList<>();
-    private final List<SmallBufferSink<SessionScope<S>>> sessionSubscribers = new ArrayList<>();
-    private final List<MonoSink<S>> sessionWaiters = new ArrayList<>();
-    private final List<Runnable> closeWaiters = new ArrayList<>();
+    private final List<SubscriberBuffer<LifecycleEvent>> lifecycleSubscribers = new ArrayList<>(0);
+    private final List<SubscriberBuffer<SessionScope<S>>> sessionSubscribers = new ArrayList<>(0);
+    private final List<MonoSink<S>> sessionWaiters = new ArrayList<>(0);
     private @Nullable Disposable attemptSubscription;
     private @Nullable Disposable backoffTimer;
-    private @Nullable Disposable stableTimer;
+    /**
+     * When the current session was established (scheduler time). The backoff resets once a session stayed up
+     * for the stable period; that is decided when the session ends, so no timer runs while a client is connected.
+     */
+    private long connectedAtMillis;
     private @Nullable Disposable closeTimer;
     private @Nullable Disposable gracefulClose;
     /** The close signal of the attempt under way (see {@link Attempt#closeRequested()}). */
@@ -100,7 +109,8 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     private @Nullable CloseMode closeMode;
     /** Whether the current attempt holds a circuit-breaker permission not yet recorded or released. */
     private boolean permitHeld;
-    private Retry.AsyncContext<Object> retryContext;
+    /** The retry's account of the current streak; without a registry, null until the streak's first failure. */
+    private Retry.@Nullable AsyncContext<Object> retryContext;
     /** The verdict of the failure being reported to the retry context (read by {@link #intervalMillis}). */
     private @Nullable Verdict pendingVerdict;
     /** Set when the engine gives up on the failure being reported; the retry context then reports an error. */
@@ -130,18 +140,12 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         this.closeTimeout = closeTimeout;
         this.scheduler = scheduler;
         this.random = random;
-        RetryConfig retryConfig = RetryConfig.custom()
-                .maxAttempts(policy.maxAttempts() == 0 ? Integer.MAX_VALUE : policy.maxAttempts())
-                .intervalBiFunction((failures, either) -> intervalMillis(failures, either.isLeft() ? either.getLeft() : null))
-                .retryOnException(t -> true)
-                .build();
         RetryRegistry retries = policy.retryRegistry().orElse(null);
         CircuitBreakerRegistry breakers = policy.circuitBreakerRegistry().orElse(null);
-        if (retries == null) {
-            this.retry = Retry.of(name, retryConfig);
-        } else {
+        if (retries != null) {
+            RetryConfig retryConfig = retryConfig();
             boolean[] created = {false};
-            this.retry = retries.retry(name, () -> {
+            Retry registered = retries.retry(name, () -> {
                 created[0] = true;
                 return retryConfig;
             });
@@ -149,6 +153,8 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
                 throw new IllegalStateException("the RetryRegistry already holds a Retry named '" + name
                         + "': give each connection that shares the registry its own name(...)");
             }
+            this.retry = registered;
+            this.retryContext = registered.asyncContext();
         }
         this.retryRegistry = retries;
         if (breakers == null) {
@@ -164,8 +170,30 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             });
             this.circuitBreakerRegistry = created[0] ? breakers : null;
         }
-        this.retryContext = retry.asyncContext();
         this.stateEvent = new LifecycleEvent.Idle(0, now());
+    }
+
+    private RetryConfig retryConfig() {
+        return RetryConfig.custom()
+                .maxAttempts(policy.maxAttempts() == 0 ? Integer.MAX_VALUE : policy.maxAttempts())
+                .intervalBiFunction((failures, either) -> intervalMillis(failures, either.isLeft() ? either.getLeft() : null))
+                .retryOnException(t -> true)
+                .build();
+    }
+
+    /** @return the retry's account of the current streak, created (with the retry, without a registry) if needed */
+    private Retry.AsyncContext<Object> retryContext() {
+        Retry.AsyncContext<Object> context = retryContext;
+        if (context == null) {
+            Retry r = retry;
+            if (r == null) {
+                r = Retry.of(name, retryConfig());
+                retry = r;
+            }
+            context = r.asyncContext();
+            retryContext = context;
+        }
+        return context;
     }
 
     // ------------------------------------------------------------------ public API
@@ -188,19 +216,30 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
 
     @Override
     public Flux<LifecycleEvent> lifecycle() {
-        // A small buffer per subscriber, not Reactor's BUFFER strategy: see SmallBufferSink.
-        return Flux.create(s -> {
-            SmallBufferSink<LifecycleEvent> sink = new SmallBufferSink<>(s);
-            serial.execute(() -> {
-                sink.next(stateEvent);
-                if (state == ConnectionState.CLOSED) {
-                    terminate(sink);
-                    return;
-                }
-                lifecycleSubscribers.add(sink);
-                s.onDispose(() -> serial.execute(() -> lifecycleSubscribers.remove(sink)));
-            });
-        }, FluxSink.OverflowStrategy.IGNORE);
+        // One small object per subscriber, not Reactor's BUFFER strategy: see SubscriberBuffer.
+        Publisher<LifecycleEvent> source = this::subscribeLifecycle;
+        return Flux.from(source);
+    }
+
+    private void subscribeLifecycle(Subscriber<? super LifecycleEvent> subscriber) {
+        SubscriberBuffer<LifecycleEvent> sink = new SubscriberBuffer<>(subscriber) {
+            @Override
+            void onCancel() {
+                serial.execute(() -> lifecycleSubscribers.remove(this));
+            }
+        };
+        sink.start();
+        serial.execute(() -> {
+            if (sink.isCancelled()) {
+                return;
+            }
+            sink.next(stateEvent);
+            if (state == ConnectionState.CLOSED) {
+                terminate(sink);
+                return;
+            }
+            lifecycleSubscribers.add(sink);
+        });
     }
 
     @Override
@@ -358,33 +397,35 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         SessionScope<S> scope = new SessionScope<>(gen, est, Sinks.empty());
         current = scope;
         state = ConnectionState.CONNECTED;
-        // The call Resilience4j's retry accounts for succeeded: with retry after failures in this streak.
+        // The call Resilience4j's retry accounts for succeeded: with retry after failures in this streak. Without
+        // a registry and without failures there is no retry to tell (nobody could see it).
         Retry.AsyncContext<Object> context = retryContext;
-        guarded("retry", context::onComplete);
+        if (context != null) {
+            guarded("retry", context::onComplete);
+        }
         emitState(new LifecycleEvent.Connected(gen, now(), endpoint, est.details()));
         log.info("[{}] connected to {} (generation {}): {}", name, endpoint, gen, est.details());
         List<MonoSink<S>> waiters = new ArrayList<>(sessionWaiters);
         sessionWaiters.clear();
         waiters.forEach(w -> w.success(est.session()));
         new ArrayList<>(sessionSubscribers).forEach(s -> s.next(scope));
-        stableTimer = scheduler.schedule(() -> serial.execute(() -> onStable(gen)),
-                policy.stablePeriod().toNanos(), TimeUnit.NANOSECONDS);
+        connectedAtMillis = nowMillis();
         est.terminated()
                 .switchIfEmpty(Mono.fromSupplier(() -> SessionEnd.detected(new java.io.IOException("the session ended without saying why"))))
                 .subscribe(end -> serial.execute(() -> onTerminated(gen, end)),
                         err -> serial.execute(() -> onTerminated(gen, SessionEnd.detected(err))));
     }
 
-    private void onStable(long gen) {
-        if (gen == generation && state == ConnectionState.CONNECTED) {
-            log.debug("[{}] generation {} stayed up for {}; backoff reset", name, gen, policy.stablePeriod());
-            resetStreak();
-        }
-    }
-
     private void resetStreak() {
         failuresInStreak = 0;
-        retryContext = retry.asyncContext();
+        Retry r = retry;
+        if (retryRegistry != null && r != null) {
+            retryContext = r.asyncContext();
+        } else {
+            // Without a registry the retry is nobody's to see: the next streak makes a new one if it needs one.
+            retry = null;
+            retryContext = null;
+        }
         lastVerdict = null;
         sameVerdictCount = 0;
         streakStartMillis = nowMillis();
@@ -397,8 +438,6 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             return;
         }
         current = null;
-        cancel(stableTimer);
-        stableTimer = null;
         scope.endSignal().tryEmitEmpty();
         emit(new LifecycleEvent.Disconnected(gen, now(), end.initiator(), end.code(), end.cause()));
         if (state == ConnectionState.CLOSING) {
@@ -408,6 +447,10 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         if (end.planned()) {
             reconnectAtOnce(gen);
             return;
+        }
+        if (nowMillis() - connectedAtMillis >= policy.stablePeriod().toMillis()) {
+            log.debug("[{}] generation {} stayed up for {}; backoff reset", name, gen, policy.stablePeriod());
+            resetStreak();
         }
         if (failuresInStreak == 0) {
             streakStartMillis = nowMillis();
@@ -490,7 +533,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         decidedDelay = -1;
         long delayMillis;
         try {
-            delayMillis = retryContext.onError(error);
+            delayMillis = retryContext().onError(error);
         } catch (RuntimeException consumerFailure) {
             log.warn("[{}] a Resilience4j retry event consumer failed: {}", name, consumerFailure.toString());
             delayMillis = givingUp != null ? -1 : decidedDelay;
@@ -679,10 +722,9 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         state = ConnectionState.CLOSED;
         terminalCause = cause;
         cancel(backoffTimer);
-        cancel(stableTimer);
         cancel(closeTimer);
         cancel(attemptSubscription);
-        backoffTimer = stableTimer = closeTimer = attemptSubscription = null;
+        backoffTimer = closeTimer = attemptSubscription = null;
         closingAttempt = false;
         releasePermit();
         unregister();
@@ -692,10 +734,10 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         } else {
             log.info("[{}] closed", name);
         }
-        List<SmallBufferSink<LifecycleEvent>> subs = new ArrayList<>(lifecycleSubscribers);
+        List<SubscriberBuffer<LifecycleEvent>> subs = new ArrayList<>(lifecycleSubscribers);
         lifecycleSubscribers.clear();
         subs.forEach(this::terminate);
-        List<SmallBufferSink<SessionScope<S>>> sessionSubs = new ArrayList<>(sessionSubscribers);
+        List<SubscriberBuffer<SessionScope<S>>> sessionSubs = new ArrayList<>(sessionSubscribers);
         sessionSubscribers.clear();
         sessionSubs.forEach(this::terminateScopes);
         List<MonoSink<S>> waiters = new ArrayList<>(sessionWaiters);
@@ -728,7 +770,8 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
      */
     private void unregister() {
         RetryRegistry retries = retryRegistry;
-        if (retries != null && retries.find(name).filter(r -> r == retry).isPresent()) {
+        Retry own = retry;
+        if (retries != null && own != null && retries.find(name).filter(r -> r == own).isPresent()) {
             retries.remove(name);
         }
         CircuitBreakerRegistry breakers = circuitBreakerRegistry;
@@ -756,7 +799,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         }
     }
 
-    private void terminate(SmallBufferSink<LifecycleEvent> sink) {
+    private void terminate(SubscriberBuffer<LifecycleEvent> sink) {
         if (terminalCause != null) {
             sink.error(terminalCause);
         } else {
@@ -765,7 +808,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     }
 
     /** Streams of sessions complete after a user close and error with {@link #closedError()} after a terminal verdict. */
-    private void terminateScopes(SmallBufferSink<SessionScope<S>> sink) {
+    private void terminateScopes(SubscriberBuffer<SessionScope<S>> sink) {
         if (terminalCause != null) {
             sink.error(closedError());
         } else {
@@ -781,21 +824,32 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     // ------------------------------------------------------------------ plumbing
 
     private Flux<SessionScope<S>> scopes() {
-        return Flux.create(s -> {
-            SmallBufferSink<SessionScope<S>> sink = new SmallBufferSink<>(s);
-            serial.execute(() -> {
-                if (state == ConnectionState.CLOSED) {
-                    terminateScopes(sink);
-                    return;
-                }
-                SessionScope<S> scope = current;
-                if (scope != null) {
-                    sink.next(scope);
-                }
-                sessionSubscribers.add(sink);
-                s.onDispose(() -> serial.execute(() -> sessionSubscribers.remove(sink)));
-            });
-        }, FluxSink.OverflowStrategy.IGNORE);
+        Publisher<SessionScope<S>> source = this::subscribeScopes;
+        return Flux.from(source);
+    }
+
+    private void subscribeScopes(Subscriber<? super SessionScope<S>> subscriber) {
+        SubscriberBuffer<SessionScope<S>> sink = new SubscriberBuffer<>(subscriber) {
+            @Override
+            void onCancel() {
+                serial.execute(() -> sessionSubscribers.remove(this));
+            }
+        };
+        sink.start();
+        serial.execute(() -> {
+            if (sink.isCancelled()) {
+                return;
+            }
+            if (state == ConnectionState.CLOSED) {
+                terminateScopes(sink);
+                return;
+            }
+            SessionScope<S> scope = current;
+            if (scope != null) {
+                sink.next(scope);
+            }
+            sessionSubscribers.add(sink);
+        });
     }
 
     private void emitState(LifecycleEvent event) {
@@ -804,7 +858,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     }
 
     private void emit(LifecycleEvent event) {
-        for (SmallBufferSink<LifecycleEvent> sink : new ArrayList<>(lifecycleSubscribers)) {
+        for (SubscriberBuffer<LifecycleEvent> sink : new ArrayList<>(lifecycleSubscribers)) {
             sink.next(event);
         }
     }

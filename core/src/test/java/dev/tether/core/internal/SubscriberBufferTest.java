@@ -1,0 +1,123 @@
+package dev.tether.core.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.test.StepVerifier;
+
+/** The per-subscriber buffer behind {@code lifecycle()} and {@code sessions()}: demand, order, the end after the rest. */
+class SubscriberBufferTest {
+
+    private final AtomicReference<SubscriberBuffer<Integer>> holder = new AtomicReference<>();
+    private final AtomicInteger cancels = new AtomicInteger();
+
+    private Flux<Integer> flux() {
+        Publisher<Integer> source = s -> {
+            SubscriberBuffer<Integer> b = new SubscriberBuffer<>(s) {
+                @Override
+                void onCancel() {
+                    cancels.incrementAndGet();
+                }
+            };
+            holder.set(b);
+            b.start();
+        };
+        return Flux.from(source);
+    }
+
+    @Test
+    void deliversOnlyWhatWasRequestedAndKeepsTheRestInOrder() {
+        StepVerifier.create(flux(), 0)
+                .then(() -> {
+                    for (int i = 0; i < 1000; i++) {
+                        holder.get().next(i);
+                    }
+                })
+                .expectNoEvent(Duration.ofMillis(10))
+                .thenRequest(2)
+                .expectNext(0, 1)
+                .expectNoEvent(Duration.ofMillis(10))
+                .thenRequest(997)
+                .expectNextCount(997)
+                .then(() -> holder.get().complete())
+                .expectNoEvent(Duration.ofMillis(10))
+                .thenRequest(1)
+                .expectNext(999)
+                .expectComplete()
+                .verify(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void aSubscriberWithDemandGetsValuesAtOnceAndTheEndAfterThem() {
+        StepVerifier.create(flux(), 2)
+                .then(() -> holder.get().next(1))
+                .expectNext(1)
+                .then(() -> {
+                    holder.get().next(2);
+                    holder.get().next(3);
+                    holder.get().complete();
+                })
+                .expectNext(2)
+                .expectNoEvent(Duration.ofMillis(10))
+                .thenRequest(1)
+                .expectNext(3)
+                .expectComplete()
+                .verify(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void anErrorComesAfterWhatWasBuffered() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        StepVerifier.create(flux(), 0)
+                .then(() -> {
+                    holder.get().next(1);
+                    holder.get().error(boom);
+                    holder.get().next(2);
+                })
+                .thenRequest(5)
+                .expectNext(1)
+                .expectErrorMatches(e -> e == boom)
+                .verify(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void aCancelledSubscriberGetsNothingMoreAndTheOwnerIsToldOnce() {
+        StepVerifier.create(flux(), 1)
+                .then(() -> holder.get().next(1))
+                .expectNext(1)
+                .thenCancel()
+                .verify(Duration.ofSeconds(5));
+        holder.get().next(2);
+        holder.get().complete();
+        holder.get().cancel();
+        assertThat(holder.get().isCancelled()).isTrue();
+        assertThat(cancels).hasValue(1);
+    }
+
+    @Test
+    void valuesFromOneProducerThreadAndRequestsFromAnotherArriveInOrder() throws Exception {
+        int count = 100_000;
+        Thread[] producer = new Thread[1];
+        StepVerifier.create(flux().limitRate(7), 0)
+                .then(() -> {
+                    producer[0] = new Thread(() -> {
+                        for (int i = 0; i < count; i++) {
+                            holder.get().next(i);
+                        }
+                        holder.get().complete();
+                    });
+                    producer[0].start();
+                })
+                .thenRequest(Long.MAX_VALUE)
+                .expectNextSequence(() -> IntStream.range(0, count).iterator())
+                .expectComplete()
+                .verify(Duration.ofSeconds(30));
+        producer[0].join(10_000);
+    }
+}
