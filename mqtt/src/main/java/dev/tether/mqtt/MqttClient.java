@@ -80,7 +80,7 @@ public final class MqttClient {
         this.config = config;
         this.credentials = credentials;
         this.settings = settings;
-        connection.onClosed().subscribe(null, core::shutdown, () -> core.shutdown(null));
+        // The connector shuts the core down when the connection closes for good (Connector.closed).
     }
 
     /** @return a builder with the defaults */

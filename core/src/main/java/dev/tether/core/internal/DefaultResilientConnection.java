@@ -38,6 +38,8 @@ import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -81,7 +83,8 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     private final @Nullable CircuitBreakerRegistry circuitBreakerRegistry;
 
     private final SerialExecutor serial = new SerialExecutor();
-    private final Sinks.Empty<Void> closedSink = Sinks.empty();
+    // The engine's sinks are emitted to from serial tasks only: they need no serializing wrapper.
+    private final Sinks.Empty<Void> closedSink = Sinks.unsafe().empty();
 
     // ---- state below is touched only inside serial tasks (volatile where read outside) ----
     private volatile ConnectionState state = ConnectionState.IDLE;
@@ -101,7 +104,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     private @Nullable Disposable closeTimer;
     private @Nullable Disposable gracefulClose;
     /** The close signal of the attempt under way (see {@link Attempt#closeRequested()}). */
-    private Sinks.One<CloseMode> attemptClose = Sinks.one();
+    private Sinks.One<CloseMode> attemptClose = Sinks.unsafe().one();
     /** Set while a graceful close waits for the attempt under way to end (the connector closes attempts gracefully). */
     private boolean closingAttempt;
     /** A session that arrived while its attempt was being closed gracefully; closed in the same mode. */
@@ -346,7 +349,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             return;
         }
         permitHeld = circuitBreaker != null;
-        Sinks.One<CloseMode> closeSignal = Sinks.one();
+        Sinks.One<CloseMode> closeSignal = Sinks.unsafe().one();
         attemptClose = closeSignal;
         long startNanos = System.nanoTime();
         Mono<EstablishedSession<S>> attempt = Mono.defer(() -> credentialsProvider.credentials(new CredentialsRequest(number, endpoint, refresh)))
@@ -394,7 +397,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             guarded("circuit breaker", () -> breaker.onSuccess(tookNanos, TimeUnit.NANOSECONDS));
         }
         refreshNext = false;
-        SessionScope<S> scope = new SessionScope<>(gen, est, Sinks.empty());
+        SessionScope<S> scope = new SessionScope<>(gen, est, Sinks.unsafe().empty());
         current = scope;
         state = ConnectionState.CONNECTED;
         // The call Resilience4j's retry accounts for succeeded: with retry after failures in this streak. Without
@@ -410,10 +413,45 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         waiters.forEach(w -> w.success(est.session()));
         new ArrayList<>(sessionSubscribers).forEach(s -> s.next(scope));
         connectedAtMillis = nowMillis();
-        est.terminated()
-                .switchIfEmpty(Mono.fromSupplier(() -> SessionEnd.detected(new java.io.IOException("the session ended without saying why"))))
-                .subscribe(end -> serial.execute(() -> onTerminated(gen, end)),
-                        err -> serial.execute(() -> onTerminated(gen, SessionEnd.detected(err))));
+        est.terminated().subscribe(new SessionEndWatcher(gen));
+    }
+
+    /**
+     * Waits for the end of one session: one object for as long as the session lives, where operators and lambdas
+     * ({@code switchIfEmpty}, a lambda subscriber) took about 170 bytes per connected client.
+     */
+    private final class SessionEndWatcher implements CoreSubscriber<SessionEnd> {
+        private final long gen;
+        /** Signals come one at a time (Reactive Streams), so a plain field is enough. */
+        private boolean ended;
+
+        SessionEndWatcher(long gen) {
+            this.gen = gen;
+        }
+
+        @Override
+        public void onSubscribe(Subscription s) {
+            s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(SessionEnd end) {
+            ended = true;
+            serial.execute(() -> onTerminated(gen, end));
+        }
+
+        @Override
+        public void onError(Throwable err) {
+            ended = true;
+            serial.execute(() -> onTerminated(gen, SessionEnd.detected(err)));
+        }
+
+        @Override
+        public void onComplete() {
+            if (!ended) {
+                serial.execute(() -> onTerminated(gen, SessionEnd.detected(new java.io.IOException("the session ended without saying why"))));
+            }
+        }
     }
 
     private void resetStreak() {
@@ -743,6 +781,11 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         List<MonoSink<S>> waiters = new ArrayList<>(sessionWaiters);
         sessionWaiters.clear();
         waiters.forEach(w -> w.error(closedError()));
+        try {
+            connector.closed(cause);
+        } catch (RuntimeException e) {
+            log.warn("[{}] the connector failed when told of the close: {}", name, e.toString());
+        }
         if (cause == null) {
             closedSink.tryEmitEmpty();
         } else {

@@ -11,16 +11,16 @@ import org.slf4j.LoggerFactory;
  * draining. A task submitted from inside a task runs after it, never nested: state machines built
  * on it need no locks and cannot re-enter themselves.
  */
-final class SerialExecutor {
+@SuppressWarnings("serial") // never serialized; the counter of tasks to run is the object itself (one object less per connection)
+final class SerialExecutor extends AtomicInteger {
 
     private static final Logger log = LoggerFactory.getLogger(SerialExecutor.class);
 
     private final Queue<Runnable> queue = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger wip = new AtomicInteger();
 
     void execute(Runnable task) {
         queue.add(task);
-        if (wip.getAndIncrement() != 0) {
+        if (getAndIncrement() != 0) {
             return;
         }
         int missed = 1;
@@ -33,7 +33,7 @@ final class SerialExecutor {
                     log.error("connection state task failed", t);
                 }
             }
-            missed = wip.addAndGet(-missed);
+            missed = addAndGet(-missed);
         } while (missed != 0);
     }
 }

@@ -1,6 +1,7 @@
 package dev.tether.core.spi;
 
 import dev.tether.core.FailureClassifier;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
 /**
@@ -49,5 +50,17 @@ public interface Connector<S> {
      */
     default boolean closesAttemptsGracefully() {
         return false;
+    }
+
+    /**
+     * Called once when the connection built on this connector has closed for good, after its
+     * {@link dev.tether.core.LifecycleEvent.Closed} event and before {@code onClosed()} completes, on the
+     * thread that ran the engine's last step. For state the connector shares with its connection's owner
+     * (queues to fail, stores to close), without a subscription to {@code onClosed()} held for the
+     * connection's whole life. Must not block or throw.
+     *
+     * @param cause null after a close the user asked for, else why the connection gave up (a terminal verdict)
+     */
+    default void closed(@Nullable Throwable cause) {
     }
 }

@@ -79,7 +79,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private final PacketFramer framer;
     private boolean connectSent;
     private final List<Runnable> afterFinish = new ArrayList<>(0);
-    private final Sinks.One<SessionEnd> terminated = Sinks.one();
+    /** Emitted once, by finish() on the event loop: no serializing wrapper needed. */
+    private final Sinks.One<SessionEnd> terminated = Sinks.unsafe().one();
 
     private @Nullable Channel channel;
     private volatile boolean established;

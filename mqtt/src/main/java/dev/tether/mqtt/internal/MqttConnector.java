@@ -61,8 +61,11 @@ public final class MqttConnector implements Connector<MqttSession> {
 
     private final MqttClientConfig config;
     private final ClientCore core;
-    /** The endpoints that refused MQTT 5: later attempts on them speak MQTT 3.1.1 at once. */
-    private final java.util.Set<Endpoint> fellBack = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * The endpoints that refused MQTT 5: later attempts on them speak MQTT 3.1.1 at once. An immutable set replaced
+     * on a change (rare), so that a client that never fell back holds no set of its own.
+     */
+    private volatile java.util.Set<Endpoint> fellBack = java.util.Set.of();
     private volatile @Nullable SslContext defaultSsl;
 
     /**
@@ -110,7 +113,7 @@ public final class MqttConnector implements Connector<MqttSession> {
                 return Mono.error(refused(ep, refusal));
             }
             if (!refusal.closedBeforeConnack) {
-                fellBack.add(ep);
+                fallBack(ep);
             }
             String lost = ConnectPackets.lostInFallback(config);
             attempt.reportNotice(MqttClient.Builder.VERSION_FALLBACK_NOTICE, "the broker at " + ep + " " + refusal.answer
@@ -136,9 +139,21 @@ public final class MqttConnector implements Connector<MqttSession> {
     }
 
     private void remember(Endpoint ep) {
-        if (fellBack.add(ep)) {
+        if (fallBack(ep)) {
             log.info("{} speaks MQTT 3.1.1: later connections to it start with 3.1.1", ep);
         }
+    }
+
+    /** @return whether the endpoint was not remembered as speaking MQTT 3.1.1 before */
+    private synchronized boolean fallBack(Endpoint ep) {
+        java.util.Set<Endpoint> known = fellBack;
+        if (known.contains(ep)) {
+            return false;
+        }
+        java.util.Set<Endpoint> more = new java.util.HashSet<>(known);
+        more.add(ep);
+        fellBack = java.util.Set.copyOf(more);
+        return true;
     }
 
     private static boolean closedBeforeConnack(Throwable e) {
@@ -198,6 +213,12 @@ public final class MqttConnector implements Connector<MqttSession> {
             });
             sink.onDispose(closing);
         });
+    }
+
+    /** The client is closed for good: publishes and subscribers still waiting fail or complete (see {@link ClientCore#shutdown}). */
+    @Override
+    public void closed(@Nullable Throwable cause) {
+        core.shutdown(cause);
     }
 
     /** A graceful close during an attempt goes to the attempt: see {@link MqttConnection#closeDuringConnect}. */
