@@ -394,7 +394,8 @@ public final class MqttClient {
         /** Default bound on the transport close handshake (WebSocket close frame reply, FIN): 2 s. */
         public static final Duration DEFAULT_TRANSPORT_CLOSE_TIMEOUT = Duration.ofSeconds(2);
 
-        private final List<Endpoint> endpoints = new ArrayList<>();
+        // Sized for the usual single endpoint: a client keeps a copy of its builder for toBuilder().
+        private final List<Endpoint> endpoints = new ArrayList<>(1);
         private String clientId = "tether-" + UUID.randomUUID().toString().substring(0, 8);
         private MqttVersion version = DEFAULT_VERSION;
         private @Nullable Boolean versionFallback;

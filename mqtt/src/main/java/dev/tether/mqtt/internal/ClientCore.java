@@ -53,8 +53,11 @@ public final class ClientCore {
     private List<String> storeEndpoints = List.of();
     /** What opening the session store found worth saying (kind, details), reported on the first connection. */
     private final List<String[]> storeNotices = new ArrayList<>(0);
-    /** Endpoints whose broker answered a re-authentication with DISCONNECT 0x8C (it does not support it). */
-    private final java.util.Set<String> reauthRefusedBy = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * Endpoints whose broker answered a re-authentication with DISCONNECT 0x8C (it does not support it): an
+     * immutable set replaced on a change, which is rare, so that a client that never met one holds no set of its own.
+     */
+    private volatile java.util.Set<String> reauthRefusedBy = java.util.Set.of();
 
     /** @param config the client settings */
     public ClientCore(MqttClientConfig config) {
@@ -271,7 +274,14 @@ public final class ClientCore {
      * @param endpoint the endpoint, as {@code Endpoint.toString()}
      */
     void reauthenticationRefused(String endpoint) {
-        reauthRefusedBy.add(endpoint);
+        synchronized (this) {
+            java.util.Set<String> refused = reauthRefusedBy;
+            if (!refused.contains(endpoint)) {
+                java.util.Set<String> more = new java.util.HashSet<>(refused);
+                more.add(endpoint);
+                reauthRefusedBy = java.util.Set.copyOf(more);
+            }
+        }
     }
 
     /**

@@ -4,10 +4,8 @@ import dev.tether.mqtt.MqttMessage;
 import dev.tether.mqtt.MqttQos;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -41,12 +39,14 @@ final class InboundDelivery {
     private boolean receiveMaximumExceeded;
     private long receiveMaximumOvershoots;
     /** Received QoS 1 and 2 messages of the current connection whose acknowledgement has not gone out, in order. */
-    // Small at first: an idle client holds these queues (they grow with the messages they hold).
-    private final ArrayDeque<InboundEntry> unacknowledged = new ArrayDeque<>(1);
-    private final ArrayDeque<InboundEntry> held = new ArrayDeque<>(1);
-    private final Map<Integer, InboundEntry> qos2Received = new HashMap<>();
+    // Null until a message needs them: an idle client holds none of these queues.
+    private @Nullable ArrayDeque<InboundEntry> unacknowledged;
+    /** Messages no subscriber matched yet, waiting for one; null while none. */
+    private @Nullable ArrayDeque<InboundEntry> held;
+    /** Received QoS 2 messages by packet id (an {@link IntMap}: no arrays while empty). */
+    private final IntMap<InboundEntry> qos2Received = new IntMap<>();
     /** QoS 2 ids whose PUBREC went out and whose PUBREL has not come yet (kept with the session). */
-    private final java.util.Set<Integer> pubrecSent = new java.util.HashSet<>();
+    private final IntMap<Boolean> pubrecSent = new IntMap<>();
     private dev.tether.mqtt.MqttSessionStore store = dev.tether.mqtt.MqttSessionStore.inMemory();
     private int saturated;
     private boolean readingPaused;
@@ -71,7 +71,7 @@ final class InboundDelivery {
         connection = c;
         this.receiveMaximum = receiveMaximum;
         this.receiveMaximumExceeded = false;
-        unacknowledged.clear();
+        unacknowledged = null;
         if (!sessionPresent) {
             qos2Received.clear();
             if (!pubrecSent.isEmpty()) {
@@ -98,17 +98,23 @@ final class InboundDelivery {
             return;
         }
         connection = null;
-        for (InboundEntry e : unacknowledged) {
-            if (!e.done && e.withdraw()) {
-                e.pending = 0;
-                e.done = true;
-                if (e.qos == MqttQos.EXACTLY_ONCE && qos2Received.get(e.packetId) == e) {
-                    qos2Received.remove(e.packetId);
+        ArrayDeque<InboundEntry> unacked = unacknowledged;
+        if (unacked != null) {
+            for (InboundEntry e : unacked) {
+                if (!e.done && e.withdraw()) {
+                    e.pending = 0;
+                    e.done = true;
+                    if (e.qos == MqttQos.EXACTLY_ONCE && qos2Received.get(e.packetId) == e) {
+                        qos2Received.remove(e.packetId);
+                    }
                 }
             }
+            unacknowledged = null;
         }
-        unacknowledged.clear();
-        held.removeIf(InboundEntry::withdrawn);
+        ArrayDeque<InboundEntry> h = held;
+        if (h != null) {
+            h.removeIf(InboundEntry::withdrawn);
+        }
         updateHoldSaturation();
         for (InboundSubscriber s : subscribers) {
             s.purgeWithdrawn();
@@ -155,7 +161,7 @@ final class InboundDelivery {
             }
             return;
         }
-        if (unacknowledged.size() >= receiveMaximum && !receiveMaximumExceeded) {
+        if (unacknowledged() >= receiveMaximum && !receiveMaximumExceeded) {
             // MQTT 5 lets the client disconnect with 0x93 here. Some brokers overshoot (Mosquitto 2.0 does after a
             // QoS 2 exchange), and the subscribers' bounded buffers keep memory bounded anyway: say so once per
             // connection and go on, rather than drop a working connection into a reconnect loop.
@@ -170,7 +176,7 @@ final class InboundDelivery {
             if (earlier != null) {
                 // Received before (a redelivery after a reconnect): acknowledge it once the first copy is released.
                 InboundEntry ack = new InboundEntry(c, packetId, qos, message);
-                unacknowledged.add(ack);
+                unacknowledgedQueue().add(ack);
                 if (earlier.done) {
                     ack.done = true;
                     flushAcks();
@@ -181,7 +187,7 @@ final class InboundDelivery {
             }
         }
         InboundEntry entry = new InboundEntry(c, packetId, qos, message);
-        unacknowledged.add(entry);
+        unacknowledgedQueue().add(entry);
         if (qos == MqttQos.EXACTLY_ONCE) {
             qos2Received.put(packetId, entry);
         }
@@ -231,7 +237,7 @@ final class InboundDelivery {
      * @return what the PUBREL found
      */
     Release onPubRel(int packetId) {
-        if (pubrecSent.remove(packetId)) {
+        if (pubrecSent.remove(packetId) != null) {
             storeQuietly(() -> store.inboundReleased(packetId));
             qos2Received.remove(packetId);
             return Release.RELEASED;
@@ -257,7 +263,8 @@ final class InboundDelivery {
     boolean claimHeld(InboundSubscriber s) {
         boolean any = false;
         String filter = s.spec.matchingFilter();
-        for (Iterator<InboundEntry> it = held.iterator(); it.hasNext(); ) {
+        ArrayDeque<InboundEntry> h = held;
+        for (Iterator<InboundEntry> it = h == null ? java.util.Collections.emptyIterator() : h.iterator(); it.hasNext(); ) {
             InboundEntry e = it.next();
             if (TopicFilters.matches(filter, e.message.topic())) {
                 it.remove();
@@ -319,27 +326,44 @@ final class InboundDelivery {
 
     /** @return messages waiting in the unmatched hold */
     int held() {
-        return held.size();
+        ArrayDeque<InboundEntry> h = held;
+        return h == null ? 0 : h.size();
     }
 
     /** @return received QoS 1 and 2 messages whose acknowledgement has not gone out */
     int unacknowledged() {
-        return unacknowledged.size();
+        ArrayDeque<InboundEntry> unacked = unacknowledged;
+        return unacked == null ? 0 : unacked.size();
+    }
+
+    private ArrayDeque<InboundEntry> unacknowledgedQueue() {
+        ArrayDeque<InboundEntry> unacked = unacknowledged;
+        if (unacked == null) {
+            unacked = new ArrayDeque<>(4);
+            unacknowledged = unacked;
+        }
+        return unacked;
     }
 
     // ------------------------------------------------------------------ internals
 
     private void hold(InboundEntry e) {
         e.pending = 1;
-        held.add(e);
+        ArrayDeque<InboundEntry> h = held;
+        if (h == null) {
+            h = new ArrayDeque<>(4);
+            held = h;
+        }
+        h.add(e);
         updateHoldSaturation();
     }
 
     private boolean holdSaturated;
 
     private void updateHoldSaturation() {
-        boolean full = held.size() >= holdCapacity;
-        boolean low = held.size() <= holdCapacity / 2;
+        int count = held();
+        boolean full = count >= holdCapacity;
+        boolean low = count <= holdCapacity / 2;
         if (full && !holdSaturated) {
             holdSaturated = true;
             saturated(true);
@@ -370,7 +394,9 @@ final class InboundDelivery {
      */
     void useStore(dev.tether.mqtt.MqttSessionStore sessionStore, java.util.Set<Integer> awaitingPubrel) {
         this.store = sessionStore;
-        pubrecSent.addAll(awaitingPubrel);
+        for (Integer id : awaitingPubrel) {
+            pubrecSent.put(id, Boolean.TRUE);
+        }
     }
 
     private static void storeQuietly(Runnable step) {
@@ -386,12 +412,16 @@ final class InboundDelivery {
     /** Sends the acknowledgements that are due, in arrival order. */
     private void flushAcks() {
         AckWriter c = connection;
-        while (!unacknowledged.isEmpty() && unacknowledged.peekFirst().done) {
-            InboundEntry e = unacknowledged.pollFirst();
+        ArrayDeque<InboundEntry> unacked = unacknowledged;
+        if (unacked == null) {
+            return;
+        }
+        while (!unacked.isEmpty() && unacked.peekFirst().done) {
+            InboundEntry e = unacked.pollFirst();
             if (c != null && e.connection == c && !e.withdrawn()) {
                 c.queueAck(e.qos == MqttQos.EXACTLY_ONCE, e.packetId);
                 if (e.qos == MqttQos.EXACTLY_ONCE) {
-                    pubrecSent.add(e.packetId);
+                    pubrecSent.put(e.packetId, Boolean.TRUE);
                     int id = e.packetId;
                     storeQuietly(() -> store.inboundAwaitingPubrel(id));
                 }

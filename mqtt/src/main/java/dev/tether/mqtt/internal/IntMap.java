@@ -113,6 +113,27 @@ final class IntMap<V> {
         return out;
     }
 
+    /** What {@link #forEach} calls for each mapping. */
+    interface Visitor<V> {
+        /**
+         * @param key   the key
+         * @param value its value
+         */
+        void visit(int key, V value);
+    }
+
+    /** @param visitor called with each mapping, in no particular order; the map must not change meanwhile */
+    @SuppressWarnings("unchecked")
+    void forEach(Visitor<? super V> visitor) {
+        int[] k = keys;
+        Object[] v = values;
+        for (int i = 0; i < k.length; i++) {
+            if (k[i] != 0) {
+                visitor.visit(k[i], (V) v[i]);
+            }
+        }
+    }
+
     /** Removes every mapping, and lets go of the arrays. */
     void clear() {
         keys = NO_KEYS;

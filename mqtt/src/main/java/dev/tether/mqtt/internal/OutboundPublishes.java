@@ -238,8 +238,9 @@ final class OutboundPublishes {
     /**
      * The keys of the publishes the store held with a packet id: already in memory, so never taken from a page
      * (their id is removed from the store when the broker kept no session, and a later page would see them).
+     * An immutable empty set while there are none (an idle client without a store holds no set of its own).
      */
-    private final java.util.Set<Long> restoredInMemory = new java.util.HashSet<>();
+    private java.util.Set<Long> restoredInMemory = java.util.Set.of();
     /** The publishes in flight by packet id (primitive keys: no boxing per publish); their order is {@link Publish#sentSeq}. */
     private final IntMap<Publish> inFlight = new IntMap<>();
     private long sentSeq;
@@ -394,7 +395,7 @@ final class OutboundPublishes {
         }
         if (next.size() < page) {
             restoredAllRead = true;
-            restoredInMemory.clear();
+            restoredInMemory = java.util.Set.of();
         } else {
             restoredAfter = next.get(next.size() - 1).storeKey;
         }
@@ -424,7 +425,7 @@ final class OutboundPublishes {
         inFlight.clear();
         restored.clear();
         restoredAllRead = true;
-        restoredInMemory.clear();
+        restoredInMemory = java.util.Set.of();
     }
 
     /** Completes every {@link #whenDrained} waiter (the client is closed). */
@@ -656,6 +657,9 @@ final class OutboundPublishes {
         restoredAllRead = contents.waiting() == 0;
         for (Publish op : SessionStorage.restored(contents.inFlight())) {
             if (!restoredAllRead) {
+                if (restoredInMemory.isEmpty()) {
+                    restoredInMemory = new java.util.HashSet<>();
+                }
                 restoredInMemory.add(op.storeKey);
             }
             if (op.packetId != 0 && ids.reserve(op.packetId)) {

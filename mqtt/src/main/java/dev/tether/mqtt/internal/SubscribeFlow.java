@@ -2,10 +2,8 @@ package dev.tether.mqtt.internal;
 
 import dev.tether.mqtt.MqttRefusedException;
 import dev.tether.mqtt.MqttSession;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -27,11 +25,13 @@ final class SubscribeFlow {
     private final PacketIds ids;
     private final SubscriptionRegistry registry;
     private boolean subscriptionIdentifiers;
-    private final Map<Integer, SubscribeRequest> subAcks = new HashMap<>();
-    private final Map<Integer, List<String>> unsubAcks = new HashMap<>();
-    private final Set<String> unsubscribeLater = new LinkedHashSet<>();
-    /** Filters whose SUBSCRIBE found no free packet id; sent as soon as one frees up ({@link #retryWaiting}). */
-    private final Set<SubscriptionRegistry.Filter> waitingForId = new LinkedHashSet<>();
+    // An idle client keeps one of these per connection: the maps hold no arrays and the sets do not exist until used.
+    private final IntMap<SubscribeRequest> subAcks = new IntMap<>();
+    private final IntMap<List<String>> unsubAcks = new IntMap<>();
+    /** The filters to unsubscribe from once a packet id is free or a connection is there; null while none. */
+    private @Nullable Set<String> unsubscribeLater;
+    /** Filters whose SUBSCRIBE found no free packet id; sent as soon as one frees up ({@link #retryWaiting}); null while none. */
+    private @Nullable Set<SubscriptionRegistry.Filter> waitingForId;
     private SessionStorage storage = SessionStorage.NONE;
 
     /**
@@ -66,7 +66,10 @@ final class SubscribeFlow {
      */
     SubscriptionRegistry.Filter add(InboundSubscriber s) {
         SubscriptionRegistry.Filter f = registry.add(s);
-        unsubscribeLater.remove(f.filter);
+        Set<String> later = unsubscribeLater;
+        if (later != null) {
+            later.remove(f.filter);
+        }
         return f;
     }
 
@@ -85,7 +88,7 @@ final class SubscribeFlow {
      * @return whether a SUBSCRIBE or an UNSUBSCRIBE waits for a packet id: publishes then leave freed ids to them
      */
     boolean waitingForIds() {
-        return !waitingForId.isEmpty() || !unsubscribeLater.isEmpty();
+        return !isEmpty(waitingForId) || !isEmpty(unsubscribeLater);
     }
 
     /**
@@ -98,22 +101,44 @@ final class SubscribeFlow {
         if (c == null || !usable(c)) {
             return;
         }
-        for (SubscriptionRegistry.Filter f : List.copyOf(waitingForId)) {
-            if (!registry.contains(f) || !f.needsSubscribe || f.pendingId != 0) {
-                waitingForId.remove(f);
-            } else if (!sendSubscribe(c, f, after)) {
-                return;
+        Set<SubscriptionRegistry.Filter> waiting = waitingForId;
+        if (waiting != null) {
+            for (SubscriptionRegistry.Filter f : List.copyOf(waiting)) {
+                if (!registry.contains(f) || !f.needsSubscribe || f.pendingId != 0) {
+                    waiting.remove(f);
+                } else if (!sendSubscribe(c, f, after)) {
+                    return;
+                }
             }
         }
-        if (!unsubscribeLater.isEmpty()) {
+        unsubscribeLaterNow(c);
+    }
+
+    /** Sends one UNSUBSCRIBE of the filters left while none could be sent, if there are any and an id is free. */
+    private void unsubscribeLaterNow(SubscribeWriter c) {
+        Set<String> later = unsubscribeLater;
+        if (later != null && !later.isEmpty()) {
             int id = ids.allocate();
             if (id != 0) {
-                List<String> filters = List.copyOf(unsubscribeLater);
-                unsubscribeLater.clear();
+                List<String> filters = List.copyOf(later);
+                unsubscribeLater = null;
                 unsubAcks.put(id, filters);
                 c.writeUnsubscribe(id, filters);
             }
         }
+    }
+
+    private Set<String> unsubscribeLater() {
+        Set<String> later = unsubscribeLater;
+        if (later == null) {
+            later = new LinkedHashSet<>();
+            unsubscribeLater = later;
+        }
+        return later;
+    }
+
+    private static boolean isEmpty(@Nullable Set<?> set) {
+        return set == null || set.isEmpty();
     }
 
     /**
@@ -131,7 +156,7 @@ final class SubscribeFlow {
                 return;
             }
         }
-        unsubscribeLater.add(filter);
+        unsubscribeLater().add(filter);
     }
 
     /**
@@ -139,16 +164,19 @@ final class SubscribeFlow {
      * lost (the UNSUBSCRIBEs go again), and the registry learns whether the broker kept the session.
      */
     void connecting(MqttSession session) {
-        for (Integer id : subAcks.keySet()) {
-            ids.release(id);
+        if (!subAcks.isEmpty()) {
+            subAcks.forEach((id, req) -> ids.release(id));
+            subAcks.clear();
         }
-        subAcks.clear();
-        for (Map.Entry<Integer, List<String>> e : unsubAcks.entrySet()) {
-            ids.release(e.getKey());
-            unsubscribeLater.addAll(e.getValue());
+        if (!unsubAcks.isEmpty()) {
+            Set<String> later = unsubscribeLater();
+            unsubAcks.forEach((id, filters) -> {
+                ids.release(id);
+                later.addAll(filters);
+            });
+            unsubAcks.clear();
         }
-        unsubAcks.clear();
-        waitingForId.clear();
+        waitingForId = null;
         subscriptionIdentifiers = session.subscriptionIdentifiersAvailable();
         registry.connected(session.sessionPresent());
     }
@@ -159,22 +187,14 @@ final class SubscribeFlow {
      */
     void resubscribe(SubscribeWriter c, boolean sessionPresent, List<Runnable> after) {
         if (!sessionPresent) {
-            unsubscribeLater.clear();
+            unsubscribeLater = null;
         }
         for (SubscriptionRegistry.Filter f : registry.all()) {
             if (f.needsSubscribe) {
                 sendSubscribe(c, f, after);
             }
         }
-        if (!unsubscribeLater.isEmpty()) {
-            int id = ids.allocate();
-            if (id != 0) {
-                List<String> filters = List.copyOf(unsubscribeLater);
-                unsubscribeLater.clear();
-                unsubAcks.put(id, filters);
-                c.writeUnsubscribe(id, filters);
-            }
-        }
+        unsubscribeLaterNow(c);
     }
 
     /**
@@ -253,14 +273,22 @@ final class SubscribeFlow {
     private boolean sendSubscribe(SubscribeWriter c, SubscriptionRegistry.Filter f, List<Runnable> after) {
         int id = ids.allocate();
         if (id == 0) {
-            if (waitingForId.add(f)) {
+            Set<SubscriptionRegistry.Filter> waiting = waitingForId;
+            if (waiting == null) {
+                waiting = new LinkedHashSet<>();
+                waitingForId = waiting;
+            }
+            if (waiting.add(f)) {
                 String details = "SUBSCRIBE of '" + f.filter + "' waits for a free packet id: all " + PacketIds.MAX
                         + " are in use by exchanges in flight; it is sent as soon as one ends";
                 after.add(() -> c.reportNotice("subscribe-waiting", details));
             }
             return false;
         }
-        waitingForId.remove(f);
+        Set<SubscriptionRegistry.Filter> waiting = waitingForId;
+        if (waiting != null) {
+            waiting.remove(f);
+        }
         boolean resubscribe = f.everGranted && !f.granted;
         int round = registry.subscribing(f, id);
         subAcks.put(id, new SubscribeRequest(f, round, resubscribe));
