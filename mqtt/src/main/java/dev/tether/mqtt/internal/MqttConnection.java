@@ -39,7 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,7 +78,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private final boolean v5;
     private final PacketFramer framer;
     private boolean connectSent;
-    private final List<Runnable> afterFinish = new ArrayList<>(0);
+    /** Tasks waiting for the end (see {@link #afterFinish}); null while none, which is almost always. */
+    private @Nullable List<Runnable> afterFinish;
     /** Emitted once, by finish() on the event loop: no serializing wrapper needed. */
     private final Sinks.One<SessionEnd> terminated = Sinks.unsafe().one();
 
@@ -98,11 +99,16 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private @Nullable Disposable connackTimer;
     private @Nullable KeepAlive keepAlive;
     private @Nullable Disposable closeGuard;
-    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    // Flags set from any thread: fields with updaters, not AtomicBoolean objects (an idle connection holds them).
+    private static final AtomicIntegerFieldUpdater<MqttConnection> DRAIN_SCHEDULED =
+            AtomicIntegerFieldUpdater.newUpdater(MqttConnection.class, "drainScheduled");
+    private static final AtomicIntegerFieldUpdater<MqttConnection> ACKS_SCHEDULED =
+            AtomicIntegerFieldUpdater.newUpdater(MqttConnection.class, "acksScheduled");
+    private volatile int drainScheduled;
     private boolean flushScheduled;
     /** Acknowledgements of received messages, in the order they must leave (PUBREC flagged by the sign). */
     private final java.util.concurrent.ConcurrentLinkedQueue<Long> acks = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private final AtomicBoolean acksScheduled = new AtomicBoolean();
+    private volatile int acksScheduled;
     /** A read is being processed on the event loop (acknowledgements released meanwhile wait for its end). */
     private boolean readBatch;
     private volatile boolean readingPaused;
@@ -148,7 +154,12 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             if (finished) {
                 task.run();
             } else {
-                afterFinish.add(task);
+                List<Runnable> tasks = afterFinish;
+                if (tasks == null) {
+                    tasks = new ArrayList<>(1);
+                    afterFinish = tasks;
+                }
+                tasks.add(task);
             }
         });
     }
@@ -239,9 +250,9 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     @Override
     public void scheduleDrain(Runnable task) {
         Channel ch = channel;
-        if (ch != null && drainScheduled.compareAndSet(false, true)) {
+        if (ch != null && DRAIN_SCHEDULED.compareAndSet(this, 0, 1)) {
             ch.eventLoop().execute(() -> {
-                drainScheduled.set(false);
+                drainScheduled = 0;
                 task.run();
             });
         }
@@ -317,14 +328,14 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         Channel ch = channel;
         // Released while a read is processed: written with one flush when the read completes; the task is the
         // fallback for a pipeline that does not pass the read's completion on, and finds nothing left otherwise.
-        if (ch != null && acksScheduled.compareAndSet(false, true)) {
+        if (ch != null && ACKS_SCHEDULED.compareAndSet(this, 0, 1)) {
             ch.eventLoop().execute(this::writeAcks);
         }
     }
 
     /** Writes every queued acknowledgement with one flush. */
     private void writeAcks() {
-        acksScheduled.set(false);
+        acksScheduled = 0;
         Channel ch = channel;
         if (ch == null || finished) {
             acks.clear();
@@ -521,6 +532,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        // Everything that reaches this handler came out of the MQTT decoder: the framer checks the count.
+        framer.decoded();
         readBatch = true;
         if (msg instanceof PacketFramer.ShortConnack sc) {
             KeepAlive k = keepAlive;
@@ -1047,8 +1060,11 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
                         Initiator.REMOTE_PEER, -1, null, transportError));
             }
         }
-        afterFinish.forEach(Runnable::run);
-        afterFinish.clear();
+        List<Runnable> tasks = afterFinish;
+        afterFinish = null;
+        if (tasks != null) {
+            tasks.forEach(Runnable::run);
+        }
     }
 
     private SessionEnd end() {

@@ -397,11 +397,11 @@ public final class MqttConnector implements Connector<MqttSession> {
             add(p, before, "tether.mqtt.websocket", framing.handler());
         }
         add(p, before, "tether.mqtt.framer", framer);
-        add(p, before, "tether.mqtt.decoder", new MqttDecoder(config.maxPacketSize()));
+        // Needed for CONNACK; once the session is established the framer keeps it only while packets need it.
+        add(p, before, PacketFramer.DECODER, new MqttDecoder(config.maxPacketSize()));
         if (framing != null) {
             add(p, before, "tether.mqtt.websocket.refusals", framing.refusals());
         }
-        add(p, before, "tether.mqtt.tally", framer.tally());
         add(p, before, "tether.mqtt.encoder", MqttEncoder.INSTANCE);
         add(p, before, "tether.mqtt.connection", mqtt);
     }

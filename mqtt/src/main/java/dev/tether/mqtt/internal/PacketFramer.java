@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.mqtt.MqttDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -43,11 +44,23 @@ import reactor.core.scheduler.Scheduler;
  */
 final class PacketFramer extends ByteToMessageDecoder {
 
+    /**
+     * The name of Netty's MQTT decoder, placed right after the framer. Once the session is established the framer
+     * takes it out of the pipeline and puts a new one back when a packet it does not read itself arrives (a SUBACK,
+     * a PUBLISH with properties, a DISCONNECT...): an idle client, which receives only PINGRESPs, keeps no decoder.
+     */
+    static final String DECODER = "tether.mqtt.decoder";
+
     private final int maxPacketSize;
     private final Duration incompleteTimeout;
     private final Scheduler scheduler;
-    private final Tally tally = new Tally();
+    /** Packets the MQTT decoder produced, whole or failed, as counted by the handler after it ({@link #decoded()}). */
+    private long decoded;
     private long framesForwarded;
+    /** The framer's context, once added. */
+    private @Nullable ChannelHandlerContext context;
+    /** Whether the framer took the decoder named {@link #DECODER} out (see {@link #readPublishes}). */
+    private boolean decoderRemoved;
     private long timerFrames = -1;
     private @Nullable Disposable timer;
     private int expectedSize = -1;
@@ -74,9 +87,17 @@ final class PacketFramer extends ByteToMessageDecoder {
         this.scheduler = scheduler;
     }
 
-    /** @return the handler to place right after the MQTT decoder: it counts the packets decoded */
+    /**
+     * Counts one packet the MQTT decoder produced (whole or failed). The connection's handler calls it for every
+     * message it reads, so that no handler context of its own is needed for the count.
+     */
+    void decoded() {
+        decoded++;
+    }
+
+    /** @return a handler that counts the packets decoded, for a pipeline without the connection's handler */
     ChannelInboundHandlerAdapter tally() {
-        return tally;
+        return new Tally(this);
     }
 
     /** @return how many bytes the broker sent on this connection so far */
@@ -127,7 +148,7 @@ final class PacketFramer extends ByteToMessageDecoder {
     }
 
     private void checkLastFrameDecoded() {
-        if (tally.decoded < framesForwarded) {
+        if (decoded < framesForwarded) {
             failLater(0x81, "the broker sent a " + typeName(lastFrameType) + " packet whose fields run past its "
                     + "remaining length of " + lastFrameRemaining + " bytes (a length inside the packet disagrees "
                     + "with its fixed header)");
@@ -213,6 +234,13 @@ final class PacketFramer extends ByteToMessageDecoder {
             out.add(new Reply(type, id, reasonCode));
             return;
         }
+        if (first == 0xD0 && remaining == 0 && publishes != 0) {
+            // PINGRESP, all an idle client receives: Netty's shared instance, as its decoder would make one.
+            in.skipBytes((int) total);
+            framesForwarded++;
+            out.add(io.netty.handler.codec.mqtt.MqttMessage.PINGRESP);
+            return;
+        }
         if (type == 3 && publishes != 0) {
             InboundPublish p = readPublish(in, first, start + headerLength, start + (int) total);
             if (p != null) {
@@ -221,6 +249,10 @@ final class PacketFramer extends ByteToMessageDecoder {
                 out.add(p);
                 return;
             }
+        }
+        if (decoderRemoved) {
+            decoderRemoved = false;
+            ctx.pipeline().addAfter(ctx.name(), DECODER, new MqttDecoder(maxPacketSize));
         }
         framesForwarded++;
         // One packet per call: it is passed on and decoded before the next one is cut.
@@ -235,6 +267,16 @@ final class PacketFramer extends ByteToMessageDecoder {
      */
     void readPublishes(boolean v5) {
         publishes = v5 ? 5 : 4;
+        ChannelHandlerContext ctx = context;
+        if (ctx != null) {
+            // After the read in progress (the decoder may be passing the CONNACK on right now): it is idle then.
+            ctx.executor().execute(() -> {
+                if (!decoderRemoved && !ctx.isRemoved() && ctx.pipeline().get(DECODER) != null) {
+                    ctx.pipeline().remove(DECODER);
+                    decoderRemoved = true;
+                }
+            });
+        }
     }
 
     /**
@@ -403,6 +445,12 @@ final class PacketFramer extends ByteToMessageDecoder {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+        context = ctx;
+        super.handlerAdded(ctx);
+    }
+
+    @Override
     protected void handlerRemoved0(ChannelHandlerContext ctx) {
         cancelTimer();
     }
@@ -472,11 +520,15 @@ final class PacketFramer extends ByteToMessageDecoder {
 
     /** Counts the packets the MQTT decoder produced, whole or failed. */
     static final class Tally extends ChannelInboundHandlerAdapter {
-        long decoded;
+        private final PacketFramer framer;
+
+        Tally(PacketFramer framer) {
+            this.framer = framer;
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            decoded++;
+            framer.decoded();
             ctx.fireChannelRead(msg);
         }
     }

@@ -123,6 +123,42 @@ class PacketFramerTest {
         assertThat(ours).isEqualTo(new PacketFramer.Reply(4, h.messageId(), h.reasonCode() & 0xFF));
     }
 
+    @Test
+    void onceEstablishedTheDecoderLeavesThePipelineAndComesBackForAPacketOnlyItReads() {
+        PacketFramer framer = new PacketFramer(1 << 20, Duration.ofSeconds(5), VirtualTimeScheduler.create());
+        EmbeddedChannel ch = new EmbeddedChannel();
+        ch.attr(VERSION).set(MqttVersion.MQTT_5);
+        ch.pipeline().addLast("framer", framer);
+        ch.pipeline().addLast(PacketFramer.DECODER, new MqttDecoder(1 << 20));
+        ch.pipeline().addLast("tally", framer.tally());
+        // CONNACK, MQTT 5, accepted, no properties: read by the decoder.
+        ch.writeInbound(Unpooled.wrappedBuffer(new byte[]{0x20, 3, 0, 0, 0}));
+        io.netty.handler.codec.mqtt.MqttMessage connack = ch.readInbound();
+        assertThat(connack.fixedHeader().messageType()).isEqualTo(MqttMessageType.CONNACK);
+        framer.readPublishes(true);
+        ch.runPendingTasks();
+        assertThat(ch.pipeline().get(PacketFramer.DECODER)).as("decoder after the session is established").isNull();
+
+        // PINGRESP, all an idle client receives: read by the framer, no decoder needed.
+        ch.writeInbound(Unpooled.wrappedBuffer(new byte[]{(byte) 0xD0, 0}));
+        assertThat((Object) ch.readInbound()).isSameAs(io.netty.handler.codec.mqtt.MqttMessage.PINGRESP);
+        assertThat(ch.pipeline().get(PacketFramer.DECODER)).isNull();
+
+        // SUBACK (packet id 7, no properties, granted QoS 1): the decoder is put back and reads it.
+        ch.writeInbound(Unpooled.wrappedBuffer(new byte[]{(byte) 0x90, 4, 0, 7, 0, 1}));
+        io.netty.handler.codec.mqtt.MqttSubAckMessage suback = ch.readInbound();
+        assertThat(suback.decoderResult().isSuccess()).isTrue();
+        assertThat(suback.variableHeader().messageId()).isEqualTo(7);
+        assertThat(suback.payload().reasonCodes()).containsExactly(1);
+        assertThat(ch.pipeline().names()).containsSubsequence("framer", PacketFramer.DECODER, "tally");
+
+        // The decoder stays once it came back; a PINGRESP is still read by the framer.
+        ch.writeInbound(Unpooled.wrappedBuffer(new byte[]{(byte) 0xD0, 0}));
+        assertThat((Object) ch.readInbound()).isSameAs(io.netty.handler.codec.mqtt.MqttMessage.PINGRESP);
+        assertThat((Object) ch.readInbound()).isNull();
+        ch.finishAndReleaseAll();
+    }
+
     private static Object framed(byte[] bytes, boolean v5, boolean readPublishes) {
         PacketFramer framer = new PacketFramer(1 << 20, Duration.ofSeconds(5), VirtualTimeScheduler.create());
         EmbeddedChannel ch = new EmbeddedChannel(framer, new MqttDecoder(1 << 20), framer.tally());
