@@ -2,10 +2,13 @@ package dev.tether.mqtt.internal;
 
 import java.time.Duration;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * The MQTT keepalive of one connection (MQTT 5 §3.1.2.10): a PINGREQ when the client has written nothing
@@ -15,10 +18,13 @@ import reactor.core.scheduler.Scheduler;
  * <p>While the client pauses reading (its subscribers' buffers are full), a PINGRESP cannot be read, so the
  * deadline waits until reading resumes; PINGREQs still go out so the broker sees the client alive.
  *
- * <p>Timers run on the attempt's scheduler (virtual time in tests); the state is touched on {@code loop}
- * (the channel's event loop) only, except {@link #wrote()} and {@link #read()}, which any thread may call.
+ * <p>Timers run on the attempt's scheduler (virtual time in tests) and hop to {@code loop}, or, when that scheduler is
+ * the default {@link Schedulers#parallel()} and {@code loop} can schedule (the channel's event loop), on the loop
+ * itself: one task of the loop per connection instead of a periodic task of the scheduler, its adapter and a hop per
+ * tick. The state is touched on {@code loop} only, except {@link #wrote()} and {@link #read()}, which any thread may
+ * call.
  */
-final class KeepAlive {
+final class KeepAlive implements Runnable {
 
     /** What the keepalive acts on. */
     interface Link {
@@ -61,7 +67,24 @@ final class KeepAlive {
         if (keepAlive.isZero()) {
             return;
         }
-        ticker = scheduler.schedulePeriodically(() -> loop.execute(this::tick), tickNanos, tickNanos, TimeUnit.NANOSECONDS);
+        ScheduledExecutorService onLoop = timersOnLoop();
+        if (onLoop != null) {
+            ScheduledFuture<?> f = onLoop.scheduleAtFixedRate(this, tickNanos, tickNanos, TimeUnit.NANOSECONDS);
+            ticker = () -> f.cancel(false);
+            return;
+        }
+        ticker = scheduler.schedulePeriodically(() -> loop.execute(this), tickNanos, tickNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** @return the loop, when the timers run on it (see the class comment), else null */
+    private @Nullable ScheduledExecutorService timersOnLoop() {
+        return scheduler == Schedulers.parallel() && loop instanceof ScheduledExecutorService ses ? ses : null;
+    }
+
+    /** One tick, on the loop: use {@link #start()}, not this. */
+    @Override
+    public void run() {
+        tick();
     }
 
     /** Something was written. */
@@ -130,6 +153,12 @@ final class KeepAlive {
 
     private void armDeadline() {
         cancel(deadline);
+        ScheduledExecutorService onLoop = timersOnLoop();
+        if (onLoop != null) {
+            ScheduledFuture<?> f = onLoop.schedule(this::deadlinePassed, pingTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            deadline = () -> f.cancel(false);
+            return;
+        }
         deadline = scheduler.schedule(() -> loop.execute(this::deadlinePassed), pingTimeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 

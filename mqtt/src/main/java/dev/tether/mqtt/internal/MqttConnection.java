@@ -107,7 +107,12 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private volatile int drainScheduled;
     private boolean flushScheduled;
     /** Acknowledgements of received messages, in the order they must leave (PUBREC flagged by the sign). */
-    private final java.util.concurrent.ConcurrentLinkedQueue<Long> acks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    // Created with the first acknowledgement: a connection that receives no QoS 1 or 2 message holds no queue.
+    private volatile java.util.concurrent.@Nullable ConcurrentLinkedQueue<Long> acks;
+    @SuppressWarnings("rawtypes")
+    private static final java.util.concurrent.atomic.AtomicReferenceFieldUpdater<MqttConnection, java.util.concurrent.ConcurrentLinkedQueue> ACKS =
+            java.util.concurrent.atomic.AtomicReferenceFieldUpdater.newUpdater(MqttConnection.class,
+                    java.util.concurrent.ConcurrentLinkedQueue.class, "acks");
     private volatile int acksScheduled;
     /** A read is being processed on the event loop (acknowledgements released meanwhile wait for its end). */
     private boolean readBatch;
@@ -324,7 +329,13 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private static final long PUBCOMP = 2L << 32;
 
     private void enqueueAck(long ack) {
-        acks.add(ack);
+        java.util.concurrent.ConcurrentLinkedQueue<Long> q = acks;
+        if (q == null) {
+            java.util.concurrent.ConcurrentLinkedQueue<Long> created = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            // Once set, the queue is never taken away: after a lost race it is the other thread's.
+            q = ACKS.compareAndSet(this, null, created) ? created : java.util.Objects.requireNonNull(acks);
+        }
+        q.add(ack);
         Channel ch = channel;
         // Released while a read is processed: written with one flush when the read completes; the task is the
         // fallback for a pipeline that does not pass the read's completion on, and finds nothing left otherwise.
@@ -336,14 +347,18 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     /** Writes every queued acknowledgement with one flush. */
     private void writeAcks() {
         acksScheduled = 0;
+        java.util.concurrent.ConcurrentLinkedQueue<Long> q = acks;
+        if (q == null) {
+            return;
+        }
         Channel ch = channel;
         if (ch == null || finished) {
-            acks.clear();
+            q.clear();
             return;
         }
         Long next;
         boolean any = false;
-        while ((next = acks.poll()) != null) {
+        while ((next = q.poll()) != null) {
             long ack = next;
             long kind = ack & (3L << 32);
             MqttMessageType type = kind == PUBCOMP ? MqttMessageType.PUBCOMP : kind == PUBREC ? MqttMessageType.PUBREC
@@ -523,7 +538,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     public void channelReadComplete(ChannelHandlerContext ctx) {
         if (readBatch) {
             readBatch = false;
-            if (!acks.isEmpty()) {
+            java.util.concurrent.ConcurrentLinkedQueue<Long> q = acks;
+            if (q != null && !q.isEmpty()) {
                 writeAcks();
             }
         }
