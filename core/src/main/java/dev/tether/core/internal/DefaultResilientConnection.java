@@ -92,8 +92,10 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     private volatile @Nullable SessionScope<S> current;
     private LifecycleEvent stateEvent;
     private final List<SubscriberBuffer<LifecycleEvent>> lifecycleSubscribers = new ArrayList<>(0);
-    private final List<SubscriberBuffer<SessionScope<S>>> sessionSubscribers = new ArrayList<>(0);
-    private final List<MonoSink<S>> sessionWaiters = new ArrayList<>(0);
+    // Null while empty, which they mostly are: sessions() subscribers are rare, and the waiters of session() and
+    // awaitConnected() are handed their session on connect.
+    private @Nullable List<SubscriberBuffer<SessionScope<S>>> sessionSubscribers;
+    private @Nullable List<MonoSink<S>> sessionWaiters;
     private @Nullable Disposable attemptSubscription;
     private @Nullable Disposable backoffTimer;
     /**
@@ -276,8 +278,13 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
                 } else if (state == ConnectionState.CLOSED) {
                     sink.error(closedError());
                 } else {
-                    sessionWaiters.add(sink);
-                    sink.onDispose(() -> serial.execute(() -> sessionWaiters.remove(sink)));
+                    sessionWaiters = added(sessionWaiters, sink);
+                    sink.onDispose(() -> serial.execute(() -> {
+                        List<MonoSink<S>> waiting = sessionWaiters;
+                        if (waiting != null) {
+                            waiting.remove(sink);
+                        }
+                    }));
                 }
             });
         });
@@ -408,10 +415,15 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         }
         emitState(new LifecycleEvent.Connected(gen, now(), endpoint, est.details()));
         log.info("[{}] connected to {} (generation {}): {}", name, endpoint, gen, est.details());
-        List<MonoSink<S>> waiters = new ArrayList<>(sessionWaiters);
-        sessionWaiters.clear();
-        waiters.forEach(w -> w.success(est.session()));
-        new ArrayList<>(sessionSubscribers).forEach(s -> s.next(scope));
+        List<MonoSink<S>> waiters = sessionWaiters;
+        sessionWaiters = null;
+        if (waiters != null) {
+            waiters.forEach(w -> w.success(est.session()));
+        }
+        List<SubscriberBuffer<SessionScope<S>>> scopeSubscribers = sessionSubscribers;
+        if (scopeSubscribers != null) {
+            new ArrayList<>(scopeSubscribers).forEach(s -> s.next(scope));
+        }
         connectedAtMillis = nowMillis();
         est.terminated().subscribe(new SessionEndWatcher(gen));
     }
@@ -775,11 +787,11 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         List<SubscriberBuffer<LifecycleEvent>> subs = new ArrayList<>(lifecycleSubscribers);
         lifecycleSubscribers.clear();
         subs.forEach(this::terminate);
-        List<SubscriberBuffer<SessionScope<S>>> sessionSubs = new ArrayList<>(sessionSubscribers);
-        sessionSubscribers.clear();
+        List<SubscriberBuffer<SessionScope<S>>> sessionSubs = sessionSubscribers != null ? sessionSubscribers : List.of();
+        sessionSubscribers = null;
         sessionSubs.forEach(this::terminateScopes);
-        List<MonoSink<S>> waiters = new ArrayList<>(sessionWaiters);
-        sessionWaiters.clear();
+        List<MonoSink<S>> waiters = sessionWaiters != null ? sessionWaiters : List.of();
+        sessionWaiters = null;
         waiters.forEach(w -> w.error(closedError()));
         try {
             connector.closed(cause);
@@ -875,7 +887,12 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         SubscriberBuffer<SessionScope<S>> sink = new SubscriberBuffer<>(subscriber) {
             @Override
             void onCancel() {
-                serial.execute(() -> sessionSubscribers.remove(this));
+                serial.execute(() -> {
+                    List<SubscriberBuffer<SessionScope<S>>> subs = sessionSubscribers;
+                    if (subs != null) {
+                        subs.remove(this);
+                    }
+                });
             }
         };
         sink.start();
@@ -891,7 +908,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             if (scope != null) {
                 sink.next(scope);
             }
-            sessionSubscribers.add(sink);
+            sessionSubscribers = added(sessionSubscribers, sink);
         });
     }
 
@@ -904,6 +921,12 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         for (SubscriberBuffer<LifecycleEvent> sink : new ArrayList<>(lifecycleSubscribers)) {
             sink.next(event);
         }
+    }
+
+    private static <T> List<T> added(@Nullable List<T> list, T item) {
+        List<T> l = list != null ? list : new ArrayList<>(1);
+        l.add(item);
+        return l;
     }
 
     private static void cancel(@Nullable Disposable d) {

@@ -51,6 +51,8 @@ final class KeepAlive implements Runnable {
     private boolean deadlineDeferred;
     private boolean stopped;
     private @Nullable Disposable ticker;
+    /** The ticker when it runs on the loop (see the class comment). */
+    private @Nullable ScheduledFuture<?> loopTicker;
     private @Nullable Disposable deadline;
 
     KeepAlive(Scheduler scheduler, Executor loop, Duration keepAlive, Duration pingTimeout, Link link) {
@@ -69,8 +71,7 @@ final class KeepAlive implements Runnable {
         }
         ScheduledExecutorService onLoop = timersOnLoop();
         if (onLoop != null) {
-            ScheduledFuture<?> f = onLoop.scheduleAtFixedRate(this, tickNanos, tickNanos, TimeUnit.NANOSECONDS);
-            ticker = () -> f.cancel(false);
+            loopTicker = onLoop.scheduleAtFixedRate(this, tickNanos, tickNanos, TimeUnit.NANOSECONDS);
             return;
         }
         ticker = scheduler.schedulePeriodically(() -> loop.execute(this), tickNanos, tickNanos, TimeUnit.NANOSECONDS);
@@ -116,8 +117,16 @@ final class KeepAlive implements Runnable {
     /** Stops every timer. */
     void stop() {
         stopped = true;
-        cancel(ticker);
+        cancelTicker();
         cancel(deadline);
+    }
+
+    private void cancelTicker() {
+        cancel(ticker);
+        ScheduledFuture<?> f = loopTicker;
+        if (f != null) {
+            f.cancel(false);
+        }
     }
 
     /** @return whether a PINGREQ waits for its PINGRESP */
@@ -171,7 +180,7 @@ final class KeepAlive implements Runnable {
             return;
         }
         stopped = true;
-        cancel(ticker);
+        cancelTicker();
         link.dead(pingTimeout);
     }
 

@@ -14,6 +14,7 @@ import dev.tether.mqtt.MqttSession;
 import dev.tether.mqtt.MqttVersion;
 import dev.tether.mqtt.MqttVerdicts;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
@@ -58,6 +59,12 @@ import reactor.core.scheduler.Schedulers;
 public final class MqttConnector implements Connector<MqttSession> {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MqttConnector.class);
+    /**
+     * One receive-buffer sizer for all TCP and TLS channels: the allocator holds only settings (each channel's
+     * handle keeps its own state), and Netty would give every channel an allocator of its own. 16 messages per
+     * read, as Netty sets for a socket channel.
+     */
+    private static final AdaptiveRecvByteBufAllocator RECEIVE_BUFFERS = receiveBuffers();
 
     private final MqttClientConfig config;
     private final ClientCore core;
@@ -75,6 +82,12 @@ public final class MqttConnector implements Connector<MqttSession> {
     public MqttConnector(MqttClientConfig config, ClientCore core) {
         this.config = config;
         this.core = core;
+    }
+
+    private static AdaptiveRecvByteBufAllocator receiveBuffers() {
+        AdaptiveRecvByteBufAllocator a = new AdaptiveRecvByteBufAllocator();
+        a.maxMessagesPerRead(16);
+        return a;
     }
 
     /**
@@ -266,6 +279,7 @@ public final class MqttConnector implements Connector<MqttSession> {
                 .group(loops)
                 .channel(TcpResources.get().onChannelClass(SocketChannel.class, loops))
                 .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_BUFFERS)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis())
                 .resolver(NoopAddressResolverGroup.INSTANCE)
                 .handler(new ChannelInitializer<Channel>() {

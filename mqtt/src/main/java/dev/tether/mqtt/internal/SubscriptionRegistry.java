@@ -95,8 +95,10 @@ final class SubscriptionRegistry {
         }
     }
 
-    private final Map<String, Filter> filters = new LinkedHashMap<>();
-    private final Map<Integer, Filter> byIdentifier = new HashMap<>();
+    // Immutable empty maps until the first filter (an idle client without subscriptions holds no maps of its own);
+    // the two always hold the same filters, so a removal only ever meets the mutable ones.
+    private Map<String, Filter> filters = Map.of();
+    private Map<Integer, Filter> byIdentifier = Map.of();
     private int nextIdentifier = 1;
 
     /**
@@ -127,8 +129,7 @@ final class SubscriptionRegistry {
                 id = freeIdentifier();
             }
             f = new Filter(spec, id);
-            filters.put(f.filter, f);
-            byIdentifier.put(id, f);
+            register(f);
         } else {
             if (f.noLocal != spec.noLocal() || f.retainAsPublished != spec.retainAsPublished()) {
                 throw new IllegalArgumentException("'" + spec.topicFilter() + "' is already subscribed with noLocal="
@@ -176,8 +177,16 @@ final class SubscriptionRegistry {
         f.restored = true;
         f.everGranted = true;
         f.needsSubscribe = false;
+        register(f);
+    }
+
+    private void register(Filter f) {
+        if (filters.isEmpty()) {
+            filters = new LinkedHashMap<>();
+            byIdentifier = new HashMap<>();
+        }
         filters.put(f.filter, f);
-        byIdentifier.put(id, f);
+        byIdentifier.put(f.identifier, f);
     }
 
     /**
