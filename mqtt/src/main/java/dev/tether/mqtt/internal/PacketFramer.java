@@ -77,7 +77,8 @@ final class PacketFramer extends ByteToMessageDecoder {
 
     /** How many of the first bytes received are kept for messages. */
     static final int FIRST_BYTES = 16;
-    private final byte[] firstBytes = new byte[FIRST_BYTES];
+    /** Let go once the session is established ({@link #readPublishes}): only failures before CONNACK quote them. */
+    private byte @Nullable [] firstBytes = new byte[FIRST_BYTES];
     private int firstBytesKept;
     private long bytesReceived;
 
@@ -107,6 +108,10 @@ final class PacketFramer extends ByteToMessageDecoder {
 
     /** @return the first bytes the broker sent on this connection (at most {@value #FIRST_BYTES}) in hex, or "nothing" */
     String firstBytesHex() {
+        byte[] first = firstBytes;
+        if (first == null) {
+            return "(not kept once the session is established; " + bytesReceived + " bytes)";
+        }
         if (firstBytesKept == 0) {
             return "nothing";
         }
@@ -115,7 +120,7 @@ final class PacketFramer extends ByteToMessageDecoder {
             if (i > 0) {
                 b.append(' ');
             }
-            b.append(String.format("%02x", firstBytes[i] & 0xFF));
+            b.append(String.format("%02x", first[i] & 0xFF));
         }
         if (bytesReceived > firstBytesKept) {
             b.append(" ... (").append(bytesReceived).append(" bytes)");
@@ -128,8 +133,9 @@ final class PacketFramer extends ByteToMessageDecoder {
         if (msg instanceof ByteBuf buf) {
             int n = buf.readableBytes();
             int keep = Math.min(n, FIRST_BYTES - firstBytesKept);
-            if (keep > 0) {
-                buf.getBytes(buf.readerIndex(), firstBytes, firstBytesKept, keep);
+            byte[] first = firstBytes;
+            if (keep > 0 && first != null) {
+                buf.getBytes(buf.readerIndex(), first, firstBytesKept, keep);
                 firstBytesKept += keep;
             }
             bytesReceived += n;
@@ -267,6 +273,7 @@ final class PacketFramer extends ByteToMessageDecoder {
      */
     void readPublishes(boolean v5) {
         publishes = v5 ? 5 : 4;
+        firstBytes = null;
         ChannelHandlerContext ctx = context;
         if (ctx != null) {
             // After the read in progress (the decoder may be passing the CONNACK on right now): it is idle then.
