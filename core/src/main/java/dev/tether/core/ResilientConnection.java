@@ -80,11 +80,33 @@ public interface ResilientConnection<S> extends Disposable {
     ResilientConnection<S> start();
 
     /**
+     * How many lifecycle events wait for a subscriber's demand at most, per subscriber: see {@link #lifecycle()}.
+     */
+    int LIFECYCLE_BUFFER = 512;
+
+    /**
+     * How many established sessions wait for a subscriber's demand at most, per subscriber of {@link #sessions()};
+     * beyond it the oldest (ended by then) are dropped.
+     */
+    int SESSIONS_BUFFER = 16;
+
+    /**
+     * The {@link LifecycleEvent.Notice#kind()} that stands for lifecycle events a subscriber let wait beyond
+     * {@link #LIFECYCLE_BUFFER}; its details say how many were dropped.
+     */
+    String EVENTS_DROPPED_NOTICE = "lifecycle-events-dropped";
+
+    /**
      * The lifecycle, hot: a new subscriber first receives the event that describes the current state
      * ({@code Idle}, {@code Connecting}, {@code Connected}, {@code RetryScheduled}, {@code CloseRequested}
      * or {@code Closed}), then every event as it happens. After {@code Closed} the stream completes,
      * or errors with the terminal exception itself ({@link FatalConnectionException},
      * {@link RetriesExhaustedException}) when the connection failed for good.
+     *
+     * <p>Events follow the subscriber's demand. A subscriber that does not request keeps at most
+     * {@link #LIFECYCLE_BUFFER} events waiting; beyond that the oldest are dropped and, in their place, it
+     * receives one {@link LifecycleEvent.Notice} of kind {@link #EVENTS_DROPPED_NOTICE} that says how many. The
+     * newest events, {@code Closed} included, are never the ones dropped.
      *
      * @return the lifecycle events
      */
@@ -116,7 +138,8 @@ public interface ResilientConnection<S> extends Disposable {
     /**
      * @return every session as it is established, the current one first; completes after a user
      *         close, errors with a {@link ConnectionClosedException} caused by the terminal exception
-     *         after a terminal verdict
+     *         after a terminal verdict. Sessions follow the subscriber's demand; at most
+     *         {@link #SESSIONS_BUFFER} wait for it, the oldest are dropped beyond that
      */
     Flux<S> sessions();
 

@@ -227,10 +227,17 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     }
 
     private void subscribeLifecycle(Subscriber<? super LifecycleEvent> subscriber) {
-        SubscriberBuffer<LifecycleEvent> sink = new SubscriberBuffer<>(subscriber) {
+        SubscriberBuffer<LifecycleEvent> sink = new SubscriberBuffer<>(subscriber, LIFECYCLE_BUFFER) {
             @Override
             void onCancel() {
                 serial.execute(() -> lifecycleSubscribers.remove(this));
+            }
+
+            @Override
+            LifecycleEvent marker(long count) {
+                return new LifecycleEvent.Notice(generation, now(), EVENTS_DROPPED_NOTICE, count + " lifecycle events were"
+                        + " dropped here: this subscriber let more than " + LIFECYCLE_BUFFER + " wait unrequested, and the"
+                        + " oldest go first");
             }
         };
         sink.start();
@@ -884,7 +891,8 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     }
 
     private void subscribeScopes(Subscriber<? super SessionScope<S>> subscriber) {
-        SubscriberBuffer<SessionScope<S>> sink = new SubscriberBuffer<>(subscriber) {
+        // Unrequested sessions beyond the bound are old ones, ended by the time the subscriber asks.
+        SubscriberBuffer<SessionScope<S>> sink = new SubscriberBuffer<>(subscriber, SESSIONS_BUFFER) {
             @Override
             void onCancel() {
                 serial.execute(() -> {

@@ -11,10 +11,12 @@ import reactor.core.publisher.Operators;
 
 /**
  * One subscriber of a hot stream of the engine ({@code lifecycle()}, {@code sessions()}): its subscription and
- * an unbounded buffer that costs nothing until a value has to wait for demand. Values come from one producer
+ * a bounded buffer that costs nothing until a value has to wait for demand. Values come from one producer
  * at a time (the engine's serial tasks); requests and the cancel from any thread. A value goes straight to the
  * subscriber when it has demand and nothing waits before it, else into a linked queue created then; the end
- * comes after everything before it, as with Reactor's {@code BUFFER} strategy.
+ * comes after everything before it, as with Reactor's {@code BUFFER} strategy. At most {@code bound} values
+ * wait: beyond that the oldest are dropped (the newest, the end included, are never the ones lost) and, if
+ * {@link #marker(long)} makes one, the subscriber receives one value in their place that says how many.
  *
  * <p>It replaces a {@code Flux.create} sink with a buffer of its own on top, which cost an idle connected client
  * about 300 bytes per subscriber (the sink, its serializing wrapper and queue, the dispose callbacks, an empty
@@ -32,8 +34,19 @@ abstract class SubscriberBuffer<T> implements Subscription {
     @SuppressWarnings("rawtypes")
     private static final AtomicLongFieldUpdater<SubscriberBuffer> REQUESTED =
             AtomicLongFieldUpdater.newUpdater(SubscriberBuffer.class, "requested");
+    @SuppressWarnings("rawtypes")
+    private static final AtomicIntegerFieldUpdater<SubscriberBuffer> WAITING =
+            AtomicIntegerFieldUpdater.newUpdater(SubscriberBuffer.class, "waiting");
+    @SuppressWarnings("rawtypes")
+    private static final AtomicLongFieldUpdater<SubscriberBuffer> DROPPED =
+            AtomicLongFieldUpdater.newUpdater(SubscriberBuffer.class, "dropped");
 
     private final Subscriber<? super T> actual;
+    private final int bound;
+    /** Values in the queue (a linked queue counts them in linear time). */
+    private volatile int waiting;
+    /** Values dropped since the subscriber was last told. */
+    private volatile long dropped;
     /** Created by the producer when a value has to wait; read by whoever drains. */
     private volatile @Nullable Queue<T> queue;
     private volatile int wip;
@@ -44,9 +57,29 @@ abstract class SubscriberBuffer<T> implements Subscription {
     /** Read and written by the draining thread only. */
     private boolean terminated;
 
-    /** @param actual the subscriber; {@link #start()} hands it this subscription */
-    SubscriberBuffer(Subscriber<? super T> actual) {
+    /**
+     * @param actual the subscriber; {@link #start()} hands it this subscription
+     * @param bound  how many values may wait for the subscriber's demand (at least 1)
+     */
+    SubscriberBuffer(Subscriber<? super T> actual, int bound) {
+        if (bound < 1) {
+            throw new IllegalArgumentException("bound must be at least 1, was " + bound);
+        }
         this.actual = actual;
+        this.bound = bound;
+    }
+
+    /**
+     * @param count how many values were dropped since the subscriber was last told
+     * @return the value that tells the subscriber, or null to drop silently (the default)
+     */
+    @Nullable T marker(long count) {
+        return null;
+    }
+
+    /** @return how many values wait for the subscriber's demand */
+    final int waiting() {
+        return waiting;
     }
 
     /** Calls the subscriber's {@code onSubscribe}; call once, before the first value. */
@@ -69,7 +102,7 @@ abstract class SubscriberBuffer<T> implements Subscription {
         }
         if (wip == 0 && WIP.compareAndSet(this, 0, 1)) {
             Queue<T> q = queue;
-            if ((q == null || q.isEmpty()) && requested != 0) {
+            if ((q == null || q.isEmpty()) && dropped == 0 && requested != 0) {
                 actual.onNext(value);
                 if (requested != Long.MAX_VALUE) {
                     REQUESTED.decrementAndGet(this);
@@ -124,6 +157,10 @@ abstract class SubscriberBuffer<T> implements Subscription {
             queue = q;
         }
         q.offer(value);
+        if (WAITING.incrementAndGet(this) > bound && q.poll() != null) {
+            WAITING.decrementAndGet(this);
+            DROPPED.incrementAndGet(this);
+        }
     }
 
     private void drain() {
@@ -138,22 +175,38 @@ abstract class SubscriberBuffer<T> implements Subscription {
             Queue<T> q = queue;
             if (cancelled) {
                 if (q != null) {
-                    q.clear();
+                    while (q.poll() != null) {
+                        WAITING.decrementAndGet(this);
+                    }
                 }
             } else {
                 if (q != null) {
                     while (requested != 0) {
+                        long lost = dropped;
+                        if (lost != 0) {
+                            DROPPED.addAndGet(this, -lost);
+                            T mark = marker(lost);
+                            if (mark == null) {
+                                continue;
+                            }
+                            actual.onNext(mark);
+                            if (requested != Long.MAX_VALUE) {
+                                REQUESTED.decrementAndGet(this);
+                            }
+                            continue;
+                        }
                         T next = q.poll();
                         if (next == null) {
                             break;
                         }
+                        WAITING.decrementAndGet(this);
                         actual.onNext(next);
                         if (requested != Long.MAX_VALUE) {
                             REQUESTED.decrementAndGet(this);
                         }
                     }
                 }
-                if (done && !terminated && (q == null || q.isEmpty())) {
+                if (done && !terminated && (q == null || q.isEmpty()) && dropped == 0) {
                     terminated = true;
                     Throwable e = error;
                     if (e != null) {

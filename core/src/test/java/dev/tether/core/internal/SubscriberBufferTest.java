@@ -18,11 +18,21 @@ class SubscriberBufferTest {
     private final AtomicInteger cancels = new AtomicInteger();
 
     private Flux<Integer> flux() {
+        return flux(10_000, false);
+    }
+
+    /** With a marker, it is the negative count of the dropped values. */
+    private Flux<Integer> flux(int bound, boolean marks) {
         Publisher<Integer> source = s -> {
-            SubscriberBuffer<Integer> b = new SubscriberBuffer<>(s) {
+            SubscriberBuffer<Integer> b = new SubscriberBuffer<>(s, bound) {
                 @Override
                 void onCancel() {
                     cancels.incrementAndGet();
+                }
+
+                @Override
+                @org.jspecify.annotations.Nullable Integer marker(long count) {
+                    return marks ? (int) -count : null;
                 }
             };
             holder.set(b);
@@ -119,5 +129,49 @@ class SubscriberBufferTest {
                 .expectComplete()
                 .verify(Duration.ofSeconds(30));
         producer[0].join(10_000);
+    }
+
+    @Test
+    void beyondTheBoundTheOldestGoAndAMarkerSaysHowMany() {
+        StepVerifier.create(flux(3, true), 0)
+                .then(() -> {
+                    for (int i = 0; i < 10; i++) {
+                        holder.get().next(i);
+                    }
+                    assertThat(holder.get().waiting()).isEqualTo(3);
+                })
+                .thenRequest(2)
+                .expectNext(-7, 7)
+                .then(() -> holder.get().next(10))
+                .then(() -> holder.get().next(11))
+                .then(() -> holder.get().complete())
+                .thenRequest(10)
+                .expectNext(-1, 9, 10, 11)
+                .expectComplete()
+                .verify(Duration.ofSeconds(5));
+        assertThat(holder.get().waiting()).isZero();
+    }
+
+    @Test
+    void withoutAMarkerTheOldestGoSilently() {
+        StepVerifier.create(flux(2, false), 0)
+                .then(() -> {
+                    for (int i = 0; i < 5; i++) {
+                        holder.get().next(i);
+                    }
+                    holder.get().complete();
+                })
+                .thenRequest(10)
+                .expectNext(3, 4)
+                .expectComplete()
+                .verify(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void aBoundBelowOneIsRefused() {
+        StepVerifier.create(flux(0, false))
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("at least 1"))
+                .verify(Duration.ofSeconds(5));
     }
 }
