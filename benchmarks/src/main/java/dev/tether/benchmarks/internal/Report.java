@@ -130,6 +130,9 @@ public final class Report {
         metrics.add(Metric.compare("reconnect_rst_detected", "ms", false,
                 series(reconnects, Contender.TETHER, "reconnect.detect_ms"), HIVEMQ,
                 series(reconnects, "hivemq", "reconnect.detect_ms"), Metric.RatioTarget.NONE, 0, ""));
+        metrics.add(Metric.compare("reconnect_rst_detected", "ms", false,
+                series(reconnects, Contender.TETHER, "reconnect.detect_ms"), Contender.FLOOR.label(),
+                series(reconnects, Contender.FLOOR.id(), "reconnect.detect_ms"), Metric.RatioTarget.NONE, 0, ""));
         metrics.add(Metric.absolute("reconnect_overhead_to_connack_after_rst", "ms",
                 one(resilience, "cut.connack_overhead_ms"), 20, "< 20 ms beyond backoff"));
         metrics.add(Metric.absolute("reconnect_overhead_to_first_message_after_rst", "ms",
