@@ -115,7 +115,11 @@ public final class MqttClient {
         return this;
     }
 
-    /** @return the lifecycle stream of the connection (hot; a late subscriber sees the current state first) */
+    /**
+     * @return the lifecycle stream of the connection (hot; a late subscriber sees the current state first; it follows
+     *         demand, with at most {@link dev.tether.core.ResilientConnection#LIFECYCLE_BUFFER} events waiting per
+     *         subscriber: see {@link dev.tether.core.ResilientConnection#lifecycle()})
+     */
     public Flux<LifecycleEvent> lifecycle() {
         return connection.lifecycle();
     }

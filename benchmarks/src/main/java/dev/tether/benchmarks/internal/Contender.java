@@ -14,6 +14,9 @@ record Contender(String id, String label, String classpath, List<String> args) {
 
     static final String TETHER = "tether";
 
+    /** The reconnect runs' floor: a blocking socket and a hand-written CONNECT, no library ({@link FloorDriver}). */
+    static final Contender FLOOR = mqtt("floor", "no library (blocking socket)", "tether", "FloorDriver");
+
     static Contender mqtt(String id, String label, String classpath, String driver) {
         return new Contender(id, label, classpath, List.of("role=mqtt", "driver=" + driver));
     }

@@ -121,6 +121,7 @@ public final class Suite {
             if (phases.contains("reconnect")) {
                 for (int r = 0; r < settings.reconnectRounds(); r++) {
                     List<Contender> pair = new ArrayList<>(Contender.mqttContenders(true).subList(0, 2));
+                    pair.add(Contender.FLOOR);
                     Collections.shuffle(pair, random);
                     Map<String, Map<String, Double>> round = new LinkedHashMap<>();
                     for (Contender c : pair) {

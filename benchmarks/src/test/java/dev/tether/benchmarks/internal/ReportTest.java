@@ -40,9 +40,12 @@ class ReportTest {
                 "hivemq", Map.of("slow.peak_heap_after_gc_mib", 40.0, "slow.peak_heap_sampled_mib", 90.0,
                         "slow.missing", 0.0, "slow.processed", 10_000.0, "slow.drain_s", 21.0));
         List<Map<String, Map<String, Double>>> reconnects = List.of(
-                Map.of("tether", Map.of("reconnect.overhead_ms", 4.0), "hivemq", Map.of("reconnect.overhead_ms", 8.0)),
-                Map.of("tether", Map.of("reconnect.overhead_ms", 3.0), "hivemq", Map.of("reconnect.overhead_ms", 9.0)),
-                Map.of("tether", Map.of("reconnect.overhead_ms", 4.5), "hivemq", Map.of("reconnect.overhead_ms", 9.0)));
+                Map.of("tether", Map.of("reconnect.overhead_ms", 4.0), "hivemq", Map.of("reconnect.overhead_ms", 8.0),
+                        "floor", Map.of("reconnect.overhead_ms", 2.0)),
+                Map.of("tether", Map.of("reconnect.overhead_ms", 3.0), "hivemq", Map.of("reconnect.overhead_ms", 9.0),
+                        "floor", Map.of("reconnect.overhead_ms", 2.0)),
+                Map.of("tether", Map.of("reconnect.overhead_ms", 4.5), "hivemq", Map.of("reconnect.overhead_ms", 9.0),
+                        "floor", Map.of("reconnect.overhead_ms", 3.0)));
         Report report = Report.build(quick, rounds, reconnects, resilience, idle, slow, List.of("round 2, Paho: exited with 1"),
                 "test broker", false, 42, Duration.ofSeconds(90), "");
         report.write(dir, "./tether bench --quick");
@@ -66,6 +69,14 @@ class ReportTest {
                 .filter(m -> m.name().equals("reconnect_overhead_after_rst") && m.peerName() == null).findFirst().orElseThrow();
         assertThat(reconnectMs.tether()).isEqualTo(4.0);
         assertThat(reconnectMs.verdict()).isEqualTo(Metric.MET);
+        // The no-library floor: Tether's ratio to it (per round 2, 1.5, 1.5) and its own value, neither with a goal.
+        Metric overFloor = find(report, "reconnect_overhead_after_rst", Contender.FLOOR.label());
+        assertThat(overFloor.ratio()).isEqualTo(1.5);
+        assertThat(overFloor.verdict()).isNull();
+        Metric floor = report.metrics().stream()
+                .filter(m -> m.name().equals("reconnect_overhead_after_rst_floor_no_library")).findFirst().orElseThrow();
+        assertThat(floor.tether()).isEqualTo(2.0);
+        assertThat(floor.verdict()).isNull();
         Metric firstMessage = report.metrics().stream()
                 .filter(m -> m.name().equals("reconnect_overhead_to_first_message_after_rst")).findFirst().orElseThrow();
         assertThat(firstMessage.met()).isFalse();

@@ -7,7 +7,12 @@ import dev.tether.mqtt.MqttMessage;
 import dev.tether.mqtt.MqttQos;
 import dev.tether.mqtt.MqttVersion;
 import dev.tether.mqtt.MqttWill;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
+import io.netty.handler.codec.mqtt.MqttConnectPayload;
+import io.netty.handler.codec.mqtt.MqttConnectVariableHeader;
 import io.netty.handler.codec.mqtt.MqttConnectMessage;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
 import io.netty.handler.codec.mqtt.MqttProperties;
@@ -108,6 +113,184 @@ final class ConnectPackets {
         }
         b.properties(props);
         return b.build();
+    }
+
+    /**
+     * A CONNECT encoded straight into one buffer, byte for byte as Netty's MQTT encoder writes it (properties in the
+     * order of {@link MqttProperties#listAll()}), without its per-property buffers: the packet goes out on every
+     * reconnect, where this code runs cold. Returns null for what it does not write itself (MQTT 3.1's protocol
+     * name, a property a CONNECT built by {@link #connect} never carries); the caller then writes the message.
+     *
+     * @param alloc   the channel's allocator
+     * @param connect a CONNECT built by {@link #connect}
+     * @return the packet's bytes (the write releases them), or null to let Netty's encoder write the message
+     */
+    static @Nullable ByteBuf encode(ByteBufAllocator alloc, MqttConnectMessage connect) {
+        MqttConnectVariableHeader h = connect.variableHeader();
+        MqttConnectPayload p = connect.payload();
+        int version = h.version();
+        if (version != 4 && version != 5 || !"MQTT".equals(h.name())) {
+            return null;
+        }
+        boolean v5 = version == 5;
+        int props = v5 ? propertiesLength(h.properties()) : 0;
+        int willProps = v5 && h.isWillFlag() ? propertiesLength(p.willProperties()) : 0;
+        if (props < 0 || willProps < 0) {
+            return null;
+        }
+        String clientId = p.clientIdentifier();
+        int remaining = 10 + (v5 ? PacketSizes.varIntLength(props) + props : 0) + 2 + ByteBufUtil.utf8Bytes(clientId);
+        byte[] willMessage = null;
+        if (h.isWillFlag()) {
+            willMessage = p.willMessageInBytes();
+            remaining += (v5 ? PacketSizes.varIntLength(willProps) + willProps : 0) + 2 + ByteBufUtil.utf8Bytes(p.willTopic())
+                    + 2 + willMessage.length;
+        }
+        String user = h.hasUserName() ? p.userName() : null;
+        if (user != null) {
+            remaining += 2 + ByteBufUtil.utf8Bytes(user);
+        }
+        byte[] password = h.hasPassword() ? p.passwordInBytes() : null;
+        if (password != null) {
+            remaining += 2 + password.length;
+        }
+        ByteBuf buf = alloc.buffer(1 + PacketSizes.varIntLength(remaining) + remaining);
+        buf.writeByte(0x10);
+        writeVarInt(buf, remaining);
+        buf.writeShort(4).writeByte('M').writeByte('Q').writeByte('T').writeByte('T');
+        buf.writeByte(version);
+        buf.writeByte((user != null ? 0x80 : 0) | (password != null ? 0x40 : 0) | (h.isWillRetain() ? 0x20 : 0)
+                | (h.willQos() & 0x03) << 3 | (h.isWillFlag() ? 0x04 : 0) | (h.isCleanSession() ? 0x02 : 0));
+        buf.writeShort(h.keepAliveTimeSeconds());
+        if (v5) {
+            writeVarInt(buf, props);
+            writeProperties(buf, h.properties());
+        }
+        writeString(buf, clientId);
+        if (willMessage != null) {
+            if (v5) {
+                writeVarInt(buf, willProps);
+                writeProperties(buf, p.willProperties());
+            }
+            writeString(buf, p.willTopic());
+            buf.writeShort(willMessage.length).writeBytes(willMessage);
+        }
+        if (user != null) {
+            writeString(buf, user);
+        }
+        if (password != null) {
+            buf.writeShort(password.length).writeBytes(password);
+        }
+        return buf;
+    }
+
+    /**
+     * Netty's MQTT decoder reads a packet in the version the encoder saw in CONNECT, kept in this channel attribute
+     * (its name is Netty's; {@code ConnectPacketsTest} fails if it ever changes).
+     */
+    private static final io.netty.util.AttributeKey<io.netty.handler.codec.mqtt.MqttVersion> DECODER_VERSION =
+            io.netty.util.AttributeKey.valueOf("NETTY_CODEC_MQTT_VERSION");
+
+    /**
+     * Tells Netty's MQTT decoder on the channel which version the CONNECT written by {@link #encode} spoke, as its
+     * encoder does when it writes a CONNECT: the CONNACK and everything after it are read in that version.
+     *
+     * @param channel the connection's channel
+     * @param connect the CONNECT written
+     */
+    static void announceVersion(io.netty.channel.Channel channel, MqttConnectMessage connect) {
+        channel.attr(DECODER_VERSION).set(io.netty.handler.codec.mqtt.MqttVersion.fromProtocolNameAndLevel(
+                connect.variableHeader().name(), (byte) connect.variableHeader().version()));
+    }
+
+    /** @return the encoded length of the properties, or -1 if one of them is not a kind a CONNECT carries */
+    private static int propertiesLength(MqttProperties props) {
+        int n = 0;
+        for (MqttProperties.MqttProperty<?> prop : props.listAll()) {
+            int id = prop.propertyId();
+            if (prop instanceof MqttProperties.UserProperties u) {
+                for (MqttProperties.StringPair pair : u.value()) {
+                    n += 1 + 2 + ByteBufUtil.utf8Bytes(pair.key) + 2 + ByteBufUtil.utf8Bytes(pair.value);
+                }
+            } else if (prop instanceof MqttProperties.UserProperty u) {
+                n += 1 + 2 + ByteBufUtil.utf8Bytes(u.value().key) + 2 + ByteBufUtil.utf8Bytes(u.value().value);
+            } else if (prop instanceof MqttProperties.IntegerProperty && intWidth(id) > 0) {
+                n += 1 + intWidth(id);
+            } else if (prop instanceof MqttProperties.StringProperty str && isStringId(id)) {
+                n += 1 + 2 + ByteBufUtil.utf8Bytes(str.value());
+            } else if (prop instanceof MqttProperties.BinaryProperty bin && isBinaryId(id)) {
+                n += 1 + 2 + bin.value().length;
+            } else {
+                return -1;
+            }
+        }
+        return n;
+    }
+
+    private static void writeProperties(ByteBuf buf, MqttProperties props) {
+        for (MqttProperties.MqttProperty<?> prop : props.listAll()) {
+            int id = prop.propertyId();
+            if (prop instanceof MqttProperties.UserProperties u) {
+                for (MqttProperties.StringPair pair : u.value()) {
+                    buf.writeByte(MqttProperties.USER_PROPERTY);
+                    writeString(buf, pair.key);
+                    writeString(buf, pair.value);
+                }
+            } else if (prop instanceof MqttProperties.UserProperty u) {
+                buf.writeByte(MqttProperties.USER_PROPERTY);
+                writeString(buf, u.value().key);
+                writeString(buf, u.value().value);
+            } else if (prop instanceof MqttProperties.IntegerProperty i) {
+                buf.writeByte(id);
+                switch (intWidth(id)) {
+                    case 1 -> buf.writeByte(i.value());
+                    case 2 -> buf.writeShort(i.value());
+                    default -> buf.writeInt(i.value());
+                }
+            } else if (prop instanceof MqttProperties.StringProperty str) {
+                buf.writeByte(id);
+                writeString(buf, str.value());
+            } else if (prop instanceof MqttProperties.BinaryProperty bin) {
+                buf.writeByte(id);
+                buf.writeShort(bin.value().length).writeBytes(bin.value());
+            }
+        }
+    }
+
+    /** @return the width in bytes of an integer property a CONNECT or its Will may carry, 0 for any other id */
+    private static int intWidth(int id) {
+        return switch (id) {
+            case MqttProperties.PAYLOAD_FORMAT_INDICATOR, MqttProperties.REQUEST_PROBLEM_INFORMATION,
+                    MqttProperties.REQUEST_RESPONSE_INFORMATION -> 1;
+            case MqttProperties.RECEIVE_MAXIMUM, MqttProperties.TOPIC_ALIAS_MAXIMUM -> 2;
+            case MqttProperties.PUBLICATION_EXPIRY_INTERVAL, MqttProperties.SESSION_EXPIRY_INTERVAL,
+                    MqttProperties.WILL_DELAY_INTERVAL, MqttProperties.MAXIMUM_PACKET_SIZE -> 4;
+            default -> 0;
+        };
+    }
+
+    private static boolean isStringId(int id) {
+        return id == MqttProperties.CONTENT_TYPE || id == MqttProperties.RESPONSE_TOPIC
+                || id == MqttProperties.AUTHENTICATION_METHOD;
+    }
+
+    private static boolean isBinaryId(int id) {
+        return id == MqttProperties.CORRELATION_DATA || id == MqttProperties.AUTHENTICATION_DATA;
+    }
+
+    private static void writeString(ByteBuf buf, String s) {
+        int n = ByteBufUtil.utf8Bytes(s);
+        buf.writeShort(n);
+        ByteBufUtil.reserveAndWriteUtf8(buf, s, n);
+    }
+
+    private static void writeVarInt(ByteBuf buf, int value) {
+        int v = value;
+        do {
+            int digit = v % 128;
+            v /= 128;
+            buf.writeByte(v > 0 ? digit | 0x80 : digit);
+        } while (v > 0);
     }
 
     /**

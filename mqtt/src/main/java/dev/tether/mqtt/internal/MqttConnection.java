@@ -527,7 +527,11 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
                 closer.abort(channelOrThrow());
             }
         }), c.connackTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        write(connect).addListener(f -> {
+        io.netty.buffer.ByteBuf encoded = ConnectPackets.encode(channelOrThrow().alloc(), connect);
+        if (encoded != null) {
+            ConnectPackets.announceVersion(channelOrThrow(), connect);
+        }
+        write(encoded != null ? encoded : connect).addListener(f -> {
             if (!f.isSuccess()) {
                 onTransportError(f.cause());
             }

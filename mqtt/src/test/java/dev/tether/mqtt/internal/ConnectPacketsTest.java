@@ -133,6 +133,85 @@ class ConnectPacketsTest {
         assertThat(wp.getProperties(MqttProperties.USER_PROPERTY)).hasSize(1);
     }
 
+    /** Netty's encoder writing the message: the reference the direct encoding must match byte for byte. */
+    private static byte[] nettyBytes(MqttConnectMessage m) {
+        io.netty.channel.embedded.EmbeddedChannel ch = new io.netty.channel.embedded.EmbeddedChannel(
+                io.netty.handler.codec.mqtt.MqttEncoder.INSTANCE);
+        ch.writeOutbound(m);
+        io.netty.buffer.ByteBuf out = io.netty.buffer.Unpooled.buffer();
+        for (Object o; (o = ch.readOutbound()) != null; ) {
+            io.netty.buffer.ByteBuf b = (io.netty.buffer.ByteBuf) o;
+            out.writeBytes(b);
+            b.release();
+        }
+        ch.finishAndReleaseAll();
+        return io.netty.buffer.ByteBufUtil.getBytes(out);
+    }
+
+    private static byte[] directBytes(MqttConnectMessage m) {
+        io.netty.buffer.ByteBuf b = ConnectPackets.encode(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, m);
+        assertThat(b).as("encoded directly").isNotNull();
+        try {
+            assertThat(b.writableBytes()).as("the buffer was sized exactly").isZero();
+            return io.netty.buffer.ByteBufUtil.getBytes(b);
+        } finally {
+            b.release();
+        }
+    }
+
+    @Test
+    void theDirectEncodingIsByteForByteNettysForEveryKindOfConnect() {
+        MqttWill fullWill = MqttWill.builder(MqttMessage.builder("status/ü-c1").payload("gone".getBytes(StandardCharsets.UTF_8))
+                        .qos(MqttQos.EXACTLY_ONCE).retain(true).contentType("text/plain").userProperty("k", "v")
+                        .userProperty("k2", "vé").build())
+                .delay(Duration.ofSeconds(5)).messageExpiry(Duration.ofMinutes(1)).build();
+        MqttWill plainWill = MqttWill.of(MqttMessage.builder("status/c1").payload(new byte[0]).build());
+        java.util.List<MqttConnectMessage> cases = new java.util.ArrayList<>();
+        for (MqttVersion version : MqttVersion.values()) {
+            for (MqttWill will : java.util.Arrays.asList(null, fullWill, plainWill)) {
+                for (Credentials creds : java.util.List.of(Credentials.none(), Credentials.of("user", "pw"),
+                        Credentials.of(null, "secret"), Credentials.of("ünïcode", ""))) {
+                    cases.add(ConnectPackets.connect(config(version, will, null, Duration.ZERO, 0xFFFF), creds));
+                    cases.add(ConnectPackets.connect(config(version, will, null, Duration.ofHours(2), 20), creds));
+                    cases.add(ConnectPackets.connect(config(version, will, "TOKEN", Duration.ofSeconds(1), 0xFFFF), creds));
+                    cases.add(ConnectPackets.connect(config(version, will, null, Duration.ZERO, 0xFFFF), creds,
+                            MqttVersion.MQTT_3_1_1));
+                }
+            }
+        }
+        assertThat(cases).hasSizeGreaterThan(90);
+        for (MqttConnectMessage m : cases) {
+            assertThat(directBytes(m)).as("CONNECT %s", m).isEqualTo(nettyBytes(m));
+        }
+    }
+
+    @Test
+    void afterADirectlyEncodedConnectNettysDecoderReadsTheConnackInItsVersion() {
+        MqttConnectMessage m = ConnectPackets.connect(v5(), Credentials.none());
+        io.netty.channel.embedded.EmbeddedChannel ch = new io.netty.channel.embedded.EmbeddedChannel(
+                new io.netty.handler.codec.mqtt.MqttDecoder());
+        ConnectPackets.announceVersion(ch, m);
+        // CONNACK, session present 0, reason 0, properties: Receive Maximum 10, Topic Alias Maximum 5
+        ch.writeInbound(io.netty.buffer.Unpooled.wrappedBuffer(new byte[] {0x20, 9, 0, 0, 6, 0x21, 0, 10, 0x22, 0, 5}));
+        MqttConnAckMessage ack = ch.readInbound();
+        assertThat(ack.decoderResult().isSuccess()).as("%s", ack.decoderResult()).isTrue();
+        assertThat(property(ack.variableHeader().properties(), MqttProperties.RECEIVE_MAXIMUM)).isEqualTo(10);
+        assertThat(property(ack.variableHeader().properties(), MqttProperties.TOPIC_ALIAS_MAXIMUM)).isEqualTo(5);
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void aPropertyTheDirectEncodingDoesNotKnowLeavesTheMessageToNetty() {
+        MqttProperties props = new MqttProperties();
+        props.add(new MqttProperties.IntegerProperty(MqttProperties.SUBSCRIPTION_IDENTIFIER, 7));
+        MqttConnectMessage m = MqttMessageBuilders.connect().protocolVersion(io.netty.handler.codec.mqtt.MqttVersion.MQTT_5)
+                .clientId("c").properties(props).build();
+        assertThat(ConnectPackets.encode(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, m)).isNull();
+        MqttConnectMessage v31 = MqttMessageBuilders.connect().protocolVersion(io.netty.handler.codec.mqtt.MqttVersion.MQTT_3_1)
+                .clientId("c").build();
+        assertThat(ConnectPackets.encode(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, v31)).isNull();
+    }
+
     @Test
     void theMqtt311WillHasNoProperties() {
         MqttWill will = MqttWill.of(MqttMessage.builder("status/c1").payload("gone".getBytes(StandardCharsets.UTF_8))
