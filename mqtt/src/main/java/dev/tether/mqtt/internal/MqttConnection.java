@@ -513,7 +513,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         MqttConnectMessage connect = ConnectPackets.connect(c, attempt.credentials(), version);
         connectSent = true;
         // The timer starts before CONNECT is written, so the CONNACK wait is never shorter than configured.
-        connackTimer = attempt.scheduler().schedule(() -> onLoop(() -> {
+        Runnable noConnack = () -> {
             if (!established && !finished && !goodbyeBeforeSession) {
                 detected = new ConnectionFailedException("no CONNACK within " + c.connackTimeout().toMillis()
                         + " ms (connackTimeout) from " + attempt.endpoint(), Initiator.LOCAL_DETECTION, -1, Verdict.retry(), null);
@@ -526,7 +526,17 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
                 }
                 closer.abort(channelOrThrow());
             }
-        }), c.connackTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        };
+        long connackNanos = c.connackTimeout().toNanos();
+        if (attempt.scheduler() == reactor.core.scheduler.Schedulers.parallel()) {
+            // The default timers: on the channel's own loop, where the timeout runs anyway (no other thread woken to
+            // arm the timer and again to cancel it on every connect), as the keepalive does.
+            io.netty.util.concurrent.Future<?> timer = channelOrThrow().eventLoop().schedule(noConnack, connackNanos,
+                    TimeUnit.NANOSECONDS);
+            connackTimer = () -> timer.cancel(false);
+        } else {
+            connackTimer = attempt.scheduler().schedule(() -> onLoop(noConnack), connackNanos, TimeUnit.NANOSECONDS);
+        }
         io.netty.buffer.ByteBuf encoded = ConnectPackets.encode(channelOrThrow().alloc(), connect);
         if (encoded != null) {
             ConnectPackets.announceVersion(channelOrThrow(), connect);
