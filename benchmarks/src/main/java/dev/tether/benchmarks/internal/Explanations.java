@@ -69,6 +69,14 @@ final class Explanations {
                     + "clients come back later; full jitter's mean delay is half its bound, so it retries more often "
                     + "for the same bound. See the simulated storm section and docs/DESIGN.md." + spread;
         }
+        if (m.name().startsWith("reconnect_overhead_after_rst") || m.name().equals("reconnect_rst_detected")) {
+            return "One idle client per JVM, side by side with HiveMQ's client and with a no-library floor (a blocking "
+                    + "socket and a hand-written CONNECT through the same proxy and broker): the floor is the harness's "
+                    + "share, which < 5 ms leaves a library 1-2 ms above. Sampled every 1 ms, Tether's share was spread "
+                    + "over the attempt's Reactor chain, the channel's set-up and, the largest single piece, Netty's "
+                    + "CONNECT encoder (now replaced by a direct encoding); see docs/benchmarks.md, 'Reconnect "
+                    + "overhead, side by side'." + spread;
+        }
         if (m.name().startsWith("reconnect")) {
             return "Measured under traffic with a kept session: the proxy, a second client, a publisher and the "
                     + "measured client share one JVM on one core, every cut is counted (the first, cold ones too), and "
@@ -77,10 +85,11 @@ final class Explanations {
                     + "HiveMQ." + spread;
         }
         if (m.name().startsWith("mqtt_idle")) {
-            return "Class histogram at 2,000 idle clients with a lifecycle subscriber each: about 7.4 KB per client "
-                    + "(10.4 KB before this round): Netty's channel with five handler contexts about 1.9 KB (HiveMQ's "
-                    + "client has a channel too), the engine with its Resilience4j retry about 1 KB, the client's kept "
-                    + "builder, maps and lists the rest; see docs/benchmarks.md, 'Allocation and idle memory'." + spread;
+            return "Class histogram at 2,000 idle clients with a lifecycle subscriber each: about 4.5 KB per client "
+                    + "(7.4 KB before this round): Netty's channel with three handler contexts about 1.3 KB (HiveMQ's "
+                    + "client has a channel too), the engine about 0.45 KB, the last lifecycle event's endpoint about "
+                    + "0.33 KB, the builder copy kept for toBuilder() about 0.2 KB; RSS moves with the pages touched "
+                    + "while clients connect; see docs/benchmarks.md, 'Allocation and idle memory'." + spread;
         }
         if (m.name().startsWith("mqtt_slow_consumer")) {
             return "Not profiled yet. With Receive Maximum " + SlowConsumerWorkload.RECEIVE_MAXIMUM
