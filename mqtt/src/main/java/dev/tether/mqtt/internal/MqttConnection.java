@@ -263,11 +263,6 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         }
         wrote();
         ChannelFuture f = ch.write(Packets.publish(ch.alloc(), message, packetId, false, v5));
-        flushSoon(ch);
-        return f;
-    }
-
-    private void flushSoon(Channel ch) {
         if (!flushScheduled) {
             flushScheduled = true;
             ch.eventLoop().execute(() -> {
@@ -275,26 +270,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
                 ch.flush();
             });
         }
-    }
-
-    /**
-     * Writes a QoS 1 or 2 publish going in flight like {@link #writePublishSoon}, without a future: on TCP and TLS
-     * with the channel's void promise (no promise object per publish; nothing ever read the future). A failed write
-     * is then passed to {@link #exceptionCaught} as a transport error, which closes the connection, where a normal
-     * promise failed silently; either way the publish is still in flight and goes again, with DUP when the broker
-     * kept the session, on the next connection. Over WebSocket a write also fails while the close handshake runs,
-     * which must not turn a clean close into an abort: there the write keeps its own promise.
-     */
-    @Override
-    public void writeInFlightSoon(MqttMessage message, int packetId) {
-        Channel ch = channel;
-        if (ch == null || !ch.eventLoop().inEventLoop() || closer instanceof WebSocketFraming) {
-            writePublishSoon(message, packetId);
-            return;
-        }
-        wrote();
-        ch.write(Packets.publish(ch.alloc(), message, packetId, false, v5), ch.voidPromise());
-        flushSoon(ch);
+        return f;
     }
 
     @Override

@@ -633,7 +633,7 @@ final class OutboundPublishes {
             op.sentSeq = ++sentSeq;
             inFlight.put(id, op);
             storage.sent(op);
-            c.writeInFlightSoon(op.message, id);
+            c.writePublishSoon(op.message, id);
         }
     }
 

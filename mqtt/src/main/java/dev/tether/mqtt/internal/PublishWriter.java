@@ -32,18 +32,6 @@ interface PublishWriter {
     Future<Void> writePublishSoon(MqttMessage message, int packetId);
 
     /**
-     * Writes a QoS 1 or 2 publish that has just gone in flight, flushed with the other writes of the same event loop
-     * run. No future: the publish stays in flight until its acknowledgement, and a write that fails ends the
-     * connection, after which the next one sends it again.
-     *
-     * @param message  the message
-     * @param packetId its packet id
-     */
-    default void writeInFlightSoon(MqttMessage message, int packetId) {
-        writePublishSoon(message, packetId);
-    }
-
-    /**
      * Writes and flushes a publish.
      *
      * @param message  the message
