@@ -173,8 +173,13 @@ public final class MqttClient {
     }
 
     /**
+     * Publishes a copy of the payload: {@code publish(MqttMessage.of(topic, payload, qos))}. The array is copied
+     * when this method is called, so the caller may reuse it as soon as it returns. A large payload that the
+     * caller will not change again is cheaper without the copy:
+     * {@code publish(MqttMessage.wrap(topic, payload, qos))} (see {@link MqttMessage#wrap}).
+     *
      * @param topic   the topic name
-     * @param payload the payload
+     * @param payload the payload, copied
      * @param qos     the QoS
      * @return like {@link #publish(MqttMessage)}
      */

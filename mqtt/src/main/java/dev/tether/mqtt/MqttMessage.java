@@ -1,6 +1,7 @@
 package dev.tether.mqtt;
 
 import dev.tether.mqtt.internal.MessageAccess;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -12,8 +13,15 @@ import org.jspecify.annotations.Nullable;
 /**
  * An application message: what is published and what a subscription delivers.
  *
- * <p>Immutable; the payload is copied in and out. Create one with {@link #of(String, byte[], MqttQos)}
- * or {@link #builder(String)}.
+ * <p>Immutable: {@link #of(String, byte[], MqttQos)}, {@link #of(String, String, MqttQos)} and
+ * {@link Builder#payload(byte[])} copy the payload in, and {@link #payload()} copies it out, so nothing the caller does
+ * with its arrays afterwards changes the message.
+ *
+ * <p><b>Without a copy.</b> A large payload costs its size again in allocation for that copy.
+ * {@link #wrap(String, byte[], MqttQos)} and {@link Builder#wrapPayload(byte[])} hand the caller's array over to the
+ * message instead: the message reads it from then on, and the caller promises that nobody changes the array any
+ * more (see {@link #wrap(String, byte[], MqttQos)} for what happens if somebody does). One unchanged array may be
+ * wrapped by many messages. {@link #payloadAsReadOnlyBuffer()} reads the payload without a copy.
  */
 public final class MqttMessage {
 
@@ -43,7 +51,8 @@ public final class MqttMessage {
 
     private MqttMessage(Builder b) {
         this.topic = b.topic;
-        // The builder's array is already a private copy that nothing ever writes to: shared, not copied again.
+        // The builder's array is a private copy that nothing ever writes to, or an array the caller handed over
+        // (wrapPayload): shared, not copied again.
         this.payload = b.payload;
         this.qos = b.qos;
         this.retain = b.retain;
@@ -76,6 +85,30 @@ public final class MqttMessage {
     }
 
     /**
+     * A message that takes the caller's array as its payload, without copying it: what a publish of a large payload
+     * should use. The array is handed over: from this call on, neither the caller nor anyone else may change it, for
+     * as long as the message, a message built from it ({@link #toBuilder()}), or a publish of it may still be read.
+     * The library never writes to it. Reading it, and wrapping the same unchanged array in other messages, is fine.
+     *
+     * <p>If the array is changed anyway, the message is no longer the value it was: {@link #equals(Object)},
+     * {@link #hashCode()}, {@link #payload()} and {@link #payloadAsString()} follow the array, and a publish sends
+     * whatever the array holds when its PUBLISH packet is encoded, which happens later on the connection's event loop,
+     * and again for a resend after a reconnect (possibly a mix of old and new bytes if the change races with the
+     * encoding). The size cannot change, so the size checks stay right. Use {@link #of(String, byte[], MqttQos)},
+     * which copies, when the array will be reused.
+     *
+     * @param topic   the topic name (no wildcards)
+     * @param payload the payload, not copied: the caller gives it up and never changes it again
+     * @param qos     the quality of service
+     * @return the message, not retained
+     * @throws IllegalArgumentException if the topic is empty or has wildcards
+     */
+    public static MqttMessage wrap(String topic, byte[] payload, MqttQos qos) {
+        return new MqttMessage(checkedTopic(topic), Objects.requireNonNull(payload, "payload"),
+                Objects.requireNonNull(qos, "qos"), false, null, Map.of());
+    }
+
+    /**
      * @param topic   the topic name (no wildcards)
      * @param payload the payload, encoded as UTF-8
      * @param qos     the quality of service
@@ -102,6 +135,16 @@ public final class MqttMessage {
     /** @return a copy of the payload */
     public byte[] payload() {
         return payload.clone();
+    }
+
+    /**
+     * The payload without a copy: a read-only view of the message's own bytes (position 0, limit and capacity the
+     * payload size). Each call returns a new view; reading it does not change the message.
+     *
+     * @return a read-only buffer over the payload
+     */
+    public ByteBuffer payloadAsReadOnlyBuffer() {
+        return ByteBuffer.wrap(payload).asReadOnlyBuffer();
     }
 
     /** @return the payload decoded as UTF-8 */
@@ -203,6 +246,19 @@ public final class MqttMessage {
          */
         public Builder payload(byte[] payload) {
             this.payload = Objects.requireNonNull(payload, "payload").clone();
+            return this;
+        }
+
+        /**
+         * The payload without a copy: the builder, and every message it builds, take the caller's array as it is.
+         * The same contract as {@link MqttMessage#wrap(String, byte[], MqttQos)}: the caller gives the array up and
+         * nobody changes it from this call on; if somebody does, the messages built from it change with it.
+         *
+         * @param payload the payload, not copied
+         * @return this builder
+         */
+        public Builder wrapPayload(byte[] payload) {
+            this.payload = Objects.requireNonNull(payload, "payload");
             return this;
         }
 

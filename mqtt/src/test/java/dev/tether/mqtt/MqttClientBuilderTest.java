@@ -43,6 +43,30 @@ class MqttClientBuilderTest {
     }
 
     @Test
+    void wrappedPayloadsAreTheCallersArrayAndCopiesStayCopies() {
+        byte[] payload = {1, 2, 3};
+        MqttMessage wrapped = MqttMessage.wrap("a", payload, MqttQos.AT_LEAST_ONCE);
+        MqttMessage built = MqttMessage.builder("a").wrapPayload(payload).qos(MqttQos.AT_LEAST_ONCE).build();
+        MqttMessage copied = MqttMessage.of("a", payload, MqttQos.AT_LEAST_ONCE);
+        assertThat(wrapped).isEqualTo(copied).isEqualTo(built).hasSameHashCodeAs(copied);
+        assertThat(wrapped.toString()).isEqualTo(copied.toString()).doesNotContain("1, 2");
+        // payload() still hands out a copy, and the read-only view cannot be written through
+        wrapped.payload()[0] = 7;
+        assertThat(wrapped.payloadAsReadOnlyBuffer().get(0)).isEqualTo((byte) 1);
+        assertThat(wrapped.payloadAsReadOnlyBuffer().isReadOnly()).isTrue();
+        assertThat(wrapped.payloadAsReadOnlyBuffer().remaining()).isEqualTo(3);
+        // the documented contract when the caller breaks its promise: the wrapping messages follow the array
+        payload[0] = 9;
+        assertThat(wrapped.payload()).containsExactly(9, 2, 3);
+        assertThat(built.toBuilder().build().payload()).containsExactly(9, 2, 3);
+        assertThat(copied.payload()).containsExactly(1, 2, 3);
+        assertThat(wrapped).isNotEqualTo(copied);
+        assertThatThrownBy(() -> MqttMessage.wrap("a/#", payload, MqttQos.AT_MOST_ONCE)).hasMessageContaining("without wildcards");
+        assertThatThrownBy(() -> MqttMessage.builder("a").wrapPayload(null)).isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("payload");
+    }
+
+    @Test
     void invalidTopicFiltersAreRefusedAtOnce() {
         MqttClient client = MqttClient.builder().endpoint("tcp://127.0.0.1:1").build();
         assertThatThrownBy(() -> client.subscribe("a/#/b", MqttQos.AT_MOST_ONCE)).isInstanceOf(IllegalArgumentException.class)

@@ -4,6 +4,7 @@ import dev.tether.core.Jitter;
 import dev.tether.core.LifecycleEvent;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.mqtt.MqttClient;
+import dev.tether.mqtt.MqttMessage;
 import dev.tether.mqtt.MqttQos;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
@@ -93,7 +94,10 @@ class TetherMqttDriver implements MqttDriver {
 
     @Override
     public void publish(String topic, byte[] payload, int qos, Consumer<Throwable> done) {
-        client().publish(topic, payload, qos(qos)).subscribe(r -> { }, done::accept, () -> done.accept(null));
+        // The workload never changes the array after the call: handed over without a copy, as HiveMQ's driver
+        // hands it to payload(byte[]), which wraps it.
+        client().publish(MqttMessage.wrap(topic, payload, qos(qos))).subscribe(r -> { }, done::accept,
+                () -> done.accept(null));
     }
 
     @Override

@@ -49,7 +49,7 @@ final class IntMap<V> {
             resize(Math.max(8, keys.length * 2));
         }
         int mask = keys.length - 1;
-        for (int i = hash(key) & mask; ; i = (i + 1) & mask) {
+        for (int i = hash(key, mask); ; i = (i + 1) & mask) {
             int k = keys[i];
             if (k == 0) {
                 keys[i] = key;
@@ -77,7 +77,7 @@ final class IntMap<V> {
         // Shift back the entries after the hole that would no longer be found from their home slot.
         int hole = i;
         for (int j = (i + 1) & mask; keys[j] != 0; j = (j + 1) & mask) {
-            int home = hash(keys[j]) & mask;
+            int home = hash(keys[j], mask);
             boolean movable = hole <= j ? home <= hole || home > j : home <= hole && home > j;
             if (movable) {
                 keys[hole] = keys[j];
@@ -146,7 +146,7 @@ final class IntMap<V> {
             return -1;
         }
         int mask = keys.length - 1;
-        for (int i = hash(key) & mask; ; i = (i + 1) & mask) {
+        for (int i = hash(key, mask); ; i = (i + 1) & mask) {
             int k = keys[i];
             if (k == key) {
                 return i;
@@ -166,7 +166,7 @@ final class IntMap<V> {
         for (int j = 0; j < oldKeys.length; j++) {
             int k = oldKeys[j];
             if (k != 0) {
-                int i = hash(k) & mask;
+                int i = hash(k, mask);
                 while (keys[i] != 0) {
                     i = (i + 1) & mask;
                 }
@@ -176,8 +176,26 @@ final class IntMap<V> {
         }
     }
 
-    private static int hash(int key) {
-        // Ids are handed out in sequence: a run of ids in flight lands in consecutive, distinct slots.
-        return key;
+    /**
+     * Fibonacci hashing: the key times 2^32 / golden ratio, the table's index from the product's high bits. Ids are
+     * handed out in sequence; with the key itself as its index (as before) a window of ids in flight filled one run
+     * of consecutive slots, and removing the oldest one, the run's first slot, scanned the whole run for entries to
+     * shift back: about a hundred slots per PUBACK with 100 publishes in flight (21 of 96 event-loop samples in a
+     * profile). Scattered, consecutive ids land far apart and the runs stay a few slots long.
+     */
+    private static int hash(int key, int mask) {
+        return (key * 0x9E3779B9) >>> Integer.numberOfLeadingZeros(mask);
+    }
+
+    /** @return the longest run of occupied slots (what a removal or a failed lookup may scan); for tests */
+    int longestRun() {
+        int longest = 0;
+        int run = 0;
+        // Twice round, so that a run across the end of the table is counted whole.
+        for (int n = 0; n < keys.length * 2; n++) {
+            run = keys[n % keys.length] != 0 ? run + 1 : 0;
+            longest = Math.max(longest, Math.min(run, size));
+        }
+        return longest;
     }
 }

@@ -9,8 +9,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * Internal: how the library's own code reads an {@link MqttMessage}'s payload without copying it, and makes a
  * message around an array it owns (a received payload). {@link MqttMessage} stays immutable for users: its
- * public {@code payload()} returns a copy, and only arrays nobody else holds are handed over. Not for
- * applications.
+ * public {@code payload()} returns a copy, and only arrays nobody else holds are handed over (here, or by the
+ * caller of {@code MqttMessage.wrap}, who promises not to change them). The library never writes to a payload
+ * array. Not for applications.
  */
 public final class MessageAccess {
 

@@ -719,6 +719,12 @@ final class OutboundPublishes {
     }
 
     private @Nullable MqttPacketTooLargeException tooLarge(MqttMessage message, long limit, boolean broker) {
+        if (limit == Long.MAX_VALUE) {
+            return null; // no broker limit announced: no packet is larger, and nothing needs sizing
+        }
+        if (PacketSizes.publishAtMost(message, v5) <= limit) {
+            return null; // fits even if every character of the topic took three bytes: no need to count them
+        }
         long size = PacketSizes.publish(message, v5);
         if (size <= limit) {
             return null;

@@ -37,6 +37,23 @@ final class PacketSizes {
         return 1 + varIntLength(remaining) + remaining;
     }
 
+    /**
+     * An upper bound of {@link #publish}, without counting UTF-8 bytes when the message has no MQTT 5 properties (the
+     * usual case): every character of the topic counted as three bytes (the most a UTF-16 unit takes), the remaining
+     * length's variable integer as four bytes. With properties it is {@link #publish} itself.
+     *
+     * @param message the message, with the QoS it is sent with
+     * @param v5      whether MQTT 5 (properties) is spoken
+     * @return at least the size of its PUBLISH packet, fixed header included
+     */
+    static long publishAtMost(MqttMessage message, boolean v5) {
+        if (v5 && (message.contentType().isPresent() || !message.userProperties().isEmpty())) {
+            return publish(message, v5);
+        }
+        // fixed header byte, remaining length (at most 4), topic length, topic, packet id, property length 0
+        return 1L + 4 + 2 + 3L * message.topic().length() + 2 + (v5 ? 1 : 0) + message.payloadSize();
+    }
+
     static int varIntLength(long value) {
         int n = 1;
         long v = value;

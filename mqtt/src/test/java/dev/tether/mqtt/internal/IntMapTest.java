@@ -61,6 +61,30 @@ class IntMapTest {
     }
 
     @Test
+    void aSlidingWindowOfSequentialIdsKeepsRunsShort() {
+        // What a QoS 1 stream does: 100 ids in flight, the oldest acknowledged, the next one sent, wrapping at 65535.
+        IntMap<Integer> map = new IntMap<>();
+        int next = 1;
+        for (int i = 0; i < 100; i++) {
+            map.put(next, next);
+            next++;
+        }
+        int longest = 0;
+        for (int i = 0; i < 200_000; i++) {
+            int oldest = next - 100 <= 0 ? next - 100 + 0xFFFF : next - 100;
+            assertThat(map.remove(oldest)).isEqualTo(oldest);
+            map.put(next, next);
+            next = next == 0xFFFF ? 1 : next + 1;
+            if (i % 997 == 0) {
+                longest = Math.max(longest, map.longestRun());
+            }
+        }
+        assertThat(map.size()).isEqualTo(100);
+        // With the id as its own index the window was one run of 100 slots, scanned by every removal.
+        assertThat(longest).isLessThan(20);
+    }
+
+    @Test
     void keysStartAtOne() {
         IntMap<String> map = new IntMap<>();
         assertThatThrownBy(() -> map.put(0, "x")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("key must be > 0");

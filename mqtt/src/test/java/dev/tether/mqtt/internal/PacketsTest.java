@@ -83,6 +83,14 @@ class PacketsTest {
                 ByteBuf netty = nettyEncoded(m, qos == MqttQos.AT_MOST_ONCE ? 0 : 513, v5);
                 try {
                     assertThat(ByteBufUtil.getBytes(ours)).as("QoS %s, MQTT 5 %s", qos, v5).isEqualTo(ByteBufUtil.getBytes(netty));
+                    // the size checks: the exact size, and the bound that skips counting UTF-8 bytes
+                    assertThat(PacketSizes.publish(m, v5)).isEqualTo(ours.readableBytes());
+                    assertThat(PacketSizes.publishAtMost(m, v5)).isGreaterThanOrEqualTo(ours.readableBytes());
+                    MqttMessage withProperties = m.toBuilder().contentType("text/é").userProperty("k", "v").build();
+                    assertThat(PacketSizes.publishAtMost(withProperties, v5)).isGreaterThanOrEqualTo(PacketSizes.publish(withProperties, v5));
+                    if (v5) {
+                        assertThat(PacketSizes.publishAtMost(withProperties, true)).isEqualTo(PacketSizes.publish(withProperties, true));
+                    }
                 } finally {
                     ours.release();
                     netty.release();
