@@ -46,14 +46,21 @@ final class FloorDriver implements MqttDriver {
                     return;
                 }
                 onLost.accept(System.nanoTime());
-                try {
-                    Thread.sleep(backoff.toMillis());
-                    open(host, port, connect);
+                // Like the libraries' automatic reconnect: after each failed attempt the same delay, then again.
+                boolean back = false;
+                while (!back && !closed) {
+                    try {
+                        Thread.sleep(backoff.toMillis());
+                        open(host, port, connect);
+                        back = true;
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (IOException e) {
+                        System.err.println("floor: reconnect failed: " + e);
+                    }
+                }
+                if (back) {
                     onConnected.accept(System.nanoTime());
-                } catch (InterruptedException e) {
-                    return;
-                } catch (IOException e) {
-                    System.err.println("floor: reconnect failed: " + e);
                 }
             }
         }, "floor-reconnect");
