@@ -17,8 +17,9 @@ class SubscriberBufferTest {
     private final AtomicReference<SubscriberBuffer<Integer>> holder = new AtomicReference<>();
     private final AtomicInteger cancels = new AtomicInteger();
 
+    /** Without a bound that matters: the tests of order and demand under concurrency must never drop. */
     private Flux<Integer> flux() {
-        return flux(10_000, false);
+        return flux(Integer.MAX_VALUE, false);
     }
 
     /** With a marker, it is the negative count of the dropped values. */
@@ -129,6 +130,41 @@ class SubscriberBufferTest {
                 .expectComplete()
                 .verify(Duration.ofSeconds(30));
         producer[0].join(10_000);
+    }
+
+    @Test
+    void aSlowSubscriberOfAFastProducerGetsOrderedValuesAndMarkersThatAccountForEveryDrop() throws Exception {
+        int count = 100_000;
+        java.util.List<Integer> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread[] producer = new Thread[1];
+        StepVerifier.create(flux(64, true).limitRate(7), 0)
+                .then(() -> {
+                    producer[0] = new Thread(() -> {
+                        for (int i = 0; i < count; i++) {
+                            holder.get().next(i);
+                        }
+                        holder.get().complete();
+                    });
+                    producer[0].start();
+                })
+                .thenRequest(Long.MAX_VALUE)
+                .recordWith(() -> received)
+                .thenConsumeWhile(v -> true)
+                .expectComplete()
+                .verify(Duration.ofSeconds(30));
+        producer[0].join(10_000);
+        long delivered = received.stream().filter(v -> v >= 0).count();
+        long dropped = -received.stream().filter(v -> v < 0).mapToLong(Integer::longValue).sum();
+        assertThat(delivered + dropped).isEqualTo(count);
+        assertThat(received.get(received.size() - 1)).isEqualTo(count - 1);
+        int last = -1;
+        for (int v : received) {
+            if (v >= 0) {
+                assertThat(v).isGreaterThan(last);
+                last = v;
+            }
+        }
+        assertThat(holder.get().waiting()).isZero();
     }
 
     @Test
