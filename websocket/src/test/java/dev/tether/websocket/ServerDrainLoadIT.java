@@ -121,6 +121,14 @@ class ServerDrainLoadIT {
                 e.next(LifecycleEvent.Connected.class, WAIT);
             }
             WebSocketServerIT.awaitCount(server, clients);
+            // Every client reads its first session before the reload, so each map below holds exactly two sessions (a
+            // client that connected last could otherwise be reloaded before its first tick arrived).
+            Flux.interval(Duration.ofMillis(10))
+                    .filter(x -> received.stream().allMatch(m -> m.size() == 1 && !m.values().iterator().next().isEmpty()))
+                    .next()
+                    .timeout(WAIT, Mono.error(() -> new AssertionError("not every client received a tick on its first session: "
+                            + received.stream().map(m -> m.values().stream().map(List::size).toList()).toList())))
+                    .block();
 
             DrainReport report = server.reload().block(WAIT);
             assertThat(report.reason()).isEqualTo(DrainReason.RELOAD);
