@@ -156,27 +156,27 @@ final class ConnectPackets {
         }
         ByteBuf buf = alloc.buffer(1 + PacketSizes.varIntLength(remaining) + remaining);
         buf.writeByte(0x10);
-        writeVarInt(buf, remaining);
+        Packets.writeVarInt(buf, remaining);
         buf.writeShort(4).writeByte('M').writeByte('Q').writeByte('T').writeByte('T');
         buf.writeByte(version);
         buf.writeByte((user != null ? 0x80 : 0) | (password != null ? 0x40 : 0) | (h.isWillRetain() ? 0x20 : 0)
                 | (h.willQos() & 0x03) << 3 | (h.isWillFlag() ? 0x04 : 0) | (h.isCleanSession() ? 0x02 : 0));
         buf.writeShort(h.keepAliveTimeSeconds());
         if (v5) {
-            writeVarInt(buf, props);
+            Packets.writeVarInt(buf, props);
             writeProperties(buf, h.properties());
         }
-        writeString(buf, clientId);
+        Packets.writeString(buf, clientId);
         if (willMessage != null) {
             if (v5) {
-                writeVarInt(buf, willProps);
+                Packets.writeVarInt(buf, willProps);
                 writeProperties(buf, p.willProperties());
             }
-            writeString(buf, p.willTopic());
+            Packets.writeString(buf, p.willTopic());
             buf.writeShort(willMessage.length).writeBytes(willMessage);
         }
         if (user != null) {
-            writeString(buf, user);
+            Packets.writeString(buf, user);
         }
         if (password != null) {
             buf.writeShort(password.length).writeBytes(password);
@@ -233,13 +233,13 @@ final class ConnectPackets {
             if (prop instanceof MqttProperties.UserProperties u) {
                 for (MqttProperties.StringPair pair : u.value()) {
                     buf.writeByte(MqttProperties.USER_PROPERTY);
-                    writeString(buf, pair.key);
-                    writeString(buf, pair.value);
+                    Packets.writeString(buf, pair.key);
+                    Packets.writeString(buf, pair.value);
                 }
             } else if (prop instanceof MqttProperties.UserProperty u) {
                 buf.writeByte(MqttProperties.USER_PROPERTY);
-                writeString(buf, u.value().key);
-                writeString(buf, u.value().value);
+                Packets.writeString(buf, u.value().key);
+                Packets.writeString(buf, u.value().value);
             } else if (prop instanceof MqttProperties.IntegerProperty i) {
                 buf.writeByte(id);
                 switch (intWidth(id)) {
@@ -249,7 +249,7 @@ final class ConnectPackets {
                 }
             } else if (prop instanceof MqttProperties.StringProperty str) {
                 buf.writeByte(id);
-                writeString(buf, str.value());
+                Packets.writeString(buf, str.value());
             } else if (prop instanceof MqttProperties.BinaryProperty bin) {
                 buf.writeByte(id);
                 buf.writeShort(bin.value().length).writeBytes(bin.value());
@@ -276,21 +276,6 @@ final class ConnectPackets {
 
     private static boolean isBinaryId(int id) {
         return id == MqttProperties.CORRELATION_DATA || id == MqttProperties.AUTHENTICATION_DATA;
-    }
-
-    private static void writeString(ByteBuf buf, String s) {
-        int n = ByteBufUtil.utf8Bytes(s);
-        buf.writeShort(n);
-        ByteBufUtil.reserveAndWriteUtf8(buf, s, n);
-    }
-
-    private static void writeVarInt(ByteBuf buf, int value) {
-        int v = value;
-        do {
-            int digit = v % 128;
-            v /= 128;
-            buf.writeByte(v > 0 ? digit | 0x80 : digit);
-        } while (v > 0);
     }
 
     /**

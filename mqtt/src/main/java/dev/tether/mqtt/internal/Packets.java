@@ -91,13 +91,15 @@ final class Packets {
         return buf;
     }
 
-    private static void writeString(ByteBuf buf, String s) {
+    /** Writes an MQTT UTF-8 string: its length in two bytes, then its bytes (shared with {@link ConnectPackets}). */
+    static void writeString(ByteBuf buf, String s) {
         int n = ByteBufUtil.utf8Bytes(s);
         buf.writeShort(n);
         ByteBufUtil.reserveAndWriteUtf8(buf, s, n);
     }
 
-    private static void writeVarInt(ByteBuf buf, int value) {
+    /** Writes an MQTT Variable Byte Integer (shared with {@link ConnectPackets}). */
+    static void writeVarInt(ByteBuf buf, int value) {
         int v = value;
         do {
             int digit = v % 128;
