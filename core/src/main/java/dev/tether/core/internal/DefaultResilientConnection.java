@@ -365,10 +365,51 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         permitHeld = circuitBreaker != null;
         Sinks.One<CloseMode> closeSignal = Sinks.unsafe().one();
         attemptClose = closeSignal;
-        long startNanos = System.nanoTime();
-        Mono<EstablishedSession<S>> attempt = Mono.defer(() -> credentialsProvider.credentials(new CredentialsRequest(number, endpoint, refresh)))
-                .switchIfEmpty(Mono.error(() -> new IllegalStateException("the credentials provider completed without credentials")))
-                .doOnNext(c -> {
+        AttemptRun run = new AttemptRun(gen, number, endpoint, refresh, closeSignal);
+        attemptSubscription = run;
+        run.start();
+    }
+
+    /**
+     * One attempt: the credentials, then the connector's session, under the attempt timeout. One object per attempt
+     * and a subscriber for each of its two sources, where a chain of seven Reactor operators and a lambda subscriber
+     * was assembled and subscribed on every reconnect: in a reconnect, whose code is seldom hot, that took about
+     * 0.4 ms between the attempt's start and the connector's first line (docs/benchmarks.md). The outcome reaches
+     * the engine through the serial executor, as before: a session, a failure, or the attempt timeout (whichever
+     * comes first; a session that comes after the timeout or a cancel is closed, never leaked).
+     */
+    private final class AttemptRun implements Disposable {
+        private final long gen;
+        private final int number;
+        private final Endpoint endpoint;
+        private final boolean refresh;
+        private final Sinks.One<CloseMode> closeSignal;
+        private final long startNanos = System.nanoTime();
+        private final java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        /** The source under way: the credentials', then the connector's. */
+        private volatile @Nullable Subscription upstream;
+        private volatile @Nullable Disposable timer;
+
+        AttemptRun(long gen, int number, Endpoint endpoint, boolean refresh, Sinks.One<CloseMode> closeSignal) {
+            this.gen = gen;
+            this.number = number;
+            this.endpoint = endpoint;
+            this.refresh = refresh;
+            this.closeSignal = closeSignal;
+        }
+
+        void start() {
+            Publisher<Credentials> credentials;
+            try {
+                timer = scheduler.schedule(this::timedOut, attemptTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                credentials = credentialsProvider.credentials(new CredentialsRequest(number, endpoint, refresh));
+            } catch (RuntimeException e) {
+                fail(e);
+                return;
+            }
+            credentials.subscribe(new Step<Credentials>() {
+                @Override
+                void value(Credentials c) {
                     if (refresh) {
                         serial.execute(() -> {
                             if (gen == generation && state == ConnectionState.CONNECTING) {
@@ -376,15 +417,131 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
                             }
                         });
                     }
-                })
-                .flatMap(creds -> connector.connect(new AttemptContext(gen, number, endpoint, creds, refresh, closeSignal)))
-                .switchIfEmpty(Mono.error(() -> new IllegalStateException("the connector completed without a session")))
-                .timeout(attemptTimeout, scheduler)
-                .onErrorMap(TimeoutException.class, e -> new TimeoutException("attempt " + number + " to " + endpoint
-                        + " did not complete within " + attemptTimeout.toMillis() + " ms (attemptTimeout)"));
-        attemptSubscription = attempt.subscribe(
-                est -> serial.execute(() -> onEstablished(gen, endpoint, est, System.nanoTime() - startNanos)),
-                err -> serial.execute(() -> onAttemptFailed(gen, endpoint, err, System.nanoTime() - startNanos)));
+                    Publisher<EstablishedSession<S>> session;
+                    try {
+                        session = connector.connect(new AttemptContext(gen, number, endpoint, c, refresh, closeSignal));
+                    } catch (RuntimeException e) {
+                        fail(e);
+                        return;
+                    }
+                    session.subscribe(new Step<EstablishedSession<S>>() {
+                        @Override
+                        void value(EstablishedSession<S> est) {
+                            succeed(est);
+                        }
+
+                        @Override
+                        String emptyMessage() {
+                            return "the connector completed without a session";
+                        }
+                    });
+                }
+
+                @Override
+                String emptyMessage() {
+                    return "the credentials provider completed without credentials";
+                }
+            });
+        }
+
+        private void succeed(EstablishedSession<S> est) {
+            if (!done.compareAndSet(false, true)) {
+                // Timed out or cancelled meanwhile: nobody takes this session.
+                est.close(CloseMode.ABORT).subscribe(null, e -> { });
+                return;
+            }
+            cancel(timer);
+            long took = System.nanoTime() - startNanos;
+            serial.execute(() -> onEstablished(gen, endpoint, est, took));
+        }
+
+        void fail(Throwable error) {
+            if (!done.compareAndSet(false, true)) {
+                log.debug("[{}] attempt {} already ended; dropped: {}", name, number, error.toString());
+                return;
+            }
+            cancel(timer);
+            long took = System.nanoTime() - startNanos;
+            serial.execute(() -> onAttemptFailed(gen, endpoint, error, took));
+        }
+
+        private void timedOut() {
+            if (!done.compareAndSet(false, true)) {
+                return;
+            }
+            Subscription s = upstream;
+            if (s != null) {
+                s.cancel();
+            }
+            long took = System.nanoTime() - startNanos;
+            TimeoutException error = new TimeoutException("attempt " + number + " to " + endpoint + " did not complete within "
+                    + attemptTimeout.toMillis() + " ms (attemptTimeout)");
+            serial.execute(() -> onAttemptFailed(gen, endpoint, error, took));
+        }
+
+        @Override
+        public void dispose() {
+            if (done.compareAndSet(false, true)) {
+                cancel(timer);
+                Subscription s = upstream;
+                if (s != null) {
+                    s.cancel();
+                }
+            }
+        }
+
+        @Override
+        public boolean isDisposed() {
+            return done.get();
+        }
+
+        /** A subscriber of one of the attempt's single-value sources. */
+        private abstract class Step<T> implements CoreSubscriber<T> {
+            private boolean received;
+
+            abstract void value(T value);
+
+            abstract String emptyMessage();
+
+            @Override
+            public void onSubscribe(Subscription s) {
+                upstream = s;
+                if (done.get()) {
+                    s.cancel();
+                    return;
+                }
+                s.request(Long.MAX_VALUE);
+            }
+
+            @Override
+            public void onNext(T value) {
+                if (received) {
+                    return;
+                }
+                received = true;
+                if (done.get()) {
+                    if (value instanceof EstablishedSession<?> late) {
+                        late.close(CloseMode.ABORT).subscribe(null, e -> { });
+                    }
+                    return;
+                }
+                value(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                if (!received) {
+                    fail(t);
+                }
+            }
+
+            @Override
+            public void onComplete() {
+                if (!received) {
+                    fail(new IllegalStateException(emptyMessage()));
+                }
+            }
+        }
     }
 
     private void onEstablished(long gen, Endpoint endpoint, EstablishedSession<S> est, long tookNanos) {
