@@ -11,6 +11,7 @@ import dev.tether.core.OverflowPolicy;
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.ResilientConnection;
 import dev.tether.mqtt.internal.ClientCore;
+import dev.tether.mqtt.internal.EventLoopScheduler;
 import dev.tether.mqtt.internal.MqttClientConfig;
 import dev.tether.mqtt.internal.MqttConnector;
 import dev.tether.mqtt.internal.TlsSettings;
@@ -888,7 +889,13 @@ public final class MqttClient {
         }
 
         /**
-         * @param scheduler the engine's timers and clock (and the protocol timers); default the engine's
+         * The engine's timers and clock (and the protocol timers). By default they run on the event loop that carries
+         * the client's TCP and TLS connections (one of Reactor Netty's shared client loops), so a reconnect's timer,
+         * attempt and new channel share one thread; lifecycle events then reach subscribers on that loop, as the
+         * events a connection itself raises always did: do not block in them. Give a scheduler for virtual time in
+         * tests or to keep the timers off the loops.
+         *
+         * @param scheduler the engine's timers and clock (and the protocol timers); default the client's event loop
          * @return this builder
          */
         public Builder scheduler(Scheduler scheduler) {
@@ -1002,14 +1009,14 @@ public final class MqttClient {
                 }
                 core.sessionStore(sessionStore, recorded);
             }
-            ResilientConnection.Builder<MqttSession> b = ResilientConnection.builder(new MqttConnector(config, core))
+            // Without a scheduler of the user's, the engine's timers run on the event loop of the client's channels.
+            EventLoopScheduler timers = scheduler == null ? EventLoopScheduler.next() : null;
+            ResilientConnection.Builder<MqttSession> b = ResilientConnection.builder(new MqttConnector(config, core, timers))
                     .endpoints(endpoints).credentials(credentials).reconnect(reconnect).name(name);
             if (classifier != null) {
                 b.classifier(classifier);
             }
-            if (scheduler != null) {
-                b.scheduler(scheduler);
-            }
+            b.scheduler(timers != null ? timers : Objects.requireNonNull(scheduler));
             if (attemptTimeout != null) {
                 b.attemptTimeout(attemptTimeout);
             }

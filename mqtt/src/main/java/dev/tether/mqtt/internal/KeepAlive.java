@@ -19,7 +19,7 @@ import reactor.core.scheduler.Schedulers;
  * deadline waits until reading resumes; PINGREQs still go out so the broker sees the client alive.
  *
  * <p>Timers run on the attempt's scheduler (virtual time in tests) and hop to {@code loop}, or, when that scheduler is
- * the default {@link Schedulers#parallel()} and {@code loop} can schedule (the channel's event loop), on the loop
+ * one of the default timers ({@link #defaultTimers}) and {@code loop} can schedule (the channel's event loop), on the loop
  * itself: one task of the loop per connection instead of a periodic task of the scheduler, its adapter and a hop per
  * tick. The state is touched on {@code loop} only, except {@link #wrote()} and {@link #read()}, which any thread may
  * call.
@@ -79,7 +79,16 @@ final class KeepAlive implements Runnable {
 
     /** @return the loop, when the timers run on it (see the class comment), else null */
     private @Nullable ScheduledExecutorService timersOnLoop() {
-        return scheduler == Schedulers.parallel() && loop instanceof ScheduledExecutorService ses ? ses : null;
+        return defaultTimers(scheduler) && loop instanceof ScheduledExecutorService ses ? ses : null;
+    }
+
+    /**
+     * @param scheduler an attempt's scheduler
+     * @return whether it is one of the default timers (the client's event loop, or {@link Schedulers#parallel()}),
+     *     not a scheduler of the user's such as virtual time, so protocol timers may run on the channel's loop
+     */
+    static boolean defaultTimers(Scheduler scheduler) {
+        return scheduler == Schedulers.parallel() || scheduler instanceof EventLoopScheduler;
     }
 
     /** One tick, on the loop: use {@link #start()}, not this. */

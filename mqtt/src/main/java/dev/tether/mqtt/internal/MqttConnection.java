@@ -528,7 +528,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
             }
         };
         long connackNanos = c.connackTimeout().toNanos();
-        if (attempt.scheduler() == reactor.core.scheduler.Schedulers.parallel()) {
+        if (KeepAlive.defaultTimers(attempt.scheduler())) {
             // The default timers: on the channel's own loop, where the timeout runs anyway (no other thread woken to
             // arm the timer and again to cancel it on every connect), as the keepalive does.
             io.netty.util.concurrent.Future<?> timer = channelOrThrow().eventLoop().schedule(noConnack, connackNanos,

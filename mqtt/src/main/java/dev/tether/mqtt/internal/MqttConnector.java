@@ -19,6 +19,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.resolver.NoopAddressResolverGroup;
@@ -69,6 +70,11 @@ public final class MqttConnector implements Connector<MqttSession> {
     private final MqttClientConfig config;
     private final ClientCore core;
     /**
+     * The engine's timers when they run on an event loop (the default): TCP and TLS channels are registered on that
+     * loop, so a reconnect's timer, attempt and channel share one thread. Null with a scheduler of the user's.
+     */
+    private final @Nullable EventLoopScheduler timers;
+    /**
      * The endpoints that refused MQTT 5: later attempts on them speak MQTT 3.1.1 at once. An immutable set replaced
      * on a change (rare), so that a client that never fell back holds no set of its own.
      */
@@ -79,9 +85,10 @@ public final class MqttConnector implements Connector<MqttSession> {
      * @param config the client settings
      * @param core   the state shared by all connections of the client
      */
-    public MqttConnector(MqttClientConfig config, ClientCore core) {
+    public MqttConnector(MqttClientConfig config, ClientCore core, @Nullable EventLoopScheduler timers) {
         this.config = config;
         this.core = core;
+        this.timers = timers;
     }
 
     private static AdaptiveRecvByteBufAllocator receiveBuffers() {
@@ -275,8 +282,9 @@ public final class MqttConnector implements Connector<MqttSession> {
         // Kept here, not looked up in the pipeline: a channel closed before the listener below runs has no handlers.
         AtomicReference<@Nullable SslHandler> tlsHandler = new AtomicReference<>();
         EventLoopGroup loops = TcpResources.get().onClient(LoopResources.DEFAULT_NATIVE);
+        EventLoop timersLoop = timers != null ? timers.liveLoop() : null;
         Bootstrap bootstrap = new Bootstrap()
-                .group(loops)
+                .group(timersLoop != null ? timersLoop : loops)
                 .channel(TcpResources.get().onChannelClass(SocketChannel.class, loops))
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_BUFFERS)
