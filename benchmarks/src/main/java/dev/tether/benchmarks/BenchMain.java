@@ -10,7 +10,7 @@ import java.util.List;
  * Runs the side-by-side benchmarks and writes {@code latest.json} and {@code latest.md}.
  *
  * <pre>
- * BenchMain [--quick] [--out DIR] [--only PHASE,...] [--seed N]
+ * BenchMain [--quick] [--out DIR] [--only PHASE,...] [--seed N] [--baseline CHECKOUT]
  * </pre>
  *
  * <p>The full run is the headline; {@code --quick} is a smoke test, and both reports say so.
@@ -30,13 +30,15 @@ public final class BenchMain {
 
     /**
      * @param args {@code --quick}, {@code --out DIR}, {@code --only} some of {@link Suite#PHASES} separated by commas,
-     *             {@code --seed N} (the contenders' order, as a report printed it), {@code --help}
+     *             {@code --seed N} (the contenders' order, as a report printed it), {@code --baseline CHECKOUT} (another
+     *             checkout of Tether, its benchmarks built, in the reconnect rounds beside this one), {@code --help}
      */
     public static void main(String[] args) {
         boolean quick = false;
         Path out = Paths.get(DEFAULT_OUT);
         List<String> phases = Suite.PHASES;
         Long seed = null;
+        Path baseline = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
@@ -70,14 +72,21 @@ public final class BenchMain {
                         System.exit(2);
                     }
                 }
+                case "--baseline" -> {
+                    if (i + 1 >= args.length) {
+                        System.err.println("bench: --baseline needs the root folder of another checkout of Tether, its benchmarks built");
+                        System.exit(2);
+                    }
+                    baseline = Paths.get(args[++i]);
+                }
                 case "--help", "-h" -> {
-                    System.out.println("usage: bench [--quick] [--out DIR] [--only PHASE,...] [--seed N]   (default DIR " + DEFAULT_OUT
+                    System.out.println("usage: bench [--quick] [--out DIR] [--only PHASE,...] [--seed N] [--baseline CHECKOUT]   (default DIR " + DEFAULT_OUT
                             + "; phases " + Suite.PHASES + ", all by default)");
                     return;
                 }
                 default -> {
                     System.err.println("bench: unknown argument " + args[i]
-                            + "; usage: bench [--quick] [--out DIR] [--only PHASE,...] [--seed N]");
+                            + "; usage: bench [--quick] [--out DIR] [--only PHASE,...] [--seed N] [--baseline CHECKOUT]");
                     System.exit(2);
                 }
             }
@@ -88,8 +97,12 @@ public final class BenchMain {
             long started = System.nanoTime();
             Suite suite = seed == null ? new Suite(quick, classes, logs, phases)
                     : new Suite(quick, classes, logs, phases, seed);
+            if (baseline != null) {
+                suite.baseline(baseline);
+            }
             String command = "./tether bench" + (quick ? " --quick" : "")
-                    + (phases.equals(Suite.PHASES) ? "" : " --only " + String.join(",", phases));
+                    + (phases.equals(Suite.PHASES) ? "" : " --only " + String.join(",", phases))
+                    + (baseline == null ? "" : " --baseline " + baseline.getFileName());
             suite.run(System.err).write(out, command);
             System.err.println("bench: wrote " + out.resolve("latest.json") + " and " + out.resolve("latest.md")
                     + " (contender logs in " + logs + ")");

@@ -7,7 +7,8 @@ import java.util.List;
  *
  * @param id        short key, e.g. {@code paho3}
  * @param label     name shown in the report
- * @param classpath which build-time class path file to use ({@code tether}, {@code hivemq}, {@code paho})
+ * @param classpath which build-time class path file to use ({@code tether}, {@code hivemq}, {@code paho}, or
+ *                  {@link #BASELINE_CLASSPATH})
  * @param args      the role arguments for {@link ContenderMain}
  */
 record Contender(String id, String label, String classpath, List<String> args) {
@@ -16,6 +17,17 @@ record Contender(String id, String label, String classpath, List<String> args) {
 
     /** The reconnect runs' floor: a blocking socket and a hand-written CONNECT, no library ({@link FloorDriver}). */
     static final Contender FLOOR = mqtt("floor", "no library (blocking socket)", "tether", "FloorDriver");
+
+    /** The class path key of another build of Tether in the reconnect rounds ({@code --baseline}). */
+    static final String BASELINE_CLASSPATH = "tether-baseline";
+
+    /**
+     * @param label what the report calls it (which build)
+     * @return another build of Tether, with the same driver, for the side-by-side reconnect rounds
+     */
+    static Contender baseline(String label) {
+        return mqtt(BASELINE_CLASSPATH, label, BASELINE_CLASSPATH, "TetherMqttDriver");
+    }
 
     static Contender mqtt(String id, String label, String classpath, String driver) {
         return new Contender(id, label, classpath, List.of("role=mqtt", "driver=" + driver));

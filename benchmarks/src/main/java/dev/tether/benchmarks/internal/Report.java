@@ -50,7 +50,7 @@ public final class Report {
                         List<Map<String, Map<String, Double>>> reconnects, Map<String, Double> resilience,
                         Map<Integer, Map<String, Map<String, Double>>> idle, Map<String, Map<String, Double>> slow,
                         List<String> failures, String broker, boolean pinned, long seed, Duration took,
-                        String roundsStopped) {
+                        String roundsStopped, @org.jspecify.annotations.Nullable String baselineLabel) {
         List<Metric> metrics = new ArrayList<>();
         List<Contender> peers = Contender.mqttContenders(settings.quick()).subList(1,
                 Contender.mqttContenders(settings.quick()).size());
@@ -127,6 +127,15 @@ public final class Report {
                 series(reconnects, Contender.FLOOR.id(), "reconnect.overhead_ms"), Metric.RatioTarget.NONE, 0, ""));
         metrics.add(Metric.absolute("reconnect_overhead_after_rst_floor_no_library", "ms beyond backoff",
                 series(reconnects, Contender.FLOOR.id(), "reconnect.overhead_ms"), 0, null));
+        if (baselineLabel != null) {
+            // Another build of Tether in the same rounds (--baseline): what a change bought, as a ratio.
+            metrics.add(Metric.compare("reconnect_overhead_after_rst", "ms beyond backoff", false,
+                    series(reconnects, Contender.TETHER, "reconnect.overhead_ms"), baselineLabel,
+                    series(reconnects, Contender.BASELINE_CLASSPATH, "reconnect.overhead_ms"), Metric.RatioTarget.NONE, 0, ""));
+            metrics.add(Metric.compare("reconnect_rst_detected", "ms", false,
+                    series(reconnects, Contender.TETHER, "reconnect.detect_ms"), baselineLabel,
+                    series(reconnects, Contender.BASELINE_CLASSPATH, "reconnect.detect_ms"), Metric.RatioTarget.NONE, 0, ""));
+        }
         metrics.add(Metric.compare("reconnect_rst_detected", "ms", false,
                 series(reconnects, Contender.TETHER, "reconnect.detect_ms"), HIVEMQ,
                 series(reconnects, "hivemq", "reconnect.detect_ms"), Metric.RatioTarget.NONE, 0, ""));

@@ -41,6 +41,8 @@ public final class Suite {
     private String broker = "";
     private String roundsStopped = "";
     private final List<String> phases;
+    /** Another build of Tether in the reconnect rounds (see {@link #baseline}), or null. */
+    private @org.jspecify.annotations.Nullable Contender baseline;
 
     /**
      * @param quick   the quick suite
@@ -101,6 +103,48 @@ public final class Suite {
     }
 
     /**
+     * Adds another build of Tether to the side-by-side reconnect rounds: a checkout of this project whose benchmarks
+     * module is built ({@code mvn -q -DskipTests package -pl benchmarks -am} in it). Its JVMs run the same driver
+     * against the same proxy and broker, in random order with the others, so a change worth less than the spread
+     * between runs can be shown as a ratio in one run.
+     *
+     * @param root the other checkout's root folder
+     * @return this suite
+     * @throws IOException if that checkout's benchmarks are not built
+     */
+    public Suite baseline(Path root) throws IOException {
+        Path other = root.resolve("benchmarks").resolve("target");
+        Path file = other.resolve("classpath").resolve("tether.txt");
+        Path otherClasses = other.resolve("classes");
+        if (!Files.isRegularFile(file) || !Files.isDirectory(otherClasses)) {
+            throw new IOException("no built benchmarks in " + root + " (missing " + file + " or " + otherClasses
+                    + "): run `mvn -q -DskipTests package -pl benchmarks -am` in that checkout first");
+        }
+        classpaths.put(Contender.BASELINE_CLASSPATH, otherClasses + java.io.File.pathSeparator
+                + snapshot(Files.readString(file, StandardCharsets.UTF_8).trim(), logs.resolve("jars-baseline")));
+        baseline = Contender.baseline("Tether baseline " + describe(root));
+        return this;
+    }
+
+    /** @return the checkout's commit (short hash, "+changes" when its tree differs), or its folder's name */
+    private static String describe(Path root) {
+        try {
+            Process git = new ProcessBuilder("git", "-C", root.toString(), "describe", "--always", "--dirty=+changes")
+                    .redirectErrorStream(true).start();
+            String out = new String(git.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            if (git.waitFor() == 0 && !out.isEmpty()) {
+                return out;
+            }
+        } catch (IOException e) {
+            // no git: the folder's name says which build it was
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Path name = root.toAbsolutePath().normalize().getFileName();
+        return name == null ? root.toString() : name.toString();
+    }
+
+    /**
      * Runs everything.
      *
      * @param progress where progress lines go
@@ -122,6 +166,9 @@ public final class Suite {
                 for (int r = 0; r < settings.reconnectRounds(); r++) {
                     List<Contender> pair = new ArrayList<>(Contender.mqttContenders(true).subList(0, 2));
                     pair.add(Contender.FLOOR);
+                    if (baseline != null) {
+                        pair.add(baseline);
+                    }
                     Collections.shuffle(pair, random);
                     Map<String, Map<String, Double>> round = new LinkedHashMap<>();
                     for (Contender c : pair) {
@@ -227,7 +274,7 @@ public final class Suite {
         }
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         return Report.build(settings, rounds, reconnects, resilience, idle, slow, failures, broker, pin, seed, took,
-                roundsStopped);
+                roundsStopped, baseline == null ? null : baseline.label());
     }
 
     /**

@@ -47,7 +47,7 @@ class ReportTest {
                 Map.of("tether", Map.of("reconnect.overhead_ms", 4.5), "hivemq", Map.of("reconnect.overhead_ms", 9.0),
                         "floor", Map.of("reconnect.overhead_ms", 3.0)));
         Report report = Report.build(quick, rounds, reconnects, resilience, idle, slow, List.of("round 2, Paho: exited with 1"),
-                "test broker", false, 42, Duration.ofSeconds(90), "");
+                "test broker", false, 42, Duration.ofSeconds(90), "", null);
         report.write(dir, "./tether bench --quick");
 
         String json = Files.readString(dir.resolve("latest.json"));
@@ -77,6 +77,7 @@ class ReportTest {
                 .filter(m -> m.name().equals("reconnect_overhead_after_rst_floor_no_library")).findFirst().orElseThrow();
         assertThat(floor.tether()).isEqualTo(2.0);
         assertThat(floor.verdict()).isNull();
+        assertThat(report.metrics()).noneMatch(m -> m.peerName() != null && m.peerName().startsWith("Tether baseline"));
         Metric firstMessage = report.metrics().stream()
                 .filter(m -> m.name().equals("reconnect_overhead_to_first_message_after_rst")).findFirst().orElseThrow();
         assertThat(firstMessage.met()).isFalse();
@@ -104,7 +105,7 @@ class ReportTest {
         Map<String, Map<String, Double>> cut = Map.of("tether", slow.get("tether"),
                 "hivemq", Map.of("slow.peak_heap_after_gc_mib", 4.0, "slow.missing", 9_713.0, "slow.processed", 287.0));
         Report shortPeer = Report.build(quick, rounds, reconnects, resilience, idle, cut, List.of(), "test broker", false, 42,
-                Duration.ofSeconds(90), "");
+                Duration.ofSeconds(90), "", null);
         Metric notCompared = find(shortPeer, "mqtt_slow_consumer_10000x16KiB_peak_heap_after_gc", "HiveMQ client 1.4.2");
         assertThat(notCompared.tether()).isEqualTo(20.0);
         assertThat(notCompared.ratio()).isNull();
@@ -114,7 +115,7 @@ class ReportTest {
                 "95% interval", "**not shown**", "## Targets missed or not shown", "reconnect_overhead_to_first_message_after_rst", "Noise",
                 "| mqtt_slow_consumer_10000x16KiB_peak_heap_after_gc | MiB | lower | 20.0 | — |", "Slow consumer: ");
         Report full = Report.build(Settings.full(), rounds, reconnects, resilience, idle, slow, List.of(), "test broker",
-                false, 42, Duration.ofSeconds(90), "stopped after 3 of 10 rounds");
+                false, 42, Duration.ofSeconds(90), "stopped after 3 of 10 rounds", null);
         assertThat(full.toMarkdown("./tether bench")).contains("stopped after 3 of 10 rounds");
         assertThat(full.toMarkdown("./tether bench")).doesNotContain("smoke test");
         assertThat(full.toJson()).contains("\"mode\": \"full\"", "\"smoke_test\": false");
@@ -144,5 +145,24 @@ class ReportTest {
             m.put(key, v);
         }
         return m;
+    }
+
+    @Test
+    void aBaselineBuildInTheReconnectRoundsGetsItsRatioRows() {
+        List<Map<String, Map<String, Double>>> reconnects = List.of(
+                Map.of("tether", Map.of("reconnect.overhead_ms", 4.0, "reconnect.detect_ms", 1.0),
+                        Contender.BASELINE_CLASSPATH, Map.of("reconnect.overhead_ms", 5.0, "reconnect.detect_ms", 1.0)),
+                Map.of("tether", Map.of("reconnect.overhead_ms", 3.0, "reconnect.detect_ms", 1.0),
+                        Contender.BASELINE_CLASSPATH, Map.of("reconnect.overhead_ms", 6.0, "reconnect.detect_ms", 2.0)),
+                Map.of("tether", Map.of("reconnect.overhead_ms", 4.0, "reconnect.detect_ms", 1.0),
+                        Contender.BASELINE_CLASSPATH, Map.of("reconnect.overhead_ms", 5.0, "reconnect.detect_ms", 1.0)));
+        Report report = Report.build(Settings.quickRun(), List.of(), reconnects, Map.of(), Map.of(), Map.of(), List.of(),
+                "test broker", false, 42, Duration.ofSeconds(90), "", "Tether baseline abc1234");
+        // Per round 0.8, 0.5, 0.8: the median ratio, and no goal on a row that compares two builds.
+        Metric overhead = find(report, "reconnect_overhead_after_rst", "Tether baseline abc1234");
+        assertThat(overhead.ratio()).isEqualTo(0.8);
+        assertThat(overhead.verdict()).isNull();
+        assertThat(find(report, "reconnect_rst_detected", "Tether baseline abc1234").ratio()).isEqualTo(1.0);
+        assertThat(report.toMarkdown("./tether bench --only reconnect --baseline main")).contains("Tether baseline abc1234");
     }
 }
