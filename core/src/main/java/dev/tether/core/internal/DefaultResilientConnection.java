@@ -402,7 +402,8 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             Publisher<Credentials> credentials;
             try {
                 timer = scheduler.schedule(this::timedOut, attemptTimeout.toNanos(), TimeUnit.NANOSECONDS);
-                credentials = credentialsProvider.credentials(new CredentialsRequest(number, endpoint, refresh));
+                credentials = java.util.Objects.requireNonNull(credentialsProvider.credentials(
+                        new CredentialsRequest(number, endpoint, refresh)), "the credentials provider returned null, not a Mono");
             } catch (RuntimeException e) {
                 fail(e);
                 return;
@@ -419,7 +420,8 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
                     }
                     Publisher<EstablishedSession<S>> session;
                     try {
-                        session = connector.connect(new AttemptContext(gen, number, endpoint, c, refresh, closeSignal));
+                        session = java.util.Objects.requireNonNull(connector.connect(new AttemptContext(gen, number,
+                                endpoint, c, refresh, closeSignal)), "the connector returned null, not a Mono");
                     } catch (RuntimeException e) {
                         fail(e);
                         return;
