@@ -71,15 +71,19 @@ public final class MqttClient {
     private final ClientCore core;
     private final MqttClientConfig config;
     private final CredentialsProvider credentials;
-    private final Builder settings;
+    // For toBuilder(), with config and credentials: the endpoints as given, and the builder's other settings only
+    // when one differs from its default (a whole builder copy per client was about 200 bytes of an idle client).
+    private final List<Endpoint> endpoints;
+    private final @Nullable Extras extras;
 
     private MqttClient(ResilientConnection<MqttSession> connection, ClientCore core, MqttClientConfig config,
-                       CredentialsProvider credentials, Builder settings) {
+                       CredentialsProvider credentials, List<Endpoint> endpoints, @Nullable Extras extras) {
         this.connection = connection;
         this.core = core;
         this.config = config;
         this.credentials = credentials;
-        this.settings = settings;
+        this.endpoints = endpoints;
+        this.extras = extras;
         // The connector shuts the core down when the connection closes for good (Connector.closed).
     }
 
@@ -97,7 +101,7 @@ public final class MqttClient {
      * @return the builder
      */
     public Builder toBuilder() {
-        return new Builder(settings);
+        return new Builder(this);
     }
 
     /**
@@ -402,8 +406,8 @@ public final class MqttClient {
         public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(5);
         /** Default bound on the transport close handshake (WebSocket close frame reply, FIN): 2 s. */
         public static final Duration DEFAULT_TRANSPORT_CLOSE_TIMEOUT = Duration.ofSeconds(2);
+        private static final String DEFAULT_NAME = "mqtt";
 
-        // Sized for the usual single endpoint: a client keeps a copy of its builder for toBuilder().
         private final List<Endpoint> endpoints = new ArrayList<>(1);
         private String clientId = "tether-" + UUID.randomUUID().toString().substring(0, 8);
         private MqttVersion version = DEFAULT_VERSION;
@@ -438,49 +442,65 @@ public final class MqttClient {
         private @Nullable Scheduler scheduler;
         private @Nullable Duration attemptTimeout;
         private @Nullable Duration closeTimeout;
-        private String name = "mqtt";
+        private String name = DEFAULT_NAME;
         private @Nullable MqttSessionStore sessionStore;
 
         private Builder() {
         }
 
-        private Builder(Builder b) {
-            endpoints.addAll(b.endpoints);
-            clientId = b.clientId;
-            version = b.version;
-            versionFallback = b.versionFallback;
-            cleanStart = b.cleanStart;
-            sessionExpiry = b.sessionExpiry;
-            keepAlive = b.keepAlive;
-            pingTimeout = b.pingTimeout;
-            connackTimeout = b.connackTimeout;
-            will = b.will;
-            offlineCapacity = b.offlineCapacity;
-            overflowPolicy = b.overflowPolicy;
-            maxInFlight = b.maxInFlight;
-            receiveMaximum = b.receiveMaximum;
-            inboundBufferSize = b.inboundBufferSize;
-            dropQos0WhenFull = b.dropQos0WhenFull;
-            maxPacketSize = b.maxPacketSize;
-            drainTimeout = b.drainTimeout;
-            incompletePacketTimeout = b.incompletePacketTimeout;
-            transportCloseTimeout = b.transportCloseTimeout;
-            sslContext = b.sslContext;
-            trustStore = b.trustStore;
-            trustedCertificates = b.trustedCertificates;
-            clientKey = b.clientKey;
-            clientChain = b.clientChain;
-            webSocketHeaders = b.webSocketHeaders;
-            webSocketQuery = b.webSocketQuery;
-            authenticationMethod = b.authenticationMethod;
-            credentials = b.credentials;
-            reconnect = b.reconnect;
-            classifier = b.classifier;
-            scheduler = b.scheduler;
-            attemptTimeout = b.attemptTimeout;
-            closeTimeout = b.closeTimeout;
-            name = b.name;
-            sessionStore = b.sessionStore;
+        private Builder(MqttClient client) {
+            MqttClientConfig c = client.config;
+            endpoints.addAll(client.endpoints);
+            clientId = c.clientId();
+            version = c.version();
+            cleanStart = c.cleanStart();
+            sessionExpiry = c.sessionExpiry();
+            keepAlive = c.keepAlive();
+            pingTimeout = c.pingTimeout();
+            connackTimeout = c.connackTimeout();
+            will = c.will();
+            offlineCapacity = c.offlineCapacity();
+            overflowPolicy = c.overflowPolicy();
+            maxInFlight = c.maxInFlight();
+            receiveMaximum = c.receiveMaximum();
+            inboundBufferSize = c.inboundBufferSize();
+            dropQos0WhenFull = c.dropQos0WhenFull();
+            maxPacketSize = c.maxPacketSize();
+            drainTimeout = c.drainTimeout();
+            incompletePacketTimeout = c.incompletePacketTimeout();
+            transportCloseTimeout = c.transportCloseTimeout();
+            webSocketHeaders = c.webSocketHeaders();
+            webSocketQuery = c.webSocketQuery();
+            authenticationMethod = c.authenticationMethod();
+            credentials = client.credentials;
+            Extras x = client.extras;
+            if (x != null) {
+                versionFallback = x.versionFallback();
+                sslContext = x.sslContext();
+                trustStore = x.trustStore();
+                trustedCertificates = x.trustedCertificates();
+                clientKey = x.clientKey();
+                clientChain = x.clientChain();
+                reconnect = x.reconnect();
+                classifier = x.classifier();
+                scheduler = x.scheduler();
+                attemptTimeout = x.attemptTimeout();
+                closeTimeout = x.closeTimeout();
+                name = x.name();
+                sessionStore = x.sessionStore();
+            }
+        }
+
+        /** @return the settings MqttClientConfig does not keep, or null when all of them have their defaults */
+        private @Nullable Extras extras() {
+            if (versionFallback == null && sslContext == null && trustStore == null && trustedCertificates == null
+                    && clientKey == null && clientChain == null && reconnect == ReconnectPolicy.defaults()
+                    && classifier == null && scheduler == null && attemptTimeout == null && closeTimeout == null
+                    && DEFAULT_NAME.equals(name) && sessionStore == null) {
+                return null;
+            }
+            return new Extras(versionFallback, sslContext, trustStore, trustedCertificates, clientKey, clientChain, reconnect,
+                    classifier, scheduler, attemptTimeout, closeTimeout, name, sessionStore);
         }
 
         /**
@@ -1016,7 +1036,7 @@ public final class MqttClient {
             if (closeTimeout != null) {
                 b.closeTimeout(closeTimeout);
             }
-            return new MqttClient(b.build(), core, config, credentials, new Builder(this));
+            return new MqttClient(b.build(), core, config, credentials, List.copyOf(endpoints), extras());
         }
 
         private static Map<String, String> prefixed(Credentials credentials, String prefix) {
@@ -1029,5 +1049,22 @@ public final class MqttClient {
             return out;
         }
 
+    }
+
+    /** The builder's settings that {@link MqttClientConfig} does not keep, for {@link #toBuilder()}. */
+    private record Extras(@Nullable Boolean versionFallback, @Nullable SslContext sslContext,
+                          java.security.@Nullable KeyStore trustStore,
+                          @Nullable List<java.security.cert.X509Certificate> trustedCertificates,
+                          java.security.@Nullable PrivateKey clientKey,
+                          @Nullable List<java.security.cert.X509Certificate> clientChain, ReconnectPolicy reconnect,
+                          @Nullable FailureClassifier classifier, @Nullable Scheduler scheduler,
+                          @Nullable Duration attemptTimeout, @Nullable Duration closeTimeout, String name,
+                          @Nullable MqttSessionStore sessionStore) {
+
+        /** @return no field: the client key is a secret */
+        @Override
+        public String toString() {
+            return "Extras";
+        }
     }
 }
