@@ -16,7 +16,10 @@ import dev.tether.mqtt.MqttVerdicts;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -275,17 +278,20 @@ public final class MqttConnector implements Connector<MqttSession> {
         // Kept here, not looked up in the pipeline: a channel closed before the listener below runs has no handlers.
         AtomicReference<@Nullable SslHandler> tlsHandler = new AtomicReference<>();
         EventLoopGroup loops = TcpResources.get().onClient(LoopResources.DEFAULT_NATIVE);
+        ConnectTimeout timeout = new ConnectTimeout(address, connectTimeoutMillis());
         Bootstrap bootstrap = new Bootstrap()
                 .group(loops)
                 .channel(TcpResources.get().onChannelClass(SocketChannel.class, loops))
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_BUFFERS)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis())
+                // Netty's own connect timer stays referenced from the channel for its whole life: ConnectTimeout's is let go.
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 0)
                 .resolver(NoopAddressResolverGroup.INSTANCE)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         guard.opened(ch);
+                        timeout.start(ch);
                         if (ssl != null) {
                             SslHandler tls = ssl.newHandler(ch.alloc(), ep.host(), address.getPort());
                             tls.setHandshakeTimeoutMillis(connectTimeoutMillis());
@@ -295,7 +301,9 @@ public final class MqttConnector implements Connector<MqttSession> {
                         }
                     }
                 });
-        bootstrap.connect(address).addListener((ChannelFutureListener) connected -> {
+        ChannelFuture connecting = bootstrap.connect(address);
+        timeout.watch(connecting);
+        connecting.addListener((ChannelFutureListener) connected -> {
             Channel ch = connected.channel();
             if (!connected.isSuccess()) {
                 if (!guard.isDisposed()) {
@@ -527,6 +535,62 @@ public final class MqttConnector implements Connector<MqttSession> {
     }
 
     /** The channel of one attempt, closed by whichever comes second: its creation or the attempt's cancel. */
+    /**
+     * The TCP connect timeout, as Netty's {@code CONNECT_TIMEOUT_MILLIS} does it (the connect fails with a
+     * {@link ConnectTimeoutException} and the channel is closed), but with a timer that nothing keeps once the
+     * connect has ended: Netty's channel keeps its own cancelled timer task as long as the connection lives.
+     */
+    private static final class ConnectTimeout implements Runnable, ChannelFutureListener {
+        private final InetSocketAddress address;
+        private final int millis;
+        private volatile @Nullable Channel channel;
+        private volatile @Nullable ChannelPromise connecting;
+        private volatile io.netty.util.concurrent.@Nullable ScheduledFuture<?> timer;
+
+        ConnectTimeout(InetSocketAddress address, int millis) {
+            this.address = address;
+            this.millis = millis;
+        }
+
+        /** On the channel's event loop, when it is registered, before its connect starts. */
+        void start(Channel ch) {
+            channel = ch;
+            if (millis > 0) {
+                timer = ch.eventLoop().schedule(this, millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+        }
+
+        void watch(ChannelFuture future) {
+            if (future instanceof ChannelPromise promise) {
+                connecting = promise;
+            }
+            future.addListener(this);
+        }
+
+        @Override
+        public void run() {
+            Channel ch = channel;
+            ChannelPromise promise = connecting;
+            if (ch == null || (promise != null && promise.isDone())) {
+                return;
+            }
+            if (promise == null || promise.tryFailure(new ConnectTimeoutException("connection timed out after " + millis
+                    + " ms: " + address))) {
+                ch.close();
+            }
+        }
+
+        /** The connect ended: the timer goes, and nothing holds it. */
+        @Override
+        public void operationComplete(ChannelFuture future) {
+            io.netty.util.concurrent.ScheduledFuture<?> t = timer;
+            if (t != null) {
+                timer = null;
+                t.cancel(false);
+            }
+        }
+    }
+
     private static final class ChannelGuard implements Disposable {
         private final java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
         private final AtomicReference<io.netty.channel.@Nullable Channel> channel = new AtomicReference<>();
