@@ -1022,8 +1022,9 @@ public final class MqttClient {
                 }
                 core.sessionStore(sessionStore, recorded);
             }
+            List<Endpoint> given = List.copyOf(endpoints);
             ResilientConnection.Builder<MqttSession> b = ResilientConnection.builder(new MqttConnector(config, core))
-                    .endpoints(endpoints).credentials(credentials).reconnect(reconnect).name(name);
+                    .endpoints(given).credentials(credentials).reconnect(reconnect).name(name);
             if (classifier != null) {
                 b.classifier(classifier);
             }
@@ -1036,7 +1037,7 @@ public final class MqttClient {
             if (closeTimeout != null) {
                 b.closeTimeout(closeTimeout);
             }
-            return new MqttClient(b.build(), core, config, credentials, List.copyOf(endpoints), extras());
+            return new MqttClient(b.build(), core, config, credentials, given, extras());
         }
 
         private static Map<String, String> prefixed(Credentials credentials, String prefix) {
