@@ -32,7 +32,6 @@ import java.net.InetSocketAddress;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakeException;
 import io.netty.handler.codec.mqtt.MqttDecoder;
-import io.netty.handler.codec.mqtt.MqttEncoder;
 import io.netty.handler.ssl.SslContext;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -424,7 +423,7 @@ public final class MqttConnector implements Connector<MqttSession> {
         if (framing != null) {
             add(p, before, "tether.mqtt.websocket.refusals", framing.refusals());
         }
-        add(p, before, "tether.mqtt.encoder", MqttEncoder.INSTANCE);
+        // Netty's MqttEncoder has no context of its own: the connection handler calls it (MqttConnection#write).
         add(p, before, "tether.mqtt.connection", mqtt);
     }
 
