@@ -409,7 +409,8 @@ public final class MqttClient {
         private static final String DEFAULT_NAME = "mqtt";
 
         private final List<Endpoint> endpoints = new ArrayList<>(1);
-        private String clientId = "tether-" + UUID.randomUUID().toString().substring(0, 8);
+        /** Null until set or until the first build() picks a random one (a random UUID per builder is garbage). */
+        private @Nullable String clientId;
         private MqttVersion version = DEFAULT_VERSION;
         private @Nullable Boolean versionFallback;
         private boolean cleanStart = true;
@@ -978,10 +979,16 @@ public final class MqttClient {
             if (endpoints.isEmpty()) {
                 throw new IllegalArgumentException("endpoints must not be empty: give at least one endpoint(...)");
             }
-            if (clientId.isEmpty() && version == MqttVersion.MQTT_3_1_1 && !cleanStart) {
+            String id = clientId;
+            if (id == null) {
+                // Picked once: later builds of this builder, and toBuilder() copies, keep it.
+                id = "tether-" + UUID.randomUUID().toString().substring(0, 8);
+                clientId = id;
+            }
+            if (id.isEmpty() && version == MqttVersion.MQTT_3_1_1 && !cleanStart) {
                 throw new IllegalArgumentException("clientId must not be empty with MQTT 3.1.1 and cleanStart(false)");
             }
-            if (sessionStore != null && clientId.isEmpty()) {
+            if (sessionStore != null && id.isEmpty()) {
                 throw new IllegalArgumentException("sessionStore needs a fixed clientId, but clientId was empty");
             }
             if (authenticationMethod != null && version != MqttVersion.MQTT_5) {
@@ -1007,7 +1014,7 @@ public final class MqttClient {
             if (tlsOptions) {
                 ssl = TlsSettings.clientContext(trustStore, trustedCertificates, clientKey, clientChain);
             }
-            MqttClientConfig config = new MqttClientConfig(clientId, version,
+            MqttClientConfig config = new MqttClientConfig(id, version,
                     versionFallback == null ? DEFAULT_VERSION_FALLBACK : versionFallback, cleanStart, sessionExpiry, keepAlive,
                     pingTimeout, connackTimeout, will, offlineCapacity, overflowPolicy, maxInFlight, receiveMaximum,
                     maxPacketSize, drainTimeout, transportCloseTimeout, ssl, webSocketHeaders, webSocketQuery,

@@ -280,7 +280,7 @@ public final class MqttConnector implements Connector<MqttSession> {
         ConnectTimeout timeout = new ConnectTimeout(address, connectTimeoutMillis());
         Bootstrap bootstrap = new Bootstrap()
                 .group(loops)
-                .channel(TcpResources.get().onChannelClass(SocketChannel.class, loops))
+                .channelFactory(CHANNEL_FACTORIES.get(TcpResources.get().onChannelClass(SocketChannel.class, loops)))
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_BUFFERS)
                 // Netty's own connect timer stays referenced from the channel for its whole life: ConnectTimeout's is let go.
@@ -539,6 +539,18 @@ public final class MqttConnector implements Connector<MqttSession> {
      * {@link ConnectTimeoutException} and the channel is closed), but with a timer that nothing keeps once the
      * connect has ended: Netty's channel keeps its own cancelled timer task as long as the connection lives.
      */
+    /**
+     * One channel factory per channel class, for all connects: {@code Bootstrap.channel(Class)} makes a new one each
+     * time, which looks the constructor up by reflection again (copies of the class's constructors) and checks access
+     * on the fresh copy: garbage on every connect and reconnect.
+     */
+    private static final ClassValue<io.netty.channel.ChannelFactory<Channel>> CHANNEL_FACTORIES = new ClassValue<>() {
+        @Override
+        protected io.netty.channel.ChannelFactory<Channel> computeValue(Class<?> type) {
+            return new io.netty.channel.ReflectiveChannelFactory<>(type.asSubclass(Channel.class));
+        }
+    };
+
     private static final class ConnectTimeout implements Runnable, ChannelFutureListener {
         private final InetSocketAddress address;
         private final int millis;
