@@ -20,7 +20,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
@@ -286,17 +285,28 @@ public final class MqttConnector implements Connector<MqttSession> {
                 // Netty's own connect timer stays referenced from the channel for its whole life: ConnectTimeout's is let go.
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 0)
                 .resolver(NoopAddressResolverGroup.INSTANCE)
-                .handler(new ChannelInitializer<Channel>() {
+                // A ChannelInitializer's work without its per-instance concurrent set (garbage on every connect): Netty
+                // calls handlerAdded once the channel is registered, on its event loop, before the connect starts.
+                .handler(new io.netty.channel.ChannelInboundHandlerAdapter() {
                     @Override
-                    protected void initChannel(Channel ch) {
-                        guard.opened(ch);
-                        timeout.start(ch);
-                        if (ssl != null) {
-                            SslHandler tls = ssl.newHandler(ch.alloc(), ep.host(), address.getPort());
-                            tls.setHandshakeTimeoutMillis(connectTimeoutMillis());
-                            TlsSettings.verifyHostName(tls);
-                            ch.pipeline().addLast("tether.mqtt.tls", tls);
-                            tlsHandler.set(tls);
+                    public void handlerAdded(io.netty.channel.ChannelHandlerContext ctx) {
+                        Channel ch = ctx.channel();
+                        try {
+                            guard.opened(ch);
+                            timeout.start(ch);
+                            if (ssl != null) {
+                                SslHandler tls = ssl.newHandler(ch.alloc(), ep.host(), address.getPort());
+                                tls.setHandshakeTimeoutMillis(connectTimeoutMillis());
+                                TlsSettings.verifyHostName(tls);
+                                ch.pipeline().addLast("tether.mqtt.tls", tls);
+                                tlsHandler.set(tls);
+                            }
+                        } catch (RuntimeException e) {
+                            // As a ChannelInitializer does: the channel is closed, which fails the connect.
+                            log.warn("cannot set up the channel to {}: {}", address, e.toString());
+                            ch.close();
+                        } finally {
+                            ctx.pipeline().remove(this);
                         }
                     }
                 });
