@@ -2,6 +2,7 @@ package dev.tether.core;
 
 import java.net.URI;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Where to connect: an absolute URI such as {@code tcp://broker:1883}, {@code ws://host/path}.
@@ -11,6 +12,13 @@ import java.util.Objects;
  * @param uri the absolute URI of the endpoint
  */
 public record Endpoint(URI uri) {
+
+    /**
+     * Endpoints parsed lately by {@link #of(String)}, one slot per string hash: clients configured from the same
+     * string share one immutable endpoint instead of keeping a {@code URI} and its strings each (about 300 bytes
+     * per client). Bounded: a slot holds the last endpoint parsed for its hash.
+     */
+    private static final AtomicReferenceArray<Endpoint> PARSED = new AtomicReferenceArray<>(16);
 
     /**
      * Validates the URI.
@@ -41,8 +49,16 @@ public record Endpoint(URI uri) {
      */
     public static Endpoint of(String uri) {
         Objects.requireNonNull(uri, "uri");
+        int slot = uri.hashCode() & (PARSED.length() - 1);
+        Endpoint parsed = PARSED.get(slot);
+        // A URI made from a string returns that string from toString(): equal strings, equal endpoints.
+        if (parsed != null && parsed.uri.toString().equals(uri)) {
+            return parsed;
+        }
         try {
-            return new Endpoint(URI.create(uri));
+            parsed = new Endpoint(URI.create(uri));
+            PARSED.set(slot, parsed);
+            return parsed;
         } catch (IllegalArgumentException e) {
             if (e.getMessage() != null && e.getMessage().startsWith("endpoint uri")) {
                 throw e;

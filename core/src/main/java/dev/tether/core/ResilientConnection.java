@@ -203,6 +203,8 @@ public interface ResilientConnection<S> extends Disposable {
 
         private final Connector<S> connector;
         private final List<Endpoint> endpoints = new ArrayList<>();
+        /** The immutable list given to {@link #endpoints(List)}, kept as it is while no endpoint is added to it. */
+        private @Nullable List<Endpoint> endpointsAsGiven;
         private CredentialsProvider credentials = CredentialsProvider.none();
         private ReconnectPolicy policy = ReconnectPolicy.defaults();
         private @Nullable FailureClassifier classifier;
@@ -222,6 +224,7 @@ public interface ResilientConnection<S> extends Disposable {
          */
         public Builder<S> endpoint(Endpoint endpoint) {
             endpoints.add(Objects.requireNonNull(endpoint, "endpoint"));
+            endpointsAsGiven = null;
             return this;
         }
 
@@ -233,6 +236,8 @@ public interface ResilientConnection<S> extends Disposable {
             Objects.requireNonNull(endpoints, "endpoints");
             this.endpoints.clear();
             endpoints.forEach(this::endpoint);
+            // An immutable list is shared with the caller (who may keep it too) rather than copied again.
+            endpointsAsGiven = List.copyOf(endpoints);
             return this;
         }
 
@@ -333,7 +338,9 @@ public interface ResilientConnection<S> extends Disposable {
             FailureClassifier chain = classifier == null ? protocol.orElse(FailureClassifier.defaults())
                     : classifier.orElse(protocol).orElse(FailureClassifier.defaults());
             DoubleSupplier rnd = random != null ? random : () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble();
-            return new DefaultResilientConnection<>(name, connector, List.copyOf(endpoints), credentials, policy, chain,
+            List<Endpoint> given = endpointsAsGiven;
+            return new DefaultResilientConnection<>(name, connector, given != null ? given : List.copyOf(endpoints),
+                    credentials, policy, chain,
                     attemptTimeout, closeTimeout, scheduler != null ? scheduler : Schedulers.parallel(), rnd);
         }
 

@@ -1,6 +1,7 @@
 package dev.tether.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tether.core.testing.BuilderCopies;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -28,6 +29,24 @@ class ConfigurationContractTest {
         EqualsVerifier.forClass(Endpoint.class)
                 .withPrefabValues(URI.class, URI.create("tcp://127.0.0.1:1"), URI.create("tcp://127.0.0.1:2"))
                 .verify();
+    }
+
+    @Test
+    void endpointsParsedFromEqualStringsAreSharedAndStillValidated() {
+        // Built from two distinct string objects, as clients configured in a loop would be.
+        Endpoint a = Endpoint.of(new StringBuilder("tcp://127.0.0.1:").append(18_830).toString());
+        Endpoint b = Endpoint.of(new StringBuilder("tcp://127.0.0.1:").append(18_830).toString());
+        assertThat(b).isSameAs(a);
+        assertThat(b.host()).isEqualTo("127.0.0.1");
+        assertThat(b.port(1883)).isEqualTo(18_830);
+        Endpoint other = Endpoint.of("tcp://127.0.0.1:18831");
+        assertThat(other).isNotSameAs(a).isNotEqualTo(a);
+        assertThat(Endpoint.of("ws://Host.example/mqtt?a=1").uri().getRawQuery()).isEqualTo("a=1");
+        for (int i = 0; i < 2; i++) {
+            assertThatThrownBy(() -> Endpoint.of("tcp://user:secret@127.0.0.1:1883"))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining("secret");
+            assertThatThrownBy(() -> Endpoint.of("no-scheme")).isInstanceOf(IllegalArgumentException.class);
+        }
     }
 
     @Test

@@ -72,15 +72,19 @@ public final class MqttClient {
     private final ClientCore core;
     private final MqttClientConfig config;
     private final CredentialsProvider credentials;
-    private final Builder settings;
+    // For toBuilder(), with config and credentials: the endpoints as given, and the builder's other settings only
+    // when one differs from its default (a whole builder copy per client was about 200 bytes of an idle client).
+    private final List<Endpoint> endpoints;
+    private final @Nullable Extras extras;
 
     private MqttClient(ResilientConnection<MqttSession> connection, ClientCore core, MqttClientConfig config,
-                       CredentialsProvider credentials, Builder settings) {
+                       CredentialsProvider credentials, List<Endpoint> endpoints, @Nullable Extras extras) {
         this.connection = connection;
         this.core = core;
         this.config = config;
         this.credentials = credentials;
-        this.settings = settings;
+        this.endpoints = endpoints;
+        this.extras = extras;
         // The connector shuts the core down when the connection closes for good (Connector.closed).
     }
 
@@ -98,7 +102,7 @@ public final class MqttClient {
      * @return the builder
      */
     public Builder toBuilder() {
-        return new Builder(settings);
+        return new Builder(this);
     }
 
     /**
@@ -403,10 +407,11 @@ public final class MqttClient {
         public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(5);
         /** Default bound on the transport close handshake (WebSocket close frame reply, FIN): 2 s. */
         public static final Duration DEFAULT_TRANSPORT_CLOSE_TIMEOUT = Duration.ofSeconds(2);
+        private static final String DEFAULT_NAME = "mqtt";
 
-        // Sized for the usual single endpoint: a client keeps a copy of its builder for toBuilder().
         private final List<Endpoint> endpoints = new ArrayList<>(1);
-        private String clientId = "tether-" + UUID.randomUUID().toString().substring(0, 8);
+        /** Null until set or until the first build() picks a random one (a random UUID per builder is garbage). */
+        private @Nullable String clientId;
         private MqttVersion version = DEFAULT_VERSION;
         private @Nullable Boolean versionFallback;
         private boolean cleanStart = true;
@@ -439,49 +444,65 @@ public final class MqttClient {
         private @Nullable Scheduler scheduler;
         private @Nullable Duration attemptTimeout;
         private @Nullable Duration closeTimeout;
-        private String name = "mqtt";
+        private String name = DEFAULT_NAME;
         private @Nullable MqttSessionStore sessionStore;
 
         private Builder() {
         }
 
-        private Builder(Builder b) {
-            endpoints.addAll(b.endpoints);
-            clientId = b.clientId;
-            version = b.version;
-            versionFallback = b.versionFallback;
-            cleanStart = b.cleanStart;
-            sessionExpiry = b.sessionExpiry;
-            keepAlive = b.keepAlive;
-            pingTimeout = b.pingTimeout;
-            connackTimeout = b.connackTimeout;
-            will = b.will;
-            offlineCapacity = b.offlineCapacity;
-            overflowPolicy = b.overflowPolicy;
-            maxInFlight = b.maxInFlight;
-            receiveMaximum = b.receiveMaximum;
-            inboundBufferSize = b.inboundBufferSize;
-            dropQos0WhenFull = b.dropQos0WhenFull;
-            maxPacketSize = b.maxPacketSize;
-            drainTimeout = b.drainTimeout;
-            incompletePacketTimeout = b.incompletePacketTimeout;
-            transportCloseTimeout = b.transportCloseTimeout;
-            sslContext = b.sslContext;
-            trustStore = b.trustStore;
-            trustedCertificates = b.trustedCertificates;
-            clientKey = b.clientKey;
-            clientChain = b.clientChain;
-            webSocketHeaders = b.webSocketHeaders;
-            webSocketQuery = b.webSocketQuery;
-            authenticationMethod = b.authenticationMethod;
-            credentials = b.credentials;
-            reconnect = b.reconnect;
-            classifier = b.classifier;
-            scheduler = b.scheduler;
-            attemptTimeout = b.attemptTimeout;
-            closeTimeout = b.closeTimeout;
-            name = b.name;
-            sessionStore = b.sessionStore;
+        private Builder(MqttClient client) {
+            MqttClientConfig c = client.config;
+            endpoints.addAll(client.endpoints);
+            clientId = c.clientId();
+            version = c.version();
+            cleanStart = c.cleanStart();
+            sessionExpiry = c.sessionExpiry();
+            keepAlive = c.keepAlive();
+            pingTimeout = c.pingTimeout();
+            connackTimeout = c.connackTimeout();
+            will = c.will();
+            offlineCapacity = c.offlineCapacity();
+            overflowPolicy = c.overflowPolicy();
+            maxInFlight = c.maxInFlight();
+            receiveMaximum = c.receiveMaximum();
+            inboundBufferSize = c.inboundBufferSize();
+            dropQos0WhenFull = c.dropQos0WhenFull();
+            maxPacketSize = c.maxPacketSize();
+            drainTimeout = c.drainTimeout();
+            incompletePacketTimeout = c.incompletePacketTimeout();
+            transportCloseTimeout = c.transportCloseTimeout();
+            webSocketHeaders = c.webSocketHeaders();
+            webSocketQuery = c.webSocketQuery();
+            authenticationMethod = c.authenticationMethod();
+            credentials = client.credentials;
+            Extras x = client.extras;
+            if (x != null) {
+                versionFallback = x.versionFallback();
+                sslContext = x.sslContext();
+                trustStore = x.trustStore();
+                trustedCertificates = x.trustedCertificates();
+                clientKey = x.clientKey();
+                clientChain = x.clientChain();
+                reconnect = x.reconnect();
+                classifier = x.classifier();
+                scheduler = x.scheduler();
+                attemptTimeout = x.attemptTimeout();
+                closeTimeout = x.closeTimeout();
+                name = x.name();
+                sessionStore = x.sessionStore();
+            }
+        }
+
+        /** @return the settings MqttClientConfig does not keep, or null when all of them have their defaults */
+        private @Nullable Extras extras() {
+            if (versionFallback == null && sslContext == null && trustStore == null && trustedCertificates == null
+                    && clientKey == null && clientChain == null && reconnect == ReconnectPolicy.defaults()
+                    && classifier == null && scheduler == null && attemptTimeout == null && closeTimeout == null
+                    && DEFAULT_NAME.equals(name) && sessionStore == null) {
+                return null;
+            }
+            return new Extras(versionFallback, sslContext, trustStore, trustedCertificates, clientKey, clientChain, reconnect,
+                    classifier, scheduler, attemptTimeout, closeTimeout, name, sessionStore);
         }
 
         /**
@@ -965,10 +986,16 @@ public final class MqttClient {
             if (endpoints.isEmpty()) {
                 throw new IllegalArgumentException("endpoints must not be empty: give at least one endpoint(...)");
             }
-            if (clientId.isEmpty() && version == MqttVersion.MQTT_3_1_1 && !cleanStart) {
+            String id = clientId;
+            if (id == null) {
+                // Picked once: later builds of this builder, and toBuilder() copies, keep it.
+                id = "tether-" + UUID.randomUUID().toString().substring(0, 8);
+                clientId = id;
+            }
+            if (id.isEmpty() && version == MqttVersion.MQTT_3_1_1 && !cleanStart) {
                 throw new IllegalArgumentException("clientId must not be empty with MQTT 3.1.1 and cleanStart(false)");
             }
-            if (sessionStore != null && clientId.isEmpty()) {
+            if (sessionStore != null && id.isEmpty()) {
                 throw new IllegalArgumentException("sessionStore needs a fixed clientId, but clientId was empty");
             }
             if (authenticationMethod != null && version != MqttVersion.MQTT_5) {
@@ -994,7 +1021,7 @@ public final class MqttClient {
             if (tlsOptions) {
                 ssl = TlsSettings.clientContext(trustStore, trustedCertificates, clientKey, clientChain);
             }
-            MqttClientConfig config = new MqttClientConfig(clientId, version,
+            MqttClientConfig config = new MqttClientConfig(id, version,
                     versionFallback == null ? DEFAULT_VERSION_FALLBACK : versionFallback, cleanStart, sessionExpiry, keepAlive,
                     pingTimeout, connackTimeout, will, offlineCapacity, overflowPolicy, maxInFlight, receiveMaximum,
                     maxPacketSize, drainTimeout, transportCloseTimeout, ssl, webSocketHeaders, webSocketQuery,
@@ -1009,10 +1036,11 @@ public final class MqttClient {
                 }
                 core.sessionStore(sessionStore, recorded);
             }
+            List<Endpoint> given = List.copyOf(endpoints);
             // Without a scheduler of the user's, the engine's timers run on the event loop of the client's channels.
             EventLoopScheduler timers = scheduler == null ? EventLoopScheduler.next() : null;
             ResilientConnection.Builder<MqttSession> b = ResilientConnection.builder(new MqttConnector(config, core, timers))
-                    .endpoints(endpoints).credentials(credentials).reconnect(reconnect).name(name);
+                    .endpoints(given).credentials(credentials).reconnect(reconnect).name(name);
             if (classifier != null) {
                 b.classifier(classifier);
             }
@@ -1023,7 +1051,7 @@ public final class MqttClient {
             if (closeTimeout != null) {
                 b.closeTimeout(closeTimeout);
             }
-            return new MqttClient(b.build(), core, config, credentials, new Builder(this));
+            return new MqttClient(b.build(), core, config, credentials, given, extras());
         }
 
         private static Map<String, String> prefixed(Credentials credentials, String prefix) {
@@ -1036,5 +1064,22 @@ public final class MqttClient {
             return out;
         }
 
+    }
+
+    /** The builder's settings that {@link MqttClientConfig} does not keep, for {@link #toBuilder()}. */
+    private record Extras(@Nullable Boolean versionFallback, @Nullable SslContext sslContext,
+                          java.security.@Nullable KeyStore trustStore,
+                          @Nullable List<java.security.cert.X509Certificate> trustedCertificates,
+                          java.security.@Nullable PrivateKey clientKey,
+                          @Nullable List<java.security.cert.X509Certificate> clientChain, ReconnectPolicy reconnect,
+                          @Nullable FailureClassifier classifier, @Nullable Scheduler scheduler,
+                          @Nullable Duration attemptTimeout, @Nullable Duration closeTimeout, String name,
+                          @Nullable MqttSessionStore sessionStore) {
+
+        /** @return no field: the client key is a secret */
+        @Override
+        public String toString() {
+            return "Extras";
+        }
     }
 }

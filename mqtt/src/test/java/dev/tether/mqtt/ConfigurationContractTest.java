@@ -4,7 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.core.ReconnectPolicy;
 import dev.tether.core.testing.BuilderCopies;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.util.SelfSignedCertificate;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.security.KeyStore;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import nl.jqno.equalsverifier.EqualsVerifier;
 import nl.jqno.equalsverifier.Warning;
@@ -45,6 +51,39 @@ class ConfigurationContractTest {
                         "connackTimeout", "will", "offlineCapacity", "overflowPolicy", "maxInFlight", "receiveMaximum",
                         "inboundBufferSize", "dropQos0WhenFull", "maxPacketSize", "drainTimeout", "incompletePacketTimeout",
                         "transportCloseTimeout", "webSocketHeaders", "webSocketQuery", "credentials", "reconnect",
-                        "classifier", "scheduler", "attemptTimeout", "closeTimeout", "name", "sessionStore");
+                        "classifier", "scheduler", "attemptTimeout", "closeTimeout", "name", "sessionStore", "clientKey");
+    }
+
+    /**
+     * What the field-by-field check above cannot set (TLS objects it cannot make, several endpoints, settings left at
+     * their defaults, which the client does not keep): the copy of a built client holds every field as given.
+     */
+    @Test
+    void toBuilderKeepsTlsOptionsEndpointsAndDefaultsAsGiven() throws Exception {
+        SelfSignedCertificate cert = new SelfSignedCertificate("localhost");
+        try {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setCertificateEntry("broker", cert.cert());
+            List<MqttClient.Builder> builders = List.of(
+                    MqttClient.builder().endpoint("tcp://127.0.0.1:1883"),
+                    MqttClient.builder().endpoint("tcp://127.0.0.1:1883").versionFallback(true).name("mqtt"),
+                    MqttClient.builder().endpoint("ssl://a.example:8883").endpoint("ws://b.example/mqtt")
+                            .trustedCertificates(cert.cert()).clientCertificate(cert.key(), cert.cert()),
+                    MqttClient.builder().endpoint("ssl://a.example:8883").trustStore(store),
+                    MqttClient.builder().endpoint("ssl://a.example:8883").sslContext(SslContextBuilder.forClient().build()));
+            for (MqttClient.Builder b : builders) {
+                MqttClient.Builder copy = b.build().toBuilder();
+                for (Field f : MqttClient.Builder.class.getDeclaredFields()) {
+                    if (Modifier.isStatic(f.getModifiers())) {
+                        continue;
+                    }
+                    f.setAccessible(true);
+                    assertThat(f.get(copy)).as(f.getName()).isEqualTo(f.get(b));
+                }
+            }
+        } finally {
+            cert.delete();
+        }
     }
 }

@@ -51,8 +51,11 @@ public final class ClientCore {
     /** The open store's storage, read without the monitor by {@link #publish}: null until {@link #openStore}. */
     private volatile @Nullable SessionStorage openStorage;
     private List<String> storeEndpoints = List.of();
-    /** What opening the session store found worth saying (kind, details), reported on the first connection. */
-    private final List<String[]> storeNotices = new ArrayList<>(0);
+    /**
+     * What opening the session store found worth saying (kind, details), reported on the first connection; the
+     * shared empty list while there is nothing to say.
+     */
+    private List<String[]> storeNotices = List.of();
     /**
      * Endpoints whose broker answered a re-authentication with DISCONNECT 0x8C (it does not support it): an
      * immutable set replaced on a change, which is rare, so that a client that never met one holds no set of its own.
@@ -369,16 +372,20 @@ public final class ClientCore {
             outbound.useStore(storage, contents, after);
             inbound.useStore(store, contents.inboundAwaitingPubrel());
             subscriptions.useStore(storage, contents.subscriptions());
+            List<String[]> found = new ArrayList<>(0);
             for (String n : contents.notices()) {
                 LOG.warn("{}", n);
-                storeNotices.add(new String[] {"session-store-settings", n});
+                found.add(new String[] {"session-store-settings", n});
             }
             if (!contents.subscriptions().isEmpty()) {
                 List<String> filters = new ArrayList<>();
                 contents.subscriptions().forEach(sub -> filters.add(sub.topicFilter()));
-                storeNotices.add(new String[] {"subscriptions-restored", filters.size() + " subscriptions restored from "
+                found.add(new String[] {"subscriptions-restored", filters.size() + " subscriptions restored from "
                         + "the session store " + filters + ": their messages are held unacknowledged until the "
                         + "application subscribes to the same filter"});
+            }
+            if (!found.isEmpty()) {
+                storeNotices = found;
             }
         }
         after.forEach(Runnable::run);
@@ -398,7 +405,7 @@ public final class ClientCore {
             for (String[] n : storeNotices) {
                 after.add(() -> c.reportNotice(n[0], n[1]));
             }
-            storeNotices.clear();
+            storeNotices = List.of();
             subscriptions.connecting(session);
             inbound.connected(c, sessionPresent, session.version() == dev.tether.mqtt.MqttVersion.MQTT_5
                     ? config.receiveMaximum() : Integer.MAX_VALUE);

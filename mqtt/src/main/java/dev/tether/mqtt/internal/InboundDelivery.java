@@ -43,10 +43,10 @@ final class InboundDelivery {
     private @Nullable ArrayDeque<InboundEntry> unacknowledged;
     /** Messages no subscriber matched yet, waiting for one; null while none. */
     private @Nullable ArrayDeque<InboundEntry> held;
-    /** Received QoS 2 messages by packet id (an {@link IntMap}: no arrays while empty). */
-    private final IntMap<InboundEntry> qos2Received = new IntMap<>();
-    /** QoS 2 ids whose PUBREC went out and whose PUBREL has not come yet (kept with the session). */
-    private final IntMap<Boolean> pubrecSent = new IntMap<>();
+    /** Received QoS 2 messages by packet id; null until the first one (an idle client holds no map). */
+    private @Nullable IntMap<InboundEntry> qos2Received;
+    /** QoS 2 ids whose PUBREC went out and whose PUBREL has not come yet (kept with the session); null until one. */
+    private @Nullable IntMap<Boolean> pubrecSent;
     private dev.tether.mqtt.MqttSessionStore store = dev.tether.mqtt.MqttSessionStore.inMemory();
     private int saturated;
     private boolean readingPaused;
@@ -73,11 +73,12 @@ final class InboundDelivery {
         this.receiveMaximumExceeded = false;
         unacknowledged = null;
         if (!sessionPresent) {
-            qos2Received.clear();
-            if (!pubrecSent.isEmpty()) {
+            qos2Received = null;
+            IntMap<Boolean> sent = pubrecSent;
+            if (sent != null && !sent.isEmpty()) {
                 storeQuietly(() -> store.inboundReleased(0));
             }
-            pubrecSent.clear();
+            pubrecSent = null;
         }
         readingPaused = false;
         if (saturated > 0) {
@@ -99,13 +100,14 @@ final class InboundDelivery {
         }
         connection = null;
         ArrayDeque<InboundEntry> unacked = unacknowledged;
+        IntMap<InboundEntry> received = qos2Received;
         if (unacked != null) {
             for (InboundEntry e : unacked) {
                 if (!e.done && e.withdraw()) {
                     e.pending = 0;
                     e.done = true;
-                    if (e.qos == MqttQos.EXACTLY_ONCE && qos2Received.get(e.packetId) == e) {
-                        qos2Received.remove(e.packetId);
+                    if (e.qos == MqttQos.EXACTLY_ONCE && received != null && received.get(e.packetId) == e) {
+                        received.remove(e.packetId);
                     }
                 }
             }
@@ -172,7 +174,8 @@ final class InboundDelivery {
                     + ", packet id " + packetId + "); the client keeps the connection, its buffers stay bounded"});
         }
         if (qos == MqttQos.EXACTLY_ONCE) {
-            InboundEntry earlier = qos2Received.get(packetId);
+            IntMap<InboundEntry> received = qos2Received;
+            InboundEntry earlier = received == null ? null : received.get(packetId);
             if (earlier != null) {
                 // Received before (a redelivery after a reconnect): acknowledge it once the first copy is released.
                 InboundEntry ack = new InboundEntry(c, packetId, qos, message);
@@ -189,7 +192,12 @@ final class InboundDelivery {
         InboundEntry entry = new InboundEntry(c, packetId, qos, message);
         unacknowledgedQueue().add(entry);
         if (qos == MqttQos.EXACTLY_ONCE) {
-            qos2Received.put(packetId, entry);
+            IntMap<InboundEntry> received = qos2Received;
+            if (received == null) {
+                received = new IntMap<>();
+                qos2Received = received;
+            }
+            received.put(packetId, entry);
         }
         if (filters.isEmpty() || (targets.isEmpty() && unattached(filters))) {
             // No subscriber yet (or only a subscription restored from the session store, which the application
@@ -237,12 +245,16 @@ final class InboundDelivery {
      * @return what the PUBREL found
      */
     Release onPubRel(int packetId) {
-        if (pubrecSent.remove(packetId) != null) {
+        IntMap<Boolean> sent = pubrecSent;
+        IntMap<InboundEntry> received = qos2Received;
+        if (sent != null && sent.remove(packetId) != null) {
             storeQuietly(() -> store.inboundReleased(packetId));
-            qos2Received.remove(packetId);
+            if (received != null) {
+                received.remove(packetId);
+            }
             return Release.RELEASED;
         }
-        return qos2Received.containsKey(packetId) ? Release.PREMATURE : Release.UNKNOWN;
+        return received != null && received.containsKey(packetId) ? Release.PREMATURE : Release.UNKNOWN;
     }
 
     // ------------------------------------------------------------------ subscribers
@@ -395,8 +407,17 @@ final class InboundDelivery {
     void useStore(dev.tether.mqtt.MqttSessionStore sessionStore, java.util.Set<Integer> awaitingPubrel) {
         this.store = sessionStore;
         for (Integer id : awaitingPubrel) {
-            pubrecSent.put(id, Boolean.TRUE);
+            pubrecSent().put(id, Boolean.TRUE);
         }
+    }
+
+    private IntMap<Boolean> pubrecSent() {
+        IntMap<Boolean> sent = pubrecSent;
+        if (sent == null) {
+            sent = new IntMap<>();
+            pubrecSent = sent;
+        }
+        return sent;
     }
 
     private static void storeQuietly(Runnable step) {
@@ -421,7 +442,7 @@ final class InboundDelivery {
             if (c != null && e.connection == c && !e.withdrawn()) {
                 c.queueAck(e.qos == MqttQos.EXACTLY_ONCE, e.packetId);
                 if (e.qos == MqttQos.EXACTLY_ONCE) {
-                    pubrecSent.put(e.packetId, Boolean.TRUE);
+                    pubrecSent().put(e.packetId, Boolean.TRUE);
                     int id = e.packetId;
                     storeQuietly(() -> store.inboundAwaitingPubrel(id));
                 }

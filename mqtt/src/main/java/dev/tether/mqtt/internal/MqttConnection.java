@@ -24,6 +24,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
 import io.netty.handler.codec.mqtt.MqttConnectMessage;
+import io.netty.handler.codec.mqtt.MqttEncoder;
 import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttProperties;
@@ -229,6 +230,21 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     }
 
     // ------------------------------------------------------------------ writes (any thread)
+
+    /**
+     * Encodes the packets that are not written as bytes already (SUBSCRIBE, UNSUBSCRIBE, PUBREL, the acknowledgements,
+     * PINGREQ, AUTH, DISCONNECT) with Netty's MQTT encoder, called from here rather than from a handler context of its
+     * own in the pipeline: one context less per connection. Every write of the client starts at the pipeline's tail
+     * and so comes through this handler, the last one.
+     */
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) throws Exception {
+        if (msg instanceof io.netty.handler.codec.mqtt.MqttMessage) {
+            MqttEncoder.INSTANCE.write(ctx, msg, promise);
+        } else {
+            ctx.write(msg, promise);
+        }
+    }
 
     ChannelFuture write(Object message) {
         Channel ch = channel;

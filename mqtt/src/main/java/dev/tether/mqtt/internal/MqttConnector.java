@@ -16,8 +16,10 @@ import dev.tether.mqtt.MqttVerdicts;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -30,7 +32,6 @@ import java.net.InetSocketAddress;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakeException;
 import io.netty.handler.codec.mqtt.MqttDecoder;
-import io.netty.handler.codec.mqtt.MqttEncoder;
 import io.netty.handler.ssl.SslContext;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -282,28 +283,44 @@ public final class MqttConnector implements Connector<MqttSession> {
         // Kept here, not looked up in the pipeline: a channel closed before the listener below runs has no handlers.
         AtomicReference<@Nullable SslHandler> tlsHandler = new AtomicReference<>();
         EventLoopGroup loops = TcpResources.get().onClient(LoopResources.DEFAULT_NATIVE);
+        ConnectTimeout timeout = new ConnectTimeout(address, connectTimeoutMillis());
         EventLoop timersLoop = timers != null ? timers.liveLoop() : null;
         Bootstrap bootstrap = new Bootstrap()
                 .group(timersLoop != null ? timersLoop : loops)
-                .channel(TcpResources.get().onChannelClass(SocketChannel.class, loops))
+                .channelFactory(CHANNEL_FACTORIES.get(TcpResources.get().onChannelClass(SocketChannel.class, loops)))
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_BUFFERS)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis())
+                // Netty's own connect timer stays referenced from the channel for its whole life: ConnectTimeout's is let go.
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 0)
                 .resolver(NoopAddressResolverGroup.INSTANCE)
-                .handler(new ChannelInitializer<Channel>() {
+                // A ChannelInitializer's work without its per-instance concurrent set (garbage on every connect): Netty
+                // calls handlerAdded once the channel is registered, on its event loop, before the connect starts.
+                .handler(new io.netty.channel.ChannelInboundHandlerAdapter() {
                     @Override
-                    protected void initChannel(Channel ch) {
-                        guard.opened(ch);
-                        if (ssl != null) {
-                            SslHandler tls = ssl.newHandler(ch.alloc(), ep.host(), address.getPort());
-                            tls.setHandshakeTimeoutMillis(connectTimeoutMillis());
-                            TlsSettings.verifyHostName(tls);
-                            ch.pipeline().addLast("tether.mqtt.tls", tls);
-                            tlsHandler.set(tls);
+                    public void handlerAdded(io.netty.channel.ChannelHandlerContext ctx) {
+                        Channel ch = ctx.channel();
+                        try {
+                            guard.opened(ch);
+                            timeout.start(ch);
+                            if (ssl != null) {
+                                SslHandler tls = ssl.newHandler(ch.alloc(), ep.host(), address.getPort());
+                                tls.setHandshakeTimeoutMillis(connectTimeoutMillis());
+                                TlsSettings.verifyHostName(tls);
+                                ch.pipeline().addLast("tether.mqtt.tls", tls);
+                                tlsHandler.set(tls);
+                            }
+                        } catch (RuntimeException e) {
+                            // As a ChannelInitializer does: the channel is closed, which fails the connect.
+                            log.warn("cannot set up the channel to {}: {}", address, e.toString());
+                            ch.close();
+                        } finally {
+                            ctx.pipeline().remove(this);
                         }
                     }
                 });
-        bootstrap.connect(address).addListener((ChannelFutureListener) connected -> {
+        ChannelFuture connecting = bootstrap.connect(address);
+        timeout.watch(connecting);
+        connecting.addListener((ChannelFutureListener) connected -> {
             Channel ch = connected.channel();
             if (!connected.isSuccess()) {
                 if (!guard.isDisposed()) {
@@ -424,7 +441,7 @@ public final class MqttConnector implements Connector<MqttSession> {
         if (framing != null) {
             add(p, before, "tether.mqtt.websocket.refusals", framing.refusals());
         }
-        add(p, before, "tether.mqtt.encoder", MqttEncoder.INSTANCE);
+        // Netty's MqttEncoder has no context of its own: the connection handler calls it (MqttConnection#write).
         add(p, before, "tether.mqtt.connection", mqtt);
     }
 
@@ -535,6 +552,74 @@ public final class MqttConnector implements Connector<MqttSession> {
     }
 
     /** The channel of one attempt, closed by whichever comes second: its creation or the attempt's cancel. */
+    /**
+     * The TCP connect timeout, as Netty's {@code CONNECT_TIMEOUT_MILLIS} does it (the connect fails with a
+     * {@link ConnectTimeoutException} and the channel is closed), but with a timer that nothing keeps once the
+     * connect has ended: Netty's channel keeps its own cancelled timer task as long as the connection lives.
+     */
+    /**
+     * One channel factory per channel class, for all connects: {@code Bootstrap.channel(Class)} makes a new one each
+     * time, which looks the constructor up by reflection again (copies of the class's constructors) and checks access
+     * on the fresh copy: garbage on every connect and reconnect.
+     */
+    private static final ClassValue<io.netty.channel.ChannelFactory<Channel>> CHANNEL_FACTORIES = new ClassValue<>() {
+        @Override
+        protected io.netty.channel.ChannelFactory<Channel> computeValue(Class<?> type) {
+            return new io.netty.channel.ReflectiveChannelFactory<>(type.asSubclass(Channel.class));
+        }
+    };
+
+    private static final class ConnectTimeout implements Runnable, ChannelFutureListener {
+        private final InetSocketAddress address;
+        private final int millis;
+        private volatile @Nullable Channel channel;
+        private volatile @Nullable ChannelPromise connecting;
+        private volatile io.netty.util.concurrent.@Nullable ScheduledFuture<?> timer;
+
+        ConnectTimeout(InetSocketAddress address, int millis) {
+            this.address = address;
+            this.millis = millis;
+        }
+
+        /** On the channel's event loop, when it is registered, before its connect starts. */
+        void start(Channel ch) {
+            channel = ch;
+            if (millis > 0) {
+                timer = ch.eventLoop().schedule(this, millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+        }
+
+        void watch(ChannelFuture future) {
+            if (future instanceof ChannelPromise promise) {
+                connecting = promise;
+            }
+            future.addListener(this);
+        }
+
+        @Override
+        public void run() {
+            Channel ch = channel;
+            ChannelPromise promise = connecting;
+            if (ch == null || (promise != null && promise.isDone())) {
+                return;
+            }
+            if (promise == null || promise.tryFailure(new ConnectTimeoutException("connection timed out after " + millis
+                    + " ms: " + address))) {
+                ch.close();
+            }
+        }
+
+        /** The connect ended: the timer goes, and nothing holds it. */
+        @Override
+        public void operationComplete(ChannelFuture future) {
+            io.netty.util.concurrent.ScheduledFuture<?> t = timer;
+            if (t != null) {
+                timer = null;
+                t.cancel(false);
+            }
+        }
+    }
+
     private static final class ChannelGuard implements Disposable {
         private final java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
         private final AtomicReference<io.netty.channel.@Nullable Channel> channel = new AtomicReference<>();

@@ -25,9 +25,11 @@ final class SubscribeFlow {
     private final PacketIds ids;
     private final SubscriptionRegistry registry;
     private boolean subscriptionIdentifiers;
-    // An idle client keeps one of these per connection: the maps hold no arrays and the sets do not exist until used.
-    private final IntMap<SubscribeRequest> subAcks = new IntMap<>();
-    private final IntMap<List<String>> unsubAcks = new IntMap<>();
+    // An idle client keeps one of these per connection: the maps and the sets do not exist until used.
+    /** SUBSCRIBEs waiting for their SUBACK by packet id; null while none was sent on this connection. */
+    private @Nullable IntMap<SubscribeRequest> subAcks;
+    /** UNSUBSCRIBEs waiting for their UNSUBACK by packet id; null while none was sent on this connection. */
+    private @Nullable IntMap<List<String>> unsubAcks;
     /** The filters to unsubscribe from once a packet id is free or a connection is there; null while none. */
     private @Nullable Set<String> unsubscribeLater;
     /** Filters whose SUBSCRIBE found no free packet id; sent as soon as one frees up ({@link #retryWaiting}); null while none. */
@@ -122,7 +124,7 @@ final class SubscribeFlow {
             if (id != 0) {
                 List<String> filters = List.copyOf(later);
                 unsubscribeLater = null;
-                unsubAcks.put(id, filters);
+                unsubAcks().put(id, filters);
                 c.writeUnsubscribe(id, filters);
             }
         }
@@ -135,6 +137,15 @@ final class SubscribeFlow {
             unsubscribeLater = later;
         }
         return later;
+    }
+
+    private IntMap<List<String>> unsubAcks() {
+        IntMap<List<String>> m = unsubAcks;
+        if (m == null) {
+            m = new IntMap<>();
+            unsubAcks = m;
+        }
+        return m;
     }
 
     private static boolean isEmpty(@Nullable Set<?> set) {
@@ -151,7 +162,7 @@ final class SubscribeFlow {
         if (c != null && usable(c)) {
             int id = ids.allocate();
             if (id != 0) {
-                unsubAcks.put(id, List.of(filter));
+                unsubAcks().put(id, List.of(filter));
                 c.writeUnsubscribe(id, List.of(filter));
                 return;
             }
@@ -164,18 +175,20 @@ final class SubscribeFlow {
      * lost (the UNSUBSCRIBEs go again), and the registry learns whether the broker kept the session.
      */
     void connecting(MqttSession session) {
-        if (!subAcks.isEmpty()) {
-            subAcks.forEach((id, req) -> ids.release(id));
-            subAcks.clear();
+        IntMap<SubscribeRequest> subs = subAcks;
+        if (subs != null) {
+            subs.forEach((id, req) -> ids.release(id));
+            subAcks = null;
         }
-        if (!unsubAcks.isEmpty()) {
+        IntMap<List<String>> unsubs = unsubAcks;
+        if (unsubs != null && !unsubs.isEmpty()) {
             Set<String> later = unsubscribeLater();
-            unsubAcks.forEach((id, filters) -> {
+            unsubs.forEach((id, filters) -> {
                 ids.release(id);
                 later.addAll(filters);
             });
-            unsubAcks.clear();
         }
+        unsubAcks = null;
         waitingForId = null;
         subscriptionIdentifiers = session.subscriptionIdentifiersAvailable();
         registry.connected(session.sessionPresent());
@@ -204,11 +217,12 @@ final class SubscribeFlow {
      * @return false if no SUBSCRIBE waits for this id or the codes do not fit
      */
     boolean onSubAck(SubscribeWriter c, int id, List<Integer> codes, List<Runnable> after) {
-        SubscribeRequest req = subAcks.get(id);
-        if (req == null || codes.size() != 1) {
+        IntMap<SubscribeRequest> subs = subAcks;
+        SubscribeRequest req = subs == null ? null : subs.get(id);
+        if (subs == null || req == null || codes.size() != 1) {
             return false;
         }
-        subAcks.remove(id);
+        subs.remove(id);
         ids.release(id);
         SubscriptionRegistry.Filter f = req.filter;
         int code = codes.get(0);
@@ -257,7 +271,8 @@ final class SubscribeFlow {
      * @return false if no UNSUBSCRIBE waits for this id
      */
     boolean onUnsubAck(@Nullable SubscribeWriter c, int id, List<Runnable> after) {
-        if (unsubAcks.remove(id) == null) {
+        IntMap<List<String>> unsubs = unsubAcks;
+        if (unsubs == null || unsubs.remove(id) == null) {
             return false;
         }
         ids.release(id);
@@ -291,7 +306,12 @@ final class SubscribeFlow {
         }
         boolean resubscribe = f.everGranted && !f.granted;
         int round = registry.subscribing(f, id);
-        subAcks.put(id, new SubscribeRequest(f, round, resubscribe));
+        IntMap<SubscribeRequest> subs = subAcks;
+        if (subs == null) {
+            subs = new IntMap<>();
+            subAcks = subs;
+        }
+        subs.put(id, new SubscribeRequest(f, round, resubscribe));
         c.writeSubscribe(id, f.filter, f.qos, f.noLocal, f.retainAsPublished, f.wireRetainHandling(round),
                 subscriptionIdentifiers ? f.identifier : 0);
         return true;
