@@ -68,6 +68,8 @@ final class PacketFramer extends ByteToMessageDecoder {
     private boolean failed;
     /** 0: every PUBLISH goes to the decoder; 4 or 5: the common ones are read here, in MQTT 3.1.1 or 5. */
     private int publishes;
+    /** The reply passed on for every PUBACK, PUBREC, PUBREL and PUBCOMP read here (see {@link Reply}). */
+    private final Reply reply = new Reply();
     /** The type and remaining length of the last packet passed on, for messages. */
     private int lastFrameType = -1;
     private int lastFrameRemaining = -1;
@@ -237,7 +239,8 @@ final class PacketFramer extends ByteToMessageDecoder {
             int reasonCode = remaining > 2 ? in.getUnsignedByte(start + headerLength + 2) : 0;
             in.skipBytes((int) total);
             framesForwarded++;
-            out.add(new Reply(type, id, reasonCode));
+            // The framer's one Reply, refilled: it is passed on (and read) before the next packet is cut.
+            out.add(reply.set(type, id, reasonCode));
             return;
         }
         if (first == 0xD0 && remaining == 0 && publishes != 0) {
@@ -505,11 +508,51 @@ final class PacketFramer extends ByteToMessageDecoder {
      * A PUBACK, PUBREC, PUBREL or PUBCOMP without properties: its packet id alone (reason code 0) or, in MQTT 5,
      * with a reason code.
      *
-     * @param type       the packet type (4, 5, 6 or 7)
-     * @param packetId   the packet id
-     * @param reasonCode the reason code, 0 when absent
+     * <p>One per framer, filled again for every reply it reads (a publishing client receives one per QoS 1 message):
+     * valid only while the {@code channelRead} that passes it on runs. The framer passes each packet on before it cuts
+     * the next (see {@link ByteToMessageDecoder}), so a handler that reads it there sees its own packet; one that
+     * keeps it for later must copy its fields.
      */
-    record Reply(int type, int packetId, int reasonCode) {
+    static final class Reply {
+        private int type;
+        private int packetId;
+        private int reasonCode;
+
+        Reply() {
+        }
+
+        /**
+         * @param type       the packet type (4, 5, 6 or 7)
+         * @param packetId   the packet id
+         * @param reasonCode the reason code, 0 when absent
+         * @return this
+         */
+        Reply set(int type, int packetId, int reasonCode) {
+            this.type = type;
+            this.packetId = packetId;
+            this.reasonCode = reasonCode;
+            return this;
+        }
+
+        /** @return the packet type (4, 5, 6 or 7) */
+        int type() {
+            return type;
+        }
+
+        /** @return the packet id */
+        int packetId() {
+            return packetId;
+        }
+
+        /** @return the reason code, 0 when absent */
+        int reasonCode() {
+            return reasonCode;
+        }
+
+        @Override
+        public String toString() {
+            return "Reply[type=" + type + ", packetId=" + packetId + ", reasonCode=" + reasonCode + "]";
+        }
     }
 
     /**
