@@ -9,6 +9,8 @@ import dev.tether.mqtt.MqttQos;
 import dev.tether.mqtt.MqttRefusedException;
 import dev.tether.mqtt.MqttSession;
 import dev.tether.mqtt.PublishResult;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,9 +40,10 @@ final class OutboundPublishes {
      * either to a {@link MonoSink} or straight to the subscriber of {@link ClientCore#publish} (then this object is
      * that subscriber's subscription, so a publish costs no sink, no wrapper and no cancel callback of its own).
      * A result is held until the subscriber requests it. Run as a {@link Runnable}, it emits the result set by
-     * {@link #succeedLater}.
+     * {@link #succeedLater}; as the listener of its write's future, it completes a QoS 0 publish (no listener object
+     * per publish).
      */
-    static final class Publish implements Subscription, Runnable {
+    static final class Publish implements Subscription, Runnable, GenericFutureListener<Future<? super Void>> {
         MqttMessage message;
         int packetId;
         boolean released;
@@ -166,6 +169,17 @@ final class OutboundPublishes {
             return this;
         }
 
+        /** A QoS 0 publish was written (or failed to be): its outcome. */
+        @Override
+        public void operationComplete(Future<? super Void> f) {
+            if (f.isSuccess()) {
+                success(new PublishResult(message.topic(), MqttQos.AT_MOST_ONCE, 0, 0));
+            } else {
+                Throwable cause = f.cause();
+                error(cause != null ? cause : new IllegalStateException("the write of a QoS 0 publish was cancelled"));
+            }
+        }
+
         /** Emits the result given to {@link #succeedLater}. */
         @Override
         public void run() {
@@ -226,6 +240,12 @@ final class OutboundPublishes {
     private long serverMaximumPacketSize = Long.MAX_VALUE;
     // Small at first: an idle client holds these queues (they grow as publishes wait).
     private final ArrayDeque<Publish> pending = new ArrayDeque<>(1);
+    /**
+     * QoS 0 publishes made while the connection could send and nothing waited before them: they wait only for the
+     * event loop's next drain, which writes them before {@link #pending} (everything in it came after them). Not
+     * bounded by the buffer's capacity, as a QoS 0 publish was not when it was written from the caller's thread.
+     */
+    private final ArrayDeque<Publish> toWrite = new ArrayDeque<>(1);
     /**
      * The publishes a session store held without a packet id when it was opened, read from it a page at a time
      * ({@link #refill}) and sent before {@link #pending}: the store may hold far more than fits in memory.
@@ -293,6 +313,10 @@ final class OutboundPublishes {
         if (tooLarge != null) {
             storage.finished(op); // if it was stored before the client's monitor was taken
             after.add(() -> op.error(tooLarge));
+        } else if (usable(c) && op.message.qos() == MqttQos.AT_MOST_ONCE && pending.isEmpty() && !restoring()) {
+            // Nothing waits before it: it waits only for the event loop (see toWrite).
+            toWrite.add(op);
+            drain(c, after);
         } else if (usable(c)) {
             if (storage.accept(op, after)) {
                 pending.add(op);
@@ -354,6 +378,9 @@ final class OutboundPublishes {
 
     /** The publish's subscriber cancelled: it is no longer sent if it still waits. */
     void cancel(Publish op) {
+        if (toWrite.remove(op)) {
+            return;
+        }
         if (pending.remove(op) || restored.remove(op)) {
             storage.finished(op);
         }
@@ -361,7 +388,7 @@ final class OutboundPublishes {
 
     /** @return whether no publish is in flight or waiting to be sent */
     boolean idle() {
-        return inFlight.isEmpty() && pending.isEmpty() && !restoring();
+        return inFlight.isEmpty() && pending.isEmpty() && toWrite.isEmpty() && !restoring();
     }
 
     /** @return whether publishes restored from the session store still wait (in memory or in the store) */
@@ -381,6 +408,21 @@ final class OutboundPublishes {
     private void pollWaiting() {
         if (restored.pollFirst() == null) {
             pending.pollFirst();
+        }
+    }
+
+    /** @return the next publish to write: a QoS 0 one of {@link #toWrite} first, then {@link #peekWaiting()} */
+    private @Nullable Publish peekNext() {
+        Publish zero = toWrite.peekFirst();
+        return zero != null ? zero : peekWaiting();
+    }
+
+    /** Takes the publish {@link #peekNext()} returned. */
+    private void pollNext(Publish op) {
+        if (toWrite.peekFirst() == op) {
+            toWrite.pollFirst();
+        } else {
+            pollWaiting();
         }
     }
 
@@ -412,6 +454,9 @@ final class OutboundPublishes {
      * @param closed the error they fail with
      */
     void failAll(ConnectionClosedException closed, List<Runnable> after) {
+        for (Publish op : toWrite) {
+            after.add(() -> op.error(closed));
+        }
         for (Publish op : pending) {
             after.add(() -> op.error(closed));
         }
@@ -421,6 +466,7 @@ final class OutboundPublishes {
         for (Publish op : restored) {
             after.add(() -> op.error(closed));
         }
+        toWrite.clear();
         pending.clear();
         inFlight.clear();
         restored.clear();
@@ -486,6 +532,11 @@ final class OutboundPublishes {
             if (!again.isEmpty()) {
                 String details = again.size() + " publishes in flight sent again as new publishes (the broker kept no session)";
                 after.add(() -> c.reportNotice("republished", details));
+            }
+            // QoS 0 publishes that waited for the old connection's event loop were made after those in flight: they
+            // wait behind them.
+            for (Publish z = toWrite.pollLast(); z != null; z = toWrite.pollLast()) {
+                pending.addFirst(z);
             }
             // While restored publishes are being sent, only they are in flight: they go back before the others.
             ArrayDeque<Publish> queue = restoring() ? restored : pending;
@@ -581,12 +632,12 @@ final class OutboundPublishes {
         boolean onLoop = c.inEventLoop();
         int limit = Math.min(serverReceiveMaximum, maxInFlight);
         while (true) {
-            Publish op = peekWaiting();
+            Publish op = peekNext();
             if (op == null) {
                 return;
             }
             if (op.message.retain() && !serverRetainAvailable) {
-                pollWaiting();
+                pollNext(op);
                 storage.finished(op);
                 MqttRefusedException refused = new MqttRefusedException("CONNACK", 0x9A, "the broker does not support "
                         + "retained messages (CONNACK Retain Available 0); publish to '" + op.message.topic() + "' without retain");
@@ -599,28 +650,22 @@ final class OutboundPublishes {
             }
             MqttPacketTooLargeException tooLarge = tooLarge(op.message, serverMaximumPacketSize, true);
             if (tooLarge != null) {
-                pollWaiting();
+                pollNext(op);
                 storage.finished(op);
                 after.add(() -> op.error(tooLarge));
                 continue;
             }
-            if (op.message.qos() == MqttQos.AT_MOST_ONCE) {
-                pollWaiting();
-                storage.finished(op);
-                c.writePublishSoon(op.message, 0).addListener(f -> {
-                    if (f.isSuccess()) {
-                        op.success(new PublishResult(op.message.topic(), MqttQos.AT_MOST_ONCE, 0, 0));
-                    } else {
-                        op.error(f.cause());
-                    }
-                });
-                continue;
-            }
             if (!onLoop) {
-                // QoS 1 and 2 publishes cross to the event loop in bursts: one task writes all that wait, with
-                // one flush, instead of one write-and-flush task per publish from the caller's thread.
+                // Publishes cross to the event loop in bursts: one task writes all that wait, with one flush,
+                // instead of one write-and-flush task per publish from the caller's thread.
                 c.scheduleDrain(drainOnLoop);
                 return;
+            }
+            if (op.message.qos() == MqttQos.AT_MOST_ONCE) {
+                pollNext(op);
+                storage.finished(op);
+                c.writePublishSoon(op.message, 0).addListener(op);
+                continue;
             }
             if (inFlight.size() >= limit || othersWaitForIds.getAsBoolean()) {
                 return;
@@ -629,7 +674,7 @@ final class OutboundPublishes {
             if (id == 0) {
                 return;
             }
-            pollWaiting();
+            pollNext(op);
             op.packetId = id;
             op.sentSeq = ++sentSeq;
             inFlight.put(id, op);
@@ -682,7 +727,7 @@ final class OutboundPublishes {
 
     /** @return publishes waiting to be sent */
     int waiting() {
-        return pending.size() + restored.size();
+        return toWrite.size() + pending.size() + restored.size();
     }
 
     /** @return the packet ids of the publishes in flight, in the order they were sent */
