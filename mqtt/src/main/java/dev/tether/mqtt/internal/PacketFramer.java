@@ -68,8 +68,14 @@ final class PacketFramer extends ByteToMessageDecoder {
     private boolean failed;
     /** 0: every PUBLISH goes to the decoder; 4 or 5: the common ones are read here, in MQTT 3.1.1 or 5. */
     private int publishes;
-    /** The reply passed on for every PUBACK, PUBREC, PUBREL and PUBCOMP read here (see {@link Reply}). */
-    private final Reply reply = new Reply();
+    /** The topic name of the last PUBLISH read here (printable ASCII), and its Subscription Identifier list if it had one. */
+    private @Nullable String lastTopic;
+    private List<Integer> lastIdentifiers = List.of();
+    /**
+     * The reply passed on for every PUBACK, PUBREC, PUBREL and PUBCOMP read here (see {@link Reply}); made at the first
+     * one (a client that never publishes with QoS 1 or 2 holds none).
+     */
+    private @Nullable Reply reply;
     /** The type and remaining length of the last packet passed on, for messages. */
     private int lastFrameType = -1;
     private int lastFrameRemaining = -1;
@@ -240,7 +246,12 @@ final class PacketFramer extends ByteToMessageDecoder {
             in.skipBytes((int) total);
             framesForwarded++;
             // The framer's one Reply, refilled: it is passed on (and read) before the next packet is cut.
-            out.add(reply.set(type, id, reasonCode));
+            Reply r = reply;
+            if (r == null) {
+                r = new Reply();
+                reply = r;
+            }
+            out.add(r.set(type, id, reasonCode));
             return;
         }
         if (first == 0xD0 && remaining == 0 && publishes != 0) {
@@ -352,13 +363,44 @@ final class PacketFramer extends ByteToMessageDecoder {
                     return null;
                 }
                 p += varIntSize(id);
-                identifiers = identifiers.isEmpty() ? List.of((int) id) : plus(identifiers, (int) id);
+                identifiers = identifiers.isEmpty() ? one((int) id) : plus(identifiers, (int) id);
             }
         }
-        String topic = in.toString(topicAt, topicLength, StandardCharsets.US_ASCII);
+        String topic = topic(in, topicAt, topicLength);
         byte[] payload = new byte[end - p];
         in.getBytes(p, payload);
         return new InboundPublish(topic, qos, (first & 0x01) != 0, packetId, payload, identifiers);
+    }
+
+    /**
+     * @return the topic name at the index: the previous publish's string when the bytes are the same (a subscriber
+     *         mostly receives a few topics over and over), else a new one
+     */
+    private String topic(ByteBuf in, int at, int length) {
+        String last = lastTopic;
+        if (last != null && last.length() == length) {
+            int i = 0;
+            while (i < length && in.getByte(at + i) == last.charAt(i)) {
+                i++;
+            }
+            if (i == length) {
+                return last;
+            }
+        }
+        String topic = in.toString(at, length, StandardCharsets.US_ASCII);
+        lastTopic = topic;
+        return topic;
+    }
+
+    /** @return an immutable list of the one Subscription Identifier: the previous publish's when it is the same */
+    private List<Integer> one(int id) {
+        List<Integer> last = lastIdentifiers;
+        if (last.size() == 1 && last.get(0) == id) {
+            return last;
+        }
+        List<Integer> ids = List.of(id);
+        lastIdentifiers = ids;
+        return ids;
     }
 
     private static List<Integer> plus(List<Integer> list, int id) {

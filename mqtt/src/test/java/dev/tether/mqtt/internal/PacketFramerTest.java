@@ -91,6 +91,37 @@ class PacketFramerTest {
     }
 
     @Test
+    void publishesToTheSameTopicShareItsStringAndOnlyThoseDo() {
+        PacketFramer framer = new PacketFramer(1 << 20, Duration.ofSeconds(5), VirtualTimeScheduler.create());
+        EmbeddedChannel ch = new EmbeddedChannel(framer, new MqttDecoder(1 << 20), framer.tally());
+        ch.attr(VERSION).set(MqttVersion.MQTT_5);
+        ch.writeInbound(Unpooled.wrappedBuffer(new byte[]{(byte) 0xD0, 0})); // PINGRESP: not a short CONNACK
+        io.netty.util.ReferenceCountUtil.release(ch.readInbound());
+        framer.readPublishes(true);
+        MqttProperties seven = new MqttProperties();
+        seven.add(new MqttProperties.IntegerProperty(MqttProperties.SUBSCRIPTION_IDENTIFIER, 7));
+        MqttProperties eight = new MqttProperties();
+        eight.add(new MqttProperties.IntegerProperty(MqttProperties.SUBSCRIPTION_IDENTIFIER, 8));
+        List<PacketFramer.InboundPublish> read = new ArrayList<>();
+        for (Object[] p : new Object[][] {{"a/b", seven}, {"a/b", seven}, {"a/c", seven}, {"a/c", eight},
+                {"a/cd", MqttProperties.NO_PROPERTIES}, {"a/c", eight}}) {
+            ch.writeInbound(Unpooled.wrappedBuffer(encoded(0, false, false, (String) p[0], 0, (MqttProperties) p[1],
+                    new byte[] {1}, true)));
+            read.add(ch.readInbound());
+        }
+        ch.finishAndReleaseAll();
+
+        assertThat(read).extracting(PacketFramer.InboundPublish::topic)
+                .containsExactly("a/b", "a/b", "a/c", "a/c", "a/cd", "a/c");
+        assertThat(read).extracting(PacketFramer.InboundPublish::identifiers)
+                .containsExactly(List.of(7), List.of(7), List.of(7), List.of(8), List.of(), List.of(8));
+        assertThat(read.get(1).topic()).isSameAs(read.get(0).topic());
+        assertThat(read.get(3).topic()).isSameAs(read.get(2).topic());
+        assertThat(read.get(2).identifiers()).isSameAs(read.get(1).identifiers());
+        assertThat(read.get(5).identifiers()).isSameAs(read.get(3).identifiers());
+    }
+
+    @Test
     void aPublishReplyWithoutPropertiesIsReadByTheFramerAndAnyOtherByTheDecoder() {
         assertThat(framed(new byte[]{0x40, 2, 0x01, 0x02}, true, false)).satisfies(replyOf(4, 0x0102, 0));
         assertThat(framed(new byte[]{0x50, 2, 0x00, 0x07}, true, false)).satisfies(replyOf(5, 7, 0));
