@@ -29,6 +29,12 @@ final class Scratch<T> extends ArrayList<T> {
     /** The subscribers an inbound message is buffered for, drained after the monitor is released. */
     static final Spare<InboundSubscriber> SUBSCRIBERS = new Spare<>();
 
+    /** The filters an inbound message matches. */
+    static final Spare<SubscriptionRegistry.Filter> FILTERS = new Spare<>();
+
+    /** The subscribers of those filters it goes to. */
+    static final Spare<InboundSubscriber> TARGETS = new Spare<>();
+
     /** The notices (kind, details) an inbound message gives rise to. */
     static final Spare<String[]> NOTICES = new Spare<>();
 
