@@ -42,8 +42,18 @@ public final class ClientCore {
     private final SubscribeFlow subscriptions = new SubscribeFlow(ids, registry);
     private final InboundDelivery inbound;
     private final InboundSubscriber.Listener listener = new SubscriberListener();
-    /** Takes back a publish whose subscriber cancelled it (one for all publishes). */
-    private final java.util.function.Consumer<OutboundPublishes.Publish> canceller = this::cancelPending;
+    /** Takes a publish when it is subscribed to, and back when its subscriber cancels it (one for all publishes). */
+    private final OutboundPublishes.Owner owner = new OutboundPublishes.Owner() {
+        @Override
+        public void publish(OutboundPublishes.Publish op) {
+            ClientCore.this.publish(op);
+        }
+
+        @Override
+        public void cancel(OutboundPublishes.Publish op) {
+            cancelPending(op);
+        }
+    };
     private boolean shutdown;
     private @Nullable ConnectionClosedException terminal;
     private @Nullable MqttSessionStore sessionStore;
@@ -75,39 +85,8 @@ public final class ClientCore {
      * @return completes on the acknowledgement the QoS asks for
      */
     public Mono<PublishResult> publish(MqttMessage message) {
-        return PublishMono.of(this, message);
-    }
-
-    /**
-     * The Mono of one publish: each subscription is a publish, and the {@link OutboundPublishes.Publish} is the
-     * subscriber's subscription (no sink, no cancel callback per publish).
-     */
-    private static final class PublishMono extends Mono<PublishResult> {
-        private final ClientCore core;
-        private final MqttMessage message;
-
-        private PublishMono(ClientCore core, MqttMessage message) {
-            this.core = core;
-            this.message = message;
-        }
-
-        static Mono<PublishResult> of(ClientCore core, MqttMessage message) {
-            return onAssembly(new PublishMono(core, message));
-        }
-
-        @Override
-        public void subscribe(CoreSubscriber<? super PublishResult> actual) {
-            OutboundPublishes.Publish op = new OutboundPublishes.Publish(message, actual, core.canceller);
-            actual.onSubscribe(op);
-            if (!op.cancelled()) {
-                try {
-                    core.publish(op);
-                } catch (RuntimeException e) {
-                    // As Mono.create did with a throwing callback: the subscriber gets the error.
-                    op.error(e);
-                }
-            }
-        }
+        // The publish is its own Mono (see OutboundPublishes.Publish): nothing is sent until it is subscribed to.
+        return OutboundPublishes.Publish.of(message, owner);
     }
 
     private void publish(OutboundPublishes.Publish op) {
@@ -125,7 +104,7 @@ public final class ClientCore {
                         }
                         ConnectionClosedException closed = new ConnectionClosedException("the MQTT client is closed; "
                                 + "publish to '" + op.message.topic() + "' refused", null);
-                        after.add(() -> op.error(closed));
+                        after.add(() -> op.fail(closed));
                     } else {
                         outbound.publish(op, connection, after);
                     }

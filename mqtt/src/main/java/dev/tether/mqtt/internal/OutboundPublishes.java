@@ -15,10 +15,11 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import java.util.function.Consumer;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 import reactor.core.publisher.Operators;
 
@@ -35,6 +36,15 @@ import reactor.core.publisher.Operators;
  */
 final class OutboundPublishes {
 
+    /** The client's side of a publish: takes it when it is subscribed to, takes it back when it is cancelled. */
+    interface Owner {
+        /** A subscriber subscribed: the publish goes ahead (unless its subscriber cancelled meanwhile). */
+        void publish(Publish op);
+
+        /** The subscriber cancelled before the outcome: the publish is no longer sent if it still waits. */
+        void cancel(Publish op);
+    }
+
     /**
      * A publish waiting to be sent or in flight, and the subscription of the one who asked for it: its outcome goes
      * either to a {@link MonoSink} or straight to the subscriber of {@link ClientCore#publish} (then this object is
@@ -42,8 +52,13 @@ final class OutboundPublishes {
      * A result is held until the subscriber requests it. Run as a {@link Runnable}, it emits the result set by
      * {@link #succeedLater}; as the listener of its write's future, it completes a QoS 0 publish (no listener object
      * per publish).
+     *
+     * <p>It is also the {@link Mono} that {@code publish()} returns: its first subscriber makes it the publish, and
+     * every later subscriber gets a publish of its own of the same message, as a Mono of a new publish per
+     * subscription did (one object per publish instead of two).
      */
-    static final class Publish implements Subscription, Runnable, GenericFutureListener<Future<? super Void>> {
+    static final class Publish extends Mono<PublishResult>
+            implements Subscription, Runnable, GenericFutureListener<Future<? super Void>> {
         MqttMessage message;
         int packetId;
         boolean released;
@@ -51,8 +66,9 @@ final class OutboundPublishes {
         /** When it went in flight, to resend in the original order. */
         long sentSeq;
         private final @Nullable MonoSink<PublishResult> sink;
-        private final @Nullable CoreSubscriber<? super PublishResult> actual;
-        private final @Nullable Consumer<Publish> onCancel;
+        /** The subscriber, set once by the first subscription (its compare-and-set decides which is first). */
+        private volatile @Nullable CoreSubscriber<? super PublishResult> actual;
+        private final @Nullable Owner owner;
         private volatile int state;
         private @Nullable PublishResult result;
 
@@ -63,26 +79,54 @@ final class OutboundPublishes {
         private static final int CANCELLED = 4;
         private static final AtomicIntegerFieldUpdater<Publish> STATE =
                 AtomicIntegerFieldUpdater.newUpdater(Publish.class, "state");
+        @SuppressWarnings("rawtypes")
+        private static final AtomicReferenceFieldUpdater<Publish, CoreSubscriber> ACTUAL =
+                AtomicReferenceFieldUpdater.newUpdater(Publish.class, CoreSubscriber.class, "actual");
 
         /** A publish whose outcome goes to a sink. */
         Publish(MqttMessage message, MonoSink<PublishResult> sink) {
             this.message = message;
             this.sink = sink;
-            this.actual = null;
-            this.onCancel = null;
+            this.owner = null;
         }
 
         /**
-         * A publish whose outcome goes to the subscriber; the caller then hands this object to
-         * {@code actual.onSubscribe}.
+         * A publish whose outcome goes to its subscriber: the Mono {@code publish()} returns. Nothing happens until
+         * it is subscribed to.
          *
-         * @param onCancel called once if the subscriber cancels before the outcome
+         * @param owner takes the publish when it is subscribed to, and back if its subscriber cancels
          */
-        Publish(MqttMessage message, CoreSubscriber<? super PublishResult> actual, Consumer<Publish> onCancel) {
+        Publish(MqttMessage message, Owner owner) {
             this.message = message;
             this.sink = null;
-            this.actual = actual;
-            this.onCancel = onCancel;
+            this.owner = owner;
+        }
+
+        /**
+         * @param owner takes the publish when it is subscribed to, and back if its subscriber cancels
+         * @return the Mono of a publish of the message (Reactor's assembly hooks applied)
+         */
+        static Mono<PublishResult> of(MqttMessage message, Owner owner) {
+            return onAssembly(new Publish(message, owner));
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super PublishResult> subscriber) {
+            Owner o = java.util.Objects.requireNonNull(owner, "a publish with a sink is not subscribed to");
+            // The first subscriber makes this the publish; a later one gets a publish of its own.
+            Publish op = ACTUAL.compareAndSet(this, null, subscriber) ? this : new Publish(message, o);
+            if (op != this) {
+                op.actual = subscriber;
+            }
+            subscriber.onSubscribe(op);
+            if (!op.cancelled()) {
+                try {
+                    o.publish(op);
+                } catch (RuntimeException e) {
+                    // As Mono.create did with a throwing callback: the subscriber gets the error.
+                    op.fail(e);
+                }
+            }
         }
 
         /** @return whether the subscriber cancelled */
@@ -133,7 +177,7 @@ final class OutboundPublishes {
         }
 
         /** Fails with the error. */
-        void error(Throwable e) {
+        void fail(Throwable e) {
             MonoSink<PublishResult> s = sink;
             CoreSubscriber<? super PublishResult> a = actual;
             if (s != null) {
@@ -218,10 +262,10 @@ final class OutboundPublishes {
         @Override
         public void cancel() {
             int st = STATE.getAndSet(this, CANCELLED);
-            Consumer<Publish> c = onCancel;
-            if (st != DONE && st != CANCELLED && c != null) {
+            Owner o = owner;
+            if (st != DONE && st != CANCELLED && o != null) {
                 result = null;
-                c.accept(this);
+                o.cancel(this);
             }
         }
     }
@@ -312,7 +356,7 @@ final class OutboundPublishes {
         MqttPacketTooLargeException tooLarge = tooLarge(op.message, maxPacketSize, false);
         if (tooLarge != null) {
             storage.finished(op); // if it was stored before the client's monitor was taken
-            after.add(() -> op.error(tooLarge));
+            after.add(() -> op.fail(tooLarge));
         } else if (usable(c) && op.message.qos() == MqttQos.AT_MOST_ONCE && pending.isEmpty() && !restoring()) {
             // Nothing waits before it: it waits only for the event loop (see toWrite).
             toWrite.add(op);
@@ -354,7 +398,7 @@ final class OutboundPublishes {
                 if (stored) {
                     storage.finished(op);
                 }
-                after.add(() -> op.error(new BufferOverflowException(capacity, "MQTT publishes")));
+                after.add(() -> op.fail(new BufferOverflowException(capacity, "MQTT publishes")));
             }
             case DROP_NEWEST -> {
                 if (stored) {
@@ -455,16 +499,16 @@ final class OutboundPublishes {
      */
     void failAll(ConnectionClosedException closed, List<Runnable> after) {
         for (Publish op : toWrite) {
-            after.add(() -> op.error(closed));
+            after.add(() -> op.fail(closed));
         }
         for (Publish op : pending) {
-            after.add(() -> op.error(closed));
+            after.add(() -> op.fail(closed));
         }
         for (Publish op : inFlight.values()) {
-            after.add(() -> op.error(closed));
+            after.add(() -> op.fail(closed));
         }
         for (Publish op : restored) {
-            after.add(() -> op.error(closed));
+            after.add(() -> op.fail(closed));
         }
         toWrite.clear();
         pending.clear();
@@ -509,7 +553,7 @@ final class OutboundPublishes {
                     inFlight.remove(op.packetId);
                     ids.release(op.packetId);
                     storage.finished(op);
-                    after.add(() -> op.error(tooLarge));
+                    after.add(() -> op.fail(tooLarge));
                 } else {
                     c.writePublish(op.message, op.packetId, true);
                 }
@@ -641,7 +685,7 @@ final class OutboundPublishes {
                 storage.finished(op);
                 MqttRefusedException refused = new MqttRefusedException("CONNACK", 0x9A, "the broker does not support "
                         + "retained messages (CONNACK Retain Available 0); publish to '" + op.message.topic() + "' without retain");
-                after.add(() -> op.error(refused));
+                after.add(() -> op.fail(refused));
                 continue;
             }
             if (op.message.qos().value() > serverMaximumQos.value()) {
@@ -652,7 +696,7 @@ final class OutboundPublishes {
             if (tooLarge != null) {
                 pollNext(op);
                 storage.finished(op);
-                after.add(() -> op.error(tooLarge));
+                after.add(() -> op.fail(tooLarge));
                 continue;
             }
             if (!onLoop) {
@@ -757,7 +801,7 @@ final class OutboundPublishes {
         if (reasonCode >= 0x80) {
             MqttRefusedException refused = new MqttRefusedException(packet, reasonCode, "the broker refused the publish to '"
                     + op.message.topic() + "' with " + packet + " reason code " + String.format("0x%02X", reasonCode));
-            after.add(() -> op.error(refused));
+            after.add(() -> op.fail(refused));
         } else {
             after.add(op.succeedLater(new PublishResult(op.message.topic(), op.message.qos(), op.packetId, reasonCode)));
         }
