@@ -70,6 +70,7 @@ final class PacketFramer extends ByteToMessageDecoder {
     private int publishes;
     /** The topic name of the last PUBLISH read here (printable ASCII), and its Subscription Identifier list if it had one. */
     private @Nullable String lastTopic;
+    private byte @Nullable [] topicScratch;
     private List<Integer> lastIdentifiers = List.of();
     /**
      * The reply passed on for every PUBACK, PUBREC, PUBREL and PUBCOMP read here (see {@link Reply}); made at the first
@@ -323,13 +324,15 @@ final class PacketFramer extends ByteToMessageDecoder {
         if (topicLength == 0 || end - p < topicLength) {
             return null;
         }
-        for (int i = p; i < p + topicLength; i++) {
-            int c = in.getByte(i);
+        // The topic's bytes are copied out once and checked and compared there, not read byte by byte from the buffer.
+        byte[] topicBytes = topicBytes(topicLength);
+        in.getBytes(p, topicBytes, 0, topicLength);
+        for (int i = 0; i < topicLength; i++) {
+            int c = topicBytes[i];
             if (c < 0x20 || c > 0x7E || c == '+' || c == '#') {
                 return null;
             }
         }
-        int topicAt = p;
         p += topicLength;
         int packetId = 0;
         if (qos > 0) {
@@ -366,7 +369,7 @@ final class PacketFramer extends ByteToMessageDecoder {
                 identifiers = identifiers.isEmpty() ? one((int) id) : plus(identifiers, (int) id);
             }
         }
-        String topic = topic(in, topicAt, topicLength);
+        String topic = topic(topicBytes, topicLength);
         byte[] payload = new byte[end - p];
         in.getBytes(p, payload);
         return new InboundPublish(topic, qos, (first & 0x01) != 0, packetId, payload, identifiers);
@@ -376,20 +379,36 @@ final class PacketFramer extends ByteToMessageDecoder {
      * @return the topic name at the index: the previous publish's string when the bytes are the same (a subscriber
      *         mostly receives a few topics over and over), else a new one
      */
-    private String topic(ByteBuf in, int at, int length) {
+    private String topic(byte[] bytes, int length) {
         String last = lastTopic;
         if (last != null && last.length() == length) {
             int i = 0;
-            while (i < length && in.getByte(at + i) == last.charAt(i)) {
+            while (i < length && bytes[i] == last.charAt(i)) {
                 i++;
             }
             if (i == length) {
                 return last;
             }
         }
-        String topic = in.toString(at, length, StandardCharsets.US_ASCII);
+        String topic = new String(bytes, 0, length, StandardCharsets.US_ASCII);
         lastTopic = topic;
         return topic;
+    }
+
+    /**
+     * @return the framer's array for a topic name's bytes, at least this long (made at the first PUBLISH; a name
+     *         longer than 256 bytes gets an array of its own, so one long name does not stay with the connection)
+     */
+    private byte[] topicBytes(int length) {
+        if (length > 256) {
+            return new byte[length];
+        }
+        byte[] b = topicScratch;
+        if (b == null || b.length < length) {
+            b = new byte[Math.max(length, 64)];
+            topicScratch = b;
+        }
+        return b;
     }
 
     /** @return an immutable list of the one Subscription Identifier: the previous publish's when it is the same */

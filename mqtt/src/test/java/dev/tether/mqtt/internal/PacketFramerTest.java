@@ -104,7 +104,8 @@ class PacketFramerTest {
         eight.add(new MqttProperties.IntegerProperty(MqttProperties.SUBSCRIPTION_IDENTIFIER, 8));
         List<PacketFramer.InboundPublish> read = new ArrayList<>();
         for (Object[] p : new Object[][] {{"a/b", seven}, {"a/b", seven}, {"a/c", seven}, {"a/c", eight},
-                {"a/cd", MqttProperties.NO_PROPERTIES}, {"a/c", eight}}) {
+                {"a/cd", MqttProperties.NO_PROPERTIES}, {"a/c", eight}, {"l/" + "x".repeat(98), eight},
+                {"L/" + "y".repeat(298), eight}, {"l/" + "x".repeat(98), eight}}) {
             ch.writeInbound(Unpooled.wrappedBuffer(encoded(0, false, false, (String) p[0], 0, (MqttProperties) p[1],
                     new byte[] {1}, true)));
             read.add(ch.readInbound());
@@ -112,9 +113,11 @@ class PacketFramerTest {
         ch.finishAndReleaseAll();
 
         assertThat(read).extracting(PacketFramer.InboundPublish::topic)
-                .containsExactly("a/b", "a/b", "a/c", "a/c", "a/cd", "a/c");
+                .containsExactly("a/b", "a/b", "a/c", "a/c", "a/cd", "a/c", "l/" + "x".repeat(98), "L/" + "y".repeat(298),
+                        "l/" + "x".repeat(98));
         assertThat(read).extracting(PacketFramer.InboundPublish::identifiers)
-                .containsExactly(List.of(7), List.of(7), List.of(7), List.of(8), List.of(), List.of(8));
+                .containsExactly(List.of(7), List.of(7), List.of(7), List.of(8), List.of(), List.of(8), List.of(8), List.of(8),
+                        List.of(8));
         assertThat(read.get(1).topic()).isSameAs(read.get(0).topic());
         assertThat(read.get(3).topic()).isSameAs(read.get(2).topic());
         assertThat(read.get(2).identifiers()).isSameAs(read.get(1).identifiers());
