@@ -220,7 +220,7 @@ final class OutboundPublishes {
                 success(new PublishResult(message.topic(), MqttQos.AT_MOST_ONCE, 0, 0));
             } else {
                 Throwable cause = f.cause();
-                error(cause != null ? cause : new IllegalStateException("the write of a QoS 0 publish was cancelled"));
+                fail(cause != null ? cause : new IllegalStateException("the write of a QoS 0 publish was cancelled"));
             }
         }
 

@@ -35,6 +35,7 @@ class OutboundPublishesTest {
         boolean canSend = true;
         boolean onLoop = true;
         int drainsScheduled;
+        @Nullable Throwable writeFailure;
 
         @Override
         public boolean canSend() {
@@ -54,7 +55,9 @@ class OutboundPublishesTest {
         @Override
         public Future<Void> writePublishSoon(MqttMessage message, int packetId) {
             wrote.add("PUBLISH " + packetId + " " + message.topic());
-            return ImmediateEventExecutor.INSTANCE.newSucceededFuture(null);
+            Throwable failure = writeFailure;
+            return failure != null ? ImmediateEventExecutor.INSTANCE.newFailedFuture(failure)
+                    : ImmediateEventExecutor.INSTANCE.newSucceededFuture(null);
         }
 
         @Override
@@ -377,6 +380,18 @@ class OutboundPublishesTest {
         assertThat(outbound.idle()).isFalse();
         outbound.onPubAck(w, 1, 0x00, after);
         assertThat(outbound.idle()).isTrue();
+    }
+
+    @Test
+    void aQos0PublishWhoseWriteFailsFailsWithTheWritesCause() {
+        OutboundPublishes outbound = outbound(100, OverflowPolicy.FAIL_NEWEST, 10);
+        Writer w = new Writer();
+        outbound.connected(w, session(false, 10), after);
+        w.writeFailure = new java.io.IOException("connection reset");
+        Outcome zero = publish(outbound, w, "z", MqttQos.AT_MOST_ONCE);
+        assertThat(w.wrote).containsExactly("PUBLISH 0 z");
+        assertThat(zero.error).isInstanceOf(java.io.IOException.class).hasMessage("connection reset");
+        assertThat(zero.result).isNull();
     }
 
     @Test
