@@ -81,6 +81,37 @@ class MoquetteClientIT {
     }
 
     @org.junit.jupiter.api.Test
+    void everySubscriptionOfAPublishIsAPublishOfItsOwn() {
+        MqttClient sub = MqttClient.builder().endpoint(broker.tcpUri()).build();
+        MqttClient pub = MqttClient.builder().endpoint(broker.tcpUri()).build().start();
+        Recorder<LifecycleEvent> events = Recorder.lifecycle(sub.lifecycle());
+        Recorder<MqttMessage> received = Recorder.of(sub.subscribe("again/#", MqttQos.AT_LEAST_ONCE));
+        sub.start();
+        try {
+            events.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("subscribed"), Duration.ofSeconds(10));
+            for (MqttQos qos : new MqttQos[] {MqttQos.AT_MOST_ONCE, MqttQos.AT_LEAST_ONCE}) {
+                reactor.core.publisher.Mono<PublishResult> once = pub.publish(MqttMessage.of("again/" + qos.value(), "x", qos));
+                // Three subscriptions, one after the other and two at once: three publishes, three results.
+                PublishResult first = once.block(Duration.ofSeconds(10));
+                java.util.List<PublishResult> more = reactor.core.publisher.Flux.merge(once, once).collectList()
+                        .block(Duration.ofSeconds(10));
+                assertThat(first.qos()).isEqualTo(qos);
+                assertThat(more).hasSize(2).allSatisfy(r -> assertThat(r.topic()).isEqualTo("again/" + qos.value()));
+                if (qos == MqttQos.AT_LEAST_ONCE) {
+                    assertThat(java.util.List.of(first.packetId(), more.get(0).packetId(), more.get(1).packetId()))
+                            .doesNotHaveDuplicates().doesNotContain(0);
+                }
+            }
+            received.awaitCount(6, m -> true, Duration.ofSeconds(10));
+            assertThat(received.items()).extracting(MqttMessage::topic).containsOnly("again/0", "again/1");
+            assertThat(received.items()).filteredOn(m -> m.topic().equals("again/1")).hasSize(3);
+        } finally {
+            sub.close().block(Duration.ofSeconds(10));
+            pub.close().block(Duration.ofSeconds(10));
+        }
+    }
+
+    @org.junit.jupiter.api.Test
     void aPacketOverTheClientsLimitFromAnMqtt311BrokerClosesTheConnectionAndTheClientComesBack() {
         // MQTT 3.1.1 cannot announce a maximum packet size: the broker sends the large packet anyway.
         MqttClient small = MqttClient.builder().endpoint(broker.tcpUri()).version(MqttVersion.MQTT_3_1_1)

@@ -42,8 +42,18 @@ public final class ClientCore {
     private final SubscribeFlow subscriptions = new SubscribeFlow(ids, registry);
     private final InboundDelivery inbound;
     private final InboundSubscriber.Listener listener = new SubscriberListener();
-    /** Takes back a publish whose subscriber cancelled it (one for all publishes). */
-    private final java.util.function.Consumer<OutboundPublishes.Publish> canceller = this::cancelPending;
+    /** Takes a publish when it is subscribed to, and back when its subscriber cancels it (one for all publishes). */
+    private final OutboundPublishes.Owner owner = new OutboundPublishes.Owner() {
+        @Override
+        public void publish(OutboundPublishes.Publish op) {
+            ClientCore.this.publish(op);
+        }
+
+        @Override
+        public void cancel(OutboundPublishes.Publish op) {
+            cancelPending(op);
+        }
+    };
     private boolean shutdown;
     private @Nullable ConnectionClosedException terminal;
     private @Nullable MqttSessionStore sessionStore;
@@ -78,66 +88,36 @@ public final class ClientCore {
      * @return completes on the acknowledgement the QoS asks for
      */
     public Mono<PublishResult> publish(MqttMessage message) {
-        return PublishMono.of(this, message);
-    }
-
-    /**
-     * The Mono of one publish: each subscription is a publish, and the {@link OutboundPublishes.Publish} is the
-     * subscriber's subscription (no sink, no cancel callback per publish).
-     */
-    private static final class PublishMono extends Mono<PublishResult> {
-        private final ClientCore core;
-        private final MqttMessage message;
-
-        private PublishMono(ClientCore core, MqttMessage message) {
-            this.core = core;
-            this.message = message;
-        }
-
-        static Mono<PublishResult> of(ClientCore core, MqttMessage message) {
-            return onAssembly(new PublishMono(core, message));
-        }
-
-        @Override
-        public void subscribe(CoreSubscriber<? super PublishResult> actual) {
-            OutboundPublishes.Publish op = new OutboundPublishes.Publish(message, actual, core.canceller);
-            actual.onSubscribe(op);
-            if (!op.cancelled()) {
-                try {
-                    core.publish(op);
-                } catch (RuntimeException e) {
-                    // As Mono.create did with a throwing callback: the subscriber gets the error.
-                    op.error(e);
-                }
-            }
-        }
+        // The publish is its own Mono (see OutboundPublishes.Publish): nothing is sent until it is subscribed to.
+        return OutboundPublishes.Publish.of(message, owner);
     }
 
     private void publish(OutboundPublishes.Publish op) {
-        // No array until something is added: a QoS 1 publish from another thread adds nothing here.
-        List<Runnable> after = new ArrayList<>();
-        SessionStorage storage = openStorage;
-        // A QoS 1 or 2 message is stored (and, per message, committed) before the monitor is taken: the event
-        // loop, which needs the monitor for every acknowledgement, never waits for a commit or an fsync of add().
-        if (storage != null && !storage.accept(op, after)) {
-            after.forEach(Runnable::run);
-            return;
-        }
-        synchronized (this) {
-            if (shutdown) {
-                if (storage != null) {
-                    storage.finished(op);
+        // The thread's own list, not one per publish: a QoS 1 publish from another thread adds nothing to it.
+        Scratch<Runnable> after = Scratch.COMPLETIONS.take();
+        try {
+            SessionStorage storage = openStorage;
+            // A QoS 1 or 2 message is stored (and, per message, committed) before the monitor is taken: the event
+            // loop, which needs the monitor for every acknowledgement, never waits for a commit or an fsync of add().
+            if (storage == null || storage.accept(op, after)) {
+                synchronized (this) {
+                    if (shutdown) {
+                        if (storage != null) {
+                            storage.finished(op);
+                        }
+                        ConnectionClosedException closed = new ConnectionClosedException("the MQTT client is closed; "
+                                + "publish to '" + op.message.topic() + "' refused", null);
+                        after.add(() -> op.fail(closed));
+                    } else {
+                        outbound.publish(op, connection, after);
+                    }
                 }
-                ConnectionClosedException closed = new ConnectionClosedException("the MQTT client is closed; publish to '"
-                        + op.message.topic() + "' refused", null);
-                after.add(() -> op.error(closed));
-            } else {
-                outbound.publish(op, connection, after);
             }
+        } catch (RuntimeException | Error e) {
+            after.release();
+            throw e;
         }
-        for (int i = 0; i < after.size(); i++) {
-            after.get(i).run();
-        }
+        Scratch.runAll(after);
     }
 
     private void cancelPending(OutboundPublishes.Publish op) {
@@ -435,37 +415,52 @@ public final class ClientCore {
 
     /** @return false if the id is not a QoS 1 publish in flight (a protocol violation) */
     boolean onPubAck(int id, int reasonCode) {
-        List<Runnable> after = new ArrayList<>(2);
+        Scratch<Runnable> after = Scratch.COMPLETIONS.take();
         boolean known;
-        synchronized (this) {
-            known = outbound.onPubAck(connection, id, reasonCode, after);
-            idsFreed(after);
+        try {
+            synchronized (this) {
+                known = outbound.onPubAck(connection, id, reasonCode, after);
+                idsFreed(after);
+            }
+        } catch (RuntimeException | Error e) {
+            after.release();
+            throw e;
         }
-        after.forEach(Runnable::run);
+        Scratch.runAll(after);
         return known;
     }
 
     /** @return false if the id is not a QoS 2 publish in flight */
     boolean onPubRec(MqttConnection c, int id, int reasonCode) {
-        List<Runnable> after = new ArrayList<>(2);
+        Scratch<Runnable> after = Scratch.COMPLETIONS.take();
         boolean known;
-        synchronized (this) {
-            known = outbound.onPubRec(c, connection, id, reasonCode, after);
-            idsFreed(after);
+        try {
+            synchronized (this) {
+                known = outbound.onPubRec(c, connection, id, reasonCode, after);
+                idsFreed(after);
+            }
+        } catch (RuntimeException | Error e) {
+            after.release();
+            throw e;
         }
-        after.forEach(Runnable::run);
+        Scratch.runAll(after);
         return known;
     }
 
     /** @return false if the id is not a released QoS 2 publish */
     boolean onPubComp(int id, int reasonCode) {
-        List<Runnable> after = new ArrayList<>(2);
+        Scratch<Runnable> after = Scratch.COMPLETIONS.take();
         boolean known;
-        synchronized (this) {
-            known = outbound.onPubComp(connection, id, reasonCode, after);
-            idsFreed(after);
+        try {
+            synchronized (this) {
+                known = outbound.onPubComp(connection, id, reasonCode, after);
+                idsFreed(after);
+            }
+        } catch (RuntimeException | Error e) {
+            after.release();
+            throw e;
         }
-        after.forEach(Runnable::run);
+        Scratch.runAll(after);
         return known;
     }
 
@@ -513,16 +508,25 @@ public final class ClientCore {
 
     /** An inbound PUBLISH: routed to its subscribers' buffers; its acknowledgement follows their demand. */
     void onPublish(MqttConnection c, MqttMessage message, int packetId, List<Integer> identifiers) {
-        List<InboundSubscriber> toDrain = new ArrayList<>(2);
-        List<String[]> notices = new ArrayList<>(0);
-        synchronized (this) {
-            inbound.onPublish(registry, message, packetId, identifiers, toDrain, notices);
-        }
-        for (String[] n : notices) {
-            c.attempt().reportNotice(n[0], n[1]);
-        }
-        for (int i = 0; i < toDrain.size(); i++) {
-            toDrain.get(i).drain();
+        // The event loop's own lists, not two per message: the drains below run user code, which may publish.
+        Scratch<InboundSubscriber> toDrain = Scratch.SUBSCRIBERS.take();
+        try {
+            Scratch<String[]> notices = Scratch.NOTICES.take();
+            try {
+                synchronized (this) {
+                    inbound.onPublish(registry, message, packetId, identifiers, toDrain, notices);
+                }
+                for (int i = 0; i < notices.size(); i++) {
+                    c.attempt().reportNotice(notices.get(i)[0], notices.get(i)[1]);
+                }
+            } finally {
+                notices.release();
+            }
+            for (int i = 0; i < toDrain.size(); i++) {
+                toDrain.get(i).drain();
+            }
+        } finally {
+            toDrain.release();
         }
     }
 
@@ -557,10 +561,15 @@ public final class ClientCore {
 
     /** Runs on the connection's event loop: writes what waits, as far as the in-flight window allows. */
     private void drainOnLoop() {
-        List<Runnable> after = new ArrayList<>();
-        synchronized (this) {
-            outbound.drainAndNotify(connection, after);
+        Scratch<Runnable> after = Scratch.COMPLETIONS.take();
+        try {
+            synchronized (this) {
+                outbound.drainAndNotify(connection, after);
+            }
+        } catch (RuntimeException | Error e) {
+            after.release();
+            throw e;
         }
-        after.forEach(Runnable::run);
+        Scratch.runAll(after);
     }
 }

@@ -137,13 +137,25 @@ final class InboundDelivery {
      */
     void onPublish(SubscriptionRegistry registry, MqttMessage message, int packetId, List<Integer> identifiers,
                       List<InboundSubscriber> toDrain, List<String[]> notices) {
+        // The thread's own lists, not new ones per message (nothing here runs user code or keeps them).
+        Scratch<SubscriptionRegistry.Filter> filters = Scratch.FILTERS.take();
+        Scratch<InboundSubscriber> targets = Scratch.TARGETS.take();
+        try {
+            registry.route(message.topic(), identifiers, filters);
+            for (int i = 0; i < filters.size(); i++) {
+                SubscriptionRegistry.targets(filters.get(i), message, targets);
+            }
+            route(message, packetId, filters, targets, toDrain, notices);
+        } finally {
+            targets.release();
+            filters.release();
+        }
+    }
+
+    private void route(MqttMessage message, int packetId, List<SubscriptionRegistry.Filter> filters,
+                       List<InboundSubscriber> targets, List<InboundSubscriber> toDrain, List<String[]> notices) {
         AckWriter c = connection;
         MqttQos qos = message.qos();
-        List<InboundSubscriber> targets = new ArrayList<>(2);
-        List<SubscriptionRegistry.Filter> filters = registry.route(message.topic(), identifiers);
-        for (SubscriptionRegistry.Filter f : filters) {
-            SubscriptionRegistry.targets(f, message, targets);
-        }
         if (qos == MqttQos.AT_MOST_ONCE) {
             if (filters.isEmpty()) {
                 dropQos0(notices, "matches no subscription");
@@ -153,7 +165,8 @@ final class InboundDelivery {
                 dropQos0(notices, "its subscription was restored from the session store and has no subscriber yet");
                 return;
             }
-            for (InboundSubscriber s : targets) {
+            for (int i = 0; i < targets.size(); i++) {
+                InboundSubscriber s = targets.get(i);
                 if (qos0Overflow == Qos0Overflow.DROP && s.full()) {
                     dropQos0(notices, "its subscriber's buffer of " + s.capacity + " messages is full");
                     continue;
@@ -212,7 +225,8 @@ final class InboundDelivery {
             return;
         }
         entry.pending = targets.size();
-        for (InboundSubscriber s : targets) {
+        for (int i = 0; i < targets.size(); i++) {
+            InboundSubscriber s = targets.get(i);
             s.enqueue(message, entry, true);
             toDrain.add(s);
         }

@@ -9,14 +9,17 @@ import dev.tether.mqtt.MqttQos;
 import dev.tether.mqtt.MqttRefusedException;
 import dev.tether.mqtt.MqttSession;
 import dev.tether.mqtt.PublishResult;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import java.util.function.Consumer;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 import reactor.core.publisher.Operators;
 
@@ -33,14 +36,29 @@ import reactor.core.publisher.Operators;
  */
 final class OutboundPublishes {
 
+    /** The client's side of a publish: takes it when it is subscribed to, takes it back when it is cancelled. */
+    interface Owner {
+        /** A subscriber subscribed: the publish goes ahead (unless its subscriber cancelled meanwhile). */
+        void publish(Publish op);
+
+        /** The subscriber cancelled before the outcome: the publish is no longer sent if it still waits. */
+        void cancel(Publish op);
+    }
+
     /**
      * A publish waiting to be sent or in flight, and the subscription of the one who asked for it: its outcome goes
      * either to a {@link MonoSink} or straight to the subscriber of {@link ClientCore#publish} (then this object is
      * that subscriber's subscription, so a publish costs no sink, no wrapper and no cancel callback of its own).
      * A result is held until the subscriber requests it. Run as a {@link Runnable}, it emits the result set by
-     * {@link #succeedLater}.
+     * {@link #succeedLater}; as the listener of its write's future, it completes a QoS 0 publish (no listener object
+     * per publish).
+     *
+     * <p>It is also the {@link Mono} that {@code publish()} returns: its first subscriber makes it the publish, and
+     * every later subscriber gets a publish of its own of the same message, as a Mono of a new publish per
+     * subscription did (one object per publish instead of two).
      */
-    static final class Publish implements Subscription, Runnable {
+    static final class Publish extends Mono<PublishResult>
+            implements Subscription, Runnable, GenericFutureListener<Future<? super Void>> {
         MqttMessage message;
         int packetId;
         boolean released;
@@ -48,8 +66,9 @@ final class OutboundPublishes {
         /** When it went in flight, to resend in the original order. */
         long sentSeq;
         private final @Nullable MonoSink<PublishResult> sink;
-        private final @Nullable CoreSubscriber<? super PublishResult> actual;
-        private final @Nullable Consumer<Publish> onCancel;
+        /** The subscriber, set once by the first subscription (its compare-and-set decides which is first). */
+        private volatile @Nullable CoreSubscriber<? super PublishResult> actual;
+        private final @Nullable Owner owner;
         private volatile int state;
         private @Nullable PublishResult result;
 
@@ -60,26 +79,54 @@ final class OutboundPublishes {
         private static final int CANCELLED = 4;
         private static final AtomicIntegerFieldUpdater<Publish> STATE =
                 AtomicIntegerFieldUpdater.newUpdater(Publish.class, "state");
+        @SuppressWarnings("rawtypes")
+        private static final AtomicReferenceFieldUpdater<Publish, CoreSubscriber> ACTUAL =
+                AtomicReferenceFieldUpdater.newUpdater(Publish.class, CoreSubscriber.class, "actual");
 
         /** A publish whose outcome goes to a sink. */
         Publish(MqttMessage message, MonoSink<PublishResult> sink) {
             this.message = message;
             this.sink = sink;
-            this.actual = null;
-            this.onCancel = null;
+            this.owner = null;
         }
 
         /**
-         * A publish whose outcome goes to the subscriber; the caller then hands this object to
-         * {@code actual.onSubscribe}.
+         * A publish whose outcome goes to its subscriber: the Mono {@code publish()} returns. Nothing happens until
+         * it is subscribed to.
          *
-         * @param onCancel called once if the subscriber cancels before the outcome
+         * @param owner takes the publish when it is subscribed to, and back if its subscriber cancels
          */
-        Publish(MqttMessage message, CoreSubscriber<? super PublishResult> actual, Consumer<Publish> onCancel) {
+        Publish(MqttMessage message, Owner owner) {
             this.message = message;
             this.sink = null;
-            this.actual = actual;
-            this.onCancel = onCancel;
+            this.owner = owner;
+        }
+
+        /**
+         * @param owner takes the publish when it is subscribed to, and back if its subscriber cancels
+         * @return the Mono of a publish of the message (Reactor's assembly hooks applied)
+         */
+        static Mono<PublishResult> of(MqttMessage message, Owner owner) {
+            return onAssembly(new Publish(message, owner));
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super PublishResult> subscriber) {
+            Owner o = java.util.Objects.requireNonNull(owner, "a publish with a sink is not subscribed to");
+            // The first subscriber makes this the publish; a later one gets a publish of its own.
+            Publish op = ACTUAL.compareAndSet(this, null, subscriber) ? this : new Publish(message, o);
+            if (op != this) {
+                op.actual = subscriber;
+            }
+            subscriber.onSubscribe(op);
+            if (!op.cancelled()) {
+                try {
+                    o.publish(op);
+                } catch (RuntimeException e) {
+                    // As Mono.create did with a throwing callback: the subscriber gets the error.
+                    op.fail(e);
+                }
+            }
         }
 
         /** @return whether the subscriber cancelled */
@@ -130,7 +177,7 @@ final class OutboundPublishes {
         }
 
         /** Fails with the error. */
-        void error(Throwable e) {
+        void fail(Throwable e) {
             MonoSink<PublishResult> s = sink;
             CoreSubscriber<? super PublishResult> a = actual;
             if (s != null) {
@@ -164,6 +211,17 @@ final class OutboundPublishes {
         Runnable succeedLater(PublishResult r) {
             result = r;
             return this;
+        }
+
+        /** A QoS 0 publish was written (or failed to be): its outcome. */
+        @Override
+        public void operationComplete(Future<? super Void> f) {
+            if (f.isSuccess()) {
+                success(new PublishResult(message.topic(), MqttQos.AT_MOST_ONCE, 0, 0));
+            } else {
+                Throwable cause = f.cause();
+                fail(cause != null ? cause : new IllegalStateException("the write of a QoS 0 publish was cancelled"));
+            }
         }
 
         /** Emits the result given to {@link #succeedLater}. */
@@ -204,10 +262,10 @@ final class OutboundPublishes {
         @Override
         public void cancel() {
             int st = STATE.getAndSet(this, CANCELLED);
-            Consumer<Publish> c = onCancel;
-            if (st != DONE && st != CANCELLED && c != null) {
+            Owner o = owner;
+            if (st != DONE && st != CANCELLED && o != null) {
                 result = null;
-                c.accept(this);
+                o.cancel(this);
             }
         }
     }
@@ -226,6 +284,12 @@ final class OutboundPublishes {
     private long serverMaximumPacketSize = Long.MAX_VALUE;
     // Small at first: an idle client holds these queues (they grow as publishes wait).
     private final ArrayDeque<Publish> pending = new ArrayDeque<>(1);
+    /**
+     * QoS 0 publishes made while the connection could send and nothing waited before them: they wait only for the
+     * event loop's next drain, which writes them before {@link #pending} (everything in it came after them). Not
+     * bounded by the buffer's capacity, as a QoS 0 publish was not when it was written from the caller's thread.
+     */
+    private final ArrayDeque<Publish> toWrite = new ArrayDeque<>(1);
     /**
      * The publishes a session store held without a packet id when it was opened, read from it a page at a time
      * ({@link #refill}) and sent before {@link #pending}: the store may hold far more than fits in memory.
@@ -292,7 +356,11 @@ final class OutboundPublishes {
         MqttPacketTooLargeException tooLarge = tooLarge(op.message, maxPacketSize, false);
         if (tooLarge != null) {
             storage.finished(op); // if it was stored before the client's monitor was taken
-            after.add(() -> op.error(tooLarge));
+            after.add(() -> op.fail(tooLarge));
+        } else if (usable(c) && op.message.qos() == MqttQos.AT_MOST_ONCE && pending.isEmpty() && !restoring()) {
+            // Nothing waits before it: it waits only for the event loop (see toWrite).
+            toWrite.add(op);
+            drain(c, after);
         } else if (usable(c)) {
             if (storage.accept(op, after)) {
                 pending.add(op);
@@ -330,7 +398,7 @@ final class OutboundPublishes {
                 if (stored) {
                     storage.finished(op);
                 }
-                after.add(() -> op.error(new BufferOverflowException(capacity, "MQTT publishes")));
+                after.add(() -> op.fail(new BufferOverflowException(capacity, "MQTT publishes")));
             }
             case DROP_NEWEST -> {
                 if (stored) {
@@ -354,6 +422,9 @@ final class OutboundPublishes {
 
     /** The publish's subscriber cancelled: it is no longer sent if it still waits. */
     void cancel(Publish op) {
+        if (toWrite.remove(op)) {
+            return;
+        }
         if (pending.remove(op) || restored.remove(op)) {
             storage.finished(op);
         }
@@ -361,7 +432,7 @@ final class OutboundPublishes {
 
     /** @return whether no publish is in flight or waiting to be sent */
     boolean idle() {
-        return inFlight.isEmpty() && pending.isEmpty() && !restoring();
+        return inFlight.isEmpty() && pending.isEmpty() && toWrite.isEmpty() && !restoring();
     }
 
     /** @return whether publishes restored from the session store still wait (in memory or in the store) */
@@ -381,6 +452,21 @@ final class OutboundPublishes {
     private void pollWaiting() {
         if (restored.pollFirst() == null) {
             pending.pollFirst();
+        }
+    }
+
+    /** @return the next publish to write: a QoS 0 one of {@link #toWrite} first, then {@link #peekWaiting()} */
+    private @Nullable Publish peekNext() {
+        Publish zero = toWrite.peekFirst();
+        return zero != null ? zero : peekWaiting();
+    }
+
+    /** Takes the publish {@link #peekNext()} returned. */
+    private void pollNext(Publish op) {
+        if (toWrite.peekFirst() == op) {
+            toWrite.pollFirst();
+        } else {
+            pollWaiting();
         }
     }
 
@@ -412,15 +498,19 @@ final class OutboundPublishes {
      * @param closed the error they fail with
      */
     void failAll(ConnectionClosedException closed, List<Runnable> after) {
+        for (Publish op : toWrite) {
+            after.add(() -> op.fail(closed));
+        }
         for (Publish op : pending) {
-            after.add(() -> op.error(closed));
+            after.add(() -> op.fail(closed));
         }
         for (Publish op : inFlight.values()) {
-            after.add(() -> op.error(closed));
+            after.add(() -> op.fail(closed));
         }
         for (Publish op : restored) {
-            after.add(() -> op.error(closed));
+            after.add(() -> op.fail(closed));
         }
+        toWrite.clear();
         pending.clear();
         inFlight.clear();
         restored.clear();
@@ -463,7 +553,7 @@ final class OutboundPublishes {
                     inFlight.remove(op.packetId);
                     ids.release(op.packetId);
                     storage.finished(op);
-                    after.add(() -> op.error(tooLarge));
+                    after.add(() -> op.fail(tooLarge));
                 } else {
                     c.writePublish(op.message, op.packetId, true);
                 }
@@ -486,6 +576,11 @@ final class OutboundPublishes {
             if (!again.isEmpty()) {
                 String details = again.size() + " publishes in flight sent again as new publishes (the broker kept no session)";
                 after.add(() -> c.reportNotice("republished", details));
+            }
+            // QoS 0 publishes that waited for the old connection's event loop were made after those in flight: they
+            // wait behind them.
+            for (Publish z = toWrite.pollLast(); z != null; z = toWrite.pollLast()) {
+                pending.addFirst(z);
             }
             // While restored publishes are being sent, only they are in flight: they go back before the others.
             ArrayDeque<Publish> queue = restoring() ? restored : pending;
@@ -581,16 +676,16 @@ final class OutboundPublishes {
         boolean onLoop = c.inEventLoop();
         int limit = Math.min(serverReceiveMaximum, maxInFlight);
         while (true) {
-            Publish op = peekWaiting();
+            Publish op = peekNext();
             if (op == null) {
                 return;
             }
             if (op.message.retain() && !serverRetainAvailable) {
-                pollWaiting();
+                pollNext(op);
                 storage.finished(op);
                 MqttRefusedException refused = new MqttRefusedException("CONNACK", 0x9A, "the broker does not support "
                         + "retained messages (CONNACK Retain Available 0); publish to '" + op.message.topic() + "' without retain");
-                after.add(() -> op.error(refused));
+                after.add(() -> op.fail(refused));
                 continue;
             }
             if (op.message.qos().value() > serverMaximumQos.value()) {
@@ -599,28 +694,22 @@ final class OutboundPublishes {
             }
             MqttPacketTooLargeException tooLarge = tooLarge(op.message, serverMaximumPacketSize, true);
             if (tooLarge != null) {
-                pollWaiting();
+                pollNext(op);
                 storage.finished(op);
-                after.add(() -> op.error(tooLarge));
-                continue;
-            }
-            if (op.message.qos() == MqttQos.AT_MOST_ONCE) {
-                pollWaiting();
-                storage.finished(op);
-                c.writePublishSoon(op.message, 0).addListener(f -> {
-                    if (f.isSuccess()) {
-                        op.success(new PublishResult(op.message.topic(), MqttQos.AT_MOST_ONCE, 0, 0));
-                    } else {
-                        op.error(f.cause());
-                    }
-                });
+                after.add(() -> op.fail(tooLarge));
                 continue;
             }
             if (!onLoop) {
-                // QoS 1 and 2 publishes cross to the event loop in bursts: one task writes all that wait, with
-                // one flush, instead of one write-and-flush task per publish from the caller's thread.
+                // Publishes cross to the event loop in bursts: one task writes all that wait, with one flush,
+                // instead of one write-and-flush task per publish from the caller's thread.
                 c.scheduleDrain(drainOnLoop);
                 return;
+            }
+            if (op.message.qos() == MqttQos.AT_MOST_ONCE) {
+                pollNext(op);
+                storage.finished(op);
+                c.writePublishSoon(op.message, 0).addListener(op);
+                continue;
             }
             if (inFlight.size() >= limit || othersWaitForIds.getAsBoolean()) {
                 return;
@@ -629,7 +718,7 @@ final class OutboundPublishes {
             if (id == 0) {
                 return;
             }
-            pollWaiting();
+            pollNext(op);
             op.packetId = id;
             op.sentSeq = ++sentSeq;
             inFlight.put(id, op);
@@ -682,7 +771,7 @@ final class OutboundPublishes {
 
     /** @return publishes waiting to be sent */
     int waiting() {
-        return pending.size() + restored.size();
+        return toWrite.size() + pending.size() + restored.size();
     }
 
     /** @return the packet ids of the publishes in flight, in the order they were sent */
@@ -712,7 +801,7 @@ final class OutboundPublishes {
         if (reasonCode >= 0x80) {
             MqttRefusedException refused = new MqttRefusedException(packet, reasonCode, "the broker refused the publish to '"
                     + op.message.topic() + "' with " + packet + " reason code " + String.format("0x%02X", reasonCode));
-            after.add(() -> op.error(refused));
+            after.add(() -> op.fail(refused));
         } else {
             after.add(op.succeedLater(new PublishResult(op.message.topic(), op.message.qos(), op.packetId, reasonCode)));
         }

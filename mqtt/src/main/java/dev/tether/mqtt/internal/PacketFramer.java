@@ -68,6 +68,15 @@ final class PacketFramer extends ByteToMessageDecoder {
     private boolean failed;
     /** 0: every PUBLISH goes to the decoder; 4 or 5: the common ones are read here, in MQTT 3.1.1 or 5. */
     private int publishes;
+    /** The topic name of the last PUBLISH read here (printable ASCII), and its Subscription Identifier list if it had one. */
+    private @Nullable String lastTopic;
+    private byte @Nullable [] topicScratch;
+    private List<Integer> lastIdentifiers = List.of();
+    /**
+     * The reply passed on for every PUBACK, PUBREC, PUBREL and PUBCOMP read here (see {@link Reply}); made at the first
+     * one (a client that never publishes with QoS 1 or 2 holds none).
+     */
+    private @Nullable Reply reply;
     /** The type and remaining length of the last packet passed on, for messages. */
     private int lastFrameType = -1;
     private int lastFrameRemaining = -1;
@@ -237,7 +246,13 @@ final class PacketFramer extends ByteToMessageDecoder {
             int reasonCode = remaining > 2 ? in.getUnsignedByte(start + headerLength + 2) : 0;
             in.skipBytes((int) total);
             framesForwarded++;
-            out.add(new Reply(type, id, reasonCode));
+            // The framer's one Reply, refilled: it is passed on (and read) before the next packet is cut.
+            Reply r = reply;
+            if (r == null) {
+                r = new Reply();
+                reply = r;
+            }
+            out.add(r.set(type, id, reasonCode));
             return;
         }
         if (first == 0xD0 && remaining == 0 && publishes != 0) {
@@ -309,13 +324,15 @@ final class PacketFramer extends ByteToMessageDecoder {
         if (topicLength == 0 || end - p < topicLength) {
             return null;
         }
-        for (int i = p; i < p + topicLength; i++) {
-            int c = in.getByte(i);
+        // The topic's bytes are copied out once and checked and compared there, not read byte by byte from the buffer.
+        byte[] topicBytes = topicBytes(topicLength);
+        in.getBytes(p, topicBytes, 0, topicLength);
+        for (int i = 0; i < topicLength; i++) {
+            int c = topicBytes[i];
             if (c < 0x20 || c > 0x7E || c == '+' || c == '#') {
                 return null;
             }
         }
-        int topicAt = p;
         p += topicLength;
         int packetId = 0;
         if (qos > 0) {
@@ -349,13 +366,60 @@ final class PacketFramer extends ByteToMessageDecoder {
                     return null;
                 }
                 p += varIntSize(id);
-                identifiers = identifiers.isEmpty() ? List.of((int) id) : plus(identifiers, (int) id);
+                identifiers = identifiers.isEmpty() ? one((int) id) : plus(identifiers, (int) id);
             }
         }
-        String topic = in.toString(topicAt, topicLength, StandardCharsets.US_ASCII);
+        String topic = topic(topicBytes, topicLength);
         byte[] payload = new byte[end - p];
         in.getBytes(p, payload);
         return new InboundPublish(topic, qos, (first & 0x01) != 0, packetId, payload, identifiers);
+    }
+
+    /**
+     * @return the topic name at the index: the previous publish's string when the bytes are the same (a subscriber
+     *         mostly receives a few topics over and over), else a new one
+     */
+    private String topic(byte[] bytes, int length) {
+        String last = lastTopic;
+        if (last != null && last.length() == length) {
+            int i = 0;
+            while (i < length && bytes[i] == last.charAt(i)) {
+                i++;
+            }
+            if (i == length) {
+                return last;
+            }
+        }
+        String topic = new String(bytes, 0, length, StandardCharsets.US_ASCII);
+        lastTopic = topic;
+        return topic;
+    }
+
+    /**
+     * @return the framer's array for a topic name's bytes, at least this long (made at the first PUBLISH; a name
+     *         longer than 256 bytes gets an array of its own, so one long name does not stay with the connection)
+     */
+    private byte[] topicBytes(int length) {
+        if (length > 256) {
+            return new byte[length];
+        }
+        byte[] b = topicScratch;
+        if (b == null || b.length < length) {
+            b = new byte[Math.max(length, 64)];
+            topicScratch = b;
+        }
+        return b;
+    }
+
+    /** @return an immutable list of the one Subscription Identifier: the previous publish's when it is the same */
+    private List<Integer> one(int id) {
+        List<Integer> last = lastIdentifiers;
+        if (last.size() == 1 && last.get(0) == id) {
+            return last;
+        }
+        List<Integer> ids = List.of(id);
+        lastIdentifiers = ids;
+        return ids;
     }
 
     private static List<Integer> plus(List<Integer> list, int id) {
@@ -505,11 +569,51 @@ final class PacketFramer extends ByteToMessageDecoder {
      * A PUBACK, PUBREC, PUBREL or PUBCOMP without properties: its packet id alone (reason code 0) or, in MQTT 5,
      * with a reason code.
      *
-     * @param type       the packet type (4, 5, 6 or 7)
-     * @param packetId   the packet id
-     * @param reasonCode the reason code, 0 when absent
+     * <p>One per framer, filled again for every reply it reads (a publishing client receives one per QoS 1 message):
+     * valid only while the {@code channelRead} that passes it on runs. The framer passes each packet on before it cuts
+     * the next (see {@link ByteToMessageDecoder}), so a handler that reads it there sees its own packet; one that
+     * keeps it for later must copy its fields.
      */
-    record Reply(int type, int packetId, int reasonCode) {
+    static final class Reply {
+        private int type;
+        private int packetId;
+        private int reasonCode;
+
+        Reply() {
+        }
+
+        /**
+         * @param type       the packet type (4, 5, 6 or 7)
+         * @param packetId   the packet id
+         * @param reasonCode the reason code, 0 when absent
+         * @return this
+         */
+        Reply set(int type, int packetId, int reasonCode) {
+            this.type = type;
+            this.packetId = packetId;
+            this.reasonCode = reasonCode;
+            return this;
+        }
+
+        /** @return the packet type (4, 5, 6 or 7) */
+        int type() {
+            return type;
+        }
+
+        /** @return the packet id */
+        int packetId() {
+            return packetId;
+        }
+
+        /** @return the reason code, 0 when absent */
+        int reasonCode() {
+            return reasonCode;
+        }
+
+        @Override
+        public String toString() {
+            return "Reply[type=" + type + ", packetId=" + packetId + ", reasonCode=" + reasonCode + "]";
+        }
     }
 
     /**

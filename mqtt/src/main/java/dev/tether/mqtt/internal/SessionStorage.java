@@ -55,7 +55,7 @@ final class SessionStorage {
             RuntimeException failure = e instanceof MqttSessionStoreException ? e
                     : new MqttSessionStoreException(null, "the publish to '" + op.message.topic()
                     + "' could not be stored: " + e, e);
-            after.add(() -> op.error(failure));
+            after.add(() -> op.fail(failure));
             return false;
         }
     }

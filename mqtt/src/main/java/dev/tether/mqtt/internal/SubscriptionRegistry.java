@@ -273,21 +273,32 @@ final class SubscriptionRegistry {
      */
     List<Filter> route(String topic, List<Integer> identifiers) {
         List<Filter> out = new ArrayList<>(2);
-        for (Integer id : identifiers) {
-            Filter f = byIdentifier.get(id);
+        route(topic, identifiers, out);
+        return out;
+    }
+
+    /**
+     * The filters a PUBLISH goes to, added to the caller's list (empty when called; the inbound path reuses one).
+     *
+     * @param topic       its topic
+     * @param identifiers its Subscription Identifiers (MQTT 5), empty if none
+     * @param out         receives the filters
+     */
+    void route(String topic, List<Integer> identifiers, List<Filter> out) {
+        for (int i = 0; i < identifiers.size(); i++) {
+            Filter f = byIdentifier.get(identifiers.get(i));
             if (f != null && TopicFilters.matches(f.matching, topic) && !out.contains(f)) {
                 out.add(f);
             }
         }
         if (!out.isEmpty()) {
-            return out;
+            return;
         }
         for (Filter f : filters.values()) {
             if (TopicFilters.matches(f.matching, topic)) {
                 out.add(f);
             }
         }
-        return out;
     }
 
     /**
@@ -296,7 +307,10 @@ final class SubscriptionRegistry {
      */
     static void targets(Filter f, MqttMessage message, List<InboundSubscriber> out) {
         if (!message.retain() || f.retainAsPublished) {
-            out.addAll(f.subscribers);
+            List<InboundSubscriber> all = f.subscribers;
+            for (int i = 0; i < all.size(); i++) {
+                out.add(all.get(i));
+            }
             return;
         }
         int round = f.ackedRound;

@@ -35,6 +35,7 @@ class OutboundPublishesTest {
         boolean canSend = true;
         boolean onLoop = true;
         int drainsScheduled;
+        @Nullable Throwable writeFailure;
 
         @Override
         public boolean canSend() {
@@ -54,7 +55,9 @@ class OutboundPublishesTest {
         @Override
         public Future<Void> writePublishSoon(MqttMessage message, int packetId) {
             wrote.add("PUBLISH " + packetId + " " + message.topic());
-            return ImmediateEventExecutor.INSTANCE.newSucceededFuture(null);
+            Throwable failure = writeFailure;
+            return failure != null ? ImmediateEventExecutor.INSTANCE.newFailedFuture(failure)
+                    : ImmediateEventExecutor.INSTANCE.newSucceededFuture(null);
         }
 
         @Override
@@ -344,6 +347,95 @@ class OutboundPublishesTest {
         w.onLoop = true;
         outbound.drainAndNotify(w, after);
         assertThat(w.wrote).containsExactly("PUBLISH 1 a");
+    }
+
+    @Test
+    void offTheEventLoopQos0WaitsForTheScheduledDrainInOrderAndBeyondTheBuffersCapacity() {
+        OutboundPublishes outbound = outbound(2, OverflowPolicy.FAIL_NEWEST, 2);
+        Writer w = new Writer();
+        w.onLoop = false;
+        outbound.connected(w, session(false, 10), after);
+        List<Outcome> zeros = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            zeros.add(publish(outbound, w, "z" + i, MqttQos.AT_MOST_ONCE));
+        }
+        Outcome one = publish(outbound, w, "a", MqttQos.AT_LEAST_ONCE);
+        Outcome last = publish(outbound, w, "z5", MqttQos.AT_MOST_ONCE);
+
+        // Nothing written from the caller's thread: one drain on the event loop writes them all, in order. A QoS 0
+        // publish is never refused for the buffer's capacity while the connection can send.
+        assertThat(w.wrote).isEmpty();
+        assertThat(zeros).allSatisfy(o -> assertThat(o.completed).isFalse());
+        assertThat(w.drainsScheduled).isPositive();
+        w.onLoop = true;
+        outbound.drainAndNotify(w, after);
+        runAfter();
+        assertThat(w.wrote).containsExactly("PUBLISH 0 z0", "PUBLISH 0 z1", "PUBLISH 0 z2", "PUBLISH 0 z3",
+                "PUBLISH 0 z4", "PUBLISH 1 a", "PUBLISH 0 z5");
+        assertThat(zeros).allSatisfy(o -> assertThat(o.error).isNull());
+        assertThat(zeros.get(4).result).isEqualTo(new PublishResult("z4", MqttQos.AT_MOST_ONCE, 0, 0));
+        assertThat(last.result).isEqualTo(new PublishResult("z5", MqttQos.AT_MOST_ONCE, 0, 0));
+        assertThat(one.error).isNull();
+        assertThat(one.completed).isFalse();
+        assertThat(outbound.idle()).isFalse();
+        outbound.onPubAck(w, 1, 0x00, after);
+        assertThat(outbound.idle()).isTrue();
+    }
+
+    @Test
+    void aQos0PublishWhoseWriteFailsFailsWithTheWritesCause() {
+        OutboundPublishes outbound = outbound(100, OverflowPolicy.FAIL_NEWEST, 10);
+        Writer w = new Writer();
+        outbound.connected(w, session(false, 10), after);
+        w.writeFailure = new java.io.IOException("connection reset");
+        Outcome zero = publish(outbound, w, "z", MqttQos.AT_MOST_ONCE);
+        assertThat(w.wrote).containsExactly("PUBLISH 0 z");
+        assertThat(zero.error).isInstanceOf(java.io.IOException.class).hasMessage("connection reset");
+        assertThat(zero.result).isNull();
+    }
+
+    @Test
+    void aQos0PublishWaitingForTheEventLoopOfALostConnectionGoesBehindThePublishesInFlightOnTheNext() {
+        OutboundPublishes outbound = outbound(100, OverflowPolicy.FAIL_NEWEST, 10);
+        Writer first = new Writer();
+        outbound.connected(first, session(false, 10), after);
+        publish(outbound, first, "a", MqttQos.AT_LEAST_ONCE);
+        first.onLoop = false;
+        Outcome zero = publish(outbound, first, "z", MqttQos.AT_MOST_ONCE);
+        assertThat(first.wrote).containsExactly("PUBLISH 1 a");
+        assertThat(outbound.waiting()).isEqualTo(1);
+
+        // The connection is lost before its event loop drained; the broker kept no session.
+        Writer second = new Writer();
+        outbound.connected(second, session(false, 10), after);
+        outbound.drain(second, after);
+        runAfter();
+        assertThat(second.wrote).containsExactly("PUBLISH 2 a", "PUBLISH 0 z"); // a new publish, a new id
+        assertThat(zero.result).isEqualTo(new PublishResult("z", MqttQos.AT_MOST_ONCE, 0, 0));
+    }
+
+    @Test
+    void aQos0PublishWaitingForTheEventLoopCanBeCancelledAndFailsWhenTheClientCloses() {
+        OutboundPublishes outbound = outbound(100, OverflowPolicy.FAIL_NEWEST, 10);
+        Writer w = new Writer();
+        w.onLoop = false;
+        outbound.connected(w, session(false, 10), after);
+        AtomicReference<OutboundPublishes.Publish> op = new AtomicReference<>();
+        Mono.<PublishResult>create(sink -> op.set(new OutboundPublishes.Publish(
+                MqttMessage.of("c", "x".getBytes(java.nio.charset.StandardCharsets.UTF_8), MqttQos.AT_MOST_ONCE), sink)))
+                .subscribe();
+        outbound.publish(op.get(), w, after);
+        Outcome kept = publish(outbound, w, "k", MqttQos.AT_MOST_ONCE);
+        outbound.cancel(op.get());
+        assertThat(outbound.waiting()).isEqualTo(1);
+
+        outbound.failAll(new dev.tether.core.ConnectionClosedException("closed", null), after);
+        runAfter();
+        assertThat(kept.error).hasMessage("closed");
+        assertThat(outbound.idle()).isTrue();
+        w.onLoop = true;
+        outbound.drain(w, after);
+        assertThat(w.wrote).isEmpty();
     }
 
     // ------------------------------------------------------------------ acknowledgements

@@ -91,15 +91,49 @@ class PacketFramerTest {
     }
 
     @Test
+    void publishesToTheSameTopicShareItsStringAndOnlyThoseDo() {
+        PacketFramer framer = new PacketFramer(1 << 20, Duration.ofSeconds(5), VirtualTimeScheduler.create());
+        EmbeddedChannel ch = new EmbeddedChannel(framer, new MqttDecoder(1 << 20), framer.tally());
+        ch.attr(VERSION).set(MqttVersion.MQTT_5);
+        ch.writeInbound(Unpooled.wrappedBuffer(new byte[]{(byte) 0xD0, 0})); // PINGRESP: not a short CONNACK
+        io.netty.util.ReferenceCountUtil.release(ch.readInbound());
+        framer.readPublishes(true);
+        MqttProperties seven = new MqttProperties();
+        seven.add(new MqttProperties.IntegerProperty(MqttProperties.SUBSCRIPTION_IDENTIFIER, 7));
+        MqttProperties eight = new MqttProperties();
+        eight.add(new MqttProperties.IntegerProperty(MqttProperties.SUBSCRIPTION_IDENTIFIER, 8));
+        List<PacketFramer.InboundPublish> read = new ArrayList<>();
+        for (Object[] p : new Object[][] {{"a/b", seven}, {"a/b", seven}, {"a/c", seven}, {"a/c", eight},
+                {"a/cd", MqttProperties.NO_PROPERTIES}, {"a/c", eight}, {"l/" + "x".repeat(98), eight},
+                {"L/" + "y".repeat(298), eight}, {"l/" + "x".repeat(98), eight}}) {
+            ch.writeInbound(Unpooled.wrappedBuffer(encoded(0, false, false, (String) p[0], 0, (MqttProperties) p[1],
+                    new byte[] {1}, true)));
+            read.add(ch.readInbound());
+        }
+        ch.finishAndReleaseAll();
+
+        assertThat(read).extracting(PacketFramer.InboundPublish::topic)
+                .containsExactly("a/b", "a/b", "a/c", "a/c", "a/cd", "a/c", "l/" + "x".repeat(98), "L/" + "y".repeat(298),
+                        "l/" + "x".repeat(98));
+        assertThat(read).extracting(PacketFramer.InboundPublish::identifiers)
+                .containsExactly(List.of(7), List.of(7), List.of(7), List.of(8), List.of(), List.of(8), List.of(8), List.of(8),
+                        List.of(8));
+        assertThat(read.get(1).topic()).isSameAs(read.get(0).topic());
+        assertThat(read.get(3).topic()).isSameAs(read.get(2).topic());
+        assertThat(read.get(2).identifiers()).isSameAs(read.get(1).identifiers());
+        assertThat(read.get(5).identifiers()).isSameAs(read.get(3).identifiers());
+    }
+
+    @Test
     void aPublishReplyWithoutPropertiesIsReadByTheFramerAndAnyOtherByTheDecoder() {
-        assertThat(framed(new byte[]{0x40, 2, 0x01, 0x02}, true, false)).isEqualTo(new PacketFramer.Reply(4, 0x0102, 0));
-        assertThat(framed(new byte[]{0x50, 2, 0x00, 0x07}, true, false)).isEqualTo(new PacketFramer.Reply(5, 7, 0));
-        assertThat(framed(new byte[]{0x62, 2, 0x00, 0x07}, true, false)).isEqualTo(new PacketFramer.Reply(6, 7, 0));
-        assertThat(framed(new byte[]{0x70, 2, 0x00, 0x07}, true, false)).isEqualTo(new PacketFramer.Reply(7, 7, 0));
+        assertThat(framed(new byte[]{0x40, 2, 0x01, 0x02}, true, false)).satisfies(replyOf(4, 0x0102, 0));
+        assertThat(framed(new byte[]{0x50, 2, 0x00, 0x07}, true, false)).satisfies(replyOf(5, 7, 0));
+        assertThat(framed(new byte[]{0x62, 2, 0x00, 0x07}, true, false)).satisfies(replyOf(6, 7, 0));
+        assertThat(framed(new byte[]{0x70, 2, 0x00, 0x07}, true, false)).satisfies(replyOf(7, 7, 0));
         // MQTT 5 with a reason code (and an empty property length): once the version is known.
-        assertThat(framed(new byte[]{0x40, 3, 0x00, 0x07, 0x10}, true, true)).isEqualTo(new PacketFramer.Reply(4, 7, 0x10));
+        assertThat(framed(new byte[]{0x40, 3, 0x00, 0x07, 0x10}, true, true)).satisfies(replyOf(4, 7, 0x10));
         assertThat(framed(new byte[]{0x50, 4, 0x00, 0x07, (byte) 0x80, 0}, true, true))
-                .isEqualTo(new PacketFramer.Reply(5, 7, 0x80));
+                .satisfies(replyOf(5, 7, 0x80));
         // Before the version is known, in MQTT 3.1.1, with properties, or a PUBREL with the wrong flags: Netty's
         // decoder reads it (and judges it).
         assertThat(framed(new byte[]{0x40, 3, 0x00, 0x07, (byte) 0x80}, true, false))
@@ -120,7 +154,7 @@ class PacketFramerTest {
         io.netty.handler.codec.mqtt.MqttMessage m = (io.netty.handler.codec.mqtt.MqttMessage) netty;
         io.netty.handler.codec.mqtt.MqttPubReplyMessageVariableHeader h =
                 (io.netty.handler.codec.mqtt.MqttPubReplyMessageVariableHeader) m.variableHeader();
-        assertThat(ours).isEqualTo(new PacketFramer.Reply(4, h.messageId(), h.reasonCode() & 0xFF));
+        assertThat(ours).satisfies(replyOf(4, h.messageId(), h.reasonCode() & 0xFF));
     }
 
     @Test
@@ -157,6 +191,15 @@ class PacketFramerTest {
         assertThat((Object) ch.readInbound()).isSameAs(io.netty.handler.codec.mqtt.MqttMessage.PINGRESP);
         assertThat((Object) ch.readInbound()).isNull();
         ch.finishAndReleaseAll();
+    }
+
+    /** @return a check that the framer passed on a reply with these fields */
+    private static org.assertj.core.api.ThrowingConsumer<Object> replyOf(int type, int packetId, int reasonCode) {
+        return read -> {
+            assertThat(read).isInstanceOf(PacketFramer.Reply.class);
+            PacketFramer.Reply r = (PacketFramer.Reply) read;
+            assertThat(new int[] {r.type(), r.packetId(), r.reasonCode()}).containsExactly(type, packetId, reasonCode);
+        };
     }
 
     private static Object framed(byte[] bytes, boolean v5, boolean readPublishes) {
