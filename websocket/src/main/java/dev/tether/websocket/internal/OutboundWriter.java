@@ -4,6 +4,7 @@ import dev.tether.websocket.WebSocketMessage;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
@@ -151,12 +152,8 @@ final class OutboundWriter {
     private ChannelFuture write(ChannelHandlerContext c, WebSocketMessage message, boolean flush) {
         // The message's own array: immutable messages need no copy to be written (wrapped, never written to).
         byte[] bytes = MessageAccess.payload(message);
-        if (pendingBytes > 0 && pendingBytes + bytes.length > maxOutboundBytes) {
-            // A slow consumer: closing it beats holding an ever longer queue for it.
-            long queued = pendingBytes;
-            session.slowConsumer("slow consumer: " + queued + " bytes queued, bound " + maxOutboundBytes);
-            return c.newFailedFuture(new IOException("WebSocket session " + sessionId + " is not reading: " + queued
-                    + " bytes queued for it exceed the bound of " + maxOutboundBytes + "; closing it with 1013"));
+        if (overBound(bytes.length)) {
+            return slowConsumer(c);
         }
         boolean text = message.isText();
         if (bytes.length <= maxFramePayload) {
@@ -164,6 +161,25 @@ final class OutboundWriter {
             WebSocketFrame frame = text ? new TextWebSocketFrame(buf) : new BinaryWebSocketFrame(buf);
             return counted(flush ? c.writeAndFlush(frame) : c.write(frame), bytes.length);
         }
+        return writeFragments(c, bytes, text, flush);
+    }
+
+    /** @return whether a message of that many bytes would take the queued bytes past the bound */
+    private boolean overBound(int bytes) {
+        return pendingBytes > 0 && pendingBytes + bytes > maxOutboundBytes;
+    }
+
+    /** Reports the slow consumer; the failed future of the write that found it. */
+    private ChannelFuture slowConsumer(ChannelHandlerContext c) {
+        // A slow consumer: closing it beats holding an ever longer queue for it.
+        long queued = pendingBytes;
+        session.slowConsumer("slow consumer: " + queued + " bytes queued, bound " + maxOutboundBytes);
+        return c.newFailedFuture(new IOException("WebSocket session " + sessionId + " is not reading: " + queued
+                + " bytes queued for it exceed the bound of " + maxOutboundBytes + "; closing it with 1013"));
+    }
+
+    /** Writes a message longer than the frame limit as fragments, each counted; the last one's write. */
+    private ChannelFuture writeFragments(ChannelHandlerContext c, byte[] bytes, boolean text, boolean flush) {
         int offset = 0;
         ChannelFuture last = null;
         while (offset < bytes.length) {
@@ -195,12 +211,15 @@ final class OutboundWriter {
      * Streams a publisher's messages onto the channel: messages cross to the event loop through one
      * single-producer queue and are written in bursts by one drain task, instead of one task and one
      * Mono per message. At most {@link #STREAM_WINDOW} messages are requested and not yet written to
-     * the socket; the outbound byte bound applies to each.
+     * the socket; the outbound byte bound applies to each. The sender itself is the one listener of
+     * every write (no listener object per message): it counts the message's bytes out of the queued
+     * bytes, and asks its source for more.
      */
-    private final class StreamSender extends BaseSubscriber<WebSocketMessage> {
+    private final class StreamSender extends BaseSubscriber<WebSocketMessage> implements ChannelFutureListener {
         private final MonoSink<Void> result;
         private final Queue<WebSocketMessage> queue = Queues.<WebSocketMessage>get(STREAM_WINDOW).get();
         private final AtomicInteger wip = new AtomicInteger();
+        private final Runnable drainTask = this::drainQueue;
         private volatile boolean upstreamDone;
         private volatile @Nullable Throwable upstreamError;
         // ---- event loop only ----
@@ -212,6 +231,11 @@ final class OutboundWriter {
         /** The context written to in this burst and not flushed yet. */
         private @Nullable ChannelHandlerContext burst;
         private long burstBytes;
+        /** Writes not complete yet, oldest first, and the bytes each one counted as queued (a ring). */
+        private @Nullable ChannelFuture[] inFlight = new ChannelFuture[STREAM_WINDOW];
+        private int[] inFlightBytes = new int[STREAM_WINDOW];
+        private int inFlightHead;
+        private int inFlightCount;
 
         StreamSender(MonoSink<Void> result) {
             this.result = result;
@@ -248,7 +272,7 @@ final class OutboundWriter {
 
         private void signal() {
             if (wip.getAndIncrement() == 0) {
-                loop.execute(this::drainQueue);
+                loop.execute(drainTask);
             }
         }
 
@@ -308,7 +332,7 @@ final class OutboundWriter {
                 written++;
                 burst = c;
                 burstBytes += m.size();
-                write(c, m, false).addListener(this::onWritten);
+                writeOne(c, m);
                 if (burstBytes >= burstFlushBytes) {
                     // Unflushed writes count as queued for the slow-consumer bound: keep a burst small.
                     flushBurst();
@@ -316,7 +340,73 @@ final class OutboundWriter {
             }
         }
 
-        private void onWritten(io.netty.util.concurrent.Future<? super Void> f) {
+        /** Writes one message unflushed, with this sender as the listener of its (last) frame's write. */
+        private void writeOne(ChannelHandlerContext c, WebSocketMessage m) {
+            byte[] bytes = MessageAccess.payload(m);
+            ChannelFuture f;
+            int counted = 0;
+            if (overBound(bytes.length)) {
+                f = slowConsumer(c);
+            } else if (bytes.length <= maxFramePayload) {
+                ByteBuf buf = Unpooled.wrappedBuffer(bytes);
+                f = c.write(m.isText() ? new TextWebSocketFrame(buf) : new BinaryWebSocketFrame(buf));
+                counted = bytes.length;
+                pendingBytes += counted;
+            } else {
+                f = writeFragments(c, bytes, m.isText(), false); // each fragment counts itself
+            }
+            track(f, counted);
+            f.addListener(this);
+        }
+
+        private void track(ChannelFuture f, int bytes) {
+            if (inFlightCount == inFlight.length) {
+                // More than the window in flight (a source that emitted beyond it): grow, oldest first.
+                int n = inFlight.length;
+                ChannelFuture[] futures = new ChannelFuture[n * 2];
+                int[] sizes = new int[n * 2];
+                for (int i = 0; i < n; i++) {
+                    futures[i] = inFlight[(inFlightHead + i) % n];
+                    sizes[i] = inFlightBytes[(inFlightHead + i) % n];
+                }
+                inFlight = futures;
+                inFlightBytes = sizes;
+                inFlightHead = 0;
+            }
+            int slot = (inFlightHead + inFlightCount) % inFlight.length;
+            inFlight[slot] = f;
+            inFlightBytes[slot] = bytes;
+            inFlightCount++;
+        }
+
+        /** @return the bytes the write counted as queued; it is no longer in flight */
+        private int untrack(ChannelFuture f) {
+            int n = inFlight.length;
+            // Writes complete in order, so this is nearly always the oldest; a write failed at once by a
+            // handler (the session closing) may overtake older ones.
+            for (int i = 0; i < inFlightCount; i++) {
+                int slot = (inFlightHead + i) % n;
+                if (inFlight[slot] == f) {
+                    int bytes = inFlightBytes[slot];
+                    inFlight[slot] = null;
+                    inFlightBytes[slot] = 0;
+                    while (inFlightCount > 0 && inFlight[inFlightHead] == null) {
+                        inFlightHead = (inFlightHead + 1) % n;
+                        inFlightCount--;
+                    }
+                    return bytes;
+                }
+            }
+            return 0;
+        }
+
+        /** A message's write completed (its last frame's, when fragmented). */
+        @Override
+        public void operationComplete(ChannelFuture f) {
+            int bytes = untrack(f);
+            if (bytes != 0) {
+                pendingBytes -= bytes;
+            }
             if (ended) {
                 return;
             }
