@@ -4,16 +4,20 @@ import dev.tether.websocket.WebSocketMessage;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import java.io.IOException;
 import java.util.Objects;
 import java.util.Queue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
@@ -171,11 +175,16 @@ final class OutboundWriter {
 
     /** Reports the slow consumer; the failed future of the write that found it. */
     private ChannelFuture slowConsumer(ChannelHandlerContext c) {
+        return c.newFailedFuture(slowConsumerError());
+    }
+
+    /** Reports the slow consumer; the error of the write that found it. */
+    private IOException slowConsumerError() {
         // A slow consumer: closing it beats holding an ever longer queue for it.
         long queued = pendingBytes;
         session.slowConsumer("slow consumer: " + queued + " bytes queued, bound " + maxOutboundBytes);
-        return c.newFailedFuture(new IOException("WebSocket session " + sessionId + " is not reading: " + queued
-                + " bytes queued for it exceed the bound of " + maxOutboundBytes + "; closing it with 1013"));
+        return new IOException("WebSocket session " + sessionId + " is not reading: " + queued
+                + " bytes queued for it exceed the bound of " + maxOutboundBytes + "; closing it with 1013");
     }
 
     /** Writes a message longer than the frame limit as fragments, each counted; the last one's write. */
@@ -215,7 +224,7 @@ final class OutboundWriter {
      * every write (no listener object per message): it counts the message's bytes out of the queued
      * bytes, and asks its source for more.
      */
-    private final class StreamSender extends BaseSubscriber<WebSocketMessage> implements ChannelFutureListener {
+    private final class StreamSender extends BaseSubscriber<WebSocketMessage> {
         private final MonoSink<Void> result;
         private final Queue<WebSocketMessage> queue = Queues.<WebSocketMessage>get(STREAM_WINDOW).get();
         private final AtomicInteger wip = new AtomicInteger();
@@ -231,8 +240,9 @@ final class OutboundWriter {
         /** The context written to in this burst and not flushed yet. */
         private @Nullable ChannelHandlerContext burst;
         private long burstBytes;
-        /** Writes not complete yet, oldest first, and the bytes each one counted as queued (a ring). */
-        private @Nullable ChannelFuture[] inFlight = new ChannelFuture[STREAM_WINDOW];
+        /** The promise of every single-frame write of this stream, made for the first one (see {@link WritePromise}). */
+        private @Nullable WritePromise promise;
+        /** The bytes each write not complete yet counted as queued, oldest first (a ring). */
         private int[] inFlightBytes = new int[STREAM_WINDOW];
         private int inFlightHead;
         private int inFlightCount;
@@ -340,78 +350,68 @@ final class OutboundWriter {
             }
         }
 
-        /** Writes one message unflushed, with this sender as the listener of its (last) frame's write. */
+        /**
+         * Writes one message unflushed. Its bytes count as queued until its write completes; writes complete
+         * in the order they were made (Netty's outbound buffer), so the counts wait in a ring, oldest first.
+         */
         private void writeOne(ChannelHandlerContext c, WebSocketMessage m) {
             byte[] bytes = MessageAccess.payload(m);
-            ChannelFuture f;
-            int counted = 0;
             if (overBound(bytes.length)) {
-                f = slowConsumer(c);
-            } else if (bytes.length <= maxFramePayload) {
-                ByteBuf buf = Unpooled.wrappedBuffer(bytes);
-                f = c.write(m.isText() ? new TextWebSocketFrame(buf) : new BinaryWebSocketFrame(buf));
-                counted = bytes.length;
-                pendingBytes += counted;
-            } else {
-                f = writeFragments(c, bytes, m.isText(), false); // each fragment counts itself
+                end(slowConsumerError());
+                return;
             }
-            track(f, counted);
-            f.addListener(this);
+            WritePromise p = promise;
+            if (p == null || p.channel() != c.channel()) {
+                p = new WritePromise(c.channel());
+                promise = p;
+            }
+            if (bytes.length <= maxFramePayload) {
+                ByteBuf buf = Unpooled.wrappedBuffer(bytes);
+                track(bytes.length);
+                pendingBytes += bytes.length;
+                c.write(m.isText() ? new TextWebSocketFrame(buf) : new BinaryWebSocketFrame(buf), p);
+            } else {
+                track(0); // each fragment counts itself
+                WritePromise whole = p;
+                writeFragments(c, bytes, m.isText(), false).addListener(f -> {
+                    Throwable cause = f.cause();
+                    if (cause == null) {
+                        whole.trySuccess();
+                    } else {
+                        whole.tryFailure(cause);
+                    }
+                });
+            }
         }
 
-        private void track(ChannelFuture f, int bytes) {
-            if (inFlightCount == inFlight.length) {
+        private void track(int bytes) {
+            if (inFlightCount == inFlightBytes.length) {
                 // More than the window in flight (a source that emitted beyond it): grow, oldest first.
-                int n = inFlight.length;
-                ChannelFuture[] futures = new ChannelFuture[n * 2];
+                int n = inFlightBytes.length;
                 int[] sizes = new int[n * 2];
                 for (int i = 0; i < n; i++) {
-                    futures[i] = inFlight[(inFlightHead + i) % n];
                     sizes[i] = inFlightBytes[(inFlightHead + i) % n];
                 }
-                inFlight = futures;
                 inFlightBytes = sizes;
                 inFlightHead = 0;
             }
-            int slot = (inFlightHead + inFlightCount) % inFlight.length;
-            inFlight[slot] = f;
-            inFlightBytes[slot] = bytes;
+            inFlightBytes[(inFlightHead + inFlightCount) % inFlightBytes.length] = bytes;
             inFlightCount++;
         }
 
-        /** @return the bytes the write counted as queued; it is no longer in flight */
-        private int untrack(ChannelFuture f) {
-            int n = inFlight.length;
-            // Writes complete in order, so this is nearly always the oldest; a write failed at once by a
-            // handler (the session closing) may overtake older ones.
-            for (int i = 0; i < inFlightCount; i++) {
-                int slot = (inFlightHead + i) % n;
-                if (inFlight[slot] == f) {
-                    int bytes = inFlightBytes[slot];
-                    inFlight[slot] = null;
-                    inFlightBytes[slot] = 0;
-                    while (inFlightCount > 0 && inFlight[inFlightHead] == null) {
-                        inFlightHead = (inFlightHead + 1) % n;
-                        inFlightCount--;
-                    }
-                    return bytes;
-                }
-            }
-            return 0;
-        }
-
-        /** A message's write completed (its last frame's, when fragmented). */
-        @Override
-        public void operationComplete(ChannelFuture f) {
-            int bytes = untrack(f);
-            if (bytes != 0) {
+        /** The oldest write not complete yet completed (its last frame's, when fragmented). */
+        private void written(@Nullable Throwable cause) {
+            if (inFlightCount > 0) {
+                int bytes = inFlightBytes[inFlightHead];
+                inFlightHead = (inFlightHead + 1) % inFlightBytes.length;
+                inFlightCount--;
                 pendingBytes -= bytes;
             }
             if (ended) {
                 return;
             }
-            if (!f.isSuccess()) {
-                end(f.cause());
+            if (cause != null) {
+                end(cause);
                 return;
             }
             completed++;
@@ -442,6 +442,207 @@ final class OutboundWriter {
             queue.clear();
             cancel();
             result.error(error);
+        }
+
+        /**
+         * One promise for every write of the stream, as Reactor Netty's own sender does: Netty completes the
+         * promise of each write in the order the writes were made, and each completion here is the oldest
+         * message's. It is never done (so it can be passed again) and cannot take listeners: a handler that
+         * needs a promise of its own asks for {@link #unvoid()}. It is completed on the channel's loop only.
+         */
+        private final class WritePromise implements ChannelPromise {
+            private final Channel channel;
+
+            WritePromise(Channel channel) {
+                this.channel = channel;
+            }
+
+            @Override
+            public Channel channel() {
+                return channel;
+            }
+
+            @Override
+            public boolean trySuccess(@Nullable Void result) {
+                written(null);
+                return true;
+            }
+
+            @Override
+            public boolean trySuccess() {
+                return trySuccess(null);
+            }
+
+            @Override
+            public ChannelPromise setSuccess(@Nullable Void result) {
+                trySuccess(null);
+                return this;
+            }
+
+            @Override
+            public ChannelPromise setSuccess() {
+                return setSuccess(null);
+            }
+
+            @Override
+            public boolean tryFailure(Throwable cause) {
+                written(cause);
+                return true;
+            }
+
+            @Override
+            public ChannelPromise setFailure(Throwable cause) {
+                tryFailure(cause);
+                return this;
+            }
+
+            @Override
+            public boolean setUncancellable() {
+                return true;
+            }
+
+            @Override
+            public boolean isVoid() {
+                return false;
+            }
+
+            @Override
+            public ChannelPromise unvoid() {
+                ChannelPromise own = channel.newPromise();
+                own.addListener(f -> {
+                    Throwable cause = f.cause();
+                    if (cause == null) {
+                        trySuccess();
+                    } else {
+                        tryFailure(cause);
+                    }
+                });
+                return own;
+            }
+
+            @Override
+            public boolean isDone() {
+                return false;
+            }
+
+            @Override
+            public boolean isSuccess() {
+                return false;
+            }
+
+            @Override
+            public boolean isCancellable() {
+                return false;
+            }
+
+            @Override
+            public boolean isCancelled() {
+                return false;
+            }
+
+            @Override
+            public boolean cancel(boolean mayInterruptIfRunning) {
+                return false;
+            }
+
+            @Override
+            public @Nullable Throwable cause() {
+                return null;
+            }
+
+            @Override
+            public @Nullable Void getNow() {
+                return null;
+            }
+
+            @Override
+            public ChannelPromise addListener(GenericFutureListener<? extends Future<? super Void>> listener) {
+                throw notForListeners();
+            }
+
+            @Override
+            @SafeVarargs
+            @SuppressWarnings("varargs")
+            public final ChannelPromise addListeners(GenericFutureListener<? extends Future<? super Void>>... listeners) {
+                throw notForListeners();
+            }
+
+            @Override
+            public ChannelPromise removeListener(GenericFutureListener<? extends Future<? super Void>> listener) {
+                return this;
+            }
+
+            @Override
+            @SafeVarargs
+            @SuppressWarnings("varargs")
+            public final ChannelPromise removeListeners(GenericFutureListener<? extends Future<? super Void>>... listeners) {
+                return this;
+            }
+
+            @Override
+            public ChannelPromise sync() {
+                throw notForWaiting();
+            }
+
+            @Override
+            public ChannelPromise syncUninterruptibly() {
+                throw notForWaiting();
+            }
+
+            @Override
+            public ChannelPromise await() {
+                throw notForWaiting();
+            }
+
+            @Override
+            public ChannelPromise awaitUninterruptibly() {
+                throw notForWaiting();
+            }
+
+            @Override
+            public boolean await(long timeout, TimeUnit unit) {
+                throw notForWaiting();
+            }
+
+            @Override
+            public boolean await(long timeoutMillis) {
+                throw notForWaiting();
+            }
+
+            @Override
+            public boolean awaitUninterruptibly(long timeout, TimeUnit unit) {
+                throw notForWaiting();
+            }
+
+            @Override
+            public boolean awaitUninterruptibly(long timeoutMillis) {
+                throw notForWaiting();
+            }
+
+            @Override
+            public Void get() {
+                throw notForWaiting();
+            }
+
+            @Override
+            public Void get(long timeout, TimeUnit unit) {
+                throw notForWaiting();
+            }
+
+            private UnsupportedOperationException notForListeners() {
+                return new UnsupportedOperationException("the promise of a WebSocket session's streamed writes takes no "
+                        + "listeners; a handler that needs one calls unvoid() and passes on the promise it returns");
+            }
+
+            private UnsupportedOperationException notForWaiting() {
+                return new UnsupportedOperationException("the promise of a WebSocket session's streamed writes cannot be "
+                        + "waited on; it completes on the channel's event loop");
+            }
+
+            @Override
+            public String toString() {
+                return "WritePromise{" + sessionId + "}";
+            }
         }
     }
 }
