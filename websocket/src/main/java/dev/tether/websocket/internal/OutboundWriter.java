@@ -61,10 +61,16 @@ final class OutboundWriter {
         void slowConsumer(String reason);
     }
 
-    /** Messages of one {@link #send(Publisher)} requested and not yet written to the socket. */
-    static final int STREAM_WINDOW = 32;
+    /**
+     * Messages of one {@link #send(Publisher)} requested and not yet written to the socket: Reactor Netty's
+     * own sender asks for as many. With 32 (and 8 at a time) a streaming client made about 0.053 write calls
+     * per echoed 100 B message against the plain client's 0.034, with 128 (64 at a time) 0.031. Memory is
+     * bounded by the outbound byte bound, not by this: a requested message is written as soon as the loop
+     * takes it from the queue.
+     */
+    static final int STREAM_WINDOW = 128;
     /** Written messages after which {@link #send(Publisher)} asks its source for that many more. */
-    private static final int STREAM_REPLENISH = STREAM_WINDOW / 4;
+    private static final int STREAM_REPLENISH = STREAM_WINDOW / 2;
     /** Unflushed bytes after which a burst of streamed messages is flushed before the next one is written. */
     static final int BURST_FLUSH_BYTES = 64 * 1024;
 
@@ -243,7 +249,7 @@ final class OutboundWriter {
         /** The promise of every single-frame write of this stream, made for the first one (see {@link WritePromise}). */
         private @Nullable WritePromise promise;
         /** The bytes each write not complete yet counted as queued, oldest first (a ring). */
-        private int[] inFlightBytes = new int[STREAM_WINDOW];
+        private int[] inFlightBytes = new int[16];
         private int inFlightHead;
         private int inFlightCount;
 
@@ -386,7 +392,7 @@ final class OutboundWriter {
 
         private void track(int bytes) {
             if (inFlightCount == inFlightBytes.length) {
-                // More than the window in flight (a source that emitted beyond it): grow, oldest first.
+                // Grown as far as the window asks (a source that emitted beyond it: further), oldest first.
                 int n = inFlightBytes.length;
                 int[] sizes = new int[n * 2];
                 for (int i = 0; i < n; i++) {

@@ -107,7 +107,7 @@ class OutboundWriterTest {
         OutboundWriter w = writer(1024, Long.MAX_VALUE);
         List<String> done = new ArrayList<>();
         List<Long> requested = new ArrayList<>();
-        w.send(Flux.range(0, 100).doOnRequest(requested::add).map(i -> WebSocketMessage.binary(new byte[] {i.byteValue()})))
+        w.send(Flux.range(0, 3 * OutboundWriter.STREAM_WINDOW + 5).doOnRequest(requested::add).map(i -> WebSocketMessage.binary(new byte[] {i.byteValue()})))
                 .subscribe(null, e -> done.add(e.toString()), () -> done.add("done"));
         ch.runPendingTasks();
         assertThat(written()).hasSize(OutboundWriter.STREAM_WINDOW).allMatch(f -> f instanceof BinaryWebSocketFrame);
@@ -289,7 +289,7 @@ class OutboundWriterTest {
         OutboundWriter w = openWriter(channel, channel.pipeline().lastContext());
         List<String> done = new ArrayList<>();
         List<Long> cancelled = new ArrayList<>();
-        w.send(Flux.range(0, 100).map(i -> WebSocketMessage.binary(new byte[10])).doOnCancel(() -> cancelled.add(1L)))
+        w.send(Flux.range(0, 3 * OutboundWriter.STREAM_WINDOW).map(i -> WebSocketMessage.binary(new byte[10])).doOnCancel(() -> cancelled.add(1L)))
                 .subscribe(null, e -> done.add(e.getMessage()), () -> done.add("done"));
         channel.runPendingTasks();
         assertThat(done).containsExactly("connection reset");
