@@ -56,6 +56,8 @@ final class InboundQueue {
 
     /** @return the messages, for one subscriber; a second one gets an error */
     Flux<WebSocketMessage> receive() {
+        // Messages are emitted only as far as the receiver asked (drain checks the demand): the sink needs no
+        // buffer of its own. (Flux.push would not tell later requests: its sink takes onRequest as unbounded.)
         return Flux.create(sink -> loop.execute(() -> {
             if (receiver != null) {
                 sink.error(new IllegalStateException("session " + sessionId + " already has a receiver; subscribe to receive() once"));
@@ -69,7 +71,7 @@ final class InboundQueue {
                 }
             }));
             drain();
-        }));
+        }), FluxSink.OverflowStrategy.IGNORE);
     }
 
     /**

@@ -100,9 +100,11 @@ final class Liveness {
         }
     }
 
-    /** An application message arrived (for the watchdog). */
+    /** An application message arrived (for the watchdog; without one, nothing to note). */
     void onAppMessage() {
-        lastAppMessageNanos = nanos();
+        if (watchdog != null) {
+            lastAppMessageNanos = nanos();
+        }
     }
 
     /** @return the round trip of the latest answered ping (readable from any thread) */

@@ -107,7 +107,7 @@ class OutboundWriterTest {
         OutboundWriter w = writer(1024, Long.MAX_VALUE);
         List<String> done = new ArrayList<>();
         List<Long> requested = new ArrayList<>();
-        w.send(Flux.range(0, 100).doOnRequest(requested::add).map(i -> WebSocketMessage.binary(new byte[] {i.byteValue()})))
+        w.send(Flux.range(0, 3 * OutboundWriter.STREAM_WINDOW + 5).doOnRequest(requested::add).map(i -> WebSocketMessage.binary(new byte[] {i.byteValue()})))
                 .subscribe(null, e -> done.add(e.toString()), () -> done.add("done"));
         ch.runPendingTasks();
         assertThat(written()).hasSize(OutboundWriter.STREAM_WINDOW).allMatch(f -> f instanceof BinaryWebSocketFrame);
@@ -230,5 +230,95 @@ class OutboundWriterTest {
         assertThat(MessageAccess.payload(in)).isSameAs(received);
         assertThat(in.type()).isEqualTo(WebSocketMessage.Type.BINARY);
         assertThat(MessageAccess.create(true, new byte[] {'h', 'i'}).text()).isEqualTo("hi");
+    }
+
+    /** Passes every write on with a promise of its own ({@code unvoid()}), as a handler that adds listeners must. */
+    static final class OwnPromises extends ChannelOutboundHandlerAdapter {
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            ChannelPromise own = promise.unvoid();
+            own.addListener(f -> { });
+            ctx.write(msg, own);
+        }
+    }
+
+    @Test
+    void aStreamsWritesShareOnePromiseAndAHandlerThatNeedsItsOwnGetsOne() {
+        Flushes socket = new Flushes();
+        EmbeddedChannel channel = new EmbeddedChannel(socket, new OwnPromises(), new ChannelInboundHandlerAdapter());
+        ChannelHandlerContext ctx = channel.pipeline().lastContext();
+        List<ChannelPromise> seen = new ArrayList<>();
+        channel.pipeline().addAfter(channel.pipeline().context(OwnPromises.class).name(), "spy", new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void write(ChannelHandlerContext c, Object msg, ChannelPromise promise) {
+                seen.add(promise);
+                c.write(msg, promise);
+            }
+        });
+        OutboundWriter w = openWriter(channel, ctx);
+        List<String> done = new ArrayList<>();
+        w.send(Flux.range(0, 100).map(i -> WebSocketMessage.binary(new byte[10]))).subscribe(null, e -> done.add(e.toString()),
+                () -> done.add("done"));
+        channel.runPendingTasks();
+        for (int i = 0; i < 20 && done.isEmpty(); i++) {
+            channel.runPendingTasks();
+        }
+        assertThat(done).containsExactly("done");
+        assertThat(seen).hasSize(100);
+        assertThat(seen.stream().distinct()).as("one promise object for every write of the stream").hasSize(1);
+        assertThat(seen.get(0).isDone()).as("never done, so it can be passed again").isFalse();
+        assertThat(w.pendingBytes()).isZero();
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void aFailedWriteEndsTheStreamWithItsCauseAndItsBytesAreNoLongerQueued() {
+        EmbeddedChannel channel = new EmbeddedChannel(new ChannelOutboundHandlerAdapter() {
+            private int writes;
+
+            @Override
+            public void write(ChannelHandlerContext c, Object msg, ChannelPromise promise) {
+                io.netty.util.ReferenceCountUtil.release(msg);
+                if (++writes == 3) {
+                    promise.tryFailure(new java.io.IOException("connection reset"));
+                } else {
+                    promise.trySuccess();
+                }
+            }
+        }, new ChannelInboundHandlerAdapter());
+        OutboundWriter w = openWriter(channel, channel.pipeline().lastContext());
+        List<String> done = new ArrayList<>();
+        List<Long> cancelled = new ArrayList<>();
+        w.send(Flux.range(0, 3 * OutboundWriter.STREAM_WINDOW).map(i -> WebSocketMessage.binary(new byte[10])).doOnCancel(() -> cancelled.add(1L)))
+                .subscribe(null, e -> done.add(e.getMessage()), () -> done.add("done"));
+        channel.runPendingTasks();
+        assertThat(done).containsExactly("connection reset");
+        assertThat(cancelled).as("the source is cancelled").hasSize(1);
+        assertThat(w.pendingBytes()).isZero();
+        channel.finishAndReleaseAll();
+    }
+
+    private static OutboundWriter openWriter(EmbeddedChannel channel, ChannelHandlerContext ctx) {
+        return new OutboundWriter("s-3", 1024, 1 << 20, channel.eventLoop(), new OutboundWriter.Session() {
+            @Override
+            public @Nullable ChannelHandlerContext context() {
+                return ctx;
+            }
+
+            @Override
+            public boolean open() {
+                return true;
+            }
+
+            @Override
+            public String describe() {
+                return "OPEN";
+            }
+
+            @Override
+            public void slowConsumer(String reason) {
+                throw new AssertionError(reason);
+            }
+        });
     }
 }
