@@ -135,7 +135,9 @@ class SubscriberBufferTest {
     @Test
     void aSlowSubscriberOfAFastProducerGetsOrderedValuesAndMarkersThatAccountForEveryDrop() throws Exception {
         int count = 100_000;
-        java.util.List<Integer> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+        // Not a copy-on-write list: a subscriber that keeps pace records tens of thousands of values, and copying the
+        // whole list on each made the test quadratic (it timed out once on a loaded machine, the buffer innocent).
+        java.util.List<Integer> received = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
         Thread[] producer = new Thread[1];
         StepVerifier.create(flux(64, true).limitRate(7), 0)
                 .then(() -> {
