@@ -3,8 +3,8 @@ package dev.tether.websocket.internal;
 import dev.tether.websocket.WebSocketMessage;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -226,9 +226,10 @@ final class OutboundWriter {
      * Streams a publisher's messages onto the channel: messages cross to the event loop through one
      * single-producer queue and are written in bursts by one drain task, instead of one task and one
      * Mono per message. At most {@link #STREAM_WINDOW} messages are requested and not yet written to
-     * the socket; the outbound byte bound applies to each. The sender itself is the one listener of
-     * every write (no listener object per message): it counts the message's bytes out of the queued
-     * bytes, and asks its source for more.
+     * the socket; the outbound byte bound applies to each. Every message's write completes one promise
+     * object that the stream reuses ({@link WritePromise}): no promise and no listener per message. On
+     * each completion the sender counts that message's bytes out of the queued bytes and, every
+     * {@code STREAM_REPLENISH} messages, asks its source for as many more.
      */
     private final class StreamSender extends BaseSubscriber<WebSocketMessage> {
         private final MonoSink<Void> result;
@@ -411,7 +412,9 @@ final class OutboundWriter {
                 int bytes = inFlightBytes[inFlightHead];
                 inFlightHead = (inFlightHead + 1) % inFlightBytes.length;
                 inFlightCount--;
-                pendingBytes -= bytes;
+                if (bytes != 0) {
+                    pendingBytes -= bytes;
+                }
             }
             if (ended) {
                 return;
