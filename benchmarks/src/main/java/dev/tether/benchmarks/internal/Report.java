@@ -257,7 +257,8 @@ public final class Report {
                 + settings.latency().toMillis() + " ms measured per round, HdrHistogram from the intended send time.");
         notes.add("WebSocket: both clients against the same Tether echo server in the harness JVM; "
                 + settings.wsPayload() + " B binary messages, window " + settings.window()
-                + "; Tether's client runs under the core engine with its default heartbeat.");
+                + "; Tether's client runs under the core engine with its default heartbeat; warm-up as for MQTT but at most "
+                + settings.wsWarmupMax().toMillis() + " ms (each WebSocket JVM runs this one scenario from cold).");
         notes.add("Reconnect, side by side: Tether and HiveMQ's client, each in its own JVM, " + settings.reconnectRounds()
                 + " rounds in random order, " + settings.reconnectTrials() + " RST cuts per JVM; one idle client (clean "
                 + "start, no subscription, no traffic) through a fault proxy in the harness JVM; both libraries' own "

@@ -63,6 +63,16 @@ record Settings(boolean quick, int rounds, int minRounds, Duration budget, List<
         };
     }
 
+    /**
+     * @return the most warm-up of the WebSocket streaming scenario: its contender JVMs run that one scenario from
+     *     cold, their JIT compilers sharing the pinned core with them for seconds, so within {@link #warmupMax()}
+     *     few warm-ups became steady and the row measured the compilers as much as the clients (docs/benchmarks.md,
+     *     'WebSocket streaming'); it gets 2.5 s more, the same for both clients
+     */
+    Duration wsWarmupMax() {
+        return warmupMax.plusMillis(2500);
+    }
+
     /** @return every size some contender runs, QoS 1 or QoS 0 */
     List<Integer> allPayloads() {
         java.util.TreeSet<Integer> all = new java.util.TreeSet<>(payloads);

@@ -161,7 +161,7 @@ public final class Suite {
                     + "; order seed " + seed);
             List<String> wsArgs = List.of("url=" + echo.url(), "payload=" + settings.wsPayload(),
                     "window=" + settings.window(), "warmup_ms=" + settings.warmup().toMillis(),
-                    "warmup_max_ms=" + settings.warmupMax().toMillis(), "measure_ms=" + settings.measure().toMillis());
+                    "warmup_max_ms=" + settings.wsWarmupMax().toMillis(), "measure_ms=" + settings.measure().toMillis());
             if (phases.contains("reconnect")) {
                 for (int r = 0; r < settings.reconnectRounds(); r++) {
                     List<Contender> pair = new ArrayList<>(Contender.mqttContenders(true).subList(0, 2));
