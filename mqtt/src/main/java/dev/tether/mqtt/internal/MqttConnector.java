@@ -551,12 +551,6 @@ public final class MqttConnector implements Connector<MqttSession> {
         }
     }
 
-    /** The channel of one attempt, closed by whichever comes second: its creation or the attempt's cancel. */
-    /**
-     * The TCP connect timeout, as Netty's {@code CONNECT_TIMEOUT_MILLIS} does it (the connect fails with a
-     * {@link ConnectTimeoutException} and the channel is closed), but with a timer that nothing keeps once the
-     * connect has ended: Netty's channel keeps its own cancelled timer task as long as the connection lives.
-     */
     /**
      * One channel factory per channel class, for all connects: {@code Bootstrap.channel(Class)} makes a new one each
      * time, which looks the constructor up by reflection again (copies of the class's constructors) and checks access
@@ -569,6 +563,11 @@ public final class MqttConnector implements Connector<MqttSession> {
         }
     };
 
+    /**
+     * The TCP connect timeout, as Netty's {@code CONNECT_TIMEOUT_MILLIS} does it (the connect fails with a
+     * {@link ConnectTimeoutException} and the channel is closed), but with a timer that nothing keeps once the
+     * connect has ended: Netty's channel keeps its own cancelled timer task as long as the connection lives.
+     */
     private static final class ConnectTimeout implements Runnable, ChannelFutureListener {
         private final InetSocketAddress address;
         private final int millis;
@@ -620,6 +619,7 @@ public final class MqttConnector implements Connector<MqttSession> {
         }
     }
 
+    /** The channel of one attempt, closed by whichever comes second: its creation or the attempt's cancel. */
     private static final class ChannelGuard implements Disposable {
         private final java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
         private final AtomicReference<io.netty.channel.@Nullable Channel> channel = new AtomicReference<>();
