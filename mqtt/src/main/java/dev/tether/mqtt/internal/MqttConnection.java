@@ -307,6 +307,11 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     }
 
     @Override
+    public ChannelFuture writeAtMostOnce(MqttMessage message) {
+        return writePublish(message, 0, false);
+    }
+
+    @Override
     public ChannelFuture writePublish(MqttMessage message, int packetId, boolean dup) {
         Channel ch = channel;
         if (ch == null) {

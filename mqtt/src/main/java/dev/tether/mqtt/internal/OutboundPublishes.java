@@ -708,7 +708,10 @@ final class OutboundPublishes {
             if (op.message.qos() == MqttQos.AT_MOST_ONCE) {
                 pollNext(op);
                 storage.finished(op);
-                c.writePublishSoon(op.message, 0).addListener(op);
+                // Flushed one by one, not with the burst: a burst in one segment made Mosquitto (TCP_NODELAY off by
+                // default) forward it to subscribers in small writes Nagle's algorithm held back until ACKed; with
+                // 100-byte messages end to end that halved the throughput (docs/benchmarks.md).
+                c.writeAtMostOnce(op.message).addListener(op);
                 continue;
             }
             if (inFlight.size() >= limit || othersWaitForIds.getAsBoolean()) {

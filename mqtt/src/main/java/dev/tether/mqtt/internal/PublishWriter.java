@@ -23,13 +23,22 @@ interface PublishWriter {
     void scheduleDrain(Runnable task);
 
     /**
-     * Writes a new publish, flushed with the other writes of the same event loop run.
+     * Writes a new QoS 1 or 2 publish, flushed with the other writes of the same event loop run.
      *
      * @param message  the message
-     * @param packetId its packet id, 0 for QoS 0
+     * @param packetId its packet id
      * @return the write's future, done once flushed
      */
     Future<Void> writePublishSoon(MqttMessage message, int packetId);
+
+    /**
+     * Writes and flushes a QoS 0 publish on its own, on the event loop: one TCP segment per message, not one for
+     * the burst (see {@link OutboundPublishes#drain}).
+     *
+     * @param message the message
+     * @return the write's future, done once flushed
+     */
+    Future<Void> writeAtMostOnce(MqttMessage message);
 
     /**
      * Writes and flushes a publish.

@@ -35,6 +35,8 @@ class OutboundPublishesTest {
         boolean canSend = true;
         boolean onLoop = true;
         int drainsScheduled;
+        /** QoS 0 publishes written and flushed on their own. */
+        int flushedAlone;
         @Nullable Throwable writeFailure;
 
         @Override
@@ -58,6 +60,12 @@ class OutboundPublishesTest {
             Throwable failure = writeFailure;
             return failure != null ? ImmediateEventExecutor.INSTANCE.newFailedFuture(failure)
                     : ImmediateEventExecutor.INSTANCE.newSucceededFuture(null);
+        }
+
+        @Override
+        public Future<Void> writeAtMostOnce(MqttMessage message) {
+            flushedAlone++;
+            return writePublishSoon(message, 0);
         }
 
         @Override
@@ -372,6 +380,8 @@ class OutboundPublishesTest {
         runAfter();
         assertThat(w.wrote).containsExactly("PUBLISH 0 z0", "PUBLISH 0 z1", "PUBLISH 0 z2", "PUBLISH 0 z3",
                 "PUBLISH 0 z4", "PUBLISH 1 a", "PUBLISH 0 z5");
+        // Each QoS 0 publish is flushed on its own (one segment each); the QoS 1 one waits for the burst's flush.
+        assertThat(w.flushedAlone).isEqualTo(6);
         assertThat(zeros).allSatisfy(o -> assertThat(o.error).isNull());
         assertThat(zeros.get(4).result).isEqualTo(new PublishResult("z4", MqttQos.AT_MOST_ONCE, 0, 0));
         assertThat(last.result).isEqualTo(new PublishResult("z5", MqttQos.AT_MOST_ONCE, 0, 0));
