@@ -192,4 +192,45 @@ class RealSocketReconnectIT {
                     .as("the cancelled attempt released its socket; ss: %s; events: %s", Sockets.describe(proxy.port()), rec.names()).isTrue();
         }
     }
+
+    @Test
+    void theBackoffCountsFromTheLossNotFromTheTimeSubscribersTakeToHearOfIt() {
+        conn = ResilientConnection.builder(new LineConnector())
+                .name("line")
+                .endpoint(Endpoint.of("tcp://127.0.0.1:" + proxy.port()))
+                .credentials(r -> Mono.just(Credentials.token("fresh-token")))
+                .reconnect(ReconnectPolicy.builder().initialDelay(Duration.ofMillis(800)).maxDelay(Duration.ofMillis(800))
+                        .jitter(Jitter.NONE).build())
+                .build();
+        // A subscriber that takes 600 ms to handle Disconnected holds up the engine's thread while it runs.
+        reactor.core.Disposable slow = conn.lifecycle().subscribe(e -> {
+            if (e instanceof Disconnected) {
+                try {
+                    Thread.sleep(600);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        try (Recorder<LifecycleEvent> rec = Recorder.lifecycle(conn.lifecycle())) {
+            conn.start();
+            rec.next(Connected.class, WAIT);
+
+            server.dropAll();
+            Disconnected dropped = rec.next(Disconnected.class, WAIT);
+            RetryScheduled retry = rec.next(RetryScheduled.class, WAIT);
+            Connecting next = rec.next(Connecting.class, WAIT);
+
+            // The 800 ms backoff started when the loss was reported: the subscriber's 600 ms are inside it, not
+            // added to it (1.4 s), and the event says when the backoff started counting.
+            long waited = Duration.between(dropped.timestamp(), next.timestamp()).toMillis();
+            assertThat(waited).isBetween(790L, 1_300L);
+            assertThat(retry.delay()).isEqualTo(Duration.ofMillis(800));
+            assertThat(retry.timestamp()).isBeforeOrEqualTo(dropped.timestamp().plusMillis(100));
+            assertThat(next.timestamp()).isAfterOrEqualTo(retry.timestamp().plus(retry.delay()).minusMillis(1));
+            rec.next(Connected.class, WAIT);
+        } finally {
+            slow.dispose();
+        }
+    }
 }

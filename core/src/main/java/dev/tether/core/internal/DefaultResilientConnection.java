@@ -69,6 +69,12 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     private final Duration attemptTimeout;
     private final Duration closeTimeout;
     private final Scheduler scheduler;
+    /**
+     * Whether {@link #scheduler} keeps real time: then a backoff counts from the moment the failure was reported
+     * ({@link System#nanoTime()}), not from when the engine had handled it; a virtual-time scheduler's delays are
+     * counted on its own clock alone.
+     */
+    private final boolean realTime;
     private final DoubleSupplier random;
     /**
      * The connection's Resilience4j {@code Retry}. With a {@link ReconnectPolicy#retryRegistry() registry} it is
@@ -144,6 +150,8 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         this.attemptTimeout = attemptTimeout;
         this.closeTimeout = closeTimeout;
         this.scheduler = scheduler;
+        // A scheduler whose clock is the wall clock runs in real time; a virtual-time one (tests) starts near zero.
+        this.realTime = Math.abs(scheduler.now(TimeUnit.MILLISECONDS) - System.currentTimeMillis()) < 60_000;
         this.random = random;
         RetryRegistry retries = policy.retryRegistry().orElse(null);
         CircuitBreakerRegistry breakers = policy.circuitBreakerRegistry().orElse(null);
@@ -359,7 +367,8 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             Duration wait = Duration.ofMillis(circuitBreaker.getCircuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(1));
             onAttemptFailed(gen, endpoint, new ConnectionFailedException("circuit breaker '" + circuitBreaker.getName()
                     + "' is " + circuitBreaker.getState() + ": attempt not made", dev.tether.core.Initiator.LOCAL_DETECTION, -1,
-                    Verdict.retryAfter(wait), CallNotPermittedException.createCallNotPermittedException(circuitBreaker)), 0);
+                    Verdict.retryAfter(wait), CallNotPermittedException.createCallNotPermittedException(circuitBreaker)), 0,
+                    System.nanoTime());
             return;
         }
         permitHeld = circuitBreaker != null;
@@ -463,8 +472,8 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
                 return;
             }
             cancel(timer);
-            long took = System.nanoTime() - startNanos;
-            serial.execute(() -> onAttemptFailed(gen, endpoint, error, took));
+            long failedAt = System.nanoTime();
+            serial.execute(() -> onAttemptFailed(gen, endpoint, error, failedAt - startNanos, failedAt));
         }
 
         private void timedOut() {
@@ -475,10 +484,10 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             if (s != null) {
                 s.cancel();
             }
-            long took = System.nanoTime() - startNanos;
+            long failedAt = System.nanoTime();
             TimeoutException error = new TimeoutException("attempt " + number + " to " + endpoint + " did not complete within "
                     + attemptTimeout.toMillis() + " ms (attemptTimeout)");
-            serial.execute(() -> onAttemptFailed(gen, endpoint, error, took));
+            serial.execute(() -> onAttemptFailed(gen, endpoint, error, failedAt - startNanos, failedAt));
         }
 
         @Override
@@ -615,19 +624,22 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         @Override
         public void onNext(SessionEnd end) {
             ended = true;
-            serial.execute(() -> onTerminated(gen, end));
+            long at = System.nanoTime();
+            serial.execute(() -> onTerminated(gen, end, at));
         }
 
         @Override
         public void onError(Throwable err) {
             ended = true;
-            serial.execute(() -> onTerminated(gen, SessionEnd.detected(err)));
+            long at = System.nanoTime();
+            serial.execute(() -> onTerminated(gen, SessionEnd.detected(err), at));
         }
 
         @Override
         public void onComplete() {
             if (!ended) {
-                serial.execute(() -> onTerminated(gen, SessionEnd.detected(new java.io.IOException("the session ended without saying why"))));
+                long at = System.nanoTime();
+                serial.execute(() -> onTerminated(gen, SessionEnd.detected(new java.io.IOException("the session ended without saying why")), at));
             }
         }
     }
@@ -647,7 +659,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         streakStartMillis = nowMillis();
     }
 
-    private void onTerminated(long gen, SessionEnd end) {
+    private void onTerminated(long gen, SessionEnd end, long endedAtNanos) {
         SessionScope<S> scope = current;
         if (gen != generation || scope == null || scope.generation() != gen) {
             log.debug("[{}] ignoring the end of old generation {} (current {})", name, gen, generation);
@@ -674,7 +686,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
         Throwable cause = end.cause() != null ? end.cause()
                 : new ConnectionFailedException("the session ended", end.initiator(), end.code(), null, null);
         log.info("[{}] disconnected (generation {}, {}): {}", name, gen, end.initiator(), cause.toString());
-        handleFailure(gen, cause);
+        handleFailure(gen, cause, endedAtNanos);
     }
 
     /**
@@ -697,7 +709,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
                 new ConnectionFailedException("the session ended for a planned reconnect", Initiator.LOCAL_USER, -1, null, null)));
     }
 
-    private void onAttemptFailed(long gen, Endpoint endpoint, Throwable error, long tookNanos) {
+    private void onAttemptFailed(long gen, Endpoint endpoint, Throwable error, long tookNanos, long failedAtNanos) {
         if (gen != generation) {
             return;
         }
@@ -723,10 +735,13 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             endpointIndex++;
         }
         log.info("[{}] attempt to {} failed (generation {}): {}", name, endpoint, gen, error.toString());
-        handleFailure(gen, error);
+        handleFailure(gen, error, failedAtNanos);
     }
 
-    private void handleFailure(long gen, Throwable error) {
+    /**
+     * @param failedAtNanos when the failure was reported ({@link System#nanoTime()}): the backoff counts from there
+     */
+    private void handleFailure(long gen, Throwable error, long failedAtNanos) {
         Verdict verdict = classifier.classify(error).orElseGet(Verdict::retry);
         if (lastVerdict != null && verdict.equals(lastVerdict)) {
             sameVerdictCount++;
@@ -770,16 +785,20 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             default -> { }
         }
         state = ConnectionState.WAITING_TO_RETRY;
-        // The timer starts before subscribers and the log are told, so their time is not added to the
-        // backoff; the attempt still comes after the event, because the timer's task is serial too. The
-        // event carries the time the timer started, so "scheduled at + delay" is never later than the attempt.
-        Instant scheduledAt = now();
+        // The backoff counts from the moment the failure was reported, not from here: the engine's own handling
+        // (the verdict, Resilience4j's retry and its events, the Disconnected event) is not added to the delay.
+        // The timer starts before subscribers and the log are told of the retry; the attempt still comes after
+        // the event, because the timer's task is serial too. The event carries the time the backoff started
+        // counting, so "scheduled at + delay" is never later than the attempt.
+        long handledNanos = realTime ? Math.max(0, System.nanoTime() - failedAtNanos) : 0;
+        long waitNanos = Math.max(0, TimeUnit.MILLISECONDS.toNanos(delayMillis) - handledNanos);
+        Instant scheduledAt = now().minusNanos(handledNanos);
         backoffTimer = scheduler.schedule(() -> serial.execute(() -> {
             if (gen == generation && state == ConnectionState.WAITING_TO_RETRY) {
                 backoffTimer = null;
                 attemptNow();
             }
-        }), delayMillis, TimeUnit.MILLISECONDS);
+        }), waitNanos, TimeUnit.NANOSECONDS);
         emitState(new LifecycleEvent.RetryScheduled(gen, scheduledAt, failuresInStreak + 1, delay, verdict, error));
         log.info("[{}] retry {} in {} ms ({})", name, failuresInStreak + 1, delayMillis, verdict);
     }
@@ -881,7 +900,7 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
                     }
                 }), closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
                 gracefulClose = scope.established().close(mode).subscribe(null,
-                        err -> serial.execute(() -> onTerminated(gen, SessionEnd.byUser(-1, err))));
+                        err -> serial.execute(() -> onTerminated(gen, SessionEnd.byUser(-1, err), System.nanoTime())));
             }
             default -> { }
         }
@@ -924,11 +943,11 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
             if (state == ConnectionState.CLOSING && current == scope) {
                 log.error("[{}] the connector did not report the end of generation {} even after an abort", name, gen);
                 onTerminated(gen, SessionEnd.byUser(-1, new java.io.IOException(
-                        "the transport did not report its closure within the closeTimeout after an abort")));
+                        "the transport did not report its closure within the closeTimeout after an abort")), System.nanoTime());
             }
         }), closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
         scope.established().close(CloseMode.ABORT).subscribe(null,
-                err -> serial.execute(() -> onTerminated(gen, SessionEnd.byUser(-1, err))));
+                err -> serial.execute(() -> onTerminated(gen, SessionEnd.byUser(-1, err), System.nanoTime())));
     }
 
     private void finishClosed(@Nullable Throwable cause) {
