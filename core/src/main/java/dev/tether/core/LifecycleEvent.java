@@ -134,9 +134,9 @@ public sealed interface LifecycleEvent {
      * An attempt failed or a session ended, and the next attempt is scheduled.
      *
      * @param generation  the generation that failed
-     * @param timestamp   when the retry was scheduled
+     * @param timestamp   when the delay started counting: when the failure was reported (see {@link ReconnectPolicy})
      * @param nextAttempt the number the next attempt will have
-     * @param delay       how long until it starts
+     * @param delay       how long after {@code timestamp} it starts
      * @param verdict     how the failure was classified
      * @param cause       the failure
      */

@@ -16,7 +16,9 @@ import org.jspecify.annotations.Nullable;
  * <p>Immutable; create it with {@link #builder()} or take {@link #defaults()}. The delay before
  * attempt {@code n+1} (after {@code n} failures in a row) is
  * {@code jitter(min(maxDelay, initialDelay * multiplier^(n-1)))}, never less than the minimum
- * delay a {@link Verdict} demands. The streak of failures, and with it the backoff, is reset only
+ * delay a {@link Verdict} demands. It counts from the moment the failure was reported (the transport's loss,
+ * the attempt's failure), so the time the connection and its subscribers take to handle the failure is inside
+ * the delay, not added to it. The streak of failures, and with it the backoff, is reset only
  * when a session has stayed up for {@link #stablePeriod()}: a server that accepts and then kicks
  * the client at once does not get hammered.
  *
