@@ -186,9 +186,10 @@ final class ConnectPackets {
 
     /**
      * Netty's MQTT decoder reads a packet in the version the encoder saw in CONNECT, kept in this channel attribute
-     * (its name is Netty's; {@code ConnectPacketsTest} fails if it ever changes).
+     * (its name is Netty's; {@code ConnectPacketsTest} fails if it ever changes). The framer reads it too, to read an
+     * MQTT 5 CONNACK itself.
      */
-    private static final io.netty.util.AttributeKey<io.netty.handler.codec.mqtt.MqttVersion> DECODER_VERSION =
+    static final io.netty.util.AttributeKey<io.netty.handler.codec.mqtt.MqttVersion> DECODER_VERSION =
             io.netty.util.AttributeKey.valueOf("NETTY_CODEC_MQTT_VERSION");
 
     /**

@@ -31,7 +31,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakeException;
-import io.netty.handler.codec.mqtt.MqttDecoder;
 import io.netty.handler.ssl.SslContext;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -435,9 +434,9 @@ public final class MqttConnector implements Connector<MqttSession> {
         if (framing != null) {
             add(p, before, "tether.mqtt.websocket", framing.handler());
         }
+        // No MQTT decoder yet: the framer reads CONNACK itself and adds Netty's decoder only when a packet it does
+        // not read arrives (an AUTH or DISCONNECT before CONNACK, a SUBACK...).
         add(p, before, "tether.mqtt.framer", framer);
-        // Needed for CONNACK; once the session is established the framer keeps it only while packets need it.
-        add(p, before, PacketFramer.DECODER, new MqttDecoder(config.maxPacketSize()));
         if (framing != null) {
             add(p, before, "tether.mqtt.websocket.refusals", framing.refusals());
         }

@@ -5,7 +5,14 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.mqtt.MqttConnAckMessage;
+import io.netty.handler.codec.mqtt.MqttConnAckVariableHeader;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.netty.handler.codec.mqtt.MqttDecoder;
+import io.netty.handler.codec.mqtt.MqttFixedHeader;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.netty.handler.codec.mqtt.MqttQoS;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -32,7 +39,9 @@ import reactor.core.scheduler.Scheduler;
  * CONNACK ({@link ShortConnack}) and never reaches the decoder: an MQTT 5 CONNACK always has a Property Length,
  * so a two-byte one is a broker that does not speak MQTT 5 answering in its own version, whatever version the
  * CONNECT asked for. Netty's decoder, switched to MQTT 5 by the encoder when it wrote an MQTT 5 CONNECT, would
- * take it for a malformed MQTT 5 CONNACK. A PUBACK, PUBREC, PUBREL or PUBCOMP that carries its packet id alone is
+ * take it for a malformed MQTT 5 CONNACK. An MQTT 5 CONNACK is read here too ({@link #readConnack}), into the message
+ * Netty's decoder would have made, so a new connection needs no decoder: the framer starts without one and adds it
+ * when a packet it does not read arrives (an AUTH or a DISCONNECT before CONNACK, bytes that are no MQTT). A PUBACK, PUBREC, PUBREL or PUBCOMP that carries its packet id alone is
  * read here too ({@link Reply}), and once the session is established in MQTT 5 one with a reason code and no
  * properties: it is most of what a publishing client receives. Once the session is established,
  * so is a PUBLISH in its common form ({@link InboundPublish}, see {@link #readPublishes}): one array for the
@@ -45,9 +54,10 @@ import reactor.core.scheduler.Scheduler;
 final class PacketFramer extends ByteToMessageDecoder {
 
     /**
-     * The name of Netty's MQTT decoder, placed right after the framer. Once the session is established the framer
-     * takes it out of the pipeline and puts a new one back when a packet it does not read itself arrives (a SUBACK,
-     * a PUBLISH with properties, a DISCONNECT...): an idle client, which receives only PINGRESPs, keeps no decoder.
+     * The name of Netty's MQTT decoder, placed right after the framer when a packet it does not read itself arrives (a
+     * SUBACK, a PUBLISH with properties, a DISCONNECT...). A connection starts without one (the framer reads CONNACK),
+     * and once the session is established the framer takes it out again: an idle client, which receives only
+     * PINGRESPs, keeps no decoder.
      */
     static final String DECODER = "tether.mqtt.decoder";
 
@@ -59,8 +69,11 @@ final class PacketFramer extends ByteToMessageDecoder {
     private long framesForwarded;
     /** The framer's context, once added. */
     private @Nullable ChannelHandlerContext context;
-    /** Whether the framer took the decoder named {@link #DECODER} out (see {@link #readPublishes}). */
-    private boolean decoderRemoved;
+    /**
+     * Whether the pipeline may have no MQTT decoder after the framer: at first (none was added with it) and after the
+     * framer took the one named {@link #DECODER} out (see {@link #readPublishes}).
+     */
+    private boolean decoderRemoved = true;
     private long timerFrames = -1;
     private @Nullable Disposable timer;
     private int expectedSize = -1;
@@ -237,6 +250,15 @@ final class PacketFramer extends ByteToMessageDecoder {
             return;
         }
         int first = in.getUnsignedByte(start);
+        if (first == 0x20 && remaining > 2) {
+            MqttConnAckMessage ack = readConnack(ctx, in, start + headerLength, start + (int) total, remaining);
+            if (ack != null) {
+                in.skipBytes((int) total);
+                framesForwarded++;
+                out.add(ack);
+                return;
+            }
+        }
         if ((first == 0x40 || first == 0x50 || first == 0x62 || first == 0x70) && (remaining == 2 || (publishes == 5
                 && (remaining == 3 || (remaining == 4 && in.getUnsignedByte(start + headerLength + 3) == 0))))) {
             // PUBACK, PUBREC, PUBREL or PUBCOMP with its packet id alone (the same in MQTT 3.1.1 and 5) or, in MQTT 5,
@@ -273,7 +295,10 @@ final class PacketFramer extends ByteToMessageDecoder {
         }
         if (decoderRemoved) {
             decoderRemoved = false;
-            ctx.pipeline().addAfter(ctx.name(), DECODER, new MqttDecoder(maxPacketSize));
+            // A pipeline built with its own decoder (tests) keeps it.
+            if (ctx.pipeline().get(MqttDecoder.class) == null) {
+                ctx.pipeline().addAfter(ctx.name(), DECODER, new MqttDecoder(maxPacketSize));
+            }
         }
         framesForwarded++;
         // One packet per call: it is passed on and decoded before the next one is cut.
@@ -290,15 +315,162 @@ final class PacketFramer extends ByteToMessageDecoder {
         publishes = v5 ? 5 : 4;
         firstBytes = null;
         ChannelHandlerContext ctx = context;
-        if (ctx != null) {
+        // Mostly there is none: the framer read the CONNACK and nothing before it needed the decoder.
+        if (ctx != null && (!decoderRemoved || ctx.pipeline().get(DECODER) != null)) {
             // After the read in progress (the decoder may be passing the CONNACK on right now): it is idle then.
             ctx.executor().execute(() -> {
-                if (!decoderRemoved && !ctx.isRemoved() && ctx.pipeline().get(DECODER) != null) {
+                if (!ctx.isRemoved() && ctx.pipeline().get(DECODER) != null) {
                     ctx.pipeline().remove(DECODER);
                     decoderRemoved = true;
                 }
             });
         }
+    }
+
+    /**
+     * An MQTT 5 CONNACK (remaining length above 2, the connection's CONNECT in MQTT 5) read without Netty's decoder,
+     * into the message it would have made: the same fixed header, the return code, the Session Present bit (the other
+     * flag bits are not looked at, as there) and a new {@link MqttProperties} of the same property classes, user
+     * properties in their order. Whatever the decoder would read differently, or fail on, is left to it, which then
+     * reads it or says what is wrong with it as before: a reason code Netty does not know, a Property Length that
+     * is not the shortest encoding or does not end exactly at the end of the packet, a property a CONNACK does not
+     * carry (or an unknown one), one that appears twice where only user properties may, lengths running past the
+     * properties, a string that is not well-formed UTF-8 or holds U+0000, and a last property the decoder would not
+     * reach (it counts the Property Length's own bytes against the length, so it stops early when the length takes
+     * more bytes than that property).
+     *
+     * @param from      the index of the acknowledge flags
+     * @param end       the index after the packet
+     * @param remaining the packet's remaining length
+     * @return the CONNACK, or null to let the decoder read it
+     */
+    private static @Nullable MqttConnAckMessage readConnack(ChannelHandlerContext ctx, ByteBuf in, int from, int end,
+                                                           int remaining) {
+        if (ctx.channel().attr(ConnectPackets.DECODER_VERSION).get() != io.netty.handler.codec.mqtt.MqttVersion.MQTT_5) {
+            return null; // the decoder reads it in MQTT 3.1.1 (or 3.1), and says what is wrong with the rest
+        }
+        int flags = in.getUnsignedByte(from);
+        MqttConnectReturnCode code = returnCode(in.getByte(from + 1));
+        if (code == null) {
+            return null;
+        }
+        int p = from + 2;
+        long length = readVarInt(in, p, end);
+        if (length < 0) {
+            return null;
+        }
+        int lengthSize = varIntSize(length);
+        p += lengthSize;
+        int propertiesStart = p;
+        if (end - p != length) {
+            return null;
+        }
+        MqttProperties props = new MqttProperties();
+        long seen = 0;
+        while (p < end) {
+            if (lengthSize + (p - propertiesStart) >= length) {
+                return null; // where the decoder stops (see above)
+            }
+            int id = in.getUnsignedByte(p++);
+            if (id > MqttProperties.SHARED_SUBSCRIPTION_AVAILABLE) {
+                return null;
+            }
+            if (id != MqttProperties.USER_PROPERTY) {
+                if ((seen & (1L << id)) != 0) {
+                    return null;
+                }
+                seen |= 1L << id;
+            }
+            switch (id) {
+                case MqttProperties.MAXIMUM_QOS, MqttProperties.RETAIN_AVAILABLE,
+                        MqttProperties.WILDCARD_SUBSCRIPTION_AVAILABLE, MqttProperties.SUBSCRIPTION_IDENTIFIER_AVAILABLE,
+                        MqttProperties.SHARED_SUBSCRIPTION_AVAILABLE -> {
+                    if (end - p < 1) {
+                        return null;
+                    }
+                    props.add(new MqttProperties.IntegerProperty(id, (int) in.getUnsignedByte(p)));
+                    p += 1;
+                }
+                case MqttProperties.RECEIVE_MAXIMUM, MqttProperties.TOPIC_ALIAS_MAXIMUM, MqttProperties.SERVER_KEEP_ALIVE -> {
+                    if (end - p < 2) {
+                        return null;
+                    }
+                    props.add(new MqttProperties.IntegerProperty(id, in.getUnsignedShort(p)));
+                    p += 2;
+                }
+                case MqttProperties.SESSION_EXPIRY_INTERVAL, MqttProperties.MAXIMUM_PACKET_SIZE -> {
+                    if (end - p < 4) {
+                        return null;
+                    }
+                    props.add(new MqttProperties.IntegerProperty(id, in.getInt(p)));
+                    p += 4;
+                }
+                case MqttProperties.ASSIGNED_CLIENT_IDENTIFIER, MqttProperties.REASON_STRING,
+                        MqttProperties.RESPONSE_INFORMATION, MqttProperties.SERVER_REFERENCE,
+                        MqttProperties.AUTHENTICATION_METHOD -> {
+                    String value = readString(in, p, end);
+                    if (value == null) {
+                        return null;
+                    }
+                    p += 2 + in.getUnsignedShort(p);
+                    props.add(new MqttProperties.StringProperty(id, value));
+                }
+                case MqttProperties.USER_PROPERTY -> {
+                    String key = readString(in, p, end);
+                    if (key == null) {
+                        return null;
+                    }
+                    p += 2 + in.getUnsignedShort(p);
+                    String value = readString(in, p, end);
+                    if (value == null) {
+                        return null;
+                    }
+                    p += 2 + in.getUnsignedShort(p);
+                    props.add(new MqttProperties.UserProperty(key, value));
+                }
+                case MqttProperties.AUTHENTICATION_DATA -> {
+                    if (end - p < 2 || end - p - 2 < in.getUnsignedShort(p)) {
+                        return null;
+                    }
+                    byte[] data = new byte[in.getUnsignedShort(p)];
+                    in.getBytes(p + 2, data);
+                    p += 2 + data.length;
+                    props.add(new MqttProperties.BinaryProperty(id, data));
+                }
+                default -> {
+                    return null; // not a CONNACK property
+                }
+            }
+        }
+        MqttFixedHeader header = new MqttFixedHeader(MqttMessageType.CONNACK, false, MqttQoS.AT_MOST_ONCE, false, remaining);
+        return new MqttConnAckMessage(header, new MqttConnAckVariableHeader(code, (flags & 0x01) != 0, props));
+    }
+
+    /** @return Netty's return code for the byte, or null if it knows none */
+    private static @Nullable MqttConnectReturnCode returnCode(byte b) {
+        try {
+            return MqttConnectReturnCode.valueOf(b);
+        } catch (IllegalArgumentException unknown) {
+            return null;
+        }
+    }
+
+    /**
+     * @return the UTF-8 string whose two-byte length is at the index, or null if it runs past the end, is not
+     *         well-formed UTF-8 or holds U+0000 (MQTT 5 1.5.4, which Netty's decoder checks)
+     */
+    private static @Nullable String readString(ByteBuf in, int at, int end) {
+        if (end - at < 2) {
+            return null;
+        }
+        int length = in.getUnsignedShort(at);
+        if (end - at - 2 < length) {
+            return null;
+        }
+        // Decoding replaces each malformed sequence with U+FFFD: one found here (even one the broker sent as such)
+        // leaves the packet to the decoder, whose strict reading then accepts or refuses it.
+        String s = in.toString(at + 2, length, StandardCharsets.UTF_8);
+        return s.indexOf(0xFFFD) >= 0 || s.indexOf(0) >= 0 ? null : s;
     }
 
     /**
