@@ -30,10 +30,10 @@ final class Explanations {
             return (paho ? "On loopback the broker on the other core bounds every client, which leaves little room "
                     + "for a 2x lead over Paho."
                     : "QoS 0 end to end is bound by the round trip through the broker with the window of 100 as much "
-                    + "as by client CPU. QoS 0 publishes made off the event loop now cross to it in bursts, one drain "
-                    + "task and one flush for all that wait, as QoS 1 ones do: 0.71x CPU per message and 1.2x the "
-                    + "throughput of the build before in hand runs (an earlier design with a task per flush had halved "
-                    + "throughput at 100 B); see docs/benchmarks.md, 'Publish path'.") + spread;
+                    + "as by client CPU, and by Mosquitto's Nagle's algorithm (set_tcp_nodelay is off by default) on "
+                    + "its writes to the subscriber: a burst of QoS 0 publishes written in one segment halved 100 B "
+                    + "(17-21k msg/s in hand runs); each is now flushed on its own (31-43k), and with set_tcp_nodelay "
+                    + "on every build ran 64-79k; see docs/benchmarks.md, 'Publish path', second pass.") + spread;
         }
         if (m.name().startsWith("mqtt_qos1_alloc")) {
             return "Profiled (JFR, allocation samples): what is left per publish is the message (the driver wraps its "
@@ -57,10 +57,10 @@ final class Explanations {
         }
         if (m.name().equals("reconnect_overhead_after_rst")) {
             return "Traced step by step: the new TCP connection through the proxy and CONNECT/CONNACK through "
-                    + "Mosquitto are the bulk for every contender, the no-library floor included. This round an attempt "
-                    + "is one object instead of a Reactor chain (0.42 -> 0.12 ms in the trace) and the backoff timer "
-                    + "fires on the event loop that registers the new channel, so no other thread is woken; on a quiet "
-                    + "machine that build and the one before were even side by side (--baseline: 0.99x, 0.81-1.12). "
+                    + "Mosquitto are the bulk for every contender, the no-library floor included. This round the "
+                    + "backoff counts from the moment the loss was reported (the engine's handling is inside the delay), "
+                    + "and the framer reads CONNACK itself, so a new channel gets no Netty MQTT decoder; side by side "
+                    + "with the build before (--baseline) in the full run: 0.89x (0.75-0.99). "
                     + "See docs/benchmarks.md, 'Reconnect overhead, side by side'." + spread;
         }
         if (m.name().startsWith("storm_simulated_vs_real")) {
