@@ -106,6 +106,8 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private static final AtomicIntegerFieldUpdater<MqttConnection> ACKS_SCHEDULED =
             AtomicIntegerFieldUpdater.newUpdater(MqttConnection.class, "acksScheduled");
     private volatile int drainScheduled;
+    /** The void promise QoS 1 and 2 writes take (made at the first; an idle connection holds none). */
+    private io.netty.channel.@Nullable ChannelPromise quietPromise;
     private boolean flushScheduled;
     /** Acknowledgements of received messages, in the order they must leave (PUBREC flagged by the sign). */
     // Created with the first acknowledgement: a connection that receives no QoS 1 or 2 message holds no queue.
@@ -280,22 +282,28 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     }
 
     /**
-     * Writes a new publish on the event loop without flushing it at once: one flush follows the writes
-     * the event loop makes in the same run (a burst of PUBACKs read together frees slots for a burst
-     * of publishes, which then goes out in one syscall).
+     * Writes a new QoS 1 or 2 publish on the event loop without flushing it at once: one flush follows the
+     * writes the event loop makes in the same run (a burst of PUBACKs read together frees slots for a burst
+     * of publishes, which then goes out in one syscall). The write takes the connection's one void promise
+     * that reports nothing, not a promise of its own.
      *
      * @param message  the message
-     * @param packetId its packet id, 0 for QoS 0
-     * @return the write's future, done once flushed
+     * @param packetId its packet id
      */
     @Override
-    public ChannelFuture writePublishSoon(MqttMessage message, int packetId) {
+    public void writePublishSoon(MqttMessage message, int packetId) {
         Channel ch = channel;
         if (ch == null || !ch.eventLoop().inEventLoop()) {
-            return writePublish(message, packetId, false);
+            writePublish(message, packetId, false);
+            return;
         }
         wrote();
-        ChannelFuture f = ch.write(Packets.publish(ch.alloc(), message, packetId, false, v5));
+        io.netty.channel.ChannelPromise quiet = quietPromise;
+        if (quiet == null || quiet.channel() != ch) {
+            // A void promise that fires nothing: nobody listens to a QoS 1 or 2 write (see PublishWriter).
+            quietPromise = quiet = new io.netty.channel.VoidChannelPromise(ch, false);
+        }
+        ch.write(Packets.publish(ch.alloc(), message, packetId, false, v5), quiet);
         if (!flushScheduled) {
             flushScheduled = true;
             ch.eventLoop().execute(() -> {
@@ -303,7 +311,6 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
                 ch.flush();
             });
         }
-        return f;
     }
 
     @Override

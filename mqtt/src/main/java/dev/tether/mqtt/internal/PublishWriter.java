@@ -23,13 +23,14 @@ interface PublishWriter {
     void scheduleDrain(Runnable task);
 
     /**
-     * Writes a new QoS 1 or 2 publish, flushed with the other writes of the same event loop run.
+     * Writes a new QoS 1 or 2 publish, flushed with the other writes of the same event loop run. Its outcome is not
+     * reported (no promise per message): a write that fails ends the connection, and the publish, still in flight,
+     * goes again on the next one; its acknowledgement completes it.
      *
      * @param message  the message
      * @param packetId its packet id
-     * @return the write's future, done once flushed
      */
-    Future<Void> writePublishSoon(MqttMessage message, int packetId);
+    void writePublishSoon(MqttMessage message, int packetId);
 
     /**
      * Writes and flushes a QoS 0 publish on its own, on the event loop: one TCP segment per message, not one for
