@@ -106,7 +106,10 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
     private static final AtomicIntegerFieldUpdater<MqttConnection> ACKS_SCHEDULED =
             AtomicIntegerFieldUpdater.newUpdater(MqttConnection.class, "acksScheduled");
     private volatile int drainScheduled;
-    /** The void promise QoS 1 and 2 writes take (made at the first; an idle connection holds none). */
+    /**
+     * The void promise QoS 1 and 2 writes take, of {@link #channel} (set once): made at the first such write, so an
+     * idle connection holds none.
+     */
     private io.netty.channel.@Nullable ChannelPromise quietPromise;
     private boolean flushScheduled;
     /** Acknowledgements of received messages, in the order they must leave (PUBREC flagged by the sign). */
@@ -299,7 +302,7 @@ final class MqttConnection extends ChannelDuplexHandler implements AckWriter, Pu
         }
         wrote();
         io.netty.channel.ChannelPromise quiet = quietPromise;
-        if (quiet == null || quiet.channel() != ch) {
+        if (quiet == null) {
             // A void promise that fires nothing: nobody listens to a QoS 1 or 2 write (see PublishWriter).
             quietPromise = quiet = new io.netty.channel.VoidChannelPromise(ch, false);
         }

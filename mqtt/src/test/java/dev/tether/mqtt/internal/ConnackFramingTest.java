@@ -2,7 +2,6 @@ package dev.tether.mqtt.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -342,15 +341,7 @@ class ConnackFramingTest {
         EmbeddedChannel ch = new EmbeddedChannel(MqttEncoder.INSTANCE);
         ch.attr(VERSION).set(MqttVersion.MQTT_5);
         ch.writeOutbound(m);
-        ByteBuf all = Unpooled.buffer();
-        for (ByteBuf b; (b = ch.readOutbound()) != null; ) {
-            all.writeBytes(b);
-            b.release();
-        }
-        ch.finishAndReleaseAll();
-        byte[] out = ByteBufUtil.getBytes(all);
-        all.release();
-        return out;
+        return PacketFramerTest.written(ch);
     }
 
     /** @return a CONNACK with these flags, reason code and properties (each one id and its value), written by hand */

@@ -225,6 +225,11 @@ class PacketFramerTest {
         ch.attr(VERSION).set(v5 ? MqttVersion.MQTT_5 : MqttVersion.MQTT_3_1_1);
         ch.writeOutbound(new MqttPublishMessage(new MqttFixedHeader(MqttMessageType.PUBLISH, dup, MqttQoS.valueOf(qos), retain, 0),
                 new MqttPublishVariableHeader(topic, packetId, props), Unpooled.wrappedBuffer(payload)));
+        return written(ch);
+    }
+
+    /** @return every byte the channel wrote, in order; the channel is finished */
+    static byte[] written(EmbeddedChannel ch) {
         ByteBuf all = Unpooled.buffer();
         for (ByteBuf b; (b = ch.readOutbound()) != null; ) {
             all.writeBytes(b);
