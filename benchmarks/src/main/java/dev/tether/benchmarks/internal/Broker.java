@@ -91,6 +91,11 @@ final class Broker implements AutoCloseable {
         return port;
     }
 
+    /** @return the broker's process id (taskset execs it, so it is Mosquitto's), or -1 when it runs in this JVM */
+    long pid() {
+        return process == null ? -1 : process.pid();
+    }
+
     @Override
     public void close() {
         if (process != null) {

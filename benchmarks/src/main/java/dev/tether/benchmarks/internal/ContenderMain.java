@@ -14,7 +14,7 @@ import java.util.UUID;
  * <ul>
  *   <li>{@code role=mqtt driver=<class> host= port= payloads=16,100 [qos0_payloads=16,100] window= warmup_ms=
  *       [warmup_max_ms=] measure_ms= [qos=0|1: only that QoS, e.g. to profile one]
- *       latency_rate= latency_ms=}</li>
+ *       latency_rate= latency_ms= [broker_pid=: the broker's process, whose CPU is read over each window]}</li>
  *   <li>{@code role=ws client=tether|netty url= payload= window= warmup_ms= [warmup_max_ms=] measure_ms=}
  *       (the warm-up lasts at least warmup_ms and ends when throughput is steady, at the latest after
  *       warmup_max_ms)</li>
@@ -102,6 +102,7 @@ public final class ContenderMain {
         Duration warmupMax = Duration.ofMillis(Long.parseLong(a.getOrDefault("warmup_max_ms", req(a, "warmup_ms"))));
         Duration measure = Duration.ofMillis(Long.parseLong(req(a, "measure_ms")));
         List<String> qos0Sizes = List.of(a.getOrDefault("qos0_payloads", req(a, "payloads")).split(","));
+        long brokerPid = Long.parseLong(a.getOrDefault("broker_pid", "-1"));
         String run = UUID.randomUUID().toString().substring(0, 8);
         try (MqttDriver pub = MqttDriver.load(driver); MqttDriver sub = MqttDriver.load(driver)) {
             pub.connect(host, port, "bench-pub-" + run, window);
@@ -115,11 +116,11 @@ public final class ContenderMain {
                 int bytes = Integer.parseInt(size);
                 if (qos0Sizes.contains(size)) {
                     emit("qos0." + bytes, MqttWorkloads.throughput(pub, sub, "bench/" + run + "/q0/" + bytes, 0, true,
-                            bytes, window, warmup, warmupMax, measure));
+                            bytes, window, warmup, warmupMax, measure, brokerPid));
                 }
                 if (!a.getOrDefault("qos", "").equals("0")) {
                     emit("qos1." + bytes, MqttWorkloads.throughput(pub, sub, "bench/" + run + "/q1/" + bytes, 1, false,
-                            bytes, window, warmup, warmupMax, measure));
+                            bytes, window, warmup, warmupMax, measure, brokerPid));
                 }
             }
             if (driver.equals("TetherMqttDriver") && List.of(req(a, "payloads").split(",")).contains("100")
@@ -130,7 +131,7 @@ public final class ContenderMain {
                         stored.connect(host, port, "bench-store-" + run, window);
                         emit("qos1_" + (store.contains("Sync") ? "store_sync" : "store") + ".100",
                                 MqttWorkloads.throughput(stored, sub, "bench/" + run + "/q1s/" + store, 1, false, 100,
-                                        window, warmup, warmupMax, measure));
+                                        window, warmup, warmupMax, measure, brokerPid));
                     }
                 }
             }

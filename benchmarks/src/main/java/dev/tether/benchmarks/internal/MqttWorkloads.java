@@ -33,12 +33,15 @@ final class MqttWorkloads {
     }
 
     /**
-     * @return msgs_per_s, cpu_s_per_million, bytes_per_msg, write_calls_per_msg, errors, warmup_ms (how long
-     *         the warm-up took until throughput was steady, or its maximum), warmup_steady (1 or 0)
+     * @param brokerPid the broker's process id (its CPU is read over the window), or -1
+     * @return msgs_per_s, cpu_s_per_million, bytes_per_msg, write_calls_per_msg, system_cpu_share (the kernel's
+     *         share of this process's CPU), broker_cpu_s_per_million and broker_busy_share (of one core; NaN
+     *         without a broker process), errors, warmup_ms (how long the warm-up took until throughput was
+     *         steady, or its maximum), warmup_steady (1 or 0)
      */
     static Map<String, Double> throughput(MqttDriver pub, MqttDriver sub, String topic, int qos, boolean endToEnd,
                                           int payloadSize, int window, Duration warmupMin, Duration warmupMax,
-                                          Duration measure)
+                                          Duration measure, long brokerPid)
             throws Exception {
         Semaphore permits = new Semaphore(window);
         AtomicLong completed = new AtomicLong();
@@ -66,7 +69,7 @@ final class MqttWorkloads {
             long now = System.nanoTime();
             if (first == null && warm.done(now, completed.get())) {
                 firstCount = completed.get();
-                first = Probe.now();
+                first = Probe.now(brokerPid);
                 end = now + measure.toNanos();
             }
             if (now >= end) {
@@ -90,7 +93,7 @@ final class MqttWorkloads {
             });
         }
         long lastCount = completed.get();
-        Probe last = Probe.now();
+        Probe last = Probe.now(brokerPid);
         if (first == null) {
             first = last;
             firstCount = lastCount;
@@ -105,6 +108,9 @@ final class MqttWorkloads {
         result.put("cpu_s_per_million", first.cpuSecondsPerMillion(last, count));
         result.put("bytes_per_msg", first.bytesPerOperation(last, count));
         result.put("write_calls_per_msg", first.writeCallsPerOperation(last, count));
+        result.put("system_cpu_share", first.systemShare(last));
+        result.put("broker_cpu_s_per_million", first.brokerCpuSecondsPerMillion(last, count));
+        result.put("broker_busy_share", first.brokerBusyShare(last));
         result.put("errors", (double) errors.get());
         result.put("warmup_ms", warm.tookMillis());
         result.put("warmup_steady", warm.steady() ? 1.0 : 0.0);

@@ -101,6 +101,26 @@ public final class Report {
                         Metric.RatioTarget.NONE, 0, ""));
             }
         }
+        // What bounds the rows above: the broker's CPU per message (with its busy share, of one core, it says whether the
+        // broker was the bottleneck) and the kernel's share of the client's own CPU. HiveMQ only: the goals name it.
+        Contender hivemqPeer = peers.stream().filter(p -> p.id().equals("hivemq")).findFirst().orElse(null);
+        for (String qos : List.of("qos0", "qos1")) {
+            if (hivemqPeer == null) {
+                break;
+            }
+            metrics.add(Metric.compare("mqtt_" + qos + "_broker_cpu_per_million_" + cpuSize + "B", "broker CPU s / 1M msgs",
+                    false, series(rounds, Contender.TETHER, qos + "." + cpuSize + ".broker_cpu_s_per_million"),
+                    hivemqPeer.label(), series(rounds, hivemqPeer.id(), qos + "." + cpuSize + ".broker_cpu_s_per_million"),
+                    Metric.RatioTarget.NONE, 0, ""));
+            metrics.add(Metric.compare("mqtt_" + qos + "_broker_busy_share_" + cpuSize + "B", "of one core", false,
+                    series(rounds, Contender.TETHER, qos + "." + cpuSize + ".broker_busy_share"),
+                    hivemqPeer.label(), series(rounds, hivemqPeer.id(), qos + "." + cpuSize + ".broker_busy_share"),
+                    Metric.RatioTarget.NONE, 0, ""));
+            metrics.add(Metric.compare("mqtt_" + qos + "_client_kernel_cpu_share_" + cpuSize + "B", "of client CPU", false,
+                    series(rounds, Contender.TETHER, qos + "." + cpuSize + ".system_cpu_share"),
+                    hivemqPeer.label(), series(rounds, hivemqPeer.id(), qos + "." + cpuSize + ".system_cpu_share"),
+                    Metric.RatioTarget.NONE, 0, ""));
+        }
         for (String p : List.of("p50", "p99", "p999")) {
             for (Contender peer : peers) {
                 metrics.add(Metric.compare("mqtt_qos1_e2e_latency_" + p + "_at_" + settings.latencyRate() + "_per_s",
@@ -176,7 +196,16 @@ public final class Report {
             }
         }
         for (StormSimulator.Refusal refusal : StormSimulator.Refusal.values()) {
-            int n = settings.stormSizes().get(settings.stormSizes().size() - 1);
+            // The largest storm simulated with this refusal; a refusal never simulated gets no rows.
+            int n = -1;
+            for (int size : settings.stormSizes()) {
+                if (resilience.containsKey("sim." + refusal.label() + "." + size + ".full.all_back_s")) {
+                    n = Math.max(n, size);
+                }
+            }
+            if (n < 0) {
+                continue;
+            }
             String at = "sim." + refusal.label() + "." + n + ".";
             String name = "storm_simulated_" + n + "_clients_" + refusal.label() + "_tether_defaults_";
             for (String peer : List.of("hivemq", "none")) {
@@ -252,7 +281,10 @@ public final class Report {
                 + "counts PUBACKs. Tether, HiveMQ and Paho v5 speak MQTT 5, Paho v3 speaks 3.1.1.");
         notes.add("Diagnostics: CPU seconds from the process CPU time, allocation from the JVM's per-thread "
                 + "counters (lower bound), write syscalls from syscw in /proc/self/io (write/writev family; the QoS 0 "
-                + "figure covers publisher and subscriber clients together), all over the measured window.");
+                + "figure covers publisher and subscriber clients together), the kernel's share (system, irq, softirq) of the busy "
+                + "ticks of the client's core (CPU 1, from /proc/stat; on loopback the kernel's TCP work for the peer's "
+                + "receive runs there too) and the broker's CPU (utime + stime in /proc/<pid>/stat, 10 ms ticks; busy "
+                + "share = broker CPU seconds per second, 1.0 is its whole core), all over the measured window.");
         notes.add("Latency: QoS 1 end to end, open loop at " + settings.latencyRate() + " msg/s offered, 100 B, "
                 + settings.latency().toMillis() + " ms measured per round, HdrHistogram from the intended send time.");
         notes.add("WebSocket: both clients against the same Tether echo server in the harness JVM; "

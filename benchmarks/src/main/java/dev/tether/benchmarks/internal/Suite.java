@@ -191,18 +191,13 @@ public final class Suite {
                 progress.printf("bench: real-socket reconnect storm done (%d s)%n",
                         Duration.ofNanos(System.nanoTime() - started).toSeconds());
                 List<String> simArgs = new ArrayList<>(List.of("sizes=" + join(settings.stormSizes()),
-                        "refusals=RATE_EXCEEDED_0X9F,CONNECTION_REFUSED", "xclients=" + settings.stormClients()));
+                        "refusals=RATE_EXCEEDED_0X9F,SERVER_BUSY_0X89,CONNECTION_REFUSED", "xclients=" + settings.stormClients()));
                 String xcheck = crossCheckArgument(resilience);
                 if (!xcheck.isEmpty()) {
                     simArgs.add("xcheck=" + xcheck);
                 }
                 resilience.putAll(runOne(java, new Contender("stormsim", "Tether", "tether", List.of("role=stormsim")),
                         simArgs, 0));
-                // 0x89 (server busy) at the smaller sizes only: the largest storm costs most of the simulation's time.
-                List<Integer> smaller = settings.stormSizes().size() > 1
-                        ? settings.stormSizes().subList(0, settings.stormSizes().size() - 1) : settings.stormSizes();
-                resilience.putAll(runOne(java, new Contender("stormsim", "Tether", "tether", List.of("role=stormsim")),
-                        List.of("sizes=" + join(smaller), "refusals=SERVER_BUSY_0X89"), 1));
                 progress.printf("bench: simulated reconnect storms done (%d s)%n",
                         Duration.ofNanos(System.nanoTime() - started).toSeconds());
             }
@@ -254,7 +249,7 @@ public final class Suite {
                             "qos0_payloads=" + join(settings.payloadsFor(c.id(), true)), "window=" + settings.window(),
                             "warmup_ms=" + settings.warmup().toMillis(), "warmup_max_ms=" + settings.warmupMax().toMillis(),
                             "measure_ms=" + settings.measure().toMillis(), "latency_rate=" + settings.latencyRate(),
-                            "latency_ms=" + settings.latency().toMillis())));
+                            "latency_ms=" + settings.latency().toMillis(), "broker_pid=" + b.pid())));
                 }
                 for (Contender c : Contender.webSocketContenders()) {
                     jobs.add(new Job(c, wsArgs));
