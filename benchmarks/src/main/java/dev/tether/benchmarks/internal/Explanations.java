@@ -23,8 +23,10 @@ final class Explanations {
             return "Profiled (JFR): a QoS 1 publish allocates about 285 B in hand runs (HiveMQ about 750 B): the "
                     + "message, the publish (which is also the Mono publish() returns) and the result (its write takes "
                     + "the connection's one void promise since this round); completion lists are reused per thread and the framer refills one reply per "
-                    + "acknowledgement. Throughput also depends on the broker on the other core and on the machine's "
-                    + "load; see docs/benchmarks.md, 'Publish path'." + spread;
+                    + "acknowledgement. Throughput is bounded by the broker on the other core: read the broker rows "
+                    + "(mqtt_qos1_broker_busy_share_100B near 1.0 means Mosquitto's core was saturated and no client "
+                    + "could go faster; below that, the round trips through its Nagle-held PUBACKs pace both clients); "
+                    + "see docs/benchmarks.md, 'What bounds QoS 1'." + spread;
         }
         if (m.name().startsWith("mqtt_qos0") || m.name().startsWith("mqtt_qos1_puback")) {
             return (paho ? "On loopback the broker on the other core bounds every client, which leaves little room "
@@ -41,8 +43,10 @@ final class Explanations {
                     + "takes the connection's one void promise since this round, 334 -> 284 B in hand runs); see docs/benchmarks.md, 'Publish path'." + spread;
         }
         if (m.name().startsWith("mqtt_qos1_cpu")) {
-            return "Profiled (JFR): the per-publish objects named in the allocation row; CPU per message is measured "
-                    + "on a core the client shares with the machine's other work, so it moves with the load." + spread;
+            return "Profiled (JFR): the per-publish objects named in the allocation row. Most of the client's CPU per "
+                    + "QoS 1 message is the kernel's (mqtt_qos1_client_kernel_cpu_share_100B: on loopback the sender's "
+                    + "core also runs the TCP receive work for the broker), which a client changes only through how many "
+                    + "messages each system call carries; see docs/benchmarks.md, 'What bounds QoS 1'." + spread;
         }
         if (m.name().startsWith("ws_stream")) {
             return "Profiled (JFR): a streamed send now passes one promise and one listener to all its writes and asks "
