@@ -12,7 +12,8 @@ import java.util.UUID;
 
 /**
  * Idle cost of many connections in one JVM: heap after a full collection, resident memory and
- * threads, measured after the first connection and after the last; the difference per connection.
+ * threads, measured after the first connection and after the last; the difference per connection. Also the
+ * bytes allocated per connect on the way.
  */
 final class IdleWorkload {
 
@@ -27,17 +28,22 @@ final class IdleWorkload {
             first.connect(host, port, "bench-idle-" + run + "-0", 10);
             clients.add(first);
             double[] base = sample();
+            Probe before = Probe.now();
             for (int i = 1; i < connections; i++) {
                 MqttDriver c = MqttDriver.load(driver);
                 c.connect(host, port, "bench-idle-" + run + "-" + i, 10);
                 clients.add(c);
             }
+            Probe after = Probe.now();
             double[] all = sample();
             int added = connections - 1;
             Map<String, Double> result = new LinkedHashMap<>();
             result.put("heap_bytes_per_conn", (all[0] - base[0]) / added);
             result.put("rss_bytes_per_conn", (all[1] - base[1]) / added);
             result.put("threads_per_conn", (all[2] - base[2]) / added);
+            // Garbage and live objects alike: what the heap took per connect, which is what RSS follows before the
+            // heap's pages have all been touched once (a lower bound: threads that ended are not counted).
+            result.put("alloc_bytes_per_connect", before.bytesPerOperation(after, added));
             result.put("threads_total", all[2]);
             return result;
         } finally {

@@ -231,9 +231,11 @@ public final class Report {
         idle.forEach((connections, byContender) -> {
             List<Map<String, Map<String, Double>>> single = List.of(byContender);
             for (String[] m : new String[][]{{"heap_bytes_per_conn", "heap bytes / conn"},
-                    {"rss_bytes_per_conn", "RSS bytes / conn"}, {"threads_per_conn", "threads / conn"}}) {
-                boolean memory = !m[0].startsWith("threads");
-                metrics.add(Metric.compare("mqtt_idle_" + m[0] + "_at_" + connections, m[1], false,
+                    {"rss_bytes_per_conn", "RSS bytes / conn"}, {"threads_per_conn", "threads / conn"},
+                    {"alloc_bytes_per_connect", "bytes allocated / connect"}}) {
+                boolean memory = m[0].endsWith("_per_conn") && !m[0].startsWith("threads");
+                metrics.add(Metric.compare((m[0].startsWith("alloc") ? "mqtt_" : "mqtt_idle_") + m[0] + "_at_" + connections,
+                        m[1], false,
                         series(single, Contender.TETHER, "idle." + m[0]), "HiveMQ client 1.4.2",
                         series(single, "hivemq", "idle." + m[0]),
                         memory ? Metric.RatioTarget.AT_MOST : Metric.RatioTarget.NONE, 0.8, "<= 0.8x HiveMQ"));
