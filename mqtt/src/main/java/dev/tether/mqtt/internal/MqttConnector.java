@@ -363,12 +363,18 @@ public final class MqttConnector implements Connector<MqttSession> {
     private static ChannelPromise openChannel(EventLoopGroup loop, io.netty.channel.ChannelFactory<Channel> factory,
                                               io.netty.channel.ChannelHandler setUp, InetSocketAddress address) {
         Channel ch = factory.newChannel();
-        io.netty.channel.ChannelConfig config = ch.config();
-        config.setOption(ChannelOption.TCP_NODELAY, true);
-        config.setRecvByteBufAllocator(RECEIVE_BUFFERS);
-        // Netty's own connect timer stays referenced from the channel for its whole life: ConnectTimeout's is let go.
-        config.setConnectTimeoutMillis(0);
-        ch.pipeline().addLast(setUp);
+        try {
+            io.netty.channel.ChannelConfig config = ch.config();
+            config.setOption(ChannelOption.TCP_NODELAY, true);
+            config.setRecvByteBufAllocator(RECEIVE_BUFFERS);
+            // Netty's own connect timer stays referenced from the channel for its whole life: ConnectTimeout's is let go.
+            config.setConnectTimeoutMillis(0);
+            ch.pipeline().addLast(setUp);
+        } catch (RuntimeException e) {
+            // Not registered yet: its socket is closed here, as Bootstrap does.
+            ch.unsafe().closeForcibly();
+            throw e;
+        }
         ChannelPromise connecting = ch.newPromise();
         loop.register(ch).addListener((ChannelFutureListener) registered -> {
             if (!registered.isSuccess()) {
