@@ -11,7 +11,7 @@ import java.lang.management.ThreadMXBean;
  * its whole life and cannot be read over a window), and the broker's CPU ticks when its process id is known
  * ({@code utime + stime} of {@code /proc/<pid>/stat}, whose sum is exact); -1 when unknown.
  */
-record Probe(long cpuNanos, long allocatedBytes, long writeCalls, long wallNanos, long userTicks, long systemTicks,
+record Probe(long cpuNanos, long allocatedBytes, long writeCalls, long wallNanos, long coreUserTicks, long coreKernelTicks,
              long brokerTicks) {
 
     /** The one core this process may run on (the harness pins contenders with taskset), or -1. */
@@ -142,11 +142,11 @@ record Probe(long cpuNanos, long allocatedBytes, long writeCalls, long wallNanos
      *         {@code end}, or NaN (not pinned to one core, or not Linux)
      */
     double systemShare(Probe end) {
-        if (userTicks < 0 || end.userTicks < 0) {
+        if (coreUserTicks < 0 || end.coreUserTicks < 0) {
             return Double.NaN;
         }
-        long total = (end.userTicks + end.systemTicks) - (userTicks + systemTicks);
-        return total <= 0 ? Double.NaN : (double) (end.systemTicks - systemTicks) / total;
+        long total = (end.coreUserTicks + end.coreKernelTicks) - (coreUserTicks + coreKernelTicks);
+        return total <= 0 ? Double.NaN : (double) (end.coreKernelTicks - coreKernelTicks) / total;
     }
 
     /** @return the broker's CPU seconds per million operations between this and {@code end}, or NaN if unknown */

@@ -22,10 +22,10 @@ class ProbeTest {
         assertThat(Probe.coreTicks(100_000)).containsExactly(-1, -1);
         Probe a = Probe.now();
         if (Probe.OWN_CORE < 0) {
-            assertThat(a.userTicks()).isEqualTo(-1);
+            assertThat(a.coreUserTicks()).isEqualTo(-1);
             assertThat(a.systemShare(Probe.now())).isNaN();
         } else {
-            assertThat(a.userTicks()).isGreaterThanOrEqualTo(0);
+            assertThat(a.coreUserTicks()).isGreaterThanOrEqualTo(0);
         }
         assertThat(a.brokerTicks()).isEqualTo(-1);
         assertThat(a.brokerCpuSecondsPerMillion(Probe.now(), 10)).isNaN();
