@@ -35,7 +35,7 @@ final class MqttWorkloads {
     /**
      * @param brokerPid the broker's process id (its CPU is read over the window), or -1
      * @return msgs_per_s, cpu_s_per_million, bytes_per_msg, write_calls_per_msg, system_cpu_share (the kernel's
-     *         share of this process's CPU), broker_cpu_s_per_million and broker_busy_share (of one core; NaN
+     *         share of the busy time of the core this process is pinned to), broker_cpu_s_per_million and broker_busy_share (of one core; NaN
      *         without a broker process), errors, warmup_ms (how long the warm-up took until throughput was
      *         steady, or its maximum), warmup_steady (1 or 0)
      */
