@@ -374,6 +374,11 @@ public final class MqttClient {
         public static final boolean DEFAULT_VERSION_FALLBACK = true;
         /** The kind of the lifecycle {@code Notice} that reports a fallback to MQTT 3.1.1. */
         public static final String VERSION_FALLBACK_NOTICE = "version-fallback";
+        /**
+         * The kind of the lifecycle {@code Notice} that reports the broker's UNSUBACK (sent once the last subscriber of
+         * a filter cancelled): the broker no longer routes to that filter. Its details name the filters.
+         */
+        public static final String UNSUBSCRIBE_ACKNOWLEDGED_NOTICE = "unsubscribe-acknowledged";
         /** Default keepalive: 60 s. */
         public static final Duration DEFAULT_KEEP_ALIVE = Duration.ofSeconds(60);
         /** Default wait for PINGRESP: 10 s. */

@@ -203,6 +203,11 @@ class FakeBrokerIT {
             assertThat(broker.received()).filteredOn(m -> m.fixedHeader().messageType() == MqttMessageType.UNSUBSCRIBE)
                     .singleElement().satisfies(m -> assertThat(((io.netty.handler.codec.mqtt.MqttUnsubscribeMessage) m)
                             .payload().topics()).containsExactly("x/#"));
+            // The UNSUBACK is reported, naming the filter, under a kind that does not end in "subscribed".
+            LifecycleEvent.Notice unsuback = (LifecycleEvent.Notice) events.await(e -> e instanceof LifecycleEvent.Notice n
+                    && n.kind().equals(MqttClient.Builder.UNSUBSCRIBE_ACKNOWLEDGED_NOTICE), Duration.ofSeconds(5));
+            assertThat(String.valueOf(unsuback.details())).contains("x/#");
+            assertThat(unsuback.kind()).doesNotEndWith("subscribed");
             // The UNSUBACK matched: the connection is still the first one.
             client.publish(MqttMessage.of("z", "still here", MqttQos.AT_MOST_ONCE)).block(Duration.ofSeconds(5));
             broker.receivedTypes().filter(t -> t == MqttMessageType.PUBLISH).next().block(Duration.ofSeconds(5));

@@ -272,11 +272,17 @@ final class SubscribeFlow {
      */
     boolean onUnsubAck(@Nullable SubscribeWriter c, int id, List<Runnable> after) {
         IntMap<List<String>> unsubs = unsubAcks;
-        if (unsubs == null || unsubs.remove(id) == null) {
+        List<String> filters = unsubs == null ? null : unsubs.remove(id);
+        if (filters == null) {
             return false;
         }
         ids.release(id);
         retryWaiting(c, after);
+        if (c != null) {
+            // Not "unsubscribed": code that waits for a SUBACK by a kind ending in "subscribed" must not take this.
+            String details = "unsubscribe acknowledged " + filters;
+            after.add(() -> c.reportNotice(dev.tether.mqtt.MqttClient.Builder.UNSUBSCRIBE_ACKNOWLEDGED_NOTICE, details));
+        }
         return true;
     }
 

@@ -330,6 +330,8 @@ final class ProbeMqttCommand implements Callable<Integer> {
         volatile Integer refusedCode;
         volatile String error;
         volatile LifecycleEvent last;
+        final CountDownLatch unsuback = new CountDownLatch(1);
+        volatile boolean connected;
         Disposable notices;
         Disposable messages;
 
@@ -338,6 +340,15 @@ final class ProbeMqttCommand implements Callable<Integer> {
             this.filter = filter;
             notices = client.lifecycle().subscribe(e -> {
                 last = e;
+                if (e instanceof LifecycleEvent.Connected) {
+                    connected = true;
+                } else if (e instanceof LifecycleEvent.Disconnected || e instanceof LifecycleEvent.Closed) {
+                    connected = false;
+                }
+                if (e instanceof LifecycleEvent.Notice n && n.kind().equals(MqttClient.Builder.UNSUBSCRIBE_ACKNOWLEDGED_NOTICE)
+                        && String.valueOf(n.details()).contains(filter)) {
+                    unsuback.countDown();
+                }
                 if (e instanceof LifecycleEvent.Notice n && n.kind().endsWith("subscribed")
                         && String.valueOf(n.details()).contains(filter)) {
                     String d = String.valueOf(n.details());
@@ -371,8 +382,17 @@ final class ProbeMqttCommand implements Callable<Integer> {
             return e == null ? "none" : LifecycleJson.human(e).replaceAll("\\s+", " ").trim();
         }
 
-        void close(Duration timeout) {
+        /**
+         * Unsubscribes, waits (bounded) for the broker's UNSUBACK, then closes. The members of a shared group leave one
+         * after another, each confirmed: Moquette 0.18 corrupts its subscription tree, and stops a session thread,
+         * when two members of one group unsubscribe at the same time.
+         */
+        void close(Duration timeout) throws InterruptedException {
+            boolean subscribed = suback.getCount() == 0 && refusedCode == null && error == null && connected;
             messages.dispose();
+            if (subscribed) {
+                unsuback.await(Math.min(timeout.toMillis(), 5000), TimeUnit.MILLISECONDS);
+            }
             notices.dispose();
             client.close().onErrorResume(e -> reactor.core.publisher.Mono.empty()).block(timeout);
         }
