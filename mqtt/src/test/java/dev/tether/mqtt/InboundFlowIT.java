@@ -67,6 +67,26 @@ class InboundFlowIT {
         client.publish(MqttMessage.of("barrier/" + System.nanoTime(), "x", MqttQos.AT_LEAST_ONCE)).block(WAIT);
     }
 
+    /** @return a client builder whose session HiveMQ keeps for 5 minutes after the client leaves */
+    static MqttClient.Builder persistentSession(String clientId) {
+        return MqttClient.builder().endpoint(hivemq.tcpUri()).clientId(clientId).cleanStart(false)
+                .sessionExpiry(Duration.ofMinutes(5)).reconnect(fast());
+    }
+
+    /**
+     * Connects, subscribes at QoS 1 and leaves without unsubscribing at the broker (abort): the session keeps the
+     * subscription, and messages published meanwhile wait in it.
+     */
+    static void subscribeThenLeave(MqttClient.Builder b, String filter) {
+        MqttClient once = b.build();
+        Recorder<LifecycleEvent> events = Recorder.lifecycle(once.lifecycle());
+        once.start();
+        Disposable s = once.subscribe(filter, MqttQos.AT_LEAST_ONCE).subscribe();
+        events.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("subscribed"), WAIT);
+        once.abort().block(WAIT);
+        s.dispose();
+    }
+
     /** Requests only what the test asks for. */
     static final class Manual<T> extends BaseSubscriber<T> {
         final List<T> received = new CopyOnWriteArrayList<>();
@@ -155,15 +175,8 @@ class InboundFlowIT {
     void manualAcknowledgementHoldsThePubackUntilTheApplicationSaysSo() {
         String id = "manual-" + System.nanoTime();
         String topic = "manual" + System.nanoTime();
-        MqttClient.Builder b = MqttClient.builder().endpoint(hivemq.tcpUri()).clientId(id).cleanStart(false)
-                .sessionExpiry(Duration.ofMinutes(5)).reconnect(fast());
-        MqttClient away = b.build();
-        Recorder<LifecycleEvent> events = Recorder.lifecycle(away.lifecycle());
-        away.start();
-        Disposable s = away.subscribe(topic + "/#", MqttQos.AT_LEAST_ONCE).subscribe();
-        events.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("subscribed"), WAIT);
-        away.abort().block(WAIT);
-        s.dispose();
+        MqttClient.Builder b = persistentSession(id);
+        subscribeThenLeave(b, topic + "/#");
         MqttClient pub = publisher(hivemq.tcpUri(), MqttVersion.MQTT_5);
         MqttClient sub = b.build();
         Recorder<MqttDelivery> deliveries = null;
@@ -305,16 +318,8 @@ class InboundFlowIT {
     void messagesReplayedRightAfterConnackWaitForTheLateSubscriber() {
         String id = "late-" + System.nanoTime();
         String topic = "late" + System.nanoTime();
-        MqttClient.Builder b = MqttClient.builder().endpoint(hivemq.tcpUri()).clientId(id).cleanStart(false)
-                .sessionExpiry(Duration.ofMinutes(5)).reconnect(fast());
-        MqttClient once = b.build();
-        Recorder<LifecycleEvent> events = Recorder.lifecycle(once.lifecycle());
-        once.start();
-        Disposable s = once.subscribe(topic + "/#", MqttQos.AT_LEAST_ONCE).subscribe();
-        events.await(e -> e instanceof LifecycleEvent.Notice n && n.kind().equals("subscribed"), WAIT);
-        // Leaves without unsubscribing at the broker: the session keeps the subscription.
-        once.abort().block(WAIT);
-        s.dispose();
+        MqttClient.Builder b = persistentSession(id);
+        subscribeThenLeave(b, topic + "/#");
         MqttClient pub = publisher(hivemq.tcpUri(), MqttVersion.MQTT_5);
         MqttClient again = b.build();
         try {
