@@ -43,6 +43,8 @@ final class ReconnectWorkload {
         BlockingQueue<Long> lost = new LinkedBlockingQueue<>();
         BlockingQueue<Long> back = new LinkedBlockingQueue<>();
         int done = 0;
+        Probe measured = null;
+        Probe end;
         try (MqttDriver driver = MqttDriver.load(driverName)) {
             driver.connectReconnecting(host, port, "bench-rc-" + UUID.randomUUID().toString().substring(0, 8), backoff,
                     lost::offer, back::offer);
@@ -51,6 +53,9 @@ final class ReconnectWorkload {
             }
             for (int i = 0; i < trials; i++) {
                 Thread.sleep(IDLE.toMillis());
+                if (i == WARM_CUTS) {
+                    measured = Probe.now();
+                }
                 lost.clear();
                 back.clear();
                 System.out.println(CUT_LINE + " " + i);
@@ -66,9 +71,17 @@ final class ReconnectWorkload {
                 System.out.flush();
                 done++;
             }
+            end = Probe.now();
         }
         Map<String, Double> result = new LinkedHashMap<>();
         result.put("trials", (double) done);
+        if (measured != null) {
+            // The whole process over the measured cuts (idle waits included): what a reconnect costs the JVM, its
+            // compiler threads and collector included. An idle client costs next to nothing between cuts.
+            int counted = done - WARM_CUTS;
+            result.put("cpu_ms_per_reconnect", measured.cpuSecondsPerMillion(end, counted) / 1e3);
+            result.put("alloc_bytes_per_reconnect", measured.bytesPerOperation(end, counted));
+        }
         return result;
     }
 }

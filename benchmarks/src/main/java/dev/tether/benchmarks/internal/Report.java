@@ -162,6 +162,16 @@ public final class Report {
         metrics.add(Metric.compare("reconnect_rst_detected", "ms", false,
                 series(reconnects, Contender.TETHER, "reconnect.detect_ms"), Contender.FLOOR.label(),
                 series(reconnects, Contender.FLOOR.id(), "reconnect.detect_ms"), Metric.RatioTarget.NONE, 0, ""));
+        for (String[] cost : new String[][] {{"cpu_ms_per_reconnect", "CPU ms / reconnect"},
+                {"alloc_bytes_per_reconnect", "bytes allocated / reconnect"}}) {
+            // What a reconnect costs the whole contender JVM (compiler threads and collector included): a library
+            // whose reconnect runs cold spends CPU a blocking socket does not.
+            for (String[] peer : new String[][] {{"hivemq", HIVEMQ}, {Contender.FLOOR.id(), Contender.FLOOR.label()}}) {
+                metrics.add(Metric.compare("reconnect_" + cost[0], cost[1], false,
+                        series(reconnects, Contender.TETHER, "reconnect." + cost[0]), peer[1],
+                        series(reconnects, peer[0], "reconnect." + cost[0]), Metric.RatioTarget.NONE, 0, ""));
+            }
+        }
         metrics.add(Metric.absolute("reconnect_overhead_to_connack_after_rst", "ms",
                 one(resilience, "cut.connack_overhead_ms"), 20, "< 20 ms beyond backoff"));
         metrics.add(Metric.absolute("reconnect_overhead_to_first_message_after_rst", "ms",
