@@ -69,31 +69,45 @@ final class FloorDriver implements MqttDriver {
     }
 
     private void open(String host, int port, byte[] connect) throws IOException {
+        socket = handshake(host, port, connect);
+    }
+
+    /**
+     * Connects a blocking socket, writes {@code connect} and reads an accepting CONNACK.
+     *
+     * @return the connected socket, read timeout off
+     * @throws IOException if the connection fails or the broker does not accept
+     */
+    static Socket handshake(String host, int port, byte[] connect) throws IOException {
         Socket s = new Socket();
-        s.setTcpNoDelay(true);
-        s.connect(new InetSocketAddress(host, port), 10_000);
-        s.setSoTimeout(10_000);
-        OutputStream out = s.getOutputStream();
-        out.write(connect);
-        out.flush();
-        InputStream in = s.getInputStream();
-        int type = read(in);
-        int remaining = 0;
-        for (int shift = 0; ; shift += 7) {
-            int b = read(in);
-            remaining |= (b & 0x7f) << shift;
-            if ((b & 0x80) == 0) {
-                break;
+        try {
+            s.setTcpNoDelay(true);
+            s.connect(new InetSocketAddress(host, port), 10_000);
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write(connect);
+            out.flush();
+            InputStream in = s.getInputStream();
+            int type = read(in);
+            int remaining = 0;
+            for (int shift = 0; ; shift += 7) {
+                int b = read(in);
+                remaining |= (b & 0x7f) << shift;
+                if ((b & 0x80) == 0) {
+                    break;
+                }
             }
-        }
-        byte[] body = in.readNBytes(remaining);
-        if (type != 0x20 || body.length < 2 || body[1] != 0) {
+            byte[] body = in.readNBytes(remaining);
+            if (type != 0x20 || body.length < 2 || body[1] != 0) {
+                throw new IOException("not an accepting CONNACK: type 0x" + Integer.toHexString(type)
+                        + (body.length >= 2 ? ", reason 0x" + Integer.toHexString(body[1] & 0xff) : ""));
+            }
+            s.setSoTimeout(0);
+            return s;
+        } catch (IOException | RuntimeException e) {
             s.close();
-            throw new IOException("not an accepting CONNACK: type 0x" + Integer.toHexString(type)
-                    + (body.length >= 2 ? ", reason 0x" + Integer.toHexString(body[1] & 0xff) : ""));
+            throw e;
         }
-        s.setSoTimeout(0);
-        socket = s;
     }
 
     private void awaitEnd() throws IOException {
@@ -116,7 +130,7 @@ final class FloorDriver implements MqttDriver {
     }
 
     /** MQTT 5 CONNECT: clean start, keepalive 0 (off), no properties, the client id only. */
-    private static byte[] connectPacket(String clientId) {
+    static byte[] connectPacket(String clientId) {
         byte[] id = clientId.getBytes(StandardCharsets.UTF_8);
         byte[] variable = {0, 4, 'M', 'Q', 'T', 'T', 5, 0x02, 0, 0, 0};
         int remaining = variable.length + 2 + id.length;

@@ -47,6 +47,29 @@ record Probe(long cpuNanos, long allocatedBytes, long writeCalls, long wallNanos
                 broker[0] < 0 ? -1 : broker[0] + broker[1]);
     }
 
+    /**
+     * @return the CPU time of this process's live threads in nanoseconds, summed from the scheduler's per-thread
+     *         accounting ({@code /proc/self/task/<tid>/schedstat}, exact where the process's own CPU time counts
+     *         10 ms ticks), or -1 where it cannot be read; threads that ended are not counted
+     */
+    static long liveThreadsCpuNanos() {
+        java.nio.file.Path tasks = java.nio.file.Path.of("/proc/self/task");
+        long sum = 0;
+        try (java.util.stream.Stream<java.nio.file.Path> all = java.nio.file.Files.list(tasks)) {
+            for (java.nio.file.Path task : (Iterable<java.nio.file.Path>) all::iterator) {
+                try {
+                    String stat = java.nio.file.Files.readString(task.resolve("schedstat")).trim();
+                    sum += Long.parseLong(stat.substring(0, stat.indexOf(' ')));
+                } catch (java.nio.file.NoSuchFileException ended) {
+                    // the thread ended while the list was read
+                }
+            }
+            return sum;
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** @return user (with nice) and kernel (system, irq, softirq) ticks of one core from {@code /proc/stat}, or -1s */
     static long[] coreTicks(int core) {
         if (core < 0) {

@@ -163,6 +163,13 @@ public final class Suite {
                     "window=" + settings.window(), "warmup_ms=" + settings.warmup().toMillis(),
                     "warmup_max_ms=" + settings.wsWarmupMax().toMillis(), "measure_ms=" + settings.measure().toMillis());
             if (phases.contains("reconnect")) {
+                try {
+                    int warm = ProxyWarmup.run(b.port());
+                    progress.printf("bench: the fault proxy ran %d warm-up reconnects (%d s)%n", warm,
+                            Duration.ofNanos(System.nanoTime() - started).toSeconds());
+                } catch (IOException e) {
+                    failures.add("reconnect: the fault proxy's warm-up failed: " + e.getMessage());
+                }
                 for (int r = 0; r < settings.reconnectRounds(); r++) {
                     List<Contender> pair = new ArrayList<>(Contender.mqttContenders(true).subList(0, 2));
                     pair.add(Contender.FLOOR);

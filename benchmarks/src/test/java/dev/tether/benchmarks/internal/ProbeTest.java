@@ -48,4 +48,23 @@ class ProbeTest {
         assertThat(a.brokerBusyShare(b)).isBetween(0.0, 2.5);
         assertThat(a.systemShare(b)).satisfiesAnyOf(v -> assertThat(v).isNaN(), v -> assertThat(v).isBetween(0.0, 1.0));
     }
+
+    @Test
+    void liveThreadsCpuCountsTheNanosecondsOfASpin() {
+        long before = Probe.liveThreadsCpuNanos();
+        long spin = System.nanoTime() + 30_000_000L;
+        double sink = 0;
+        while (System.nanoTime() < spin) {
+            sink += Math.sqrt(sink + 1);
+        }
+        long after = Probe.liveThreadsCpuNanos();
+        assertThat(sink).isPositive();
+        if (java.nio.file.Files.isDirectory(java.nio.file.Path.of("/proc/self/task"))) {
+            // 30 ms of wall time spinning on this thread: at least some of it on a CPU, at most all the cores' worth
+            assertThat(after - before).isGreaterThan(1_000_000L)
+                    .isLessThan(30_000_000L * Runtime.getRuntime().availableProcessors() + 500_000_000L);
+        } else {
+            assertThat(before).isEqualTo(-1);
+        }
+    }
 }
