@@ -15,7 +15,8 @@ import java.util.UUID;
  *   <li>{@code role=mqtt driver=<class> host= port= payloads=16,100 [qos0_payloads=16,100] window= warmup_ms=
  *       [warmup_max_ms=] measure_ms= [qos=0|1: only that QoS, e.g. to profile one]
  *       latency_rate= latency_ms= [broker_pid=: the broker's process, whose CPU is read over each window]}</li>
- *   <li>{@code role=ws client=tether|netty url= payload= window= warmup_ms= [warmup_max_ms=] measure_ms=}
+ *   <li>{@code role=ws client=tether|netty url= payload= window= warmup_ms= [warmup_max_ms=] measure_ms=
+ *       [server_pid=: the echo server's process, whose CPU is read over the window]}
  *       (the warm-up lasts at least warmup_ms and ends when throughput is steady, at the latest after
  *       warmup_max_ms)</li>
  *   <li>{@code role=resilience host= port= trials=}</li>
@@ -30,6 +31,8 @@ import java.util.UUID;
  *   <li>{@code role=slowconsumer driver=<class> host= port=} (prints {@code READY <topic>}, then waits for the
  *       harness's flood)</li>
  *   <li>{@code role=wsserver sessions=} (prints {@code PORT <n>}, then waits for the sessions)</li>
+ *   <li>{@code role=echo} (the WebSocket echo server of the streaming rows: prints {@code PORT <n>}, serves until
+ *       its standard input ends; see {@link EchoProcess})</li>
  * </ul>
  */
 public final class ContenderMain {
@@ -56,6 +59,7 @@ public final class ContenderMain {
             case "resilience" -> resilience(a);
             case "idle" -> emit("idle", IdleWorkload.run(req(a, "driver"), req(a, "host"), Integer.parseInt(req(a, "port")),
                     Integer.parseInt(req(a, "connections"))));
+            case "echo" -> EchoProcess.serve();
             case "wsserver" -> emit("wsserver", ServerIdleWorkload.run(Integer.parseInt(req(a, "sessions"))));
             case "slowconsumer" -> emit("slow", SlowConsumerWorkload.run(req(a, "driver"), req(a, "host"),
                     Integer.parseInt(req(a, "port"))));
@@ -85,7 +89,7 @@ public final class ContenderMain {
             }
             case "storm" -> emit("storm", StormWorkload.run(req(a, "host"), Integer.parseInt(req(a, "port")),
                     Integer.parseInt(req(a, "clients"))));
-            default -> throw new IllegalArgumentException("role must be mqtt, ws, resilience, reconnect, idle, storm, slowconsumer or wsserver, but was "
+            default -> throw new IllegalArgumentException("role must be mqtt, ws, resilience, reconnect, idle, storm, slowconsumer, wsserver or echo, but was "
                     + a.get("role"));
         }
         System.out.flush();
@@ -145,7 +149,8 @@ public final class ContenderMain {
         Duration warmupMax = Duration.ofMillis(Long.parseLong(a.getOrDefault("warmup_max_ms", req(a, "warmup_ms"))));
         Duration measure = Duration.ofMillis(Long.parseLong(req(a, "measure_ms")));
         try (WsPipe pipe = WsPipe.open(req(a, "client"), req(a, "url"))) {
-            emit("stream", WsWorkloads.stream(pipe, payload, window, warmup, warmupMax, measure));
+            emit("stream", WsWorkloads.stream(pipe, payload, window, warmup, warmupMax, measure,
+                    Long.parseLong(a.getOrDefault("server_pid", "-1"))));
             emit("pingpong", WsWorkloads.pingPong(pipe, payload, warmup, measure));
         }
     }

@@ -3,7 +3,7 @@ package dev.tether.benchmarks.internal;
 import dev.tether.websocket.WebSocketServer;
 import java.time.Duration;
 
-/** Tether's WebSocket server echoing every message, the same server for both WebSocket clients. */
+/** Tether's WebSocket server echoing every message, the same server for both WebSocket clients ({@link EchoProcess} runs it). */
 final class EchoServer implements AutoCloseable {
 
     private final WebSocketServer server;
@@ -23,8 +23,8 @@ final class EchoServer implements AutoCloseable {
         return new EchoServer(server);
     }
 
-    String url() {
-        return "ws://127.0.0.1:" + server.port() + "/echo";
+    int port() {
+        return server.port();
     }
 
     @Override

@@ -132,6 +132,9 @@ public final class Report {
                 series(rounds, "ws-tether", "stream.msgs_per_s"), "plain Reactor Netty",
                 series(rounds, "ws-netty", "stream.msgs_per_s"), Metric.RatioTarget.AT_LEAST, 0.95,
                 ">= 0.95x plain Reactor Netty"));
+        metrics.add(Metric.compare("ws_stream_server_busy_share_" + settings.wsPayload() + "B", "of one core", false,
+                series(rounds, "ws-tether", "stream.server_busy_share"), "plain Reactor Netty",
+                series(rounds, "ws-netty", "stream.server_busy_share"), Metric.RatioTarget.NONE, 0, ""));
         for (String p : List.of("p50", "p99", "p999")) {
             metrics.add(Metric.compare("ws_pingpong_" + p, "µs", false, series(rounds, "ws-tether", "pingpong." + p + "_us"),
                     "plain Reactor Netty", series(rounds, "ws-netty", "pingpong." + p + "_us"), Metric.RatioTarget.NONE, 0, ""));
@@ -299,7 +302,8 @@ public final class Report {
                 + "share = broker CPU seconds per second, 1.0 is its whole core), all over the measured window.");
         notes.add("Latency: QoS 1 end to end, open loop at " + settings.latencyRate() + " msg/s offered, 100 B, "
                 + settings.latency().toMillis() + " ms measured per round, HdrHistogram from the intended send time.");
-        notes.add("WebSocket: both clients against the same Tether echo server in the harness JVM; "
+        notes.add("WebSocket: both clients against the same Tether echo server in a JVM of its own (pinned to CPU 0, the "
+                + "broker's core, when the clients are pinned); "
                 + settings.wsPayload() + " B binary messages, window " + settings.window()
                 + "; Tether's client runs under the core engine with its default heartbeat; warm-up as for MQTT but at most "
                 + settings.wsWarmupMax().toMillis() + " ms (each WebSocket JVM runs this one scenario from cold).");

@@ -154,14 +154,16 @@ public final class Suite {
     public Report run(java.io.PrintStream progress) throws Exception {
         long started = System.nanoTime();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        try (Broker b = Broker.start(settings.window(), pin); EchoServer echo = EchoServer.start()) {
+        try (Broker b = Broker.start(settings.window(), pin);
+             EchoProcess echo = EchoProcess.start(java, classpaths.get("tether"), pin, logs.resolve("echo-server.log"))) {
             broker = b.description();
             progress.println("bench: broker " + broker + " on 127.0.0.1:" + b.port() + "; "
                     + settings.rounds() + " rounds" + (settings.quick() ? " (quick: a smoke test, not the headline)" : "")
                     + "; order seed " + seed);
             List<String> wsArgs = List.of("url=" + echo.url(), "payload=" + settings.wsPayload(),
                     "window=" + settings.window(), "warmup_ms=" + settings.warmup().toMillis(),
-                    "warmup_max_ms=" + settings.wsWarmupMax().toMillis(), "measure_ms=" + settings.measure().toMillis());
+                    "warmup_max_ms=" + settings.wsWarmupMax().toMillis(), "measure_ms=" + settings.measure().toMillis(),
+                    "server_pid=" + echo.pid());
             if (phases.contains("reconnect")) {
                 try {
                     int warm = ProxyWarmup.run(b.port());

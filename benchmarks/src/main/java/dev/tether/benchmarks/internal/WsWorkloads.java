@@ -21,7 +21,7 @@ final class WsWorkloads {
     }
 
     static Map<String, Double> stream(WsPipe pipe, int payloadSize, int window, Duration warmupMin, Duration warmupMax,
-                                      Duration measure) throws InterruptedException {
+                                      Duration measure, long serverPid) throws InterruptedException {
         Semaphore permits = new Semaphore(window);
         AtomicLong echoed = new AtomicLong();
         pipe.onMessage(b -> {
@@ -38,7 +38,7 @@ final class WsWorkloads {
             long now = System.nanoTime();
             if (first == null && warm.done(now, echoed.get())) {
                 firstCount = echoed.get();
-                first = Probe.now();
+                first = Probe.now(serverPid);
                 end = now + measure.toNanos();
             }
             if (now >= end) {
@@ -51,7 +51,7 @@ final class WsWorkloads {
             pipe.send(payload);
         }
         long lastCount = echoed.get();
-        Probe last = Probe.now();
+        Probe last = Probe.now(serverPid);
         if (first == null) {
             first = last;
             firstCount = lastCount;
@@ -61,6 +61,8 @@ final class WsWorkloads {
         Map<String, Double> result = new LinkedHashMap<>();
         result.put("msgs_per_s", count > 0 ? first.rate(last, count) : 0.0);
         result.put("cpu_s_per_million", first.cpuSecondsPerMillion(last, count));
+        // Near 1.0: the echo server's core was the ceiling for either client.
+        result.put("server_busy_share", first.brokerBusyShare(last));
         result.put("errors", (double) errors);
         result.put("warmup_ms", warm.tookMillis());
         result.put("warmup_steady", warm.steady() ? 1.0 : 0.0);
