@@ -42,6 +42,16 @@ final class Json {
                 newline(out, indent);
             }
             out.append('}');
+        } else if (value instanceof List<?> list && list.stream().allMatch(v -> v == null || v instanceof Number)) {
+            // Numbers on one line: a round's values read across.
+            out.append('[');
+            for (int i = 0; i < list.size(); i++) {
+                write(list.get(i), out, indent + 1);
+                if (i < list.size() - 1) {
+                    out.append(", ");
+                }
+            }
+            out.append(']');
         } else if (value instanceof List<?> list) {
             out.append('[');
             for (int i = 0; i < list.size(); i++) {

@@ -26,11 +26,18 @@ import org.jspecify.annotations.Nullable;
  *                  (the interval is entirely on the wrong side), {@code met, 1 run} / {@code missed, 1 run}
  *                  (measured once, no interval), or null without a target
  * @param samples   how many values (rounds, or trials) the median and the interval come from
+ * @param tetherValues Tether's value in each round (or trial), in order, null where it was not measured
+ * @param peerValues   the peer's value in each round, in the same order; empty without a peer
  */
 record Metric(String name, String unit, String better, double tether, @Nullable String peerName, @Nullable Double peer,
               @Nullable Double ratio, @Nullable Double minRatio, @Nullable Double maxRatio, @Nullable Double ciLow,
               @Nullable Double ciHigh, @Nullable String target, @Nullable Boolean met, @Nullable String verdict,
-              int samples) {
+              int samples, List<@Nullable Double> tetherValues, List<@Nullable Double> peerValues) {
+
+    Metric {
+        tetherValues = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(tetherValues));
+        peerValues = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(peerValues));
+    }
 
     /** The interval clears the target. */
     static final String MET = "met";
@@ -58,7 +65,7 @@ record Metric(String name, String unit, String better, double tether, @Nullable 
                 : verdict(kind, bound, ratio, ci, ratios.size());
         return new Metric(name, unit, higherIsBetter ? "higher" : "lower", Stats.median(tether), peerName,
                 Stats.median(peer), finite(ratio), finite(Stats.min(ratios)), finite(Stats.max(ratios)), finite(ci[0]),
-                finite(ci[1]), target, met(verdict), verdict, ratios.size());
+                finite(ci[1]), target, met(verdict), verdict, ratios.size(), tether, peer);
     }
 
     /**
@@ -72,7 +79,7 @@ record Metric(String name, String unit, String better, double tether, @Nullable 
         String verdict = targetText == null || !Double.isFinite(value) ? null
                 : verdict(RatioTarget.BELOW, upperBound, value, ci, samples);
         return new Metric(name, unit, "lower", value, null, null, null, null, null, finite(ci[0]), finite(ci[1]),
-                targetText, met(verdict), verdict, samples);
+                targetText, met(verdict), verdict, samples, tether, List.of());
     }
 
     /**

@@ -535,6 +535,9 @@ public final class Report {
             e.put("ci_low", m.ciLow());
             e.put("ci_high", m.ciHigh());
             e.put("samples", m.samples());
+            // Every round's values, so a wide interval can be traced to the rounds (and contender JVMs) behind it.
+            e.put("tether_values", m.tetherValues());
+            e.put("peer_values", m.peerValues());
             e.put("target", m.target());
             e.put("met", m.met());
             e.put("verdict", m.verdict());

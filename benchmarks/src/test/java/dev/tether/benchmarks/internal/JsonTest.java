@@ -27,6 +27,14 @@ class JsonTest {
     }
 
     @Test
+    void aListOfNumbersStaysOnOneLine() {
+        String json = Json.write(Map.of("values", Arrays.asList(1.5, null, 2.0), "mixed", Arrays.asList(1, "s")));
+        assertThat(json.lines()).anySatisfy(line -> assertThat(line).contains("\"values\": [1.5, null, 2]"));
+        assertThat(json.lines().filter(line -> line.contains("\"s\"")).findFirst()).hasValueSatisfying(
+                line -> assertThat(line.trim()).isEqualTo("\"s\""));
+    }
+
+    @Test
     void emptyContainers() {
         assertThat(Json.write(Map.of()).trim()).isEqualTo("{}");
         assertThat(Json.write(List.of()).trim()).isEqualTo("[]");

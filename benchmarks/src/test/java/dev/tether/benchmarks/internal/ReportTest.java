@@ -58,6 +58,16 @@ class ReportTest {
         assertThat(hivemq.ratio()).isEqualTo(2.0);
         assertThat(hivemq.minRatio()).isEqualTo(1.0);
         assertThat(hivemq.maxRatio()).isEqualTo(3.0);
+        // every round's values, in round order, for both sides
+        assertThat(hivemq.tetherValues()).hasSize(3);
+        assertThat(hivemq.peerValues()).hasSize(3);
+        for (int i = 0; i < 3; i++) {
+            assertThat(hivemq.tetherValues().get(i) / hivemq.peerValues().get(i)).isEqualTo(new double[] {2.0, 1.0, 3.0}[i]);
+        }
+        Metric sideBySide = find(report, "reconnect_overhead_after_rst", "HiveMQ client 1.4.2");
+        assertThat(sideBySide.tetherValues()).containsExactly(4.0, 3.0, 4.5);
+        assertThat(sideBySide.peerValues()).containsExactly(8.0, 9.0, 9.0);
+        assertThat(json).contains("\"tether_values\": [4, 3, 4.5]", "\"peer_values\": [8, 9, 9]");
         // Rounds of 1x, 2x and 3x: the interval reaches below the 1.25x goal, so the goal is not shown.
         assertThat(hivemq.ciLow()).isLessThan(1.25);
         assertThat(hivemq.verdict()).isEqualTo(Metric.NOT_SHOWN);
