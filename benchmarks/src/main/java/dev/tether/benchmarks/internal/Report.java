@@ -48,7 +48,7 @@ public final class Report {
 
     static Report build(Settings settings, List<Map<String, Map<String, Double>>> rounds,
                         List<Map<String, Map<String, Double>>> reconnects, Map<String, Double> resilience,
-                        Map<Integer, Map<String, Map<String, Double>>> idle, Map<String, Map<String, Double>> slow,
+                        Map<Integer, List<Map<String, Map<String, Double>>>> idle, Map<String, Map<String, Double>> slow,
                         List<String> failures, String broker, boolean pinned, long seed, Duration took,
                         String roundsStopped, @org.jspecify.annotations.Nullable String baselineLabel) {
         List<Metric> metrics = new ArrayList<>();
@@ -241,16 +241,15 @@ public final class Report {
                 one(resilience, "wsserver.drain_ms"), Double.POSITIVE_INFINITY, null));
         metrics.add(Metric.absolute("ws_server_stop_sessions_aborted", "sessions",
                 one(resilience, "wsserver.drain_aborted"), Double.POSITIVE_INFINITY, null));
-        idle.forEach((connections, byContender) -> {
-            List<Map<String, Map<String, Double>>> single = List.of(byContender);
+        idle.forEach((connections, runs) -> {
             for (String[] m : new String[][]{{"heap_bytes_per_conn", "heap bytes / conn"},
                     {"rss_bytes_per_conn", "RSS bytes / conn"}, {"threads_per_conn", "threads / conn"},
                     {"alloc_bytes_per_connect", "bytes allocated / connect"}}) {
                 boolean memory = m[0].endsWith("_per_conn") && !m[0].startsWith("threads");
                 metrics.add(Metric.compare((m[0].startsWith("alloc") ? "mqtt_" : "mqtt_idle_") + m[0] + "_at_" + connections,
                         m[1], false,
-                        series(single, Contender.TETHER, "idle." + m[0]), "HiveMQ client 1.4.2",
-                        series(single, "hivemq", "idle." + m[0]),
+                        series(runs, Contender.TETHER, "idle." + m[0]), "HiveMQ client 1.4.2",
+                        series(runs, "hivemq", "idle." + m[0]),
                         memory ? Metric.RatioTarget.AT_MOST : Metric.RatioTarget.NONE, 0.8, "<= 0.8x HiveMQ"));
             }
         });
@@ -335,8 +334,8 @@ public final class Report {
                 + "System.gc() calls and RSS, before and after, per session; then stop() drains them all (close "
                 + "frame 1001, bounded wait, abort).");
         notes.add("Idle connections: " + settings.idle() + " MQTT connections in one JVM per contender (Tether, "
-                + "HiveMQ), measured once per count, after three System.gc() calls; per connection = (after the last "
-                + "- after the first) / (count - 1).");
+                + "HiveMQ), " + settings.idleRuns() + " run(s) per count, the two contenders interleaved in random order; "
+                + "after three System.gc() calls; per connection = (after the last - after the first) / (count - 1).");
         notes.add("Slow consumer: one subscriber JVM per client (Tether, HiveMQ; same JVM options), QoS 1, Receive "
                 + "Maximum " + SlowConsumerWorkload.RECEIVE_MAXIMUM + " for both (Tether's default; HiveMQ's is 65535), "
                 + "messages handed to one worker thread by the client's reactive API (Reactor publishOn / RxJava "

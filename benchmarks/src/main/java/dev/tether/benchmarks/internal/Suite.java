@@ -34,7 +34,8 @@ public final class Suite {
     /** round -> contender id -> key -> value, for the side-by-side reconnect runs */
     private final List<Map<String, Map<String, Double>>> reconnects = new ArrayList<>();
     /** connections -> contender id -> key -> value */
-    private final Map<Integer, Map<String, Map<String, Double>>> idle = new LinkedHashMap<>();
+    /** connection count -> one entry per run -> contender id -> key -> value */
+    private final Map<Integer, List<Map<String, Map<String, Double>>>> idle = new LinkedHashMap<>();
     /** contender id -> key -> value */
     private final Map<String, Map<String, Double>> slow = new LinkedHashMap<>();
     private final List<String> failures = new ArrayList<>();
@@ -211,16 +212,20 @@ public final class Suite {
                         Duration.ofNanos(System.nanoTime() - started).toSeconds());
             }
             for (int connections : phases.contains("idle") ? settings.idle() : List.<Integer>of()) {
-                List<Contender> idlers = new ArrayList<>(Contender.mqttContenders(true).subList(0, 2));
-                Collections.shuffle(idlers, random);
-                Map<String, Map<String, Double>> byContender = new LinkedHashMap<>();
-                for (Contender c : idlers) {
-                    List<String> args = List.of("role=idle", c.args().get(1), "host=127.0.0.1", "port=" + b.port(),
-                            "connections=" + connections);
-                    byContender.put(c.id(), runOne(java, new Contender(c.id(), c.label(), c.classpath(), args),
-                            List.of(), connections));
+                List<Map<String, Map<String, Double>>> runs = new ArrayList<>();
+                for (int run = 0; run < settings.idleRuns(); run++) {
+                    List<Contender> idlers = new ArrayList<>(Contender.mqttContenders(true).subList(0, 2));
+                    Collections.shuffle(idlers, random);
+                    Map<String, Map<String, Double>> byContender = new LinkedHashMap<>();
+                    for (Contender c : idlers) {
+                        List<String> args = List.of("role=idle", c.args().get(1), "host=127.0.0.1", "port=" + b.port(),
+                                "connections=" + connections);
+                        byContender.put(c.id(), runOne(java, new Contender(c.id(), c.label(), c.classpath(), args),
+                                List.of(), connections + "-" + run));
+                    }
+                    runs.add(byContender);
                 }
-                idle.put(connections, byContender);
+                idle.put(connections, runs);
             }
             if (phases.contains("idle")) {
                 progress.printf("bench: idle connections done (%d s)%n",
@@ -341,14 +346,19 @@ public final class Suite {
     }
 
     private Map<String, Double> runOne(String java, Contender c, List<String> extra, int round) {
+        return runOne(java, c, extra, Integer.toString(round));
+    }
+
+    /** @param tag names the log file together with the role and the contender (a round, a count and run) */
+    private Map<String, Double> runOne(String java, Contender c, List<String> extra, String tag) {
         List<String> args = new ArrayList<>(c.args());
         args.addAll(extra);
-        Path log = logs.resolve(c.args().get(0).substring(5) + "-" + round + "-" + c.id() + ".log");
+        Path log = logs.resolve(c.args().get(0).substring(5) + "-" + tag + "-" + c.id() + ".log");
         try {
             return ContenderProcess.run(java, classpaths.get(c.classpath()), pin, args,
                     settings.contenderTimeout(), log);
         } catch (IOException e) {
-            failures.add(c.args().get(0).substring(5) + " " + round + ", " + c.label() + " (" + c.id() + "): "
+            failures.add(c.args().get(0).substring(5) + " " + tag + ", " + c.label() + " (" + c.id() + "): "
                     + e.getMessage());
             return Map.of();
         } catch (InterruptedException e) {

@@ -31,9 +31,9 @@ class ReportTest {
         List<Map<String, Map<String, Double>>> rounds = List.of(round(2.0), round(1.0), round(3.0));
         Map<String, Double> resilience = Map.of("cut.connack_overhead_ms", 5.0, "cut.first_message_overhead_ms", 25.0,
                 "cut.lost", 0.0, "cut.duplicates", 3.0, "will.will_ms", 4.0);
-        Map<Integer, Map<String, Map<String, Double>>> idle = Map.of(1000, Map.of(
+        Map<Integer, List<Map<String, Map<String, Double>>>> idle = Map.of(1000, List.of(Map.of(
                 "tether", Map.of("idle.heap_bytes_per_conn", 8000.0, "idle.rss_bytes_per_conn", 20000.0),
-                "hivemq", Map.of("idle.heap_bytes_per_conn", 4000.0, "idle.rss_bytes_per_conn", 40000.0)));
+                "hivemq", Map.of("idle.heap_bytes_per_conn", 4000.0, "idle.rss_bytes_per_conn", 40000.0))));
         Map<String, Map<String, Double>> slow = Map.of(
                 "tether", Map.of("slow.peak_heap_after_gc_mib", 20.0, "slow.peak_heap_sampled_mib", 90.0,
                         "slow.missing", 0.0, "slow.processed", 10_000.0, "slow.drain_s", 21.0, "slow.baseline_heap_mib", 6.0),
