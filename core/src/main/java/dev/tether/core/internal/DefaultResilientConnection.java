@@ -79,8 +79,8 @@ public final class DefaultResilientConnection<S> implements ResilientConnection<
     /**
      * The connection's Resilience4j {@code Retry}. With a {@link ReconnectPolicy#retryRegistry() registry} it is
      * created with the connection and lives in the registry until the close; without one nobody can see it, so it
-     * exists only while a streak of failures is under way: created at the streak's first failure, dropped when
-     * the streak ends (an idle connected client keeps no retry, its five counters and its configuration).
+     * is created at the first failure and kept from then on: a client that never failed holds no retry, its five
+     * counters and its configuration, and one that reconnects does not build them again at every loss.
      */
     private @Nullable Retry retry;
     private final @Nullable RetryRegistry retryRegistry;
