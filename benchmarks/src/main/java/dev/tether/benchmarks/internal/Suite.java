@@ -33,7 +33,6 @@ public final class Suite {
     private final Map<String, Double> resilience = new HashMap<>();
     /** round -> contender id -> key -> value, for the side-by-side reconnect runs */
     private final List<Map<String, Map<String, Double>>> reconnects = new ArrayList<>();
-    /** connections -> contender id -> key -> value */
     /** connection count -> one entry per run -> contender id -> key -> value */
     private final Map<Integer, List<Map<String, Map<String, Double>>>> idle = new LinkedHashMap<>();
     /** contender id -> key -> value */
