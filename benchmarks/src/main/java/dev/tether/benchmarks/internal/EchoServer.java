@@ -3,7 +3,10 @@ package dev.tether.benchmarks.internal;
 import dev.tether.websocket.WebSocketServer;
 import java.time.Duration;
 
-/** Tether's WebSocket server echoing every message, the same server for both WebSocket clients ({@link EchoProcess} runs it). */
+/**
+ * Tether's WebSocket server echoing every message, the same server for both WebSocket clients ({@link EchoProcess}
+ * runs it in a JVM of its own).
+ */
 final class EchoServer implements AutoCloseable {
 
     private final WebSocketServer server;

@@ -69,8 +69,9 @@ final class Explanations {
         if (m.name().equals("reconnect_overhead_after_rst")) {
             return "The no-library floor (a blocking socket through the same warmed proxy and broker) is the harness's "
                     + "share; above it, each library spends 1.5-3.5 ms more event-loop CPU per reconnect than the "
-                    + "floor's blocking socket (Tether the more), in code that runs interpreted (13 reconnects per JVM) while the JIT compilers work "
-                    + "on the same pinned core (see the CPU per reconnect rows). Sampled every 1 ms, Tether's share is "
+                    + "floor's blocking socket (Tether the more), in code that runs interpreted (13 reconnects per "
+                    + "JVM) while the JIT compilers work on the same pinned core (see the CPU per reconnect rows). "
+                    + "Sampled every 1 ms, Tether's share is "
                     + "spread over the session's end through the engine, CONNACK to Connected and the channel's set-up, "
                     + "none above a quarter. See docs/benchmarks.md, 'Reconnect overhead, side by side'." + spread;
         }

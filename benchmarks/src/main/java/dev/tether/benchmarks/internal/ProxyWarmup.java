@@ -42,10 +42,11 @@ final class ProxyWarmup {
                         // nothing arrives on an idle connection; the reset ends the read
                     }
                 } catch (IOException e) {
-                    if (done == 0 && !isReset(e)) {
-                        throw e;
-                    }
+                    // The reset is the expected end; anything else stops the warm-up (and fails it if nothing ran).
                     if (!isReset(e)) {
+                        if (done == 0) {
+                            throw e;
+                        }
                         return done;
                     }
                 }
