@@ -237,6 +237,44 @@ class WebSocketServerIT {
         }
     }
 
+    /**
+     * Wrapped messages go out without a copy, and the library never writes to the arrays it was handed: the client's
+     * frames are masked (RFC 6455 5.3) into buffers of their own. Large enough to span many TCP segments.
+     */
+    @Test
+    void wrappedArraysAreSentAsTheyAreAndNeverWrittenTo() {
+        WebSocketServer server = local()
+                .handler(session -> session.send(session.receive().map(m -> WebSocketMessage.wrapBinary(m.bytes()))))
+                .build();
+        server.start().block(WAIT);
+        try {
+            java.util.Random random = new java.util.Random(42);
+            List<byte[]> arrays = new java.util.ArrayList<>();
+            List<byte[]> snapshots = new java.util.ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                byte[] a = new byte[1 + random.nextInt(70_000)];
+                random.nextBytes(a);
+                arrays.add(a);
+                snapshots.add(a.clone());
+            }
+            WebSocketSession s = open(WebSocketClient.builder().build(), uri(server, "/ws"));
+            List<byte[]> echoed = new CopyOnWriteArrayList<>();
+            StepVerifier.create(s.receive().take(arrays.size()).doOnNext(m -> echoed.add(m.bytes())))
+                    .then(() -> s.send(reactor.core.publisher.Flux.fromIterable(arrays).map(WebSocketMessage::wrapBinary))
+                            .subscribe())
+                    .expectNextCount(arrays.size())
+                    .expectComplete()
+                    .verify(WAIT);
+            for (int i = 0; i < arrays.size(); i++) {
+                assertThat(arrays.get(i)).as("wrapped array %d after its send", i).isEqualTo(snapshots.get(i));
+                assertThat(echoed.get(i)).as("echo %d", i).isEqualTo(snapshots.get(i));
+            }
+            assertThat(s.close(1000, "done").block(WAIT).clean()).isTrue();
+        } finally {
+            server.disposeNow(WAIT);
+        }
+    }
+
     @Test
     @SuppressWarnings("deprecation") // self-signed test certificate and the plain SslContext overload are enough here
     void wssRoundTripWithTlsOnBothSides() throws Exception {

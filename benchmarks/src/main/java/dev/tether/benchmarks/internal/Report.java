@@ -304,7 +304,10 @@ public final class Report {
         notes.add("WebSocket: both clients against the same Tether echo server in a JVM of its own (pinned to CPU 0, the "
                 + "broker's core, when the clients are pinned); "
                 + settings.wsPayload() + " B binary messages, window " + settings.window()
-                + "; Tether's client runs under the core engine with its default heartbeat; warm-up as for MQTT but at most "
+                + "; Tether's client runs under the core engine with its default heartbeat; each client hands its sends "
+                + "over without a copy (Tether's WebSocketMessage.wrapBinary, Netty's Unpooled.wrappedBuffer) and gives "
+                + "the workload each echo in a form that outlives the callback (Tether's message, which owns its bytes; "
+                + "Netty's frame copied out); warm-up as for MQTT but at most "
                 + settings.wsWarmupMax().toMillis() + " ms (each WebSocket JVM runs this one scenario from cold).");
         notes.add("Reconnect, side by side: Tether and HiveMQ's client, each in its own JVM, " + settings.reconnectRounds()
                 + " rounds in random order, " + settings.reconnectTrials() + " RST cuts per JVM; one idle client (clean "

@@ -21,17 +21,22 @@ import reactor.netty.http.client.WebsocketClientSpec;
 
 /**
  * One WebSocket connection to the echo server, either Tether's client or a plain Reactor Netty
- * client, with the same shape: messages go out through a sink, echoes come back to a callback.
+ * client, with the same shape: messages go out through a sink, echoes come back to a callback. Each
+ * client in its cheapest form that keeps the same meaning: a sent array is handed over without a copy
+ * (Tether's {@code WebSocketMessage.wrapBinary}, Netty's {@code Unpooled.wrappedBuffer}), and an echo
+ * reaches the callback in the client's own form that stays valid after it: Tether's message, which
+ * owns its bytes, and Netty's frame copied out into an array (its buffer is released after the
+ * callback).
  */
 abstract class WsPipe implements AutoCloseable {
 
     static final int MAX_FRAME = 1024 * 1024;
 
     protected final Sinks.Many<byte[]> outbound = Sinks.many().unicast().onBackpressureBuffer();
-    protected volatile Consumer<byte[]> inbound = b -> { };
+    protected volatile Consumer<Object> inbound = b -> { };
 
-    /** @param handler receives every echoed message */
-    void onMessage(Consumer<byte[]> handler) {
+    /** @param handler receives every echoed message, as a {@code WebSocketMessage} (Tether) or a {@code byte[]} (Netty) */
+    void onMessage(Consumer<Object> handler) {
         this.inbound = handler;
     }
 
@@ -69,8 +74,8 @@ abstract class WsPipe implements AutoCloseable {
             if (session == null) {
                 throw new IllegalStateException("no WebSocket session");
             }
-            receiving = session.receive().subscribe(m -> inbound.accept(m.bytes()));
-            sending = session.send(outbound.asFlux().map(WebSocketMessage::binary)).subscribe(v -> { }, e -> { });
+            receiving = session.receive().subscribe(m -> inbound.accept(m));
+            sending = session.send(outbound.asFlux().map(WebSocketMessage::wrapBinary)).subscribe(v -> { }, e -> { });
         }
 
         @Override
