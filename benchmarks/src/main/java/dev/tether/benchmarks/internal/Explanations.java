@@ -56,12 +56,13 @@ final class Explanations {
                     + "messages each system call carries; see docs/benchmarks.md, 'What bounds QoS 1'." + spread;
         }
         if (m.name().startsWith("ws_stream")) {
-            return "Profiled (JFR): a streamed send now passes one promise and one listener to all its writes and asks "
-                    + "its source for 64 messages at a time (it was 8, from inside the write listener), as Reactor "
-                    + "Netty's sender does: about 570 bytes allocated and 0.032 write calls per echoed message in hand "
-                    + "runs, the plain client 272 B and 0.034; most of the rest is the copies the message API promises "
-                    + "(binary() in, bytes() out). Its JVMs run this one scenario from cold, with the JIT compilers on "
-                    + "the same core; see docs/benchmarks.md, 'WebSocket streaming'." + spread;
+            return "Profiled (JFR): a streamed send passes one promise and one listener to all its writes and asks its "
+                    + "source for 64 messages at a time, as Reactor Netty's sender does, and the pipe hands its arrays "
+                    + "over (wrapBinary) and keeps each echo as the message it is: about 320 bytes allocated per echoed "
+                    + "message in hand runs, the plain client 270 B (the rest is Tether's two message objects). Each "
+                    + "client saturates its core, and one JVM's rate differs from the next by up to 2x for either "
+                    + "client: it runs this one scenario from cold, with the JIT compilers on the same core; see "
+                    + "docs/benchmarks.md, 'WebSocket streaming'." + spread;
         }
         if (m.name().startsWith("blackhole")) {
             return "Detection waits for the keepalive to send PINGREQ and the ping timeout to expire." + spread;
