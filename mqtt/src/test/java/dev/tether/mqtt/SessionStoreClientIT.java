@@ -108,9 +108,11 @@ class SessionStoreClientIT {
 
         publishAcknowledged("subs", 5); // queued by the broker for the offline session
 
-        MqttClient next = client(broker.tcpUri(), "store-subs", store).build().start();
+        // The lifecycle is recorded before start(): the store's notices come with the first connection.
+        MqttClient next = client(broker.tcpUri(), "store-subs", store).build();
+        Recorder<LifecycleEvent> events = Recorder.lifecycle(next.lifecycle());
+        next.start();
         try {
-            Recorder<LifecycleEvent> events = Recorder.lifecycle(next.lifecycle());
             assertThat(notice(events, "subscriptions-restored").details().toString()).contains("[subs/#]");
             // How many the broker sends before the first acknowledgement is its choice (up to the Receive Maximum).
             awaitHeld(next, 1);
@@ -142,9 +144,10 @@ class SessionStoreClientIT {
         before.close();
 
         // Clean start: the broker drops the session it kept.
-        MqttClient next = client(broker.tcpUri(), "store-resub", store).cleanStart(true).build().start();
+        MqttClient next = client(broker.tcpUri(), "store-resub", store).cleanStart(true).build();
+        Recorder<LifecycleEvent> events = Recorder.lifecycle(next.lifecycle());
+        next.start();
         try {
-            Recorder<LifecycleEvent> events = Recorder.lifecycle(next.lifecycle());
             assertThat(notice(events, "session-store-settings").details().toString()).contains("cleanStart(false)")
                     .contains(store.toString());
             assertThat(notice(events, "resubscribed").details().toString()).contains("resub/# -> granted QoS 2");
@@ -178,9 +181,10 @@ class SessionStoreClientIT {
         try (Recorder<MqttMessage> received = Recorder.of(sub.subscribe("republish/#", MqttQos.EXACTLY_ONCE))) {
             notice(subEvents, "subscribed");
             // The broker never saw this client id: no session, so ids 17 and 18 mean nothing to it.
-            MqttClient next = client(broker.tcpUri(), "store-republish", store).build().start();
+            MqttClient next = client(broker.tcpUri(), "store-republish", store).build();
+            Recorder<LifecycleEvent> events = Recorder.lifecycle(next.lifecycle());
+            next.start();
             try {
-                Recorder<LifecycleEvent> events = Recorder.lifecycle(next.lifecycle());
                 assertThat(notice(events, "republished").details().toString())
                         .startsWith("2 publishes in flight sent again as new publishes");
                 received.awaitCount(3, m -> true, Duration.ofSeconds(20));
