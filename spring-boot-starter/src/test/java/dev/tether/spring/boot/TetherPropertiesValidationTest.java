@@ -136,8 +136,8 @@ class TetherPropertiesValidationTest {
         TetherProperties.MqttClient mqtt = bound.mqtt().clients().get("telemetry");
         ConnectionFactory factory = new ConnectionFactory(bound, new TetherConnections(), java.util.List.of(),
                 java.util.List.of(), null, null, null, new org.springframework.core.io.DefaultResourceLoader());
-        assertThat(factory.reconnect("p", mqtt.reconnect())).isEqualTo(ReconnectPolicy.defaults());
-        assertThat(factory.reconnect("p", bound.websocket().clients().get("feed").reconnect())).isEqualTo(ReconnectPolicy.defaults());
+        assertThat(factory.reconnect("c", "p", mqtt.reconnect())).isEqualTo(ReconnectPolicy.defaults());
+        assertThat(factory.reconnect("feed", "p", bound.websocket().clients().get("feed").reconnect())).isEqualTo(ReconnectPolicy.defaults());
         assertThat(mqtt.keepAlive()).isEqualTo(MqttClient.Builder.DEFAULT_KEEP_ALIVE);
         assertThat(mqtt.pingTimeout()).isEqualTo(MqttClient.Builder.DEFAULT_PING_TIMEOUT);
         assertThat(mqtt.connackTimeout()).isEqualTo(MqttClient.Builder.DEFAULT_CONNACK_TIMEOUT);

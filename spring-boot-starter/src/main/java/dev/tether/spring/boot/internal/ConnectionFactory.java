@@ -124,7 +124,7 @@ public final class ConnectionFactory {
             b.will(will(p + ".will", will));
         }
         tls(p + ".tls.bundle", c.tls().bundle(), b);
-        b.reconnect(reconnect(p + ".reconnect", c.reconnect()));
+        b.reconnect(reconnect(name, p, c.reconnect()));
         TetherProperties.Jwt jwt = c.jwt();
         if (jwt != null) {
             String username = jwt.username() != null ? jwt.username() : clientId != null ? clientId : name;
@@ -187,7 +187,7 @@ public final class ConnectionFactory {
             customizer.customize(name, w);
         }
         ResilientConnection.Builder<WebSocketSession> r = ResilientConnection.builder(w.build()).endpoints(endpoints)
-                .reconnect(reconnect(p + ".reconnect", c.reconnect())).name(name);
+                .reconnect(reconnect(name, p, c.reconnect())).name(name);
         TetherProperties.Jwt jwt = c.jwt();
         if (jwt != null) {
             String query = jwt.queryParameter();
@@ -216,11 +216,21 @@ public final class ConnectionFactory {
     }
 
     /**
-     * @param p     the property prefix
-     * @param r     the settings
+     * @param name       the connection's name, which its Resilience4j instances take
+     * @param connection the connection's property prefix, e.g. {@code tether.mqtt.clients.telemetry}
+     * @param r          the settings
      * @return the policy, with the application's Resilience4j registries
+     * @throws InvalidTetherPropertyException if the application's retry registry already holds a Retry of that name
      */
-    public ReconnectPolicy reconnect(String p, TetherProperties.Reconnect r) {
+    public ReconnectPolicy reconnect(String name, String connection, TetherProperties.Reconnect r) {
+        String p = connection + ".reconnect";
+        if (retryRegistry != null && retryRegistry.find(name).isPresent()) {
+            // Resilience4j's Spring module creates a Retry for every resilience4j.retry.instances entry at start-up.
+            throw new InvalidTetherPropertyException(connection, name, "a connection name that no Retry in the "
+                    + "application's Resilience4j RetryRegistry has; '" + name + "' is there already (a resilience4j.retry"
+                    + ".instances." + name + " entry?), but a connection's retries follow " + p + ".*: remove that entry "
+                    + "or rename the connection");
+        }
         ReconnectPolicy.Builder b = ReconnectPolicy.builder();
         Check.apply(p + ".initial-delay", r.initialDelay(), () -> b.initialDelay(r.initialDelay()));
         Check.apply(p + ".multiplier", r.multiplier(), () -> b.multiplier(r.multiplier()));
