@@ -162,9 +162,23 @@ class TetherApplicationIT {
     }
 
     private static String get(WebClient http, String path) {
-        String body = http.get().uri(path).exchangeToMono(r -> r.bodyToMono(String.class).defaultIfEmpty(""))
-                .block(Duration.ofSeconds(10));
-        return body == null ? "" : body;
+        try {
+            String body = http.get().uri(path).exchangeToMono(r -> r.bodyToMono(String.class).defaultIfEmpty(""))
+                    .block(Duration.ofSeconds(10));
+            return body == null ? "" : body;
+        } catch (IllegalStateException e) {
+            // A request that got no answer in 10 s: what every thread was doing, for the report.
+            StringBuilder dump = new StringBuilder("no answer to GET " + path + " in 10 s; threads:\n");
+            for (java.lang.management.ThreadInfo t : java.lang.management.ManagementFactory.getThreadMXBean()
+                    .dumpAllThreads(true, true)) {
+                dump.append(t.getThreadName()).append(' ').append(t.getThreadState()).append('\n');
+                for (StackTraceElement f : t.getStackTrace()) {
+                    dump.append("    at ").append(f).append('\n');
+                }
+            }
+            System.out.println(dump);
+            throw e;
+        }
     }
 
     /** The application: its handler streams the MQTT telemetry to every WebSocket session. */
