@@ -61,6 +61,9 @@ class TelemetryServiceIT {
             // The starter's contributor: one component per connection, UP while connected.
             assertThat(health).contains("\"tether\":{").containsPattern(
                     "\"telemetry\":\\{\"details\":\\{[^}]*\"state\":\"CONNECTED\"[^}]*\\},\"status\":\"UP\"");
+            // Resilience4j's own endpoint lists the connection's Retry (its module's registry, filled by the starter).
+            assertThat(http.get().uri("/actuator/retries").retrieve().bodyToMono(String.class).block(WAIT))
+                    .contains("\"telemetry\"");
 
             // A WebSocket client of the service's Tether endpoint, on Spring's port.
             assertThat(ctx.getBean(WebSocketServer.class).isHosted()).isTrue();
