@@ -74,6 +74,8 @@ class Resilience4jActuatorIT {
             ConfigurableApplicationContext ctx = new SpringApplicationBuilder(App.class).properties(
                     "server.port=0", "server.address=127.0.0.1",
                     "resilience4j.circuitbreaker.instances.telemetry.sliding-window-size=7",
+                    "resilience4j.circuitbreaker.instances.telemetry.register-health-indicator=true",
+                    "management.health.circuitbreakers.enabled=true", "management.endpoint.health.show-details=always",
                     C + "endpoints=" + broker.tcpUri(), C + "client-id=r4j-breaker").run();
             try {
                 ctx.getBean("telemetry", MqttClient.class).awaitConnected(WAIT).block(WAIT);
@@ -81,6 +83,10 @@ class Resilience4jActuatorIT {
                 assertThat(breaker.getCircuitBreakerConfig().getSlidingWindowSize()).isEqualTo(7);
                 // The connection's attempt went through this breaker.
                 assertThat(breaker.getMetrics().getNumberOfSuccessfulCalls()).isGreaterThanOrEqualTo(1);
+                // Resilience4j's health indicator reports it, with the calls the connection made.
+                WebClient http = WebClient.create("http://127.0.0.1:" + ctx.getEnvironment().getProperty("local.server.port"));
+                assertThat(get(http, "/actuator/health")).containsPattern(
+                        "\"circuitBreakers\":\\{.*\"telemetry\":\\{.*\"state\":\"CLOSED\"");
             } finally {
                 ctx.close();
             }
