@@ -8,7 +8,11 @@ import dev.tether.mqtt.MqttClient;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.retry.RetryRegistry;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -105,6 +109,40 @@ class Resilience4jActuatorIT {
                     .hasMessageContaining("resilience4j.retry.instances.telemetry")
                     .hasMessageContaining("tether.mqtt.clients.telemetry.reconnect.*");
             assertThat(broker.connectedClients()).doesNotContain("r4j-clash");
+        }
+    }
+
+    @Test
+    void retryEventsNameTheBrokersRefusalButNeverTheTokenOrTheSecret() {
+        String secret = "r4j-events-secret-of-at-least-32-bytes";
+        List<String> passwords = new CopyOnWriteArrayList<>();
+        AtomicInteger connects = new AtomicInteger();
+        // The broker refuses the first two CONNECTs (bad user name or password), then lets the client in.
+        try (Broker broker = Broker.start((clientId, user, password) -> {
+            passwords.add(new String(password, StandardCharsets.UTF_8));
+            return connects.incrementAndGet() > 2;
+        }, e -> { })) {
+            ConfigurableApplicationContext ctx = new SpringApplicationBuilder(App.class).properties(
+                    "server.port=0", "server.address=127.0.0.1", "management.endpoints.web.exposure.include=retryevents",
+                    C + "endpoints=" + broker.tcpUri(), C + "client-id=r4j-refused",
+                    C + "reconnect.initial-delay=100ms", C + "reconnect.max-delay=300ms",
+                    C + "jwt.algorithm=HS256", C + "jwt.secret=" + secret, C + "jwt.subject=r4j-refused").run();
+            try {
+                WebClient http = WebClient.create("http://127.0.0.1:" + ctx.getEnvironment().getProperty("local.server.port"));
+                ctx.getBean("telemetry", MqttClient.class).awaitConnected(WAIT).block(WAIT);
+                Await.until(() -> get(http, "/actuator/retryevents/telemetry").contains("\"type\":\"SUCCESS\""), WAIT,
+                        "a SUCCESS event after two refusals");
+                String events = get(http, "/actuator/retryevents/telemetry");
+                assertThat(count(events, "\"type\":\"RETRY\"")).isEqualTo(2);
+                assertThat(events).contains("the broker refused the connection: CONNACK");
+                assertThat(passwords).hasSizeGreaterThanOrEqualTo(3).allSatisfy(token -> assertThat(token).startsWith("eyJ"));
+                for (String token : passwords) {
+                    assertThat(events).doesNotContain(token);
+                }
+                assertThat(events).doesNotContain(secret).doesNotContain("eyJ");
+            } finally {
+                ctx.close();
+            }
         }
     }
 
