@@ -48,7 +48,11 @@ import org.springframework.core.io.ResourceLoader;
  * and the drain is over before Spring's graceful shutdown starts.
  *
  * <p>The application's Resilience4j {@link RetryRegistry} and {@link CircuitBreakerRegistry} beans, when present,
- * hold each connection's {@code Retry} and circuit breaker, named after the connection.
+ * hold each connection's {@code Retry} and circuit breaker, named after the connection: with Resilience4j's
+ * {@code resilience4j-spring-boot4} module, which makes those beans, its actuator endpoints and meters show the
+ * connections. A {@code Retry} already in the registry under a connection's name stops start-up with a failure
+ * analysis (the connection's retries follow its {@code reconnect.*} properties); a circuit breaker already there is
+ * the one the connection uses.
  */
 @AutoConfiguration
 @EnableConfigurationProperties(TetherProperties.class)
