@@ -41,27 +41,27 @@ class Resilience4jActuatorIT {
                     C + "endpoints=" + broker.tcpUri(), C + "client-id=r4j-telemetry",
                     C + "reconnect.initial-delay=100ms", C + "reconnect.max-delay=300ms").run();
             try {
-                WebClient http = WebClient.create("http://127.0.0.1:" + ctx.getEnvironment().getProperty("local.server.port"));
+                WebClient http = LocalHttp.of(ctx);
                 MqttClient client = ctx.getBean("telemetry", MqttClient.class);
                 client.awaitConnected(WAIT).block(WAIT);
 
                 // Resilience4j's module made the registries; the starter put the connection's instances in them.
                 assertThat(ctx.getBean(RetryRegistry.class).getAllRetries()).anyMatch(r -> r.getName().equals("telemetry"));
-                assertThat(get(http, "/actuator/retries")).contains("\"telemetry\"");
-                assertThat(get(http, "/actuator/circuitbreakers")).contains("\"telemetry\"");
+                assertThat(LocalHttp.get(http, "/actuator/retries")).contains("\"telemetry\"");
+                assertThat(LocalHttp.get(http, "/actuator/circuitbreakers")).contains("\"telemetry\"");
 
                 // The broker goes away: each failed reconnect is a Resilience4j retry, in Resilience4j's own account.
                 broker.stop();
-                Await.until(() -> count(get(http, "/actuator/retryevents/telemetry"), "\"type\":\"RETRY\"") >= 2, WAIT,
+                Await.until(() -> count(LocalHttp.get(http, "/actuator/retryevents/telemetry"), "\"type\":\"RETRY\"") >= 2, WAIT,
                         "two RETRY events of 'telemetry' in /actuator/retryevents");
-                assertThat(get(http, "/actuator/retryevents/telemetry")).contains("\"retryName\":\"telemetry\"");
+                assertThat(LocalHttp.get(http, "/actuator/retryevents/telemetry")).contains("\"retryName\":\"telemetry\"");
 
                 // It comes back: the reconnect is a call that succeeded after retries, event and meter alike.
                 broker.restart();
                 client.awaitConnected(WAIT).block(WAIT);
-                Await.until(() -> get(http, "/actuator/retryevents/telemetry").contains("\"type\":\"SUCCESS\""), WAIT,
+                Await.until(() -> LocalHttp.get(http, "/actuator/retryevents/telemetry").contains("\"type\":\"SUCCESS\""), WAIT,
                         "a SUCCESS event of 'telemetry' after the broker came back");
-                Await.until(() -> value(get(http, "/actuator/metrics/resilience4j.retry.calls"
+                Await.until(() -> value(LocalHttp.get(http, "/actuator/metrics/resilience4j.retry.calls"
                         + "?tag=name:telemetry&tag=kind:successful_with_retry")) >= 1, WAIT,
                         "resilience4j.retry.calls{name=telemetry,kind=successful_with_retry} >= 1");
             } finally {
@@ -88,8 +88,8 @@ class Resilience4jActuatorIT {
                 // The connection's attempt went through this breaker.
                 assertThat(breaker.getMetrics().getNumberOfSuccessfulCalls()).isGreaterThanOrEqualTo(1);
                 // Resilience4j's health indicator reports it (closed: the connection's attempt succeeded).
-                WebClient http = WebClient.create("http://127.0.0.1:" + ctx.getEnvironment().getProperty("local.server.port"));
-                assertThat(get(http, "/actuator/health")).containsPattern(
+                WebClient http = LocalHttp.of(ctx);
+                assertThat(LocalHttp.get(http, "/actuator/health")).containsPattern(
                         "\"circuitBreakers\":\\{.*\"telemetry\":\\{.*\"state\":\"CLOSED\"");
             } finally {
                 ctx.close();
@@ -128,11 +128,11 @@ class Resilience4jActuatorIT {
                     C + "reconnect.initial-delay=100ms", C + "reconnect.max-delay=300ms",
                     C + "jwt.algorithm=HS256", C + "jwt.secret=" + secret, C + "jwt.subject=r4j-refused").run();
             try {
-                WebClient http = WebClient.create("http://127.0.0.1:" + ctx.getEnvironment().getProperty("local.server.port"));
+                WebClient http = LocalHttp.of(ctx);
                 ctx.getBean("telemetry", MqttClient.class).awaitConnected(WAIT).block(WAIT);
-                Await.until(() -> get(http, "/actuator/retryevents/telemetry").contains("\"type\":\"SUCCESS\""), WAIT,
-                        "a SUCCESS event after two refusals");
-                String events = get(http, "/actuator/retryevents/telemetry");
+                Await.until(() -> LocalHttp.get(http, "/actuator/retryevents/telemetry")
+                        .contains("\"type\":\"SUCCESS\""), WAIT, "a SUCCESS event after two refusals");
+                String events = LocalHttp.get(http, "/actuator/retryevents/telemetry");
                 assertThat(count(events, "\"type\":\"RETRY\"")).isEqualTo(2);
                 assertThat(events).contains("the broker refused the connection: CONNACK");
                 assertThat(passwords).hasSizeGreaterThanOrEqualTo(3).allSatisfy(token -> assertThat(token).startsWith("eyJ"));
@@ -160,11 +160,6 @@ class Resilience4jActuatorIT {
         return m.find() ? Double.parseDouble(m.group(1)) : -1;
     }
 
-    private static String get(WebClient http, String path) {
-        String body = http.get().uri(path).exchangeToMono(r -> r.bodyToMono(String.class).defaultIfEmpty(""))
-                .block(Duration.ofSeconds(10));
-        return body == null ? "" : body;
-    }
 
     /** The application: nothing of its own but the starter's client and Resilience4j's module. */
     @SpringBootConfiguration

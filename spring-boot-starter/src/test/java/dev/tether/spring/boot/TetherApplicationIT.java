@@ -81,24 +81,24 @@ class TetherApplicationIT {
             List<Disposable> subscriptions = new ArrayList<>();
             List<Recorder<LifecycleEvent>> recorders = new ArrayList<>();
             try {
-                WebClient http = WebClient.create("http://127.0.0.1:" + ctx.getEnvironment().getProperty("local.server.port"));
+                WebClient http = LocalHttp.of(ctx);
                 ctx.getBean("telemetry", MqttClient.class).awaitConnected(WAIT).block(WAIT);
-                assertThat(get(http, "/actuator/health/tether/telemetry")).contains("\"status\":\"UP\"")
+                assertThat(LocalHttp.get(http, "/actuator/health/tether/telemetry")).contains("\"status\":\"UP\"")
                         .contains("\"endpoint\":\"" + broker.tcpUri() + "\"").contains("\"state\":\"CONNECTED\"");
-                assertThat(get(http, "/actuator/health/readiness")).contains("\"status\":\"UP\"");
+                assertThat(LocalHttp.get(http, "/actuator/health/readiness")).contains("\"status\":\"UP\"");
 
                 // The broker goes away: DOWN with the cause and the next retry; readiness goes DOWN with it (opt-in).
                 broker.stop();
-                Await.until(() -> get(http, "/actuator/health/tether/telemetry").contains("\"status\":\"DOWN\""), WAIT,
+                Await.until(() -> LocalHttp.get(http, "/actuator/health/tether/telemetry").contains("\"status\":\"DOWN\""), WAIT,
                         "health DOWN after the broker stopped");
-                String down = get(http, "/actuator/health/tether/telemetry");
+                String down = LocalHttp.get(http, "/actuator/health/tether/telemetry");
                 assertThat(down).contains("lastDisconnectCause");
-                Await.until(() -> get(http, "/actuator/health/tether/telemetry").contains("nextRetry"), WAIT, "the next retry shown");
-                assertThat(get(http, "/actuator/health/readiness")).contains("\"status\":\"DOWN\"");
+                Await.until(() -> LocalHttp.get(http, "/actuator/health/tether/telemetry").contains("nextRetry"), WAIT, "the next retry shown");
+                assertThat(LocalHttp.get(http, "/actuator/health/readiness")).contains("\"status\":\"DOWN\"");
                 broker.restart();
-                Await.until(() -> get(http, "/actuator/health/tether/telemetry").contains("\"status\":\"UP\""), WAIT,
+                Await.until(() -> LocalHttp.get(http, "/actuator/health/tether/telemetry").contains("\"status\":\"UP\""), WAIT,
                         "health UP after the broker came back");
-                Await.until(() -> get(http, "/actuator/health/readiness").contains("\"status\":\"UP\""), WAIT, "ready again");
+                Await.until(() -> LocalHttp.get(http, "/actuator/health/readiness").contains("\"status\":\"UP\""), WAIT, "ready again");
 
                 // WebSocket consumers of the MQTT telemetry, through the application's handler.
                 List<List<String>> received = new ArrayList<>();
@@ -158,26 +158,6 @@ class TetherApplicationIT {
                     ctx.close();
                 }
             }
-        }
-    }
-
-    private static String get(WebClient http, String path) {
-        try {
-            String body = http.get().uri(path).exchangeToMono(r -> r.bodyToMono(String.class).defaultIfEmpty(""))
-                    .block(Duration.ofSeconds(10));
-            return body == null ? "" : body;
-        } catch (IllegalStateException e) {
-            // A request that got no answer in 10 s: what every thread was doing, for the report.
-            StringBuilder dump = new StringBuilder("no answer to GET " + path + " in 10 s; threads:\n");
-            for (java.lang.management.ThreadInfo t : java.lang.management.ManagementFactory.getThreadMXBean()
-                    .dumpAllThreads(true, true)) {
-                dump.append(t.getThreadName()).append(' ').append(t.getThreadState()).append('\n');
-                for (StackTraceElement f : t.getStackTrace()) {
-                    dump.append("    at ").append(f).append('\n');
-                }
-            }
-            System.out.println(dump);
-            throw e;
         }
     }
 
